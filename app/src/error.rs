@@ -1,0 +1,116 @@
+//! The one error type of Burner's server functions: typed, serialisable, shown in words.
+
+use crate::model::EndReason;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// Everything a server function can answer instead of a result.
+///
+/// Internal details (Redis errors and the like) are logged on the server and reach the browser
+/// only as [`ApiError::Unavailable`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum ApiError {
+    #[error("This room does not exist. Check the link, or create a new room.")]
+    NotFound,
+    #[error("This room is full. Ask for a new link, or create your own room.")]
+    Full,
+    #[error("{}", ended_text(*reason))]
+    Ended { reason: EndReason },
+    #[error("You have no seat in this room.")]
+    NotSeated,
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("Too many requests. Wait {retry_after_secs} s and try again.")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("Burner is briefly unavailable. Try again in a moment.")]
+    Unavailable,
+    /// The request never reached the server, or its answer could not be read.
+    #[error("Could not reach Burner ({0}). Check your connection and try again.")]
+    Network(String),
+}
+
+fn ended_text(reason: EndReason) -> &'static str {
+    match reason {
+        EndReason::Destroyed => "This room was destroyed. Its messages are gone for good.",
+        EndReason::Expired => "This room expired. Its messages are gone for good.",
+    }
+}
+
+impl ApiError {
+    /// An invalid field, with the limit in words.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Invalid { field: field.into(), message: message.into() }
+    }
+
+    /// Where the home page should land a visitor turned away with this error.
+    pub fn home_query(&self) -> &'static str {
+        match self {
+            ApiError::Full => "/?error=room-full",
+            ApiError::Ended { reason } => reason.home_query(),
+            _ => "/?error=room-not-found",
+        }
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
+                ApiError::invalid("request", detail)
+            }
+            ServerFnErrorErr::Request(detail)
+            | ServerFnErrorErr::Deserialization(detail)
+            | ServerFnErrorErr::Serialization(detail) => ApiError::Network(detail),
+            _ => ApiError::Unavailable,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::ApiError;
+    use axum::http::StatusCode;
+
+    impl ApiError {
+        /// The HTTP status of this error: the one place errors map to statuses.
+        pub fn status(&self) -> StatusCode {
+            match self {
+                ApiError::NotFound => StatusCode::NOT_FOUND,
+                ApiError::Full => StatusCode::CONFLICT,
+                ApiError::Ended { .. } => StatusCode::GONE,
+                ApiError::NotSeated => StatusCode::FORBIDDEN,
+                ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ApiError::Unavailable | ApiError::Network(_) => StatusCode::SERVICE_UNAVAILABLE,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_travel_as_tagged_json_and_read_as_sentences() {
+        let err = ApiError::Ended { reason: EndReason::Destroyed };
+        let json = serde_json::to_string(&err).unwrap_or_default();
+        assert_eq!(json, r#"{"error":"ended","reason":"destroyed"}"#);
+        assert_eq!(serde_json::from_str::<ApiError>(&json).ok(), Some(err.clone()));
+        assert!(err.to_string().contains("destroyed"));
+        let invalid = ApiError::invalid("username", "at most 100 characters");
+        assert_eq!(invalid.to_string(), "username: at most 100 characters");
+    }
+
+    #[test]
+    fn turned_away_visitors_land_on_the_matching_banner() {
+        assert_eq!(ApiError::Full.home_query(), "/?error=room-full");
+        assert_eq!(ApiError::NotFound.home_query(), "/?error=room-not-found");
+        let expired = ApiError::Ended { reason: EndReason::Expired };
+        assert_eq!(expired.home_query(), "/?expired=1");
+    }
+}

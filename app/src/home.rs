@@ -1,0 +1,169 @@
+//! The home page: an anonymous identity, a lifetime, and "Create secure room".
+
+mod banner;
+mod lifetime_picker;
+mod name_field;
+
+use crate::error::ApiError;
+use crate::model::{DEFAULT_LIFETIME_SECS, RoomId, clean_username};
+use crate::names::anonymous_name;
+use banner::Banner;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use leptos_router::hooks::use_navigate;
+use lifetime_picker::LifetimePicker;
+use name_field::NameField;
+use serde::{Deserialize, Serialize};
+
+/// A room just created.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedRoom {
+    pub room_id: RoomId,
+    pub expires_at: u64,
+}
+
+/// Creates a room that lives `ttl_secs` (one of the offered lifetimes; 10 minutes when
+/// absent) with `capacity` seats (2–10; 2 when absent). Rate-limited per client address.
+#[server(prefix = "/api", endpoint = "create_room", input = Json)]
+pub async fn create_room(
+    ttl_secs: Option<u64>,
+    capacity: Option<u32>,
+) -> Result<CreatedRoom, ApiError> {
+    ssr::create_room(ttl_secs, capacity).await.map_err(crate::state::respond)
+}
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    // The server picks a name so the page is complete before the WASM loads; the browser then
+    // prefers the name it remembers.
+    let server_name = SharedValue::new(anonymous_name).into_inner();
+    let name = RwSignal::new(server_name);
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| {
+        match crate::identity::stored_name() {
+            Some(stored) => name.set(stored),
+            None => crate::identity::store_name(&name.get_untracked()),
+        }
+        hydrated.set(true);
+    });
+
+    let lifetime = RwSignal::new(DEFAULT_LIFETIME_SECS);
+    let create = Action::new(move |ttl: &u64| create_room(Some(*ttl), None));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(room)) = create.value().get() {
+            navigate(&format!("/room/{}", room.room_id), Default::default());
+        }
+    });
+
+    let name_ok = move || clean_username(&name.read()).is_ok();
+    let busy = move || create.pending().get() || matches!(create.value().get(), Some(Ok(_)));
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if name_ok() && !busy() {
+            crate::identity::store_name(name.get_untracked().trim());
+            create.dispatch(lifetime.get_untracked());
+        }
+    };
+    let failure = move || match create.value().get() {
+        Some(Err(err)) => Some(err.to_string()),
+        _ => None,
+    };
+
+    view! {
+        <main
+            class="min-h-dvh flex items-center justify-center px-4 py-10 safe-area"
+            data-hydrated=move || hydrated.get().to_string()
+        >
+            <div class="w-full max-w-md space-y-8">
+                <Banner />
+                <header class="space-y-2 text-center">
+                    <h1 class="text-2xl font-bold tracking-tight text-accent">">private_chat"</h1>
+                    <p class="text-muted text-sm">
+                        "A private, self-destructing chat room. No accounts, no logs."
+                    </p>
+                </header>
+                <form
+                    class="border border-line bg-panel p-6 space-y-6"
+                    on:submit=on_submit
+                    aria-label="Create a room"
+                >
+                    <NameField name />
+                    <LifetimePicker lifetime />
+                    <button
+                        type="submit"
+                        class="w-full bg-ink text-canvas p-3 text-sm font-bold uppercase tracking-wide \
+                               hover:opacity-90 disabled:opacity-50 disabled:cursor-not-allowed \
+                               cursor-pointer transition-opacity"
+                        prop:disabled=move || !hydrated.get() || !name_ok() || busy()
+                    >
+                        {move || if busy() { "Creating…" } else { "Create secure room" }}
+                    </button>
+                    <p role="alert" class="text-danger text-sm empty:hidden">{failure}</p>
+                </form>
+                <p class="text-faint text-xs text-center">
+                    "Rooms hold two people by default and vanish with every message when their \
+                     timer runs out or when either of you presses Destroy."
+                </p>
+            </div>
+        </main>
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::CreatedRoom;
+    use crate::error::ApiError;
+    use crate::state::{RoomRules, client_address, server_state, store_error};
+    use garde::Validate;
+    use std::time::Duration;
+
+    #[derive(Validate)]
+    #[garde(context(RoomRules))]
+    struct NewRoom {
+        #[garde(custom(offered_lifetime))]
+        ttl_secs: u64,
+        #[garde(custom(seat_count))]
+        capacity: u32,
+    }
+
+    fn offered_lifetime(secs: &u64, rules: &RoomRules) -> garde::Result {
+        if rules.lifetimes_secs.contains(secs) {
+            return Ok(());
+        }
+        let offered: Vec<String> = rules.lifetimes_secs.iter().map(u64::to_string).collect();
+        Err(garde::Error::new(format!("must be one of {} seconds", offered.join(", "))))
+    }
+
+    fn seat_count(seats: &u32, _: &RoomRules) -> garde::Result {
+        let (min, max) = crate::model::CAPACITY_RANGE;
+        if (u32::from(min)..=u32::from(max)).contains(seats) {
+            Ok(())
+        } else {
+            Err(garde::Error::new(format!("must be {min} to {max} seats")))
+        }
+    }
+
+    pub async fn create_room(
+        ttl_secs: Option<u64>,
+        capacity: Option<u32>,
+    ) -> Result<CreatedRoom, ApiError> {
+        let state = server_state()?;
+        let request = NewRoom {
+            ttl_secs: ttl_secs.unwrap_or(state.rules.default_lifetime_secs),
+            capacity: capacity.unwrap_or(u32::from(state.rules.default_capacity)),
+        };
+        request.validate_with(&state.rules).map_err(crate::state::invalid_input)?;
+        if let Err(wait) = state.create_limiter.check(&client_address(&state.rules)) {
+            return Err(ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+        }
+        let capacity = u8::try_from(request.capacity).unwrap_or(crate::model::DEFAULT_CAPACITY);
+        let room = state
+            .store
+            .create_room(Duration::from_secs(request.ttl_secs), capacity)
+            .await
+            .map_err(store_error)?;
+        tracing::debug!(room = %room.id, ttl = request.ttl_secs, capacity, "room created");
+        Ok(CreatedRoom { room_id: room.id, expires_at: room.expires_at })
+    }
+}

@@ -1,0 +1,61 @@
+//! The editable anonymous name, with a button for a fresh one.
+
+use crate::identity::store_name;
+use crate::model::{USERNAME_MAX_CHARS, clean_username};
+use crate::names::anonymous_name;
+use leptos::prelude::*;
+
+#[component]
+pub fn NameField(name: RwSignal<String>) -> impl IntoView {
+    let problem = move || clean_username(&name.read()).err();
+    let on_input = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        if clean_username(&value).is_ok() {
+            store_name(value.trim());
+        }
+        name.set(value);
+    };
+    let regenerate = move |_| {
+        let fresh = anonymous_name();
+        store_name(&fresh);
+        name.set(fresh);
+    };
+    view! {
+        <div class="space-y-2">
+            <label for="username" class="block text-muted text-xs uppercase tracking-wide">
+                "Your identity"
+            </label>
+            <div class="flex gap-2">
+                <input
+                    id="username"
+                    name="username"
+                    type="text"
+                    autocomplete="off"
+                    spellcheck="false"
+                    maxlength=(USERNAME_MAX_CHARS * 2).to_string()
+                    class="flex-1 min-w-0 bg-canvas border border-line p-3 text-sm text-ink \
+                           focus:border-accent focus:outline-none"
+                    aria-describedby="username-help"
+                    aria-invalid=move || problem().is_some().to_string()
+                    prop:value=move || name.get()
+                    on:input=on_input
+                />
+                <button
+                    type="button"
+                    class="border border-line px-3 text-muted hover:text-accent hover:border-accent \
+                           cursor-pointer transition-colors"
+                    aria-label="Pick a new random name"
+                    title="Pick a new random name"
+                    on:click=regenerate
+                >
+                    "↻"
+                </button>
+            </div>
+            <p id="username-help" class="text-xs" class:text-danger=move || problem().is_some()>
+                {move || problem().unwrap_or_else(|| {
+                    "Others in the room see this name. It stays in this browser.".into()
+                })}
+            </p>
+        </div>
+    }
+}

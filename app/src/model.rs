@@ -1,0 +1,207 @@
+//! Domain types shared by the browser and the server: room ids, messages, lifetimes and limits.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Longest username, in characters.
+pub const USERNAME_MAX_CHARS: usize = 100;
+/// Longest message, in characters, after trimming.
+pub const MESSAGE_MAX_CHARS: usize = 1000;
+/// Largest WebSocket frame a client may send, in bytes.
+pub const FRAME_MAX_BYTES: usize = 16 * 1024;
+/// Longest client-chosen message id.
+pub const CLIENT_ID_MAX_CHARS: usize = 64;
+/// Seats in a room unless the creator asks for more.
+pub const DEFAULT_CAPACITY: u8 = 2;
+/// Fewest and most seats a room may be created with.
+pub const CAPACITY_RANGE: (u8, u8) = (2, 10);
+/// Characters in a room id.
+pub const ROOM_ID_LEN: usize = 16;
+
+/// How long a room lives, as offered on the home page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetime {
+    pub secs: u64,
+    pub label: &'static str,
+}
+
+/// The lifetimes a person can choose; the second is the default.
+pub const LIFETIMES: [Lifetime; 4] = [
+    Lifetime { secs: 5 * 60, label: "5 min" },
+    Lifetime { secs: 10 * 60, label: "10 min" },
+    Lifetime { secs: 60 * 60, label: "1 hour" },
+    Lifetime { secs: 24 * 60 * 60, label: "24 hours" },
+];
+/// The lifetime used when none is asked for.
+pub const DEFAULT_LIFETIME_SECS: u64 = 10 * 60;
+
+/// A room's public identifier: 16 characters of the URL-safe nanoid alphabet.
+///
+/// Parsing is the only way to build one from outside, so every id that reaches a store or a
+/// key name has been checked.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoomId(String);
+
+impl RoomId {
+    /// A new random id (about 95 bits of entropy: the link is the invitation).
+    pub fn generate() -> Self {
+        RoomId(nanoid::nanoid!(ROOM_ID_LEN))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first eight characters, for display.
+    pub fn short(&self) -> &str {
+        &self.0[..8]
+    }
+}
+
+/// Why a string is not a room id.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a room id is {ROOM_ID_LEN} characters of A-Z, a-z, 0-9, '_' or '-'")]
+pub struct BadRoomId;
+
+impl TryFrom<String> for RoomId {
+    type Error = BadRoomId;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        let ok = value.len() == ROOM_ID_LEN
+            && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok { Ok(RoomId(value)) } else { Err(BadRoomId) }
+    }
+}
+
+impl std::str::FromStr for RoomId {
+    type Err = BadRoomId;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RoomId::try_from(s.to_owned())
+    }
+}
+
+impl From<RoomId> for String {
+    fn from(id: RoomId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Display for RoomId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One stored chat message, as every participant sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// Position in the room, from 1, without gaps.
+    pub seq: u64,
+    /// Server-assigned id.
+    pub id: String,
+    /// The id the sender's browser chose, so it can match the message to its pending copy.
+    pub client_id: String,
+    /// The sender's name, taken from their seat.
+    pub sender: String,
+    pub text: String,
+    /// When the server stored it, Unix milliseconds.
+    pub ts: u64,
+}
+
+/// Messages of a room after some sequence number.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    pub messages: Vec<ChatMessage>,
+    /// The room's latest sequence number (0 when nothing was said yet).
+    pub seq: u64,
+    /// True when older messages were dropped by the history cap.
+    pub truncated: bool,
+}
+
+/// How a room ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    Destroyed,
+    Expired,
+}
+
+impl EndReason {
+    /// The query string the home page shows a banner for.
+    pub fn home_query(self) -> &'static str {
+        match self {
+            EndReason::Destroyed => "/?destroyed=1",
+            EndReason::Expired => "/?expired=1",
+        }
+    }
+}
+
+/// Trims a message and checks its length; the error says what is wrong in words.
+pub fn clean_message(text: &str) -> Result<&str, String> {
+    let trimmed = text.trim();
+    let chars = trimmed.chars().count();
+    if chars == 0 {
+        Err("A message cannot be empty.".into())
+    } else if chars > MESSAGE_MAX_CHARS {
+        Err(format!("A message is at most {MESSAGE_MAX_CHARS} characters (this one has {chars})."))
+    } else {
+        Ok(trimmed)
+    }
+}
+
+/// Trims a username and checks its length.
+pub fn clean_username(name: &str) -> Result<&str, String> {
+    let trimmed = name.trim();
+    let chars = trimmed.chars().count();
+    if chars == 0 {
+        Err("Choose a name of at least one character.".into())
+    } else if chars > USERNAME_MAX_CHARS {
+        Err(format!("A name is at most {USERNAME_MAX_CHARS} characters."))
+    } else {
+        Ok(trimmed)
+    }
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_room_id_parses_back() {
+        let id = RoomId::generate();
+        assert_eq!(id.as_str().parse::<RoomId>(), Ok(id.clone()));
+        assert_eq!(id.short().len(), 8);
+    }
+
+    #[test]
+    fn room_ids_of_the_wrong_shape_are_refused() {
+        for bad in ["", "short", "abcdefghijklmnop!", "abcdefghijklmno/", "ünicodeünicodeün"] {
+            assert_eq!(bad.parse::<RoomId>(), Err(BadRoomId), "{bad:?}");
+        }
+        assert!(serde_json::from_str::<RoomId>("\"../../etc/passwd\"").is_err());
+    }
+
+    #[test]
+    fn messages_are_trimmed_and_limited_in_characters_not_bytes() {
+        assert_eq!(clean_message("  hi \n"), Ok("hi"));
+        assert!(clean_message(" \n\t").is_err());
+        let thousand_hearts = "♥".repeat(MESSAGE_MAX_CHARS);
+        assert!(clean_message(&thousand_hearts).is_ok());
+        let err = clean_message(&format!("{thousand_hearts}x")).unwrap_err();
+        assert!(err.contains("1001"), "{err}");
+    }
+
+    #[test]
+    fn usernames_are_one_to_a_hundred_characters() {
+        assert!(clean_username("").is_err());
+        assert!(clean_username(&"a".repeat(100)).is_ok());
+        assert!(clean_username(&"a".repeat(101)).is_err());
+    }
+}

@@ -1,0 +1,215 @@
+//! The WebSocket wire protocol: JSON text frames tagged by `type`, and the close codes.
+//!
+//! Both ends encode and decode through this module only; `docs/PROTOCOL.md` describes it for
+//! anyone writing another client.
+
+use crate::model::{ChatMessage, EndReason};
+use serde::{Deserialize, Serialize};
+
+/// A frame the browser sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientFrame {
+    /// Post a message. Sending the same `client_id` again is safe: it is stored once.
+    Send { client_id: String, text: String },
+    /// The sender is typing.
+    Typing {},
+}
+
+/// A frame the server sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// First frame on every connection.
+    Welcome {
+        /// Your name in this room, from your seat.
+        you: String,
+        /// The room's latest sequence number.
+        seq: u64,
+        /// When the room ends, Unix ms.
+        expires_at: u64,
+        /// The server's clock, Unix ms, so the page can correct its countdown.
+        now: u64,
+        /// Names of the others online now.
+        peers: Vec<String>,
+        /// False when messages after your `since` are no longer kept: reload history.
+        recovered: bool,
+    },
+    /// A stored message; your own copy (same `client_id`) is the acknowledgement.
+    Message(ChatMessage),
+    /// Everyone online in the room now, you included.
+    Presence { online: Vec<String> },
+    /// Someone else is typing.
+    Typing { sender: String },
+    /// The room is gone; the socket closes next.
+    Ended { reason: EndReason },
+    /// Something you sent was refused; the connection stays open.
+    Error { code: ErrorCode, message: String },
+}
+
+/// Why a client frame was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not JSON, or not a frame this protocol knows.
+    BadFrame,
+    /// The message text is empty or too long.
+    InvalidMessage,
+    /// Too many messages; slow down.
+    RateLimited,
+    /// The server could not store the message; try again.
+    Unavailable,
+}
+
+/// WebSocket close codes Burner uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u16)]
+pub enum CloseCode {
+    /// The room ended while you were connected (after an `ended` frame).
+    Normal = 1000,
+    /// A frame over the size limit.
+    TooBig = 1009,
+    /// The server is restarting: reconnect (possibly to another instance).
+    Restarting = 1012,
+    /// No seat in this room (missing or unknown cookie, or you left).
+    NoSeat = 4401,
+    /// The room does not exist or has ended.
+    RoomGone = 4404,
+    /// You did not read fast enough; reconnect with `since`.
+    SlowConsumer = 4408,
+    /// Too many frames.
+    RateLimited = 4429,
+}
+
+impl CloseCode {
+    pub fn code(self) -> u16 {
+        self as u16
+    }
+
+    pub fn from_code(code: u16) -> Option<Self> {
+        [
+            Self::Normal,
+            Self::TooBig,
+            Self::Restarting,
+            Self::NoSeat,
+            Self::RoomGone,
+            Self::SlowConsumer,
+            Self::RateLimited,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
+    }
+
+    /// The reason text sent with the close frame.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Normal => "room ended",
+            Self::TooBig => "frame too big",
+            Self::Restarting => "server restarting",
+            Self::NoSeat => "no seat in this room",
+            Self::RoomGone => "room not found or ended",
+            Self::SlowConsumer => "too slow to keep up",
+            Self::RateLimited => "rate limited",
+        }
+    }
+
+    /// Whether a client should try to connect again after this close.
+    pub fn should_reconnect(self) -> bool {
+        matches!(self, Self::Restarting | Self::SlowConsumer | Self::RateLimited)
+    }
+}
+
+impl ClientFrame {
+    pub fn decode(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    pub fn encode(&self) -> String {
+        // A derived Serialize of strings and unit variants cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl ServerFrame {
+    pub fn decode(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_frames_have_the_documented_shape() {
+        let send = ClientFrame::decode(r#"{"type":"send","client_id":"c1","text":"hi"}"#);
+        assert_eq!(
+            send.ok(),
+            Some(ClientFrame::Send { client_id: "c1".into(), text: "hi".into() })
+        );
+        assert_eq!(ClientFrame::decode(r#"{"type":"typing"}"#).ok(), Some(ClientFrame::Typing {}));
+        assert_eq!(ClientFrame::Typing {}.encode(), r#"{"type":"typing"}"#);
+    }
+
+    #[test]
+    fn unknown_or_malformed_client_frames_are_errors_not_panics() {
+        for bad in [
+            "",
+            "null",
+            "{}",
+            r#"{"type":"shout"}"#,
+            r#"{"type":"send","text":"no id"}"#,
+            r#"{"type":"send","client_id":"c","text":"x","sender":"spoofed"}"#,
+            "[1,2,3]",
+        ] {
+            assert!(ClientFrame::decode(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn server_frames_round_trip_with_a_type_tag() {
+        let frames = [
+            ServerFrame::Welcome {
+                you: "a".into(),
+                seq: 3,
+                expires_at: 10,
+                now: 5,
+                peers: vec!["b".into()],
+                recovered: true,
+            },
+            ServerFrame::Message(ChatMessage {
+                seq: 1,
+                id: "m".into(),
+                client_id: "c".into(),
+                sender: "a".into(),
+                text: "hi".into(),
+                ts: 9,
+            }),
+            ServerFrame::Presence { online: vec!["a".into()] },
+            ServerFrame::Typing { sender: "a".into() },
+            ServerFrame::Ended { reason: EndReason::Destroyed },
+            ServerFrame::Error { code: ErrorCode::RateLimited, message: "slow".into() },
+        ];
+        for frame in frames {
+            let text = frame.encode();
+            assert!(text.starts_with(r#"{"type":""#), "{text}");
+            assert_eq!(ServerFrame::decode(&text).ok(), Some(frame));
+        }
+        let ended = ServerFrame::Ended { reason: EndReason::Expired }.encode();
+        assert_eq!(ended, r#"{"type":"ended","reason":"expired"}"#);
+    }
+
+    #[test]
+    fn close_codes_map_both_ways() {
+        for code in [1000, 1009, 1012, 4401, 4404, 4408, 4429] {
+            assert_eq!(CloseCode::from_code(code).map(CloseCode::code), Some(code));
+        }
+        assert_eq!(CloseCode::from_code(1006), None);
+        assert!(CloseCode::Restarting.should_reconnect());
+        assert!(!CloseCode::NoSeat.should_reconnect());
+    }
+}

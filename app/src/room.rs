@@ -1,0 +1,103 @@
+//! The room page and the server functions behind it: see, join, read, leave and destroy.
+
+// Browser-side logic, unit-tested natively but only called from the hydrated page.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+mod backoff;
+mod chat_log;
+mod chat_room;
+mod composer;
+mod countdown;
+mod header;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+mod live;
+mod message_list;
+mod presence;
+#[cfg(feature = "hydrate")]
+mod socket;
+
+pub use chat_log::{ChatLog, PendingMessage};
+pub use countdown::format_remaining;
+
+use crate::error::ApiError;
+use crate::model::{History, RoomId};
+use chat_room::ChatRoom;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+/// What the room page needs to render.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSnapshot {
+    pub room_id: RoomId,
+    pub expires_at: u64,
+    /// The server's clock when this was made, Unix ms.
+    pub now: u64,
+    pub capacity: u8,
+    /// Your name in the room, when this browser holds a seat.
+    pub you: Option<String>,
+    /// The history so far, for a seated visitor.
+    pub history: Option<History>,
+}
+
+/// A seat just claimed (or confirmed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Joined {
+    pub you: String,
+    pub expires_at: u64,
+    pub capacity: u8,
+}
+
+/// The room as this visitor may see it. Never claims a seat. A visitor without a seat gets
+/// no history; a full room turns them away unless they arrive by a cross-site link (their
+/// SameSite=Strict cookie was withheld, so the page asks again with [`join_room`]).
+#[server(prefix = "/api", endpoint = "room_view", input = Json)]
+pub async fn room_view(room_id: String) -> Result<RoomSnapshot, ApiError> {
+    ssr::room_view(room_id).await.map_err(crate::state::respond)
+}
+
+/// Claims a seat under `username` (1–100 characters) and sets the room's seat cookie. Calling
+/// it again with the cookie returns the same seat.
+#[server(prefix = "/api", endpoint = "join_room", input = Json)]
+pub async fn join_room(room_id: String, username: String) -> Result<Joined, ApiError> {
+    ssr::join_room(room_id, username).await.map_err(crate::state::respond)
+}
+
+/// Messages after `since` (all kept messages when absent), for a seated visitor.
+#[server(prefix = "/api", endpoint = "room_history", input = Json)]
+pub async fn room_history(room_id: String, since: Option<u64>) -> Result<History, ApiError> {
+    ssr::room_history(room_id, since.unwrap_or(0)).await.map_err(crate::state::respond)
+}
+
+/// Destroys the room and every message in it, for everyone, at once. Any seated visitor may.
+#[server(prefix = "/api", endpoint = "destroy_room", input = Json)]
+pub async fn destroy_room(room_id: String) -> Result<(), ApiError> {
+    ssr::destroy_room(room_id).await.map_err(crate::state::respond)
+}
+
+/// Gives this visitor's seat back and forgets the seat cookie.
+#[server(prefix = "/api", endpoint = "leave_room", input = Json)]
+pub async fn leave_room(room_id: String) -> Result<(), ApiError> {
+    ssr::leave_room(room_id).await.map_err(crate::state::respond)
+}
+
+#[component]
+pub fn RoomPage() -> impl IntoView {
+    let params = use_params_map();
+    let room_id = move || params.read().get("id").unwrap_or_default();
+    let view = Resource::new(room_id, room_view);
+    view! {
+        <Suspense fallback=|| view! { <p class="p-6 text-muted">"Opening the room…"</p> }>
+            {move || Suspend::new(async move {
+                match view.await {
+                    Ok(room) => view! { <ChatRoom room /> }.into_any(),
+                    Err(err) => view! { <Redirect path=err.home_query() /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr;

@@ -1,0 +1,163 @@
+//! An open room: takes a seat if needed, keeps the connection, and lays out the parts.
+
+use super::RoomSnapshot;
+use super::composer::Composer;
+use super::header::RoomHeader;
+use super::live::Live;
+use super::message_list::MessageList;
+use super::presence::PresenceBar;
+use crate::protocol::ClientFrame;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
+    let live = Live::new(&room);
+    // The server's clock, ticking in the browser; starts at the render time on both sides.
+    let clock = RwSignal::new(room.now);
+    let hydrated = RwSignal::new(false);
+    let outbox = Outbox::default();
+
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(to) = live.leave_to.get() {
+            navigate(&to, Default::default());
+        }
+    });
+    Effect::new(move |_| {
+        hydrated.set(true);
+        #[cfg(feature = "hydrate")]
+        browser::start(live, clock, outbox);
+    });
+
+    let on_send = Callback::new(move |text: String| {
+        let client_id = nanoid::nanoid!(16);
+        live.log.update(|log| log.queue(client_id.clone(), text.clone(), crate::model::now_ms()));
+        outbox.send(ClientFrame::Send { client_id, text });
+    });
+    let on_retry = Callback::new(move |client_id: String| {
+        let text = live.log.try_update(|log| log.retry(&client_id, crate::model::now_ms()));
+        if let Some(Some(text)) = text {
+            outbox.send(ClientFrame::Send { client_id, text });
+        }
+    });
+    let on_typing = Callback::new(move |()| outbox.send(ClientFrame::Typing {}));
+
+    let title = move || match live.unread.get() {
+        0 => "Burner · private room".to_owned(),
+        n => format!("({n}) Burner · private room"),
+    };
+    view! {
+        <Title text=title />
+        <main
+            class="h-dvh flex flex-col overflow-hidden"
+            data-hydrated=move || hydrated.get().to_string()
+        >
+            <RoomHeader live clock />
+            <PresenceBar live clock />
+            <MessageList live on_retry hydrated />
+            <Composer live on_send on_typing />
+        </main>
+    }
+}
+
+/// The sending side of the room's connection, once it is open.
+#[derive(Clone, Copy)]
+struct Outbox {
+    #[cfg(feature = "hydrate")]
+    sender: StoredValue<Option<super::socket::Outbox>, LocalStorage>,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox {
+            #[cfg(feature = "hydrate")]
+            sender: StoredValue::new_local(None),
+        }
+    }
+}
+
+impl Outbox {
+    /// Hands a frame to the connection; a message sent while offline stays pending and is
+    /// sent again when the connection is back.
+    fn send(&self, frame: ClientFrame) {
+        #[cfg(feature = "hydrate")]
+        self.sender.with_value(|sender| {
+            if let Some(sender) = sender {
+                let _ = sender.unbounded_send(frame);
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = frame;
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::Outbox;
+    use crate::identity::current_name;
+    use crate::model::now_ms;
+    use crate::room::join_room;
+    use crate::room::live::{LinkStatus, Live};
+    use crate::room::socket;
+    use leptos::prelude::*;
+    use std::time::Duration;
+
+    /// Starts the clock, joins if this browser has no seat yet, then connects.
+    pub fn start(live: Live, clock: RwSignal<u64>, outbox: Outbox) {
+        let ticker =
+            set_interval_with_handle(move || tick(live, clock), Duration::from_millis(250));
+        let visible = window_event_listener(leptos::ev::visibilitychange, move |_| {
+            if !document().hidden() {
+                live.unread.set(0);
+            }
+        });
+        on_cleanup(move || {
+            if let Ok(ticker) = ticker {
+                ticker.clear();
+            }
+            visible.remove();
+            // Dropping the sender ends the connection.
+            outbox.sender.set_value(None);
+        });
+        leptos::task::spawn_local(async move {
+            if live.you.get_untracked().is_none() {
+                let room_id = live.room_id.get_value().to_string();
+                match join_room(room_id, current_name()).await {
+                    Ok(joined) => live.you.set(Some(joined.you)),
+                    Err(
+                        err @ (crate::error::ApiError::Network(_)
+                        | crate::error::ApiError::Unavailable),
+                    ) => {
+                        live.link.set(LinkStatus::Offline);
+                        live.notice.set(Some(err.to_string()));
+                        return;
+                    }
+                    Err(err) => {
+                        live.leave_to.set(Some(err.home_query().to_owned()));
+                        return;
+                    }
+                }
+            }
+            outbox.sender.set_value(Some(socket::connect(live)));
+        });
+    }
+
+    fn tick(live: Live, clock: RwSignal<u64>) {
+        let local = now_ms();
+        let now = live.server_now(local);
+        clock.set(now);
+        if live.log.with_untracked(|log| log.has_overdue(local)) {
+            live.log.update(|log| {
+                log.fail_overdue(local);
+            });
+        }
+        // The deadline is never extended: if the server's word is late (offline), the room is
+        // over all the same.
+        let grace = 3_000;
+        if now > live.expires_at + grace && live.link.get_untracked() != LinkStatus::Connected {
+            live.leave_to.set(Some("/?expired=1".into()));
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The room's header: its id and link, the countdown, the connection, Leave and Destroy.
+
+use super::countdown::Countdown;
+use super::live::{LinkStatus, Live};
+use super::{destroy_room, leave_room};
+use leptos::prelude::*;
+
+#[component]
+pub fn RoomHeader(live: Live, clock: RwSignal<u64>) -> impl IntoView {
+    let room_id = live.room_id.get_value();
+    let short = room_id.short().to_owned();
+    view! {
+        <header class="border-b border-line bg-panel px-4 py-3 safe-x">
+            <div class="flex flex-wrap items-center justify-between gap-x-6 gap-y-3">
+                <div class="flex items-center gap-3 min-w-0">
+                    <div class="flex flex-col min-w-0">
+                        <span class="text-faint text-[0.65rem] uppercase tracking-wide">"Room"</span>
+                        <span class="text-accent font-bold truncate" title=room_id.to_string()>
+                            {short}"…"
+                        </span>
+                    </div>
+                    <CopyLink />
+                </div>
+                <Countdown expires_at=live.expires_at now=clock />
+                <div class="flex items-center gap-2">
+                    <LinkIndicator live />
+                    <LeaveButton live />
+                    <DestroyButton live />
+                </div>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn CopyLink() -> impl IntoView {
+    let copied = RwSignal::new(None::<bool>);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let href = window().location().href().unwrap_or_default();
+            let promise = window().navigator().clipboard().write_text(&href);
+            leptos::task::spawn_local(async move {
+                let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
+                copied.set(Some(ok));
+                set_timeout(move || copied.set(None), std::time::Duration::from_secs(2));
+            });
+        }
+    };
+    let label = move || match copied.get() {
+        Some(true) => "Copied!",
+        Some(false) => "Copy failed",
+        None => "Copy link",
+    };
+    view! {
+        <button
+            type="button"
+            class="border border-line px-2 py-1 text-xs text-muted hover:text-ink hover:border-ink \
+                   cursor-pointer transition-colors"
+            on:click=copy
+            aria-live="polite"
+        >
+            {label}
+        </button>
+    }
+}
+
+#[component]
+fn LinkIndicator(live: Live) -> impl IntoView {
+    let text = move || match live.link.get() {
+        LinkStatus::Connecting => "connecting…",
+        LinkStatus::Connected => "connected",
+        LinkStatus::Reconnecting => "reconnecting…",
+        LinkStatus::Offline => "offline",
+    };
+    let dot = move || match live.link.get() {
+        LinkStatus::Connected => "bg-accent",
+        LinkStatus::Offline => "bg-danger",
+        _ => "bg-warn animate-pulse",
+    };
+    view! {
+        <span role="status" data-testid="link-status" class="flex items-center gap-1.5 text-xs text-muted mr-1">
+            <span aria-hidden="true" class=move || format!("inline-block size-2 rounded-full {}", dot())></span>
+            {text}
+        </span>
+    }
+}
+
+#[component]
+fn LeaveButton(live: Live) -> impl IntoView {
+    let leave = Action::new(move |_: &()| leave_room(live.room_id.get_value().to_string()));
+    Effect::new(move |_| match leave.value().get() {
+        Some(Ok(())) => live.leave_to.set(Some("/?left=1".into())),
+        Some(Err(err)) => live.notice.set(Some(err.to_string())),
+        None => {}
+    });
+    view! {
+        <button
+            type="button"
+            class="border border-line px-3 py-1.5 text-xs text-muted hover:text-ink hover:border-ink \
+                   cursor-pointer transition-colors disabled:opacity-50"
+            prop:disabled=move || leave.pending().get()
+            on:click=move |_| {
+                leave.dispatch(());
+            }
+        >
+            "Leave room"
+        </button>
+    }
+}
+
+#[component]
+fn DestroyButton(live: Live) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let destroy = Action::new(move |_: &()| destroy_room(live.room_id.get_value().to_string()));
+    Effect::new(move |_| match destroy.value().get() {
+        Some(Ok(())) => live.leave_to.set(Some("/?destroyed=1".into())),
+        Some(Err(err)) => {
+            confirming.set(false);
+            live.notice.set(Some(err.to_string()));
+        }
+        None => {}
+    });
+    let confirm_ref = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if confirming.get()
+            && let Some(button) = confirm_ref.get()
+        {
+            let _ = button.focus();
+        }
+    });
+    view! {
+        <Show
+            when=move || confirming.get()
+            fallback=move || view! {
+                <button
+                    type="button"
+                    class="bg-line px-3 py-1.5 text-xs font-bold text-ink hover:bg-danger \
+                           hover:text-white cursor-pointer transition-colors"
+                    on:click=move |_| confirming.set(true)
+                >
+                    "Destroy now"
+                </button>
+            }
+        >
+            <div role="group" aria-label="Confirm destroying the room" class="flex items-center gap-2">
+                <span class="text-xs text-danger">"Delete everything for everyone?"</span>
+                <button
+                    type="button"
+                    node_ref=confirm_ref
+                    class="bg-danger px-3 py-1.5 text-xs font-bold text-white cursor-pointer \
+                           disabled:opacity-50"
+                    prop:disabled=move || destroy.pending().get()
+                    on:click=move |_| {
+                        destroy.dispatch(());
+                    }
+                >
+                    "Yes, destroy"
+                </button>
+                <button
+                    type="button"
+                    class="border border-line px-3 py-1.5 text-xs text-muted hover:text-ink cursor-pointer"
+                    on:click=move |_| confirming.set(false)
+                >
+                    "Cancel"
+                </button>
+            </div>
+        </Show>
+    }
+}

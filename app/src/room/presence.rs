@@ -1,0 +1,48 @@
+//! Who else is here: each peer online or away, and who is typing.
+
+use super::live::Live;
+use leptos::prelude::*;
+
+#[component]
+pub fn PresenceBar(live: Live, clock: RwSignal<u64>) -> impl IntoView {
+    let typing = move || {
+        live.typing
+            .get()
+            .filter(|(_, until)| *until > clock.get())
+            .map(|(who, _)| format!("{who} is typing…"))
+    };
+    let peers = move || {
+        let online = live.online.get();
+        live.peers
+            .get()
+            .into_iter()
+            .map(|name| {
+                let here = online.contains(&name);
+                view! {
+                    <li class="flex items-center gap-1.5" data-testid="peer">
+                        <span
+                            aria-hidden="true"
+                            class=if here { "size-2 rounded-full bg-accent" } else { "size-2 rounded-full bg-faint" }
+                        ></span>
+                        <span class="text-ink">{name}</span>
+                        <span class="text-muted">{if here { "online" } else { "away" }}</span>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let alone = move || live.peers.with(Vec::is_empty);
+    view! {
+        <div class="flex flex-wrap items-center justify-between gap-2 border-b border-line px-4 py-2 text-xs safe-x">
+            <Show
+                when=move || !alone()
+                fallback=|| view! {
+                    <p class="text-muted">"Waiting for someone to join. Send them the link."</p>
+                }
+            >
+                <ul class="flex flex-wrap gap-4" aria-label="People in this room">{peers}</ul>
+            </Show>
+            <p class="text-muted italic" aria-live="polite">{typing}</p>
+        </div>
+    }
+}

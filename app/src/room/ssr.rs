@@ -1,0 +1,141 @@
+//! Server-side bodies of the room server functions.
+
+use super::{Joined, RoomSnapshot};
+use crate::error::ApiError;
+use crate::model::{History, RoomId, clean_username, now_ms};
+use crate::seat::{SeatCookie, SeatToken, clear_seat_cookie, set_seat_cookie};
+use crate::state::{
+    ServerState, gone_error, invalid_input, parse_room_id, request_parts, seat_cookie,
+    server_state, store_error,
+};
+use crate::store::StoreError;
+use axum::http::header::SET_COOKIE;
+use garde::Validate;
+
+#[derive(Validate)]
+struct JoinRequest<'a> {
+    #[garde(custom(room_id_shape))]
+    room_id: &'a str,
+    #[garde(custom(username_length))]
+    username: &'a str,
+}
+
+fn room_id_shape(raw: &&str, _: &()) -> garde::Result {
+    raw.parse::<RoomId>().map(|_| ()).map_err(|e| garde::Error::new(e.to_string()))
+}
+
+fn username_length(raw: &&str, _: &()) -> garde::Result {
+    clean_username(raw).map(|_| ()).map_err(garde::Error::new)
+}
+
+/// Maps a store failure for this visitor: a vanished room reads as "ended" to a seat holder.
+fn failure(cookie: Option<&SeatCookie>) -> impl Fn(StoreError) -> ApiError + '_ {
+    move |err| match err {
+        StoreError::Gone => gone_error(cookie),
+        other => store_error(other),
+    }
+}
+
+/// The room and the visitor's seat cookie; an error when the room is gone.
+async fn open(
+    state: &ServerState,
+    raw: &str,
+) -> Result<(RoomId, crate::store::RoomInfo, Option<SeatCookie>), ApiError> {
+    let id = parse_room_id(raw)?;
+    let cookie = seat_cookie(&id);
+    let room = state.store.room(&id).await.map_err(failure(cookie.as_ref()))?;
+    let room = room.ok_or_else(|| gone_error(cookie.as_ref()))?;
+    Ok((id, room, cookie))
+}
+
+/// The seat cookie of a seated visitor, or `NotSeated`.
+async fn require_seat(
+    state: &ServerState,
+    id: &RoomId,
+    cookie: Option<SeatCookie>,
+) -> Result<SeatCookie, ApiError> {
+    let cookie = cookie.ok_or(ApiError::NotSeated)?;
+    let seat = state.store.seat(id, &cookie.token.hash()).await;
+    match seat.map_err(failure(Some(&cookie)))? {
+        Some(_) => Ok(cookie),
+        None => Err(ApiError::NotSeated),
+    }
+}
+
+pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
+    let state = server_state()?;
+    let (id, room, cookie) = open(&state, &raw).await?;
+    let seat = match &cookie {
+        Some(c) => state.store.seat(&id, &c.token.hash()).await.map_err(failure(Some(c)))?,
+        None => None,
+    };
+    let history = match seat {
+        Some(_) => Some(state.store.history(&id, 0).await.map_err(failure(cookie.as_ref()))?),
+        None => None,
+    };
+    if seat.is_none() && room.seated >= room.capacity && !arrived_cross_site() {
+        return Err(ApiError::Full);
+    }
+    Ok(RoomSnapshot {
+        room_id: id,
+        expires_at: room.expires_at,
+        now: now_ms(),
+        capacity: room.capacity,
+        you: seat.map(|s| s.name),
+        history,
+    })
+}
+
+/// A top-level navigation from another site: the browser withheld SameSite=Strict cookies,
+/// so "no cookie" does not mean "no seat" yet.
+fn arrived_cross_site() -> bool {
+    request_parts()
+        .ok()
+        .and_then(|parts| parts.headers.get("sec-fetch-site").cloned())
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+}
+
+pub async fn join_room(raw: String, username: String) -> Result<Joined, ApiError> {
+    let state = server_state()?;
+    JoinRequest { room_id: &raw, username: &username }.validate().map_err(invalid_input)?;
+    let (id, room, cookie) = open(&state, &raw).await?;
+    // A browser that already holds this room's cookie keeps its token: joining is idempotent.
+    let token = cookie.as_ref().map(|c| c.token.clone()).unwrap_or_else(SeatToken::generate);
+    let name = username.trim();
+    let seat =
+        state.store.claim_seat(&id, &token.hash(), name).await.map_err(failure(cookie.as_ref()))?;
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        let cookie = set_seat_cookie(&id, &token, room.expires_at, state.rules.secure_cookies);
+        response.append_header(SET_COOKIE, cookie);
+    }
+    Ok(Joined { you: seat.name, expires_at: room.expires_at, capacity: room.capacity })
+}
+
+pub async fn room_history(raw: String, since: u64) -> Result<History, ApiError> {
+    let state = server_state()?;
+    let (id, _, cookie) = open(&state, &raw).await?;
+    let cookie = require_seat(&state, &id, cookie).await?;
+    state.store.history(&id, since).await.map_err(failure(Some(&cookie)))
+}
+
+pub async fn destroy_room(raw: String) -> Result<(), ApiError> {
+    let state = server_state()?;
+    let (id, _, cookie) = open(&state, &raw).await?;
+    let cookie = require_seat(&state, &id, cookie).await?;
+    // The seat cookie is kept: it expires at the deadline anyway, and lets this browser be
+    // told "destroyed" (not "not found") if it comes back.
+    state.store.destroy(&id).await.map_err(failure(Some(&cookie)))?;
+    tracing::debug!(room = %id, "room destroyed");
+    Ok(())
+}
+
+pub async fn leave_room(raw: String) -> Result<(), ApiError> {
+    let state = server_state()?;
+    let (id, _, cookie) = open(&state, &raw).await?;
+    let cookie = require_seat(&state, &id, cookie).await?;
+    state.store.leave(&id, &cookie.token.hash()).await.map_err(failure(Some(&cookie)))?;
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.append_header(SET_COOKIE, clear_seat_cookie(&id, state.rules.secure_cookies));
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! The room store: rooms, seats and history behind one interface with two backends
+//! (Redis and embedded, in `server::store`), both held to one contract test suite.
+
+use crate::model::{ChatMessage, History, RoomId};
+use crate::seat::TokenHash;
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// What a store knows about a live room.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomInfo {
+    pub id: RoomId,
+    pub created_at: u64,
+    /// The deadline fixed at creation, Unix ms; never extended.
+    pub expires_at: u64,
+    pub capacity: u8,
+    /// Seats taken now.
+    pub seated: u8,
+}
+
+/// A claimed seat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seat {
+    /// Public, random id of the seat (not its token).
+    pub seat_id: String,
+    /// The holder's name, unique within the room.
+    pub name: String,
+}
+
+/// The outcome of a post.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posted {
+    pub message: ChatMessage,
+    /// True when this seat had already posted this `client_id`: nothing new was stored.
+    pub duplicate: bool,
+}
+
+/// Why a store call did not do what was asked.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("room not found or ended")]
+    Gone,
+    #[error("room is full")]
+    Full,
+    #[error("no seat in this room")]
+    NotSeated,
+    /// The backend failed (connection lost, script error); the message is for logs only.
+    #[error("store backend: {0}")]
+    Backend(String),
+}
+
+/// Rooms, seats and messages. All methods are safe to call concurrently from many tasks and,
+/// for shared backends, from many server instances.
+#[async_trait]
+pub trait RoomStore: Send + Sync + 'static {
+    /// Creates a room that ends `ttl` from now with `capacity` seats, none taken.
+    async fn create_room(&self, ttl: Duration, capacity: u8) -> Result<RoomInfo, StoreError>;
+
+    /// The room, or `None` once it was destroyed or reached its deadline.
+    async fn room(&self, room: &RoomId) -> Result<Option<RoomInfo>, StoreError>;
+
+    /// Claims a seat for the holder of `token` under `name`, in one atomic step.
+    ///
+    /// The holder of a seat claiming again gets the same seat back (its name unchanged). A new
+    /// claim when every seat is taken fails with [`StoreError::Full`]; capacity is never
+    /// exceeded, however many claims race. A name already used by another seat gets a numeric
+    /// suffix (`bob (2)`). Fails with [`StoreError::Gone`] when the room is gone.
+    async fn claim_seat(
+        &self,
+        room: &RoomId,
+        token: &TokenHash,
+        name: &str,
+    ) -> Result<Seat, StoreError>;
+
+    /// The seat held by `token`, or `None` (also when the room is gone).
+    async fn seat(&self, room: &RoomId, token: &TokenHash) -> Result<Option<Seat>, StoreError>;
+
+    /// Gives the seat back so someone else may take it; tells every instance (`SeatLeft`).
+    /// Returns false when `token` held no seat.
+    async fn leave(&self, room: &RoomId, token: &TokenHash) -> Result<bool, StoreError>;
+
+    /// Stores a message from the seat of `token` in one atomic step: assigns the next sequence
+    /// number (from 1, no gaps), appends to the history (dropping the oldest past the cap) and
+    /// publishes it to every instance. The same `client_id` from the same seat is stored once:
+    /// a repeat returns the stored message with `duplicate: true` and publishes nothing.
+    /// Fails with [`StoreError::Gone`] for a room that is gone (nothing is stored) and
+    /// [`StoreError::NotSeated`] when `token` holds no seat.
+    async fn post(
+        &self,
+        room: &RoomId,
+        token: &TokenHash,
+        client_id: &str,
+        text: &str,
+    ) -> Result<Posted, StoreError>;
+
+    /// Messages with a sequence number above `since`, oldest first, with the room's latest
+    /// sequence number and whether older messages were dropped by the cap.
+    async fn history(&self, room: &RoomId, since: u64) -> Result<History, StoreError>;
+
+    /// Deletes the room and everything in it at once, then tells every instance (`Ended`).
+    /// Returns false when there was nothing to destroy.
+    async fn destroy(&self, room: &RoomId) -> Result<bool, StoreError>;
+}
