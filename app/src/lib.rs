@@ -2,6 +2,8 @@
 //!
 //! Compiled twice: with `ssr` into the server binary, with `hydrate` into the browser's WASM.
 
+#![recursion_limit = "256"]
+
 pub mod error;
 pub mod home;
 pub mod identity;

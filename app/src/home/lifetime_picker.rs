@@ -16,6 +16,7 @@ pub fn LifetimePicker(lifetime: RwSignal<u64>) -> impl IntoView {
                         name="lifetime"
                         class="peer sr-only"
                         value=secs.to_string()
+                        checked=lifetime.get_untracked() == secs
                         prop:checked=move || lifetime.get() == secs
                         on:change=move |_| lifetime.set(secs)
                     />

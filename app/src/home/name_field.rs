@@ -8,6 +8,8 @@ use leptos::prelude::*;
 #[component]
 pub fn NameField(name: RwSignal<String>) -> impl IntoView {
     let problem = move || clean_username(&name.read()).err();
+    // The attribute carries the name in the server-rendered page; the property keeps it live.
+    let initial = name.get_untracked();
     let on_input = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         if clean_username(&value).is_ok() {
@@ -37,6 +39,7 @@ pub fn NameField(name: RwSignal<String>) -> impl IntoView {
                            focus:border-accent focus:outline-none"
                     aria-describedby="username-help"
                     aria-invalid=move || problem().is_some().to_string()
+                    value=initial
                     prop:value=move || name.get()
                     on:input=on_input
                 />

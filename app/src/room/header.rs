@@ -135,7 +135,7 @@ fn DestroyButton(live: Live) -> impl IntoView {
             fallback=move || view! {
                 <button
                     type="button"
-                    class="bg-line px-3 py-1.5 text-xs font-bold text-ink hover:bg-danger \
+                    class="bg-line px-3 py-1.5 text-xs font-bold text-ink hover:bg-alarm \
                            hover:text-white cursor-pointer transition-colors"
                     on:click=move |_| confirming.set(true)
                 >
@@ -148,7 +148,7 @@ fn DestroyButton(live: Live) -> impl IntoView {
                 <button
                     type="button"
                     node_ref=confirm_ref
-                    class="bg-danger px-3 py-1.5 text-xs font-bold text-white cursor-pointer \
+                    class="bg-alarm px-3 py-1.5 text-xs font-bold text-white cursor-pointer \
                            disabled:opacity-50"
                     prop:disabled=move || destroy.pending().get()
                     on:click=move |_| {

@@ -1,0 +1,253 @@
+//! The hub: this instance's sockets, by room. It fans out what the broker delivers, gives each
+//! socket a bounded queue (a socket that cannot keep up is closed, never waited for), ends a
+//! room's sockets at its deadline, and keeps their presence alive.
+
+use crate::broker::{Broker, BrokerError, Delivery, PRESENCE_HEARTBEAT, PresenceChange, RoomEvent};
+use app::model::{EndReason, RoomId, now_ms};
+use app::protocol::CloseCode;
+use app::store::Seat;
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+
+/// How long a socket may wait for its room's subscription before giving up.
+const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the hub hands a socket.
+#[derive(Clone, Debug)]
+pub enum Outbound {
+    Event(Arc<RoomEvent>),
+    /// Events may have been missed: catch up from the store.
+    Resync,
+}
+
+struct Peer {
+    events: mpsc::Sender<Outbound>,
+    kick: Option<oneshot::Sender<CloseCode>>,
+    conn: String,
+    seat: Seat,
+}
+
+impl Peer {
+    fn kick(&mut self, code: CloseCode) {
+        if let Some(kick) = self.kick.take() {
+            let _ = kick.send(code);
+        }
+    }
+}
+
+struct RoomEntry {
+    peers: HashMap<u64, Peer>,
+    subscribed: Shared<BoxFuture<'static, Result<(), BrokerError>>>,
+    deadline: AbortHandle,
+}
+
+pub struct Hub {
+    rooms: Mutex<HashMap<RoomId, RoomEntry>>,
+    broker: Arc<dyn Broker>,
+    /// Names this instance's connections uniquely across instances.
+    instance: String,
+    next: AtomicU64,
+    queue: usize,
+}
+
+/// A socket's place in the hub; leaving is dropping it.
+pub struct Membership {
+    hub: Arc<Hub>,
+    room: RoomId,
+    id: u64,
+    /// This connection's name, unique across instances (for presence).
+    pub conn: String,
+    pub events: mpsc::Receiver<Outbound>,
+    /// Fires when the hub closes this socket (it could not keep up).
+    pub kicked: oneshot::Receiver<CloseCode>,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.hub.leave(&self.room, self.id);
+    }
+}
+
+impl Hub {
+    /// Starts the hub's dispatcher (reading `deliveries`) and presence heartbeat.
+    pub fn start(
+        broker: Arc<dyn Broker>,
+        mut deliveries: mpsc::UnboundedReceiver<Delivery>,
+        queue: usize,
+    ) -> Arc<Self> {
+        let hub = Arc::new(Hub {
+            rooms: Mutex::new(HashMap::new()),
+            broker,
+            instance: nanoid::nanoid!(8),
+            next: AtomicU64::new(1),
+            queue,
+        });
+        let weak = Arc::downgrade(&hub);
+        tokio::spawn(async move {
+            while let Some(delivery) = deliveries.recv().await {
+                let Some(hub) = weak.upgrade() else { return };
+                match delivery {
+                    Delivery::Event(room, event) => hub.dispatch(&room, event),
+                    Delivery::Resync => hub.resync(),
+                }
+            }
+        });
+        tokio::spawn(heartbeat(Arc::downgrade(&hub)));
+        hub
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<RoomId, RoomEntry>> {
+        self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a socket of `seat` to `room` (which ends at `expires_at`) and returns once the
+    /// room's events flow to this instance: history read after this misses nothing.
+    pub async fn join(
+        self: &Arc<Self>,
+        room: &RoomId,
+        expires_at: u64,
+        seat: &Seat,
+    ) -> Result<Membership, BrokerError> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let conn = format!("{}:{id}", self.instance);
+        let (events, receiver) = mpsc::channel(self.queue);
+        let (kick, kicked) = oneshot::channel();
+        let subscribed = {
+            let mut rooms = self.lock();
+            let entry = rooms.entry(room.clone()).or_insert_with(|| RoomEntry {
+                peers: HashMap::new(),
+                // Asked for under the lock, so subscribes and unsubscribes keep their order.
+                subscribed: self.broker.subscribe(room).shared(),
+                deadline: self.end_at_deadline(room, expires_at),
+            });
+            let peer = Peer { events, kick: Some(kick), conn: conn.clone(), seat: seat.clone() };
+            entry.peers.insert(id, peer);
+            entry.subscribed.clone()
+        };
+        let membership = Membership {
+            hub: self.clone(),
+            room: room.clone(),
+            id,
+            conn,
+            events: receiver,
+            kicked,
+        };
+        match tokio::time::timeout(SUBSCRIBE_TIMEOUT, subscribed).await {
+            Ok(Ok(())) => Ok(membership),
+            Ok(Err(err)) => Err(err),
+            Err(_) => Err(BrokerError("subscribing to the room timed out".into())),
+        }
+    }
+
+    fn leave(&self, room: &RoomId, id: u64) {
+        let mut rooms = self.lock();
+        if let Some(entry) = rooms.get_mut(room) {
+            entry.peers.remove(&id);
+            if entry.peers.is_empty() {
+                self.forget(&mut rooms, room);
+            }
+        }
+    }
+
+    /// Drops a room with no sockets left: its timer and its subscription.
+    fn forget(&self, rooms: &mut HashMap<RoomId, RoomEntry>, room: &RoomId) {
+        if let Some(entry) = rooms.remove(room) {
+            entry.deadline.abort();
+            self.broker.unsubscribe(room);
+        }
+    }
+
+    /// A timer that ends the room's sockets here at its deadline (the deadline never moves).
+    fn end_at_deadline(self: &Arc<Self>, room: &RoomId, expires_at: u64) -> AbortHandle {
+        let hub = Arc::downgrade(self);
+        let room = room.clone();
+        let wait = Duration::from_millis(expires_at.saturating_sub(now_ms()));
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            if let Some(hub) = hub.upgrade() {
+                hub.dispatch(&room, RoomEvent::Ended(EndReason::Expired));
+            }
+        })
+        .abort_handle()
+    }
+
+    /// Hands `event` to every local socket of `room`; a socket whose queue is full is closed.
+    pub fn dispatch(&self, room: &RoomId, event: RoomEvent) {
+        let event = Arc::new(event);
+        self.offer(Some(room), || Outbound::Event(event.clone()));
+    }
+
+    /// Asks every local socket to catch up from the store.
+    fn resync(&self) {
+        self.offer(None, || Outbound::Resync);
+    }
+
+    fn offer(&self, only: Option<&RoomId>, item: impl Fn() -> Outbound) {
+        let mut rooms = self.lock();
+        let mut emptied = Vec::new();
+        for (room, entry) in rooms.iter_mut().filter(|(r, _)| only.is_none_or(|o| o == *r)) {
+            entry.peers.retain(|_, peer| match peer.events.try_send(item()) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) => {
+                    peer.kick(CloseCode::SlowConsumer);
+                    false
+                }
+                Err(TrySendError::Closed(_)) => false,
+            });
+            if entry.peers.is_empty() {
+                emptied.push(room.clone());
+            }
+        }
+        for room in emptied {
+            self.forget(&mut rooms, &room);
+        }
+    }
+
+    /// Sockets connected to this instance.
+    pub fn sockets(&self) -> usize {
+        self.lock().values().map(|e| e.peers.len()).sum()
+    }
+
+    /// Rooms with at least one socket on this instance.
+    pub fn rooms(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn broker(&self) -> &Arc<dyn Broker> {
+        &self.broker
+    }
+}
+
+/// Tells the broker, periodically, that this instance's connections are still there.
+async fn heartbeat(hub: Weak<Hub>) {
+    let mut every = tokio::time::interval(PRESENCE_HEARTBEAT);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let Some(hub) = hub.upgrade() else { return };
+        let alive: Vec<(RoomId, Vec<(String, String, String)>)> = hub
+            .lock()
+            .iter()
+            .map(|(room, entry)| {
+                let conns = entry
+                    .peers
+                    .values()
+                    .map(|p| (p.conn.clone(), p.seat.seat_id.clone(), p.seat.name.clone()))
+                    .collect();
+                (room.clone(), conns)
+            })
+            .collect();
+        for (room, conns) in alive {
+            if let Err(err) = hub.broker.presence(&room, PresenceChange::Alive { conns }).await {
+                tracing::debug!(%err, "presence heartbeat failed");
+            }
+        }
+    }
+}

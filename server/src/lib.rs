@@ -1,0 +1,15 @@
+//! Burner's server: settings, the WebSocket edge, the hub, and the store and broker backends.
+//! `main.rs` only reads settings and calls [`startup::Application`].
+
+#![recursion_limit = "256"]
+
+pub mod backend;
+pub mod broker;
+pub mod hub;
+pub mod redis_keys;
+pub mod settings;
+pub mod shutdown;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod ws;

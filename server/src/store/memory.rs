@@ -1,0 +1,226 @@
+//! The embedded store: the same rules as the Redis store, in this process, for one machine.
+//! Rooms past their deadline read as gone at once and are swept from memory every second.
+
+use crate::broker::{Deliveries, Delivery, RoomEvent};
+use app::model::{ChatMessage, EndReason, History, RoomId, now_ms};
+use app::seat::TokenHash;
+use app::store::{Posted, RoomInfo, RoomStore, Seat, StoreError};
+use async_trait::async_trait;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+struct Room {
+    created_at: u64,
+    expires_at: u64,
+    capacity: u8,
+    seats: HashMap<TokenHash, Seat>,
+    log: VecDeque<ChatMessage>,
+    seq: u64,
+    /// `(seat id, client id)` → sequence number, for messages still in the log.
+    sent: HashMap<(String, String), u64>,
+}
+
+impl Room {
+    fn info(&self, id: &RoomId) -> RoomInfo {
+        RoomInfo {
+            id: id.clone(),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            capacity: self.capacity,
+            seated: u8::try_from(self.seats.len()).unwrap_or(u8::MAX),
+        }
+    }
+}
+
+pub struct MemoryStore {
+    rooms: Mutex<HashMap<RoomId, Room>>,
+    bus: Deliveries,
+    history_cap: usize,
+}
+
+impl MemoryStore {
+    /// A store that announces on `bus`, and sweeps expired rooms while it lives.
+    pub fn start(bus: Deliveries, history_cap: u32) -> Arc<Self> {
+        let store = Arc::new(MemoryStore {
+            rooms: Mutex::new(HashMap::new()),
+            bus,
+            history_cap: usize::try_from(history_cap).unwrap_or(500).max(1),
+        });
+        let weak = Arc::downgrade(&store);
+        tokio::spawn(sweep(weak));
+        store
+    }
+
+    /// Rooms held in memory (live ones, and expired ones not swept yet).
+    pub fn rooms_held(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Removes rooms past their deadline; returns how many.
+    pub fn sweep_expired(&self) -> usize {
+        let now = now_ms();
+        let mut rooms = self.lock();
+        let before = rooms.len();
+        rooms.retain(|_, room| room.expires_at > now);
+        before - rooms.len()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<RoomId, Room>> {
+        self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on a live room (one before its deadline).
+    fn with_room<T>(
+        &self,
+        id: &RoomId,
+        f: impl FnOnce(&mut Room) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut rooms = self.lock();
+        match rooms.get_mut(id) {
+            Some(room) if room.expires_at > now_ms() => f(room),
+            _ => Err(StoreError::Gone),
+        }
+    }
+
+    fn announce(&self, id: &RoomId, event: RoomEvent) {
+        let _ = self.bus.send(Delivery::Event(id.clone(), event));
+    }
+}
+
+async fn sweep(store: Weak<MemoryStore>) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        let Some(store) = store.upgrade() else { return };
+        store.sweep_expired();
+    }
+}
+
+#[async_trait]
+impl RoomStore for MemoryStore {
+    async fn create_room(&self, ttl: Duration, capacity: u8) -> Result<RoomInfo, StoreError> {
+        let id = RoomId::generate();
+        let created_at = now_ms();
+        let expires_at = created_at + u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX / 2);
+        let room = Room {
+            created_at,
+            expires_at,
+            capacity,
+            seats: HashMap::new(),
+            log: VecDeque::new(),
+            seq: 0,
+            sent: HashMap::new(),
+        };
+        let info = room.info(&id);
+        self.lock().insert(id, room);
+        Ok(info)
+    }
+
+    async fn room(&self, id: &RoomId) -> Result<Option<RoomInfo>, StoreError> {
+        match self.with_room(id, |room| Ok(room.info(id))) {
+            Ok(info) => Ok(Some(info)),
+            Err(StoreError::Gone) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn claim_seat(
+        &self,
+        id: &RoomId,
+        token: &TokenHash,
+        name: &str,
+    ) -> Result<Seat, StoreError> {
+        self.with_room(id, |room| {
+            if let Some(seat) = room.seats.get(token) {
+                return Ok(seat.clone());
+            }
+            if room.seats.len() >= usize::from(room.capacity) {
+                return Err(StoreError::Full);
+            }
+            let taken = |candidate: &str| room.seats.values().any(|s| s.name == candidate);
+            let mut unique = name.to_owned();
+            let mut n = 1;
+            while taken(&unique) {
+                n += 1;
+                unique = format!("{name} ({n})");
+            }
+            let seat = Seat { seat_id: nanoid::nanoid!(12), name: unique };
+            room.seats.insert(token.clone(), seat.clone());
+            Ok(seat)
+        })
+    }
+
+    async fn seat(&self, id: &RoomId, token: &TokenHash) -> Result<Option<Seat>, StoreError> {
+        match self.with_room(id, |room| Ok(room.seats.get(token).cloned())) {
+            Err(StoreError::Gone) => Ok(None),
+            other => other,
+        }
+    }
+
+    async fn leave(&self, id: &RoomId, token: &TokenHash) -> Result<bool, StoreError> {
+        let released = self.with_room(id, |room| Ok(room.seats.remove(token)))?;
+        if let Some(seat) = &released {
+            self.announce(id, RoomEvent::SeatLeft(seat.seat_id.clone()));
+        }
+        Ok(released.is_some())
+    }
+
+    async fn post(
+        &self,
+        id: &RoomId,
+        token: &TokenHash,
+        client_id: &str,
+        text: &str,
+    ) -> Result<Posted, StoreError> {
+        let cap = self.history_cap;
+        // Announced while the lock is held, so events leave in sequence order.
+        self.with_room(id, |room| {
+            let seat = room.seats.get(token).cloned().ok_or(StoreError::NotSeated)?;
+            let guard = (seat.seat_id.clone(), client_id.to_owned());
+            let new_message = |seq| ChatMessage {
+                seq,
+                id: nanoid::nanoid!(12),
+                client_id: client_id.to_owned(),
+                sender: seat.name.clone(),
+                text: text.to_owned(),
+                ts: now_ms(),
+            };
+            if let Some(&seq) = room.sent.get(&guard) {
+                let stored = room.log.iter().find(|m| m.seq == seq).cloned();
+                let message = stored.unwrap_or_else(|| new_message(seq));
+                return Ok(Posted { message, duplicate: true });
+            }
+            room.seq += 1;
+            let message = new_message(room.seq);
+            room.log.push_back(message.clone());
+            room.sent.insert(guard, room.seq);
+            while room.log.len() > cap {
+                room.log.pop_front();
+            }
+            if room.sent.len() > 2 * cap {
+                let oldest = room.log.front().map_or(0, |m| m.seq);
+                room.sent.retain(|_, seq| *seq >= oldest);
+            }
+            self.announce(id, RoomEvent::Message(message.clone()));
+            Ok(Posted { message, duplicate: false })
+        })
+    }
+
+    async fn history(&self, id: &RoomId, since: u64) -> Result<History, StoreError> {
+        self.with_room(id, |room| {
+            let truncated = room.log.front().is_some_and(|m| m.seq > 1);
+            let messages = room.log.iter().filter(|m| m.seq > since).cloned().collect();
+            Ok(History { messages, seq: room.seq, truncated })
+        })
+    }
+
+    async fn destroy(&self, id: &RoomId) -> Result<bool, StoreError> {
+        let mut rooms = self.lock();
+        let existed = rooms.remove(id).is_some_and(|room| room.expires_at > now_ms());
+        if existed {
+            self.announce(id, RoomEvent::Ended(EndReason::Destroyed));
+        }
+        Ok(existed)
+    }
+}

@@ -1,0 +1,233 @@
+//! The Redis store: rooms shared by every instance, with join, post, leave and destroy as Lua
+//! scripts (atomic), all of a room's keys expiring at its deadline, and seat tokens stored
+//! only as SHA-256.
+
+use crate::redis_keys::Keys;
+use app::model::{ChatMessage, History, RoomId, now_ms};
+use app::seat::TokenHash;
+use app::store::{Posted, RoomInfo, RoomStore, Seat, StoreError};
+use async_trait::async_trait;
+use redis::aio::ConnectionManager;
+use redis::{AsyncCommands, Script};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub struct RedisStore {
+    conn: ConnectionManager,
+    keys: Keys,
+    history_cap: u32,
+    scripts: Scripts,
+}
+
+struct Scripts {
+    join: Script,
+    post: Script,
+    history: Script,
+    leave: Script,
+    destroy: Script,
+}
+
+/// A seat as the scripts store it.
+#[derive(Deserialize)]
+struct StoredSeat {
+    id: String,
+    name: String,
+}
+
+impl From<StoredSeat> for Seat {
+    fn from(seat: StoredSeat) -> Self {
+        Seat { seat_id: seat.id, name: seat.name }
+    }
+}
+
+fn backend(err: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(err.to_string())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, StoreError> {
+    serde_json::from_str(json).map_err(|e| backend(format!("stored JSON: {e}")))
+}
+
+impl RedisStore {
+    pub fn new(conn: ConnectionManager, keys: Keys, history_cap: u32) -> Self {
+        let scripts = Scripts {
+            join: Script::new(include_str!("../lua/join.lua")),
+            post: Script::new(include_str!("../lua/post.lua")),
+            history: Script::new(include_str!("../lua/history.lua")),
+            leave: Script::new(include_str!("../lua/leave.lua")),
+            destroy: Script::new(include_str!("../lua/destroy.lua")),
+        };
+        RedisStore { conn, keys, history_cap, scripts }
+    }
+}
+
+#[async_trait]
+impl RoomStore for RedisStore {
+    async fn create_room(&self, ttl: Duration, capacity: u8) -> Result<RoomInfo, StoreError> {
+        let id = RoomId::generate();
+        let keys = self.keys.room(&id);
+        let created_at = now_ms();
+        let expires_at = created_at + u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX / 2);
+        let mut conn = self.conn.clone();
+        redis::pipe()
+            .atomic()
+            .hset_multiple(
+                &keys.meta,
+                &[
+                    ("created_at", created_at.to_string()),
+                    ("expires_at", expires_at.to_string()),
+                    ("capacity", capacity.to_string()),
+                ],
+            )
+            .ignore()
+            .cmd("PEXPIREAT")
+            .arg(&keys.meta)
+            .arg(expires_at)
+            .ignore()
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(backend)?;
+        Ok(RoomInfo { id, created_at, expires_at, capacity, seated: 0 })
+    }
+
+    async fn room(&self, room: &RoomId) -> Result<Option<RoomInfo>, StoreError> {
+        let keys = self.keys.room(room);
+        let mut conn = self.conn.clone();
+        let (meta, seated): (HashMap<String, u64>, u8) = redis::pipe()
+            .hgetall(&keys.meta)
+            .hlen(&keys.seats)
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        let field = |name: &str| meta.get(name).copied();
+        let (Some(created_at), Some(expires_at), Some(capacity)) =
+            (field("created_at"), field("expires_at"), field("capacity"))
+        else {
+            return Ok(None);
+        };
+        let capacity = u8::try_from(capacity).map_err(backend)?;
+        Ok(Some(RoomInfo { id: room.clone(), created_at, expires_at, capacity, seated }))
+    }
+
+    async fn claim_seat(
+        &self,
+        room: &RoomId,
+        token: &TokenHash,
+        name: &str,
+    ) -> Result<Seat, StoreError> {
+        let keys = self.keys.room(room);
+        let mut conn = self.conn.clone();
+        let reply: Vec<String> = self
+            .scripts
+            .join
+            .key(&keys.meta)
+            .key(&keys.seats)
+            .arg(token.as_str())
+            .arg(name)
+            .arg(nanoid::nanoid!(12))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        match reply.as_slice() {
+            [status, seat] if status == "ok" => Ok(decode::<StoredSeat>(seat)?.into()),
+            [status] if status == "full" => Err(StoreError::Full),
+            [status] if status == "gone" => Err(StoreError::Gone),
+            other => Err(backend(format!("join script answered {other:?}"))),
+        }
+    }
+
+    async fn seat(&self, room: &RoomId, token: &TokenHash) -> Result<Option<Seat>, StoreError> {
+        let keys = self.keys.room(room);
+        let mut conn = self.conn.clone();
+        let seat: Option<String> = conn.hget(&keys.seats, token.as_str()).await.map_err(backend)?;
+        seat.map(|json| decode::<StoredSeat>(&json).map(Seat::from)).transpose()
+    }
+
+    async fn leave(&self, room: &RoomId, token: &TokenHash) -> Result<bool, StoreError> {
+        let keys = self.keys.room(room);
+        let mut conn = self.conn.clone();
+        let released: i64 = self
+            .scripts
+            .leave
+            .key(&keys.meta)
+            .key(&keys.seats)
+            .arg(token.as_str())
+            .arg(&keys.channel)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        match released {
+            -1 => Err(StoreError::Gone),
+            n => Ok(n == 1),
+        }
+    }
+
+    async fn post(
+        &self,
+        room: &RoomId,
+        token: &TokenHash,
+        client_id: &str,
+        text: &str,
+    ) -> Result<Posted, StoreError> {
+        let keys = self.keys.room(room);
+        let mut conn = self.conn.clone();
+        let reply: Vec<String> = self
+            .scripts
+            .post
+            .key(&keys.meta)
+            .key(&keys.seats)
+            .key(&keys.log)
+            .key(&keys.seq)
+            .key(&keys.sent)
+            .arg(token.as_str())
+            .arg(client_id)
+            .arg(text)
+            .arg(now_ms())
+            .arg(nanoid::nanoid!(12))
+            .arg(self.history_cap)
+            .arg(&keys.channel)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        match reply.as_slice() {
+            [status, json] if status == "ok" || status == "dup" => {
+                let message: ChatMessage = decode(json)?;
+                Ok(Posted { message, duplicate: status == "dup" })
+            }
+            [status] if status == "gone" => Err(StoreError::Gone),
+            [status] if status == "no_seat" => Err(StoreError::NotSeated),
+            other => Err(backend(format!("post script answered {other:?}"))),
+        }
+    }
+
+    async fn history(&self, room: &RoomId, since: u64) -> Result<History, StoreError> {
+        let keys = self.keys.room(room);
+        let mut conn = self.conn.clone();
+        let reply: Option<(u64, u8, Vec<String>)> = self
+            .scripts
+            .history
+            .key(&keys.meta)
+            .key(&keys.log)
+            .key(&keys.seq)
+            .arg(since)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        let (seq, truncated, stored) = reply.ok_or(StoreError::Gone)?;
+        let messages = stored.iter().map(|json| decode(json)).collect::<Result<_, _>>()?;
+        Ok(History { messages, seq, truncated: truncated == 1 })
+    }
+
+    async fn destroy(&self, room: &RoomId) -> Result<bool, StoreError> {
+        let keys = self.keys.room(room);
+        let mut conn = self.conn.clone();
+        let mut invocation = self.scripts.destroy.prepare_invoke();
+        for key in keys.all() {
+            invocation.key(key);
+        }
+        let existed: i64 =
+            invocation.arg(&keys.channel).invoke_async(&mut conn).await.map_err(backend)?;
+        Ok(existed == 1)
+    }
+}
