@@ -27,8 +27,8 @@ pub enum ApiError {
     #[error("Burner is briefly unavailable. Try again in a moment.")]
     Unavailable,
     /// The request never reached the server, or its answer could not be read.
-    #[error("Could not reach Burner ({0}). Check your connection and try again.")]
-    Network(String),
+    #[error("Could not reach Burner ({detail}). Check your connection and try again.")]
+    Network { detail: String },
 }
 
 fn ended_text(reason: EndReason) -> &'static str {
@@ -59,12 +59,18 @@ impl FromServerFnError for ApiError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
+            // On the server these mean the request's arguments could not be read: bad input.
+            ServerFnErrorErr::Args(detail)
+            | ServerFnErrorErr::MissingArg(detail)
+            | ServerFnErrorErr::Deserialization(detail)
+                if cfg!(feature = "ssr") =>
+            {
                 ApiError::invalid("request", detail)
             }
+            // In the browser they mean the call or its answer was lost on the way.
             ServerFnErrorErr::Request(detail)
             | ServerFnErrorErr::Deserialization(detail)
-            | ServerFnErrorErr::Serialization(detail) => ApiError::Network(detail),
+            | ServerFnErrorErr::Serialization(detail) => ApiError::Network { detail },
             _ => ApiError::Unavailable,
         }
     }
@@ -85,7 +91,7 @@ mod ssr {
                 ApiError::NotSeated => StatusCode::FORBIDDEN,
                 ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                ApiError::Unavailable | ApiError::Network(_) => StatusCode::SERVICE_UNAVAILABLE,
+                ApiError::Unavailable | ApiError::Network { .. } => StatusCode::SERVICE_UNAVAILABLE,
             }
         }
     }

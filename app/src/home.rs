@@ -29,7 +29,7 @@ pub async fn create_room(
     ttl_secs: Option<u64>,
     capacity: Option<u32>,
 ) -> Result<CreatedRoom, ApiError> {
-    ssr::create_room(ttl_secs, capacity).await.map_err(crate::state::respond)
+    ssr::create_room(ttl_secs, capacity).await
 }
 
 #[component]

@@ -54,32 +54,32 @@ pub struct Joined {
 /// SameSite=Strict cookie was withheld, so the page asks again with [`join_room`]).
 #[server(prefix = "/api", endpoint = "room_view", input = Json)]
 pub async fn room_view(room_id: String) -> Result<RoomSnapshot, ApiError> {
-    ssr::room_view(room_id).await.map_err(crate::state::respond)
+    ssr::room_view(room_id).await
 }
 
 /// Claims a seat under `username` (1–100 characters) and sets the room's seat cookie. Calling
 /// it again with the cookie returns the same seat.
 #[server(prefix = "/api", endpoint = "join_room", input = Json)]
 pub async fn join_room(room_id: String, username: String) -> Result<Joined, ApiError> {
-    ssr::join_room(room_id, username).await.map_err(crate::state::respond)
+    ssr::join_room(room_id, username).await
 }
 
 /// Messages after `since` (all kept messages when absent), for a seated visitor.
 #[server(prefix = "/api", endpoint = "room_history", input = Json)]
 pub async fn room_history(room_id: String, since: Option<u64>) -> Result<History, ApiError> {
-    ssr::room_history(room_id, since.unwrap_or(0)).await.map_err(crate::state::respond)
+    ssr::room_history(room_id, since.unwrap_or(0)).await
 }
 
 /// Destroys the room and every message in it, for everyone, at once. Any seated visitor may.
 #[server(prefix = "/api", endpoint = "destroy_room", input = Json)]
 pub async fn destroy_room(room_id: String) -> Result<(), ApiError> {
-    ssr::destroy_room(room_id).await.map_err(crate::state::respond)
+    ssr::destroy_room(room_id).await
 }
 
 /// Gives this visitor's seat back and forgets the seat cookie.
 #[server(prefix = "/api", endpoint = "leave_room", input = Json)]
 pub async fn leave_room(room_id: String) -> Result<(), ApiError> {
-    ssr::leave_room(room_id).await.map_err(crate::state::respond)
+    ssr::leave_room(room_id).await
 }
 
 #[component]

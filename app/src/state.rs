@@ -57,14 +57,6 @@ pub fn seat_cookie(room: &RoomId) -> Option<SeatCookie> {
     use_context::<Parts>().and_then(|parts| read_seat_cookie(&parts.headers, room))
 }
 
-/// Sets the response status for `err` and hands it back, for `.map_err(respond)`.
-pub fn respond(err: ApiError) -> ApiError {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(err.status());
-    }
-    err
-}
-
 /// Maps a store failure to what the browser may know; backend details stay in the log.
 pub fn store_error(err: StoreError) -> ApiError {
     match err {

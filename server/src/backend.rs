@@ -19,6 +19,8 @@ pub struct Backend {
     pub deliveries: mpsc::UnboundedReceiver<Delivery>,
     /// Which backend this is, for logs.
     pub kind: &'static str,
+    /// The embedded store itself, when that is the backend (for its room count).
+    pub embedded: Option<Arc<MemoryStore>>,
 }
 
 impl Backend {
@@ -27,7 +29,13 @@ impl Backend {
         let (bus, deliveries) = mpsc::unbounded_channel();
         let store = MemoryStore::start(bus.clone(), history_cap);
         let broker = Arc::new(MemoryBroker::new(bus));
-        Backend { store, broker, deliveries, kind: "embedded" }
+        Backend {
+            store: store.clone(),
+            broker,
+            deliveries,
+            kind: "embedded",
+            embedded: Some(store),
+        }
     }
 
     /// The Redis backend; fails when Redis cannot be reached now.
@@ -39,11 +47,11 @@ impl Backend {
             .set_max_delay(Duration::from_secs(1));
         let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
-            .with_context(|| format!("cannot reach Redis at {url}"))?;
+            .map_err(|e| anyhow::anyhow!("cannot reach Redis at {url}: {e}"))?;
         let keys = Keys::new(prefix);
         let (bus, deliveries) = mpsc::unbounded_channel();
         let store = Arc::new(RedisStore::new(conn.clone(), keys.clone(), history_cap));
         let broker = Arc::new(RedisBroker::start(client, conn, keys, bus));
-        Ok(Backend { store, broker, deliveries, kind: "redis" })
+        Ok(Backend { store, broker, deliveries, kind: "redis", embedded: None })
     }
 }

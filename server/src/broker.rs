@@ -38,16 +38,25 @@ pub enum Delivery {
 
 pub type Deliveries = mpsc::UnboundedSender<Delivery>;
 
+/// One socket of a seat, as presence knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    /// Unique across instances.
+    pub conn: String,
+    pub seat_id: String,
+    pub name: String,
+}
+
 /// A change in who is connected to a room.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PresenceChange {
-    /// Connection `conn` of seat `seat_id`, named `name`, is now online.
-    Online { conn: String, seat_id: String, name: String },
+    /// This connection is now online.
+    Online(Connection),
     /// Connection `conn` went away.
     Offline { conn: String },
     /// These connections are still alive (sent periodically so a crashed instance's
     /// connections fade out).
-    Alive { conns: Vec<(String, String, String)> },
+    Alive(Vec<Connection>),
 }
 
 /// Why a broker call failed.

@@ -2,7 +2,9 @@
 //! socket a bounded queue (a socket that cannot keep up is closed, never waited for), ends a
 //! room's sockets at its deadline, and keeps their presence alive.
 
-use crate::broker::{Broker, BrokerError, Delivery, PRESENCE_HEARTBEAT, PresenceChange, RoomEvent};
+use crate::broker::{
+    Broker, BrokerError, Connection, Delivery, PRESENCE_HEARTBEAT, PresenceChange, RoomEvent,
+};
 use app::model::{EndReason, RoomId, now_ms};
 use app::protocol::CloseCode;
 use app::store::Seat;
@@ -232,20 +234,24 @@ async fn heartbeat(hub: Weak<Hub>) {
     loop {
         every.tick().await;
         let Some(hub) = hub.upgrade() else { return };
-        let alive: Vec<(RoomId, Vec<(String, String, String)>)> = hub
+        let alive: Vec<(RoomId, Vec<Connection>)> = hub
             .lock()
             .iter()
             .map(|(room, entry)| {
                 let conns = entry
                     .peers
                     .values()
-                    .map(|p| (p.conn.clone(), p.seat.seat_id.clone(), p.seat.name.clone()))
+                    .map(|p| Connection {
+                        conn: p.conn.clone(),
+                        seat_id: p.seat.seat_id.clone(),
+                        name: p.seat.name.clone(),
+                    })
                     .collect();
                 (room.clone(), conns)
             })
             .collect();
         for (room, conns) in alive {
-            if let Err(err) = hub.broker.presence(&room, PresenceChange::Alive { conns }).await {
+            if let Err(err) = hub.broker.presence(&room, PresenceChange::Alive(conns)).await {
                 tracing::debug!(%err, "presence heartbeat failed");
             }
         }

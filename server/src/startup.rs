@@ -136,6 +136,7 @@ fn router(settings: &Settings, state: ServerState, ws: WsState) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(middleware::from_fn(crate::api_status::status_from_error))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(privacy_headers))
         .with_state(options)

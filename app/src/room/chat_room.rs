@@ -11,6 +11,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
+const ROOM_TITLE: &str = "Burner · private room";
+
 #[component]
 pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
     let live = Live::new(&room);
@@ -44,12 +46,17 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
     });
     let on_typing = Callback::new(move |()| outbox.send(ClientFrame::Typing {}));
 
-    let title = move || match live.unread.get() {
-        0 => "Burner · private room".to_owned(),
-        n => format!("({n}) Burner · private room"),
-    };
+    // The unread count goes into the tab title in the browser only: a reactive <Title> would be
+    // read outside the reactive owner during server rendering.
+    Effect::new(move |_| {
+        let title = match live.unread.get() {
+            0 => ROOM_TITLE.to_owned(),
+            n => format!("({n}) {ROOM_TITLE}"),
+        };
+        document().set_title(&title);
+    });
     view! {
-        <Title text=title />
+        <Title text=ROOM_TITLE />
         <main
             class="h-dvh flex flex-col overflow-hidden"
             data-hydrated=move || hydrated.get().to_string()
@@ -69,6 +76,8 @@ struct Outbox {
     sender: StoredValue<Option<super::socket::Outbox>, LocalStorage>,
 }
 
+// Derivable only in the server build, where the browser-side sender does not exist.
+#[allow(clippy::derivable_impls)]
 impl Default for Outbox {
     fn default() -> Self {
         Outbox {
@@ -127,7 +136,7 @@ mod browser {
                 match join_room(room_id, current_name()).await {
                     Ok(joined) => live.you.set(Some(joined.you)),
                     Err(
-                        err @ (crate::error::ApiError::Network(_)
+                        err @ (crate::error::ApiError::Network { .. }
                         | crate::error::ApiError::Unavailable),
                     ) => {
                         live.link.set(LinkStatus::Offline);

@@ -58,7 +58,10 @@ pub fn MessageList(
                         "Older messages are gone: a room keeps only its most recent ones."
                     </p>
                 </Show>
-                <Show when=move || live.log.with(|l| l.is_empty())>
+                <Show when=move || live.you.with(Option::is_none)>
+                    <p class="text-center text-sm text-muted py-10">"Taking your seat…"</p>
+                </Show>
+                <Show when=move || live.you.with(Option::is_some) && live.log.with(|l| l.is_empty())>
                     <p class="text-center text-sm text-muted py-10" data-testid="empty">
                         "No messages yet. Say something; it will vanish with the room."
                     </p>

@@ -48,15 +48,15 @@ impl Broker for MemoryBroker {
         let before =
             online_names(entries.values().map(|(s, n, t)| (s.as_str(), n.as_str(), *t)), now);
         match change {
-            PresenceChange::Online { conn, seat_id, name } => {
-                entries.insert(conn, (seat_id, name, now));
+            PresenceChange::Online(c) => {
+                entries.insert(c.conn, (c.seat_id, c.name, now));
             }
             PresenceChange::Offline { conn } => {
                 entries.remove(&conn);
             }
-            PresenceChange::Alive { conns } => {
-                for (conn, seat_id, name) in conns {
-                    entries.insert(conn, (seat_id, name, now));
+            PresenceChange::Alive(conns) => {
+                for c in conns {
+                    entries.insert(c.conn, (c.seat_id, c.name, now));
                 }
             }
         }

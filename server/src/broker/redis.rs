@@ -85,17 +85,17 @@ impl Broker for RedisBroker {
     ) -> BoxFuture<'static, Result<Vec<String>, BrokerError>> {
         let keys = self.keys.room(room);
         let op = match &change {
-            PresenceChange::Online { .. } => "online",
+            PresenceChange::Online(_) => "online",
             PresenceChange::Offline { .. } => "offline",
-            PresenceChange::Alive { .. } => "alive",
+            PresenceChange::Alive(_) => "alive",
         };
         let mut args = vec![op.to_owned(), now_ms().to_string(), PRESENCE_STALE_MS.to_string()];
         args.push(keys.channel.clone());
         match change {
-            PresenceChange::Online { conn, seat_id, name } => args.extend([conn, seat_id, name]),
+            PresenceChange::Online(c) => args.extend([c.conn, c.seat_id, c.name]),
             PresenceChange::Offline { conn } => args.push(conn),
-            PresenceChange::Alive { conns } => {
-                args.extend(conns.into_iter().flat_map(|(c, s, n)| [c, s, n]));
+            PresenceChange::Alive(conns) => {
+                args.extend(conns.into_iter().flat_map(|c| [c.conn, c.seat_id, c.name]));
             }
         }
         let script = self.presence.clone();

@@ -4,7 +4,7 @@
 //! Order matters: join the hub (subscribe) first, then read history, then stream live events,
 //! dropping any sequence number already sent.
 
-use crate::broker::{PresenceChange, RoomEvent};
+use crate::broker::{Connection, PresenceChange, RoomEvent};
 use crate::hub::{Hub, Membership, Outbound};
 use app::model::{
     CLIENT_ID_MAX_CHARS, ChatMessage, EndReason, FRAME_MAX_BYTES, RoomId, clean_message, now_ms,
@@ -106,11 +106,11 @@ where
     let online = broker
         .presence(
             &session.room,
-            PresenceChange::Online {
+            PresenceChange::Online(Connection {
                 conn: membership.conn.clone(),
                 seat_id: session.seat.seat_id.clone(),
                 name: session.seat.name.clone(),
-            },
+            }),
         )
         .await
         .unwrap_or_else(|_| vec![session.seat.name.clone()]);

@@ -1,0 +1,25 @@
+//! The one place server-function errors get their HTTP status: whatever produced the error
+//! (a server function, or the framework refusing its arguments), the status follows from the
+//! `ApiError` in the body.
+
+use app::error::ApiError;
+use axum::body::{Body, to_bytes};
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Error bodies are small JSON; anything larger is not one of ours.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+pub async fn status_from_error(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if !response.headers().contains_key("serverfnerror") {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, ERROR_BODY_LIMIT).await.unwrap_or_default();
+    if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
+        parts.status = err.status();
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

@@ -1,0 +1,378 @@
+//! The store contract: every test runs against the embedded store and against real Redis.
+
+use crate::helpers::{Kind, backend, redis_conn, redis_keys};
+use app::model::{EndReason, RoomId};
+use app::seat::{SeatToken, TokenHash};
+use app::store::{RoomStore, StoreError};
+use server::backend::Backend;
+use server::broker::{Connection, Delivery, PresenceChange, RoomEvent};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+both_backends! {
+    a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats,
+    a_holder_claiming_again_gets_the_same_seat,
+    a_name_already_taken_in_the_room_gets_a_number,
+    a_seat_in_one_room_is_no_seat_in_another,
+    after_the_deadline_nothing_of_the_room_is_readable_or_left,
+    after_destroy_nothing_is_readable_or_left_and_posts_are_refused,
+    sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_writers,
+    the_same_client_id_from_the_same_seat_is_stored_once,
+    history_is_capped_and_says_older_messages_are_gone,
+    history_after_a_sequence_number_holds_only_newer_messages,
+    posts_are_announced_in_order_and_destroy_is_announced,
+    leaving_frees_the_seat_and_is_announced,
+    only_a_seated_token_may_post,
+    presence_lists_one_name_per_seat_and_forgets_connections_that_go,
+}
+
+fn token() -> TokenHash {
+    SeatToken::generate().hash()
+}
+
+async fn store(kind: Kind, cap: u32) -> (Backend, String) {
+    backend(kind, cap).await
+}
+
+/// Whether anything of `room` is left: Redis keys, or the embedded room itself.
+async fn leftovers(backend: &Backend, prefix: &str, room: &RoomId) -> Vec<String> {
+    match &backend.embedded {
+        Some(memory) => {
+            memory.sweep_expired();
+            (memory.rooms_held() > 0)
+                .then(|| format!("room {room} in memory"))
+                .into_iter()
+                .collect()
+        }
+        None => {
+            redis_keys(prefix).await.into_iter().filter(|k| k.contains(room.as_str())).collect()
+        }
+    }
+}
+
+async fn a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats(kind: Kind) {
+    let (backend, _) = store(kind, 500).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let claims = (0..100).map(|i| {
+        let store: Arc<dyn RoomStore> = backend.store.clone();
+        let room = room.clone();
+        tokio::spawn(async move { store.claim_seat(&room, &token(), &format!("p{i}")).await })
+    });
+    let results = futures::future::join_all(claims).await;
+    let won = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
+    let full = results.iter().filter(|r| matches!(r, Ok(Err(StoreError::Full)))).count();
+    assert_eq!((won, full), (2, 98));
+    let info = backend.store.room(&room).await.expect("read").expect("live");
+    assert_eq!(info.seated, 2);
+}
+
+async fn a_holder_claiming_again_gets_the_same_seat(kind: Kind) {
+    let (backend, _) = store(kind, 500).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let alice = token();
+    let first = backend.store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    let again = backend.store.claim_seat(&room, &alice, "renamed").await.expect("same seat");
+    assert_eq!(first, again);
+    backend.store.claim_seat(&room, &token(), "bob").await.expect("second seat");
+    // Full now, but the holder still gets their seat.
+    assert_eq!(backend.store.claim_seat(&room, &alice, "alice").await, Ok(first));
+    assert_eq!(backend.store.claim_seat(&room, &token(), "carol").await, Err(StoreError::Full));
+}
+
+async fn a_name_already_taken_in_the_room_gets_a_number(kind: Kind) {
+    let (backend, _) = store(kind, 500).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 3).await.expect("room").id;
+    let names: Vec<String> = futures::future::join_all((0..3).map(|_| {
+        let store = backend.store.clone();
+        let room = room.clone();
+        async move { store.claim_seat(&room, &token(), "bob").await.expect("seat").name }
+    }))
+    .await;
+    let names: BTreeSet<String> = names.into_iter().collect();
+    let expected: BTreeSet<String> = ["bob", "bob (2)", "bob (3)"].map(String::from).into();
+    assert_eq!(names, expected);
+}
+
+async fn a_seat_in_one_room_is_no_seat_in_another(kind: Kind) {
+    let (backend, _) = store(kind, 500).await;
+    let a = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let b = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let alice = token();
+    backend.store.claim_seat(&a, &alice, "alice").await.expect("seat");
+    assert_eq!(backend.store.seat(&b, &alice).await, Ok(None));
+    assert_eq!(backend.store.post(&b, &alice, "c1", "hi").await, Err(StoreError::NotSeated));
+}
+
+async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) {
+    let (backend, prefix) = store(kind, 500).await;
+    let store = &backend.store;
+    let room = store.create_room(Duration::from_millis(1200), 2).await.expect("room").id;
+    let alice = token();
+    store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    store.post(&room, &alice, "c1", "secret").await.expect("post");
+    assert!(!leftovers(&backend, &prefix, &room).await.is_empty());
+    tokio::time::sleep(Duration::from_millis(1400)).await;
+    assert_eq!(store.room(&room).await, Ok(None));
+    assert_eq!(store.seat(&room, &alice).await, Ok(None));
+    assert_eq!(store.history(&room, 0).await, Err(StoreError::Gone));
+    assert_eq!(store.post(&room, &alice, "c2", "late").await, Err(StoreError::Gone));
+    assert_eq!(store.claim_seat(&room, &token(), "bob").await, Err(StoreError::Gone));
+    assert_eq!(leftovers(&backend, &prefix, &room).await, Vec::<String>::new());
+}
+
+async fn after_destroy_nothing_is_readable_or_left_and_posts_are_refused(kind: Kind) {
+    let (backend, prefix) = store(kind, 500).await;
+    let store = &backend.store;
+    let room = store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let alice = token();
+    store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    store.post(&room, &alice, "c1", "secret").await.expect("post");
+    assert_eq!(store.destroy(&room).await, Ok(true));
+    assert_eq!(store.room(&room).await, Ok(None));
+    assert_eq!(store.history(&room, 0).await, Err(StoreError::Gone));
+    assert_eq!(store.post(&room, &alice, "c2", "after").await, Err(StoreError::Gone));
+    assert_eq!(leftovers(&backend, &prefix, &room).await, Vec::<String>::new());
+    assert_eq!(store.destroy(&room).await, Ok(false), "nothing left to destroy");
+}
+
+async fn sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_writers(kind: Kind) {
+    let (backend, _) = store(kind, 500).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 8).await.expect("room").id;
+    let writers = (0..8).map(|w| {
+        let store = backend.store.clone();
+        let room = room.clone();
+        tokio::spawn(async move {
+            let seat = token();
+            store.claim_seat(&room, &seat, &format!("w{w}")).await.expect("seat");
+            let mut seqs = Vec::new();
+            for i in 0..25 {
+                let posted = store.post(&room, &seat, &format!("{w}-{i}"), "x").await;
+                seqs.push(posted.expect("post").message.seq);
+            }
+            seqs
+        })
+    });
+    let mut all: Vec<u64> = futures::future::join_all(writers)
+        .await
+        .into_iter()
+        .flat_map(|r| r.expect("writer"))
+        .collect();
+    all.sort_unstable();
+    assert_eq!(all, (1..=200).collect::<Vec<u64>>());
+    let history = backend.store.history(&room, 0).await.expect("history");
+    let seqs: Vec<u64> = history.messages.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=200).collect::<Vec<u64>>(), "history is in sequence order");
+}
+
+async fn the_same_client_id_from_the_same_seat_is_stored_once(kind: Kind) {
+    let (backend, _) = store(kind, 500).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let (alice, bob) = (token(), token());
+    backend.store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    backend.store.claim_seat(&room, &bob, "bob").await.expect("seat");
+    let first = backend.store.post(&room, &alice, "same", "hello").await.expect("post");
+    let again = backend.store.post(&room, &alice, "same", "hello").await.expect("resend");
+    assert!(!first.duplicate && again.duplicate);
+    assert_eq!(first.message, again.message);
+    // Another seat may use the same client id: ids are per seat.
+    let bobs = backend.store.post(&room, &bob, "same", "hi").await.expect("post");
+    assert!(!bobs.duplicate);
+    let history = backend.store.history(&room, 0).await.expect("history");
+    assert_eq!(history.messages.len(), 2);
+    assert_eq!(history.seq, 2);
+}
+
+async fn history_is_capped_and_says_older_messages_are_gone(kind: Kind) {
+    let (backend, _) = store(kind, 5).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let alice = token();
+    backend.store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    for i in 1..=5 {
+        backend.store.post(&room, &alice, &format!("c{i}"), &format!("m{i}")).await.expect("post");
+    }
+    let full = backend.store.history(&room, 0).await.expect("history");
+    assert!(!full.truncated);
+    for i in 6..=8 {
+        backend.store.post(&room, &alice, &format!("c{i}"), &format!("m{i}")).await.expect("post");
+    }
+    let history = backend.store.history(&room, 0).await.expect("history");
+    let texts: Vec<&str> = history.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["m4", "m5", "m6", "m7", "m8"]);
+    assert!(history.truncated);
+    assert_eq!(history.seq, 8);
+    // A resend of a message the cap dropped is still recognised (no new sequence number).
+    let resent = backend.store.post(&room, &alice, "c1", "m1").await.expect("resend");
+    assert!(resent.duplicate);
+    assert_eq!(resent.message.seq, 1);
+}
+
+async fn history_after_a_sequence_number_holds_only_newer_messages(kind: Kind) {
+    let (backend, _) = store(kind, 500).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let alice = token();
+    backend.store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    let empty = backend.store.history(&room, 0).await.expect("history");
+    assert_eq!((empty.messages.len(), empty.seq, empty.truncated), (0, 0, false));
+    for i in 1..=6 {
+        backend.store.post(&room, &alice, &format!("c{i}"), "x").await.expect("post");
+    }
+    let after = backend.store.history(&room, 4).await.expect("history");
+    assert_eq!(after.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), [5, 6]);
+    let none = backend.store.history(&room, 6).await.expect("history");
+    assert!(none.messages.is_empty());
+    let beyond = backend.store.history(&room, u64::MAX / 2).await.expect("history");
+    assert!(beyond.messages.is_empty());
+}
+
+/// The next delivery for `room`, skipping others.
+async fn delivery(
+    deliveries: &mut tokio::sync::mpsc::UnboundedReceiver<Delivery>,
+    room: &RoomId,
+) -> RoomEvent {
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(5), deliveries.recv()).await;
+        match next.expect("a delivery in time").expect("deliveries open") {
+            Delivery::Event(r, event) if r == *room => return event,
+            _ => continue,
+        }
+    }
+}
+
+async fn posts_are_announced_in_order_and_destroy_is_announced(kind: Kind) {
+    let (mut backend, _) = store(kind, 500).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    backend.broker.subscribe(&room).await.expect("subscribed");
+    let alice = token();
+    backend.store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    for i in 1..=20 {
+        backend.store.post(&room, &alice, &format!("c{i}"), &format!("m{i}")).await.expect("post");
+    }
+    for i in 1..=20 {
+        match delivery(&mut backend.deliveries, &room).await {
+            RoomEvent::Message(m) => {
+                assert_eq!(
+                    (m.seq, m.text.as_str(), m.sender.as_str()),
+                    (i, &*format!("m{i}"), "alice")
+                )
+            }
+            other => panic!("expected message {i}, got {other:?}"),
+        }
+    }
+    backend.store.destroy(&room).await.expect("destroy");
+    assert_eq!(
+        delivery(&mut backend.deliveries, &room).await,
+        RoomEvent::Ended(EndReason::Destroyed)
+    );
+}
+
+async fn leaving_frees_the_seat_and_is_announced(kind: Kind) {
+    let (mut backend, _) = store(kind, 500).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    backend.broker.subscribe(&room).await.expect("subscribed");
+    let (alice, bob) = (token(), token());
+    let seat = backend.store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    backend.store.claim_seat(&room, &bob, "bob").await.expect("seat");
+    assert_eq!(backend.store.claim_seat(&room, &token(), "carol").await, Err(StoreError::Full));
+    assert_eq!(backend.store.leave(&room, &alice).await, Ok(true));
+    assert_eq!(delivery(&mut backend.deliveries, &room).await, RoomEvent::SeatLeft(seat.seat_id));
+    assert_eq!(backend.store.seat(&room, &alice).await, Ok(None));
+    assert_eq!(backend.store.leave(&room, &alice).await, Ok(false));
+    backend.store.claim_seat(&room, &token(), "carol").await.expect("the freed seat");
+}
+
+async fn only_a_seated_token_may_post(kind: Kind) {
+    let (backend, _) = store(kind, 500).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    assert_eq!(backend.store.post(&room, &token(), "c", "hi").await, Err(StoreError::NotSeated));
+    let history = backend.store.history(&room, 0).await.expect("history");
+    assert!(history.messages.is_empty());
+}
+
+async fn presence_lists_one_name_per_seat_and_forgets_connections_that_go(kind: Kind) {
+    let (backend, _) = store(kind, 500).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let online = |conn: &str, seat: &str, name: &str| {
+        PresenceChange::Online(Connection {
+            conn: conn.into(),
+            seat_id: seat.into(),
+            name: name.into(),
+        })
+    };
+    let broker = &backend.broker;
+    assert_eq!(broker.presence(&room, online("c1", "s1", "amy")).await.expect("p"), ["amy"]);
+    // A second tab of the same seat is still one person.
+    assert_eq!(broker.presence(&room, online("c2", "s1", "amy")).await.expect("p"), ["amy"]);
+    let both = broker.presence(&room, online("c3", "s2", "bob")).await.expect("p");
+    assert_eq!(both, ["amy", "bob"]);
+    let offline = |conn: &str| PresenceChange::Offline { conn: conn.into() };
+    assert_eq!(broker.presence(&room, offline("c1")).await.expect("p"), ["amy", "bob"]);
+    assert_eq!(broker.presence(&room, offline("c2")).await.expect("p"), ["bob"]);
+}
+
+/// Redis only: what a dump of Redis would hand an attacker.
+#[tokio::test]
+async fn no_seat_token_is_stored_in_redis_in_clear() {
+    let (backend, prefix) = store(Kind::Redis, 500).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let secret = SeatToken::generate();
+    backend.store.claim_seat(&room, &secret.hash(), "alice").await.expect("seat");
+    backend.store.post(&room, &secret.hash(), "c1", "hello").await.expect("post");
+    let mut conn = redis_conn().await;
+    let mut dump = String::new();
+    for key in redis_keys(&prefix).await {
+        let kind: String =
+            ::redis::cmd("TYPE").arg(&key).query_async(&mut conn).await.expect("TYPE");
+        let values: Vec<String> = match kind.as_str() {
+            "hash" => {
+                ::redis::cmd("HGETALL").arg(&key).query_async(&mut conn).await.expect("HGETALL")
+            }
+            "list" => ::redis::cmd("LRANGE")
+                .arg(&key)
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut conn)
+                .await
+                .expect("LRANGE"),
+            _ => vec![::redis::cmd("GET").arg(&key).query_async(&mut conn).await.expect("GET")],
+        };
+        dump.push_str(&key);
+        dump.push_str(&values.join("\n"));
+    }
+    assert!(dump.contains(secret.hash().as_str()), "the hash is what identifies the seat");
+    assert!(!dump.contains(secret.as_str()), "the token itself must never be stored");
+}
+
+/// Redis only: every key of a room expires at the room's deadline, to the millisecond.
+#[tokio::test]
+async fn every_key_of_a_room_expires_at_its_deadline() {
+    let (backend, prefix) = store(Kind::Redis, 500).await;
+    let info = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room");
+    let alice = token();
+    backend.store.claim_seat(&info.id, &alice, "alice").await.expect("seat");
+    backend.store.post(&info.id, &alice, "c1", "hello").await.expect("post");
+    backend
+        .broker
+        .presence(
+            &info.id,
+            PresenceChange::Online(Connection {
+                conn: "c".into(),
+                seat_id: "s".into(),
+                name: "a".into(),
+            }),
+        )
+        .await
+        .expect("presence");
+    let mut conn = redis_conn().await;
+    let keys = redis_keys(&prefix).await;
+    assert_eq!(keys.len(), 6, "meta, seats, log, seq, sent, online: {keys:?}");
+    for key in keys {
+        assert!(key.contains(&format!("{{{}}}", info.id)), "{key} carries the room's hash tag");
+        let at: i64 = ::redis::cmd("PEXPIRETIME")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .expect("PEXPIRETIME");
+        assert_eq!(u64::try_from(at).ok(), Some(info.expires_at), "{key}");
+    }
+}

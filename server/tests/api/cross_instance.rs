@@ -1,0 +1,147 @@
+//! Two server instances on different ports sharing one Redis: what a user on one sees of what
+//! happens on the other.
+
+use crate::helpers::{Kind, Next, TestApp};
+use app::model::EndReason;
+use app::protocol::ServerFrame;
+use serde_json::json;
+use std::time::Duration;
+
+/// Skips frames until `ended`; returns its reason, then checks the close.
+async fn ended(socket: &mut crate::helpers::Socket) -> EndReason {
+    loop {
+        match socket.next().await {
+            Next::Frame(ServerFrame::Ended { reason }) => {
+                assert_eq!(socket.closed().await, Some(1000));
+                return reason;
+            }
+            Next::Frame(_) => continue,
+            Next::Closed(code) => panic!("closed ({code:?}) before ended"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_on_one_instance_arrives_on_the_other_once_and_in_order() {
+    let a_side = TestApp::spawn(Kind::Redis).await;
+    let b_side = a_side.sibling().await;
+    let alice = a_side.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let bob = b_side.visitor();
+    assert_eq!(bob.join(&room, "bob").await.status, 200, "seats are shared");
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    let mut b = bob.connect(&room, 0).await;
+    b.welcome().await;
+    for i in 1..=50 {
+        a.say(&format!("c{i}"), &format!("m{i}")).await;
+    }
+    let mut seqs = Vec::new();
+    for _ in 0..50 {
+        seqs.push(b.message().await.seq);
+    }
+    assert_eq!(seqs, (1..=50).collect::<Vec<u64>>());
+    b.say("reply", "from b").await;
+    let mut last = 0;
+    while last != 51 {
+        last = a.message().await.seq;
+    }
+    let extra = b.next_within(Duration::from_millis(300)).await;
+    assert!(
+        !matches!(extra, Some(Next::Frame(ServerFrame::Message(m))) if m.seq <= 50),
+        "no duplicate"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_back_on_the_other_instance_gets_exactly_the_twenty_it_missed() {
+    let a_side = TestApp::spawn(Kind::Redis).await;
+    let b_side = a_side.sibling().await;
+    let alice = a_side.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let bob = a_side.visitor();
+    assert_eq!(bob.join(&room, "bob").await.status, 200);
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    let mut b = bob.connect(&room, 0).await;
+    b.welcome().await;
+    a.say("c0", "before").await;
+    assert_eq!(b.message().await.seq, 1);
+    b.close().await;
+    for i in 1..=20 {
+        a.say(&format!("c{i}"), &format!("missed {i}")).await;
+    }
+    // Bob's browser reconnects, this time through the other instance.
+    let mut b = bob.at(&b_side).connect(&room, 1).await;
+    let ServerFrame::Welcome { recovered, .. } = b.welcome().await else { unreachable!() };
+    assert!(recovered);
+    let mut seqs = Vec::new();
+    for _ in 0..20 {
+        seqs.push(b.message().await.seq);
+    }
+    assert_eq!(seqs, (2..=21).collect::<Vec<u64>>());
+    let extra = b.next_within(Duration::from_millis(300)).await;
+    assert!(!matches!(extra, Some(Next::Frame(ServerFrame::Message(_)))), "no duplicate");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_on_one_instance_ends_the_sockets_on_the_other() {
+    let a_side = TestApp::spawn(Kind::Redis).await;
+    let b_side = a_side.sibling().await;
+    let alice = a_side.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let bob = b_side.visitor();
+    assert_eq!(bob.join(&room, "bob").await.status, 200);
+    let mut b = bob.connect(&room, 0).await;
+    b.welcome().await;
+    assert_eq!(alice.call("destroy_room", json!({ "room_id": room })).await.status, 200);
+    assert_eq!(ended(&mut b).await, EndReason::Destroyed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_second_room_ends_by_itself_on_both_instances() {
+    let a_side = TestApp::spawn(Kind::Redis).await;
+    let b_side = a_side.sibling().await;
+    let alice = a_side.visitor();
+    let room = alice.create_room(json!({ "ttl_secs": 2 })).await;
+    assert_eq!(alice.join(&room, "alice").await.status, 200);
+    let bob = b_side.visitor();
+    assert_eq!(bob.join(&room, "bob").await.status, 200);
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    let mut b = bob.connect(&room, 0).await;
+    b.welcome().await;
+    let (ra, rb) = tokio::join!(ended(&mut a), ended(&mut b));
+    assert_eq!((ra, rb), (EndReason::Expired, EndReason::Expired));
+    let stranger = b_side.visitor().call("room_view", json!({ "room_id": room })).await;
+    assert_eq!(stranger.status, 404, "gone for everyone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_and_typing_cross_instances() {
+    let a_side = TestApp::spawn(Kind::Redis).await;
+    let b_side = a_side.sibling().await;
+    let alice = a_side.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let bob = b_side.visitor();
+    assert_eq!(bob.join(&room, "bob").await.status, 200);
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    let mut b = bob.connect(&room, 0).await;
+    let ServerFrame::Welcome { peers, .. } = b.welcome().await else { unreachable!() };
+    assert_eq!(peers, ["alice"]);
+    loop {
+        if let ServerFrame::Presence { online } = a.frame().await
+            && online == ["alice", "bob"]
+        {
+            break;
+        }
+    }
+    b.send(&app::protocol::ClientFrame::Typing {}).await;
+    loop {
+        if let ServerFrame::Typing { sender } = a.frame().await {
+            assert_eq!(sender, "bob");
+            break;
+        }
+    }
+}

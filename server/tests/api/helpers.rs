@@ -1,0 +1,392 @@
+//! Test helpers: real Redis, real apps on port 0, real HTTP and WebSocket clients.
+
+use app::model::RoomId;
+use app::protocol::{ClientFrame, ServerFrame};
+use futures::{SinkExt, StreamExt};
+use reqwest::cookie::{CookieStore, Jar};
+use serde_json::{Value, json};
+use server::backend::Backend;
+use server::settings::Settings;
+use server::shutdown::Shutdown;
+use server::startup::Application;
+use server::ws::session::Timing;
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Which backend a test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Embedded,
+    Redis,
+}
+
+static REDIS: OnceLock<String> = OnceLock::new();
+
+/// `REDIS_URL`, or a throwaway `redis-server` on a free port that stops with this process.
+pub fn redis_url() -> String {
+    REDIS.get_or_init(|| std::env::var("REDIS_URL").unwrap_or_else(|_| throwaway_redis())).clone()
+}
+
+#[allow(clippy::zombie_processes)]
+fn throwaway_redis() -> String {
+    let installed = Command::new("redis-server").arg("--version").output().is_ok();
+    assert!(
+        installed,
+        "these tests need Redis: set REDIS_URL, or install redis-server \
+         (Debian: apt-get install redis-server)"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let me = std::process::id();
+    // A watchdog stops the server when this test process ends, however it ends; it is never
+    // waited for because it outlives this process by design.
+    let script = format!(
+        "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no & r=$!; \
+         while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill $r"
+    );
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting redis-server");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return format!("redis://127.0.0.1:{port}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("redis-server did not start on port {port}");
+}
+
+/// A key prefix no other test uses.
+pub fn unique_prefix() -> String {
+    format!("test-{}", nanoid::nanoid!(10, &nanoid::alphabet::SAFE[2..]))
+}
+
+/// A backend of `kind`; Redis ones get a prefix of their own.
+pub async fn backend(kind: Kind, history_cap: u32) -> (Backend, String) {
+    let prefix = unique_prefix();
+    let backend = match kind {
+        Kind::Embedded => Backend::embedded(history_cap),
+        Kind::Redis => Backend::redis(&redis_url(), &prefix, history_cap).await.expect("Redis"),
+    };
+    (backend, prefix)
+}
+
+/// A raw Redis connection, to look at what the store left behind.
+pub async fn redis_conn() -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis_url())
+        .expect("Redis URL")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis connection")
+}
+
+/// Every key under `prefix`.
+pub async fn redis_keys(prefix: &str) -> Vec<String> {
+    let mut conn = redis_conn().await;
+    let mut keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut conn).await.expect("KEYS");
+    keys.sort();
+    keys
+}
+
+/// A running application.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub prefix: String,
+    pub shutdown: Shutdown,
+    pub stopped: tokio::task::JoinHandle<()>,
+}
+
+/// Settings for a test app on port 0, with overrides by file key.
+pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
+    let mut all = vec![
+        ("site.addr", "127.0.0.1:0"),
+        ("rooms.lifetimes-secs", "1,2,3,300,600,3600,86400"),
+        ("limits.rooms-per-minute", "1000"),
+        ("limits.messages-burst", "1000"),
+        ("limits.messages-per-second", "1000"),
+        ("log.filter", "warn"),
+    ];
+    all.extend_from_slice(overrides);
+    Settings::with(&all).expect("test settings")
+}
+
+impl TestApp {
+    pub async fn spawn(kind: Kind) -> Self {
+        Self::spawn_with(kind, &[]).await
+    }
+
+    pub async fn spawn_with(kind: Kind, overrides: &[(&str, &str)]) -> Self {
+        let settings = test_settings(overrides);
+        let (backend, prefix) = backend(kind, settings.history_cap).await;
+        Self::start(settings, backend, prefix, Timing::default()).await
+    }
+
+    /// Another instance sharing this one's Redis prefix (a second server of one deployment).
+    pub async fn sibling(&self) -> Self {
+        let settings = test_settings(&[]);
+        let backend =
+            Backend::redis(&redis_url(), &self.prefix, settings.history_cap).await.expect("Redis");
+        Self::start(settings, backend, self.prefix.clone(), Timing::default()).await
+    }
+
+    pub async fn start(
+        settings: Settings,
+        backend: Backend,
+        prefix: String,
+        timing: Timing,
+    ) -> Self {
+        server::telemetry::init(&settings.log_filter);
+        let app = Application::with_backend(settings, backend, timing).await.expect("app");
+        let addr = app.local_addr();
+        let shutdown = app.shutdown();
+        let stopped = tokio::spawn(async move {
+            let _ = app.run().await;
+        });
+        TestApp { addr, prefix, shutdown, stopped }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A new visitor: an HTTP client with its own cookie jar.
+    pub fn visitor(&self) -> Visitor {
+        Visitor::new(self.addr)
+    }
+}
+
+/// One browser, as far as the server can tell: a cookie jar and an address.
+#[derive(Clone)]
+pub struct Visitor {
+    pub http: reqwest::Client,
+    pub jar: Arc<Jar>,
+    pub addr: SocketAddr,
+}
+
+/// An API answer: status and JSON body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub set_cookie: Option<String>,
+}
+
+impl Visitor {
+    pub fn new(addr: SocketAddr) -> Self {
+        let jar = Arc::new(Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Visitor { http, jar, addr }
+    }
+
+    /// The same cookies, talking to another instance.
+    pub fn at(&self, other: &TestApp) -> Visitor {
+        let mut visitor = self.clone();
+        visitor.addr = other.addr;
+        visitor
+    }
+
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Calls a server function with a JSON body.
+    pub async fn call(&self, endpoint: &str, body: Value) -> Answer {
+        let response = self
+            .http
+            .post(format!("{}/api/{endpoint}", self.base()))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let set_cookie =
+            response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer { status, body, set_cookie }
+    }
+
+    /// Creates a room with these options; returns its id.
+    pub async fn create_room(&self, options: Value) -> RoomId {
+        let answer = self.call("create_room", options).await;
+        assert_eq!(answer.status, 200, "create_room: {answer:?}");
+        answer.body["room_id"].as_str().and_then(|s| s.parse().ok()).expect("room id")
+    }
+
+    pub async fn join(&self, room: &RoomId, name: &str) -> Answer {
+        self.call("join_room", json!({ "room_id": room, "username": name })).await
+    }
+
+    /// Creates a room (default options) and takes a seat in it.
+    pub async fn room_with_seat(&self, name: &str) -> RoomId {
+        let room = self.create_room(json!({})).await;
+        let answer = self.join(&room, name).await;
+        assert_eq!(answer.status, 200, "join_room: {answer:?}");
+        room
+    }
+
+    /// GETs a page as a browser navigation would (`Accept: text/html`).
+    pub async fn page(&self, path: &str, extra: &[(&str, &str)]) -> (u16, Option<String>, String) {
+        let mut request =
+            self.http.get(format!("{}{path}", self.base())).header("accept", "text/html");
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("page");
+        let status = response.status().as_u16();
+        let location =
+            response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        (status, location, response.text().await.unwrap_or_default())
+    }
+
+    /// The Cookie header this visitor would send.
+    pub fn cookie_header(&self) -> Option<HeaderValue> {
+        let url = reqwest::Url::parse(&self.base()).ok()?;
+        let value = self.jar.cookies(&url)?;
+        HeaderValue::from_bytes(value.as_bytes()).ok()
+    }
+
+    /// Opens `/ws/{room}?since=…` from the site's own origin.
+    pub async fn connect(&self, room: &RoomId, since: u64) -> Socket {
+        let origin = self.base();
+        self.connect_from(room, since, Some(&origin)).await.expect("WebSocket upgrade")
+    }
+
+    /// Opens a socket with a chosen Origin header; `Err` holds the HTTP status of a refusal.
+    pub async fn connect_from(
+        &self,
+        room: &RoomId,
+        since: u64,
+        origin: Option<&str>,
+    ) -> Result<Socket, u16> {
+        let url = format!("ws://{}/ws/{room}?since={since}", self.addr);
+        let mut request = url.into_client_request().expect("request");
+        if let Some(origin) = origin {
+            request.headers_mut().insert("origin", HeaderValue::from_str(origin).expect("origin"));
+        }
+        if let Some(cookie) = self.cookie_header() {
+            request.headers_mut().insert("cookie", cookie);
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, _)) => Ok(Socket { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(other) => panic!("WebSocket connect failed: {other}"),
+        }
+    }
+}
+
+/// A WebSocket client speaking the Burner protocol.
+pub struct Socket {
+    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// What came next on a socket.
+#[derive(Debug, PartialEq)]
+pub enum Next {
+    Frame(ServerFrame),
+    Closed(Option<u16>),
+}
+
+const WAIT: Duration = Duration::from_secs(5);
+
+impl Socket {
+    pub async fn send(&mut self, frame: &ClientFrame) {
+        self.send_text(&frame.encode()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream.send(Message::Text(text.into())).await.expect("send");
+    }
+
+    pub async fn say(&mut self, client_id: &str, text: &str) {
+        self.send(&ClientFrame::Send { client_id: client_id.into(), text: text.into() }).await;
+    }
+
+    /// The next frame or close, skipping pings; panics after five seconds of silence.
+    pub async fn next(&mut self) -> Next {
+        self.next_within(WAIT).await.unwrap_or_else(|| panic!("nothing arrived within {WAIT:?}"))
+    }
+
+    /// Like [`Socket::next`], `None` when nothing arrives within `wait`.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Next> {
+        loop {
+            let item = tokio::time::timeout(wait, self.stream.next()).await.ok()?;
+            return Some(match item {
+                Some(Ok(Message::Text(text))) => {
+                    Next::Frame(ServerFrame::decode(text.as_str()).expect("a server frame"))
+                }
+                Some(Ok(Message::Close(frame))) => Next::Closed(frame.map(|f| u16::from(f.code))),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => Next::Closed(None),
+            });
+        }
+    }
+
+    /// The next frame, which must not be a close.
+    pub async fn frame(&mut self) -> ServerFrame {
+        match self.next().await {
+            Next::Frame(frame) => frame,
+            Next::Closed(code) => panic!("socket closed ({code:?}) while a frame was expected"),
+        }
+    }
+
+    /// The next frame that answers this client (presence and typing news are skipped).
+    pub async fn reply(&mut self) -> ServerFrame {
+        loop {
+            match self.frame().await {
+                ServerFrame::Presence { .. } | ServerFrame::Typing { .. } => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Frames until the next `message`, which is returned (presence and typing are skipped).
+    pub async fn message(&mut self) -> app::model::ChatMessage {
+        loop {
+            match self.frame().await {
+                ServerFrame::Message(message) => return message,
+                ServerFrame::Presence { .. } | ServerFrame::Typing { .. } => continue,
+                other => panic!("expected a message, got {other:?}"),
+            }
+        }
+    }
+
+    /// The `welcome` frame every connection starts with.
+    pub async fn welcome(&mut self) -> ServerFrame {
+        let frame = self.frame().await;
+        assert!(matches!(frame, ServerFrame::Welcome { .. }), "expected welcome, got {frame:?}");
+        frame
+    }
+
+    /// Skips frames until the socket closes; returns the close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        loop {
+            if let Next::Closed(code) = self.next().await {
+                return code;
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+    }
+}

@@ -1,0 +1,22 @@
+//! Burner's server integration tests: one binary, real sockets, real Redis.
+
+/// One test per backend for each listed `async fn name(kind: Kind)`.
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(crate::helpers::Kind::Embedded).await })*
+        }
+        mod redis {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(crate::helpers::Kind::Redis).await })*
+        }
+    };
+}
+
+mod contract;
+mod cross_instance;
+mod helpers;
+mod rooms;
+mod site;
+mod websocket;

@@ -1,0 +1,228 @@
+//! The server functions and the room page over real HTTP, on both backends.
+
+use crate::helpers::{Kind, TestApp};
+use serde_json::json;
+
+both_backends! {
+    create_join_and_read_history,
+    a_third_visitor_is_turned_away_with_the_room_full_redirect,
+    a_cookie_of_room_a_is_no_seat_in_room_b,
+    after_destroy_every_call_answers_ended,
+    opening_the_room_page_never_claims_a_seat,
+    a_seated_visitor_gets_the_history_in_the_server_rendered_page,
+    unknown_or_malformed_rooms_send_the_visitor_home,
+    a_visitor_arriving_from_another_site_is_not_turned_away_before_the_page_can_check,
+    bad_input_is_refused_with_the_field_and_its_limit,
+    leaving_gives_the_seat_back,
+}
+
+async fn create_join_and_read_history(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let alice = app.visitor();
+    let created = alice.call("create_room", json!({ "ttl_secs": 300 })).await;
+    assert_eq!(created.status, 200);
+    let room = created.body["room_id"].as_str().expect("room id").to_owned();
+    let joined = alice.call("join_room", json!({ "room_id": room, "username": " alice " })).await;
+    assert_eq!(joined.status, 200, "{joined:?}");
+    assert_eq!(joined.body["you"], "alice");
+    assert_eq!(joined.body["capacity"], 2);
+    assert_eq!(joined.body["expires_at"], created.body["expires_at"]);
+    let cookie = joined.set_cookie.expect("a seat cookie");
+    assert!(cookie.starts_with(&format!("burner_seat_{room}=")), "{cookie}");
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=300"] {
+        assert!(cookie.contains(part), "{part} missing from {cookie}");
+    }
+    let history = alice.call("room_history", json!({ "room_id": room })).await;
+    assert_eq!(history.status, 200);
+    assert_eq!(history.body, json!({ "messages": [], "seq": 0, "truncated": false }));
+}
+
+async fn a_third_visitor_is_turned_away_with_the_room_full_redirect(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let room = app.visitor().room_with_seat("alice").await;
+    assert_eq!(app.visitor().join(&room, "bob").await.status, 200);
+    let carol = app.visitor();
+    let (status, location, _) = carol.page(&format!("/room/{room}"), &[]).await;
+    assert_eq!((status, location.as_deref()), (302, Some("/?error=room-full")));
+    let refused = carol.join(&room, "carol").await;
+    assert_eq!((refused.status, refused.body.clone()), (409, json!({ "error": "full" })));
+    assert!(refused.set_cookie.is_none());
+}
+
+async fn a_cookie_of_room_a_is_no_seat_in_room_b(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let alice = app.visitor();
+    let room_a = alice.room_with_seat("alice").await;
+    let room_b = app.visitor().room_with_seat("bob").await;
+    let history = alice.call("room_history", json!({ "room_id": room_b })).await;
+    assert_eq!((history.status, history.body), (403, json!({ "error": "not_seated" })));
+    let destroy = alice.call("destroy_room", json!({ "room_id": room_b })).await;
+    assert_eq!(destroy.status, 403);
+    // ...and taking a seat in B does not cost the seat in A.
+    assert_eq!(alice.join(&room_b, "alice").await.status, 200);
+    let still = alice.call("room_history", json!({ "room_id": room_a })).await;
+    assert_eq!(still.status, 200);
+}
+
+async fn after_destroy_every_call_answers_ended(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let bob = app.visitor();
+    assert_eq!(bob.join(&room, "bob").await.status, 200);
+    let destroyed = alice.call("destroy_room", json!({ "room_id": room })).await;
+    assert_eq!(destroyed.status, 200, "{destroyed:?}");
+    let ended = json!({ "error": "ended", "reason": "destroyed" });
+    for visitor in [&alice, &bob] {
+        for (endpoint, body) in [
+            ("room_view", json!({ "room_id": room })),
+            ("join_room", json!({ "room_id": room, "username": "x" })),
+            ("room_history", json!({ "room_id": room })),
+            ("destroy_room", json!({ "room_id": room })),
+            ("leave_room", json!({ "room_id": room })),
+        ] {
+            let answer = visitor.call(endpoint, body).await;
+            assert_eq!((answer.status, &answer.body), (410, &ended), "{endpoint}");
+        }
+        let (status, location, _) = visitor.page(&format!("/room/{room}"), &[]).await;
+        assert_eq!((status, location.as_deref()), (302, Some("/?destroyed=1")));
+    }
+    // Someone who never held a seat only learns that there is no such room.
+    let stranger = app.visitor().call("room_view", json!({ "room_id": room })).await;
+    assert_eq!((stranger.status, stranger.body), (404, json!({ "error": "not_found" })));
+}
+
+async fn opening_the_room_page_never_claims_a_seat(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let mut socket = alice.connect(&room, 0).await;
+    socket.welcome().await;
+    socket.say("c1", "for seated eyes only").await;
+    socket.message().await;
+    // Link previews, prefetchers and curious visitors load the page without joining.
+    for _ in 0..3 {
+        let (status, location, html) = app.visitor().page(&format!("/room/{room}"), &[]).await;
+        assert_eq!((status, location), (200, None));
+        assert!(!html.contains("for seated eyes only"), "no history for a visitor without a seat");
+        assert!(html.contains("Taking your seat"));
+    }
+    assert_eq!(app.visitor().join(&room, "bob").await.status, 200, "the seat is still free");
+}
+
+async fn a_seated_visitor_gets_the_history_in_the_server_rendered_page(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let mut socket = alice.connect(&room, 0).await;
+    socket.welcome().await;
+    socket.say("c1", "rendered <b>before</b> the wasm").await;
+    socket.message().await;
+    let (status, _, html) = alice.page(&format!("/room/{room}"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("rendered &lt;b&gt;before&lt;/b&gt; the wasm"),
+        "escaped text in the page"
+    );
+    assert!(!html.contains("<b>before</b>"), "message text is never HTML");
+}
+
+async fn unknown_or_malformed_rooms_send_the_visitor_home(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let visitor = app.visitor();
+    for path in ["/room/AAAAAAAAAAAAAAAA", "/room/bad", "/room/%3Cscript%3E"] {
+        let (status, location, _) = visitor.page(path, &[]).await;
+        assert_eq!((status, location.as_deref()), (302, Some("/?error=room-not-found")), "{path}");
+    }
+    let (status, _, html) = visitor.page("/no/such/page", &[]).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("page_not_found"));
+}
+
+async fn a_visitor_arriving_from_another_site_is_not_turned_away_before_the_page_can_check(
+    kind: Kind,
+) {
+    let app = TestApp::spawn(kind).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    assert_eq!(app.visitor().join(&room, "bob").await.status, 200);
+    // A link followed from a mail or chat site: the browser withholds SameSite=Strict cookies,
+    // so the page must load and ask again (with the cookie) before deciding.
+    let cross_site = [("sec-fetch-site", "cross-site")];
+    let (status, location, _) = app.visitor().page(&format!("/room/{room}"), &cross_site).await;
+    assert_eq!((status, location), (200, None));
+    let (status, location, _) = app.visitor().page(&format!("/room/{room}"), &[]).await;
+    assert_eq!((status, location.as_deref()), (302, Some("/?error=room-full")));
+}
+
+async fn bad_input_is_refused_with_the_field_and_its_limit(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let visitor = app.visitor();
+    let room = visitor.create_room(json!({})).await;
+    let cases = [
+        ("create_room", json!({ "ttl_secs": 7 }), "ttl_secs"),
+        ("create_room", json!({ "capacity": 1 }), "capacity"),
+        ("create_room", json!({ "capacity": 11 }), "capacity"),
+        ("create_room", json!({ "capacity": "lots" }), "request"),
+        ("join_room", json!({ "room_id": room, "username": "   " }), "username"),
+        ("join_room", json!({ "room_id": room, "username": "x".repeat(101) }), "username"),
+        ("join_room", json!({ "room_id": "../etc", "username": "x" }), "room_id"),
+        ("join_room", json!({ "room_id": room }), "request"),
+        ("room_history", json!({ "room_id": "short" }), "room_id"),
+    ];
+    for (endpoint, body, field) in cases {
+        let answer = visitor.call(endpoint, body.clone()).await;
+        assert_eq!(answer.status, 422, "{endpoint} {body}: {answer:?}");
+        assert_eq!(answer.body["error"], "invalid", "{endpoint} {body}");
+        assert_eq!(answer.body["field"], field, "{endpoint} {body}");
+        assert!(answer.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    let limit =
+        visitor.call("join_room", json!({ "room_id": room, "username": "x".repeat(101) })).await;
+    assert!(limit.body["message"].as_str().unwrap_or_default().contains("100"), "{limit:?}");
+    let not_json = visitor
+        .http
+        .post(app.url("/api/create_room"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(not_json.status().as_u16(), 422);
+}
+
+async fn leaving_gives_the_seat_back(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    assert_eq!(app.visitor().join(&room, "bob").await.status, 200);
+    let left = alice.call("leave_room", json!({ "room_id": room })).await;
+    assert_eq!(left.status, 200);
+    assert!(left.set_cookie.is_some_and(|c| c.contains("Max-Age=0")), "the cookie is removed");
+    assert_eq!(alice.call("room_history", json!({ "room_id": room })).await.status, 403);
+    assert_eq!(app.visitor().join(&room, "carol").await.status, 200, "the freed seat");
+}
+
+#[tokio::test]
+async fn rooms_created_per_address_are_rate_limited() {
+    let app = TestApp::spawn_with(Kind::Embedded, &[("limits.rooms-per-minute", "3")]).await;
+    let visitor = app.visitor();
+    for _ in 0..3 {
+        assert_eq!(visitor.call("create_room", json!({})).await.status, 200);
+    }
+    let limited = visitor.call("create_room", json!({})).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.body["error"], "rate_limited");
+    assert!(limited.body["retry_after_secs"].as_u64().is_some_and(|s| (1..=20).contains(&s)));
+}
+
+#[tokio::test]
+async fn pages_are_never_cached_and_never_leak_the_room_link() {
+    let app = TestApp::spawn(Kind::Embedded).await;
+    let response = reqwest::get(app.url("/")).await.expect("home");
+    let headers = response.headers();
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(reqwest::get(app.url("/healthz")).await.expect("health").status().as_u16(), 200);
+}

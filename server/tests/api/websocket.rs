@@ -1,0 +1,341 @@
+//! The WebSocket protocol over real sockets, on both backends.
+
+use crate::helpers::{Kind, Next, TestApp, Visitor};
+use app::model::{EndReason, RoomId};
+use app::protocol::{ClientFrame, ErrorCode, ServerFrame};
+use serde_json::json;
+use std::time::Duration;
+
+both_backends! {
+    welcome_tells_you_your_seat_the_deadline_and_who_is_here,
+    a_message_reaches_everyone_with_the_sender_taken_from_the_seat,
+    the_same_client_id_sent_twice_is_stored_once_and_acknowledged_twice,
+    a_reconnecting_client_gets_exactly_what_it_missed,
+    a_client_too_far_behind_is_told_to_reload,
+    presence_follows_people_coming_and_going,
+    typing_reaches_the_others_at_most_once_per_two_seconds,
+    destroy_ends_every_socket_of_the_room,
+    a_room_ends_by_itself_at_its_deadline,
+    leaving_closes_the_seats_other_sockets,
+    no_seat_unknown_rooms_and_foreign_origins_are_refused,
+    bad_frames_get_an_error_and_the_socket_stays_open,
+    an_oversized_frame_closes_the_socket_with_1009,
+    too_many_messages_are_refused_then_the_socket_is_closed,
+    stopping_the_server_closes_sockets_with_1012,
+}
+
+/// A room with Alice and Bob seated, and Alice's socket welcomed.
+async fn alice_and_bob(app: &TestApp) -> (RoomId, Visitor, Visitor) {
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let bob = app.visitor();
+    assert_eq!(bob.join(&room, "bob").await.status, 200);
+    (room, alice, bob)
+}
+
+async fn welcome_tells_you_your_seat_the_deadline_and_who_is_here(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, bob) = alice_and_bob(&app).await;
+    let view = alice.call("room_view", json!({ "room_id": room })).await;
+    let mut a = alice.connect(&room, 0).await;
+    let ServerFrame::Welcome { you, seq, expires_at, now, peers, recovered } = a.welcome().await
+    else {
+        unreachable!()
+    };
+    assert_eq!((you.as_str(), seq, recovered), ("alice", 0, true));
+    assert_eq!(Some(expires_at), view.body["expires_at"].as_u64());
+    assert!(now.abs_diff(app::model::now_ms()) < 5_000);
+    assert!(peers.is_empty());
+    let mut b = bob.connect(&room, 0).await;
+    let ServerFrame::Welcome { peers, .. } = b.welcome().await else { unreachable!() };
+    assert_eq!(peers, ["alice"]);
+}
+
+async fn a_message_reaches_everyone_with_the_sender_taken_from_the_seat(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, bob) = alice_and_bob(&app).await;
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    let mut b = bob.connect(&room, 0).await;
+    b.welcome().await;
+    // The frame has no sender field; one smuggled in is refused outright.
+    a.send_text(r#"{"type":"send","client_id":"c1","text":"hi","sender":"bob"}"#).await;
+    assert!(matches!(a.reply().await, ServerFrame::Error { code: ErrorCode::BadFrame, .. }));
+    a.say("c1", "  hello bob  ").await;
+    let ack = a.message().await;
+    let got = b.message().await;
+    assert_eq!(ack, got);
+    assert_eq!((got.seq, got.sender.as_str(), got.text.as_str()), (1, "alice", "hello bob"));
+    assert_eq!(got.client_id, "c1");
+    assert!(got.ts.abs_diff(app::model::now_ms()) < 5_000);
+}
+
+async fn the_same_client_id_sent_twice_is_stored_once_and_acknowledged_twice(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, _) = alice_and_bob(&app).await;
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    a.say("retry-me", "once").await;
+    let first = a.message().await;
+    a.say("retry-me", "once").await;
+    let second = a.message().await;
+    assert_eq!(first, second);
+    let history = alice.call("room_history", json!({ "room_id": room })).await;
+    assert_eq!(history.body["messages"].as_array().map(Vec::len), Some(1));
+}
+
+async fn a_reconnecting_client_gets_exactly_what_it_missed(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, bob) = alice_and_bob(&app).await;
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    let mut b = bob.connect(&room, 0).await;
+    b.welcome().await;
+    for i in 1..=3 {
+        a.say(&format!("c{i}"), &format!("m{i}")).await;
+        assert_eq!(b.message().await.seq, i);
+    }
+    b.close().await;
+    for i in 4..=23 {
+        a.say(&format!("c{i}"), &format!("m{i}")).await;
+    }
+    for _ in 4..=23 {
+        a.message().await;
+    }
+    let mut b = bob.connect(&room, 3).await;
+    let ServerFrame::Welcome { seq, recovered, .. } = b.welcome().await else { unreachable!() };
+    assert_eq!((seq, recovered), (23, true));
+    let mut seqs = Vec::new();
+    for _ in 0..20 {
+        seqs.push(b.message().await.seq);
+    }
+    assert_eq!(seqs, (4..=23).collect::<Vec<u64>>());
+    assert!(
+        b.next_within(Duration::from_millis(300))
+            .await
+            .is_none_or(|n| !matches!(n, Next::Frame(ServerFrame::Message(_)))),
+        "no duplicate follows"
+    );
+}
+
+async fn a_client_too_far_behind_is_told_to_reload(kind: Kind) {
+    let app = TestApp::spawn_with(kind, &[("rooms.history-cap", "5")]).await;
+    let (room, alice, bob) = alice_and_bob(&app).await;
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    for i in 1..=8 {
+        a.say(&format!("c{i}"), "x").await;
+        a.message().await;
+    }
+    let mut b = bob.connect(&room, 1).await;
+    let ServerFrame::Welcome { seq, recovered, .. } = b.welcome().await else { unreachable!() };
+    assert_eq!((seq, recovered), (8, false));
+    // A client that has everything kept is fine.
+    let mut c = bob.connect(&room, 3).await;
+    let ServerFrame::Welcome { recovered, .. } = c.welcome().await else { unreachable!() };
+    assert!(recovered);
+}
+
+async fn presence_follows_people_coming_and_going(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, bob) = alice_and_bob(&app).await;
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    assert_eq!(a.frame().await, ServerFrame::Presence { online: vec!["alice".into()] });
+    let mut b = bob.connect(&room, 0).await;
+    b.welcome().await;
+    let both = ServerFrame::Presence { online: vec!["alice".into(), "bob".into()] };
+    assert_eq!(a.frame().await, both);
+    b.close().await;
+    assert_eq!(a.frame().await, ServerFrame::Presence { online: vec!["alice".into()] });
+}
+
+async fn typing_reaches_the_others_at_most_once_per_two_seconds(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, bob) = alice_and_bob(&app).await;
+    let mut b = bob.connect(&room, 0).await;
+    b.welcome().await;
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    for _ in 0..5 {
+        a.send(&ClientFrame::Typing {}).await;
+    }
+    a.say("after", "done typing").await;
+    let mut typing = 0;
+    loop {
+        match b.frame().await {
+            ServerFrame::Typing { sender } => {
+                assert_eq!(sender, "alice");
+                typing += 1;
+            }
+            ServerFrame::Message(_) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(typing, 1);
+    // The typist does not hear about their own typing.
+    loop {
+        match a.frame().await {
+            ServerFrame::Typing { .. } => panic!("echoed typing"),
+            ServerFrame::Message(_) => break,
+            _ => {}
+        }
+    }
+}
+
+async fn destroy_ends_every_socket_of_the_room(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, bob) = alice_and_bob(&app).await;
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    let mut b = bob.connect(&room, 0).await;
+    b.welcome().await;
+    assert_eq!(bob.call("destroy_room", json!({ "room_id": room })).await.status, 200);
+    for socket in [&mut a, &mut b] {
+        loop {
+            match socket.next().await {
+                Next::Frame(ServerFrame::Ended { reason }) => {
+                    assert_eq!(reason, EndReason::Destroyed);
+                    break;
+                }
+                Next::Frame(_) => continue,
+                Next::Closed(code) => panic!("closed ({code:?}) before ended"),
+            }
+        }
+        assert_eq!(socket.closed().await, Some(1000));
+    }
+    let mut again = alice.connect(&room, 0).await;
+    assert_eq!(again.closed().await, Some(4404));
+}
+
+async fn a_room_ends_by_itself_at_its_deadline(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let alice = app.visitor();
+    let room = alice.create_room(json!({ "ttl_secs": 2 })).await;
+    assert_eq!(alice.join(&room, "alice").await.status, 200);
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    let started = std::time::Instant::now();
+    loop {
+        match a.next().await {
+            Next::Frame(ServerFrame::Ended { reason }) => {
+                assert_eq!(reason, EndReason::Expired);
+                break;
+            }
+            Next::Frame(_) => continue,
+            Next::Closed(code) => panic!("closed ({code:?}) before ended"),
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(3), "ended at the deadline, not later");
+    assert_eq!(a.closed().await, Some(1000));
+}
+
+async fn leaving_closes_the_seats_other_sockets(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, bob) = alice_and_bob(&app).await;
+    let mut other_tab = alice.connect(&room, 0).await;
+    other_tab.welcome().await;
+    let mut b = bob.connect(&room, 0).await;
+    b.welcome().await;
+    assert_eq!(alice.call("leave_room", json!({ "room_id": room })).await.status, 200);
+    assert_eq!(other_tab.closed().await, Some(4401));
+    // Bob stays, and sees Alice go.
+    loop {
+        if let ServerFrame::Presence { online } = b.frame().await
+            && online == ["bob"]
+        {
+            break;
+        }
+    }
+}
+
+async fn no_seat_unknown_rooms_and_foreign_origins_are_refused(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, _) = alice_and_bob(&app).await;
+    let stranger = app.visitor();
+    assert_eq!(stranger.connect(&room, 0).await.closed().await, Some(4401));
+    let unknown: RoomId = "AAAAAAAAAAAAAAAA".parse().expect("id");
+    assert_eq!(alice.connect(&unknown, 0).await.closed().await, Some(4404));
+    for origin in [Some("http://evil.example"), None] {
+        let refused = alice.connect_from(&room, 0, origin).await.err();
+        assert_eq!(refused, Some(403), "origin {origin:?}");
+    }
+}
+
+async fn bad_frames_get_an_error_and_the_socket_stays_open(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, _) = alice_and_bob(&app).await;
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    for bad in ["not json", "{}", r#"{"type":"shout"}"#, r#"{"type":"send","text":"no id"}"#] {
+        a.send_text(bad).await;
+        assert!(
+            matches!(a.reply().await, ServerFrame::Error { code: ErrorCode::BadFrame, .. }),
+            "{bad}"
+        );
+    }
+    for text in ["   ", &"x".repeat(1001)] {
+        a.say("c", text).await;
+        assert!(matches!(
+            a.reply().await,
+            ServerFrame::Error { code: ErrorCode::InvalidMessage, .. }
+        ));
+    }
+    a.say(&"i".repeat(65), "hi").await;
+    assert!(matches!(a.reply().await, ServerFrame::Error { code: ErrorCode::BadFrame, .. }));
+    a.say("ok", &"♥".repeat(1000)).await;
+    assert_eq!(a.message().await.text.chars().count(), 1000, "still open, and 1000 is allowed");
+}
+
+async fn an_oversized_frame_closes_the_socket_with_1009(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, _) = alice_and_bob(&app).await;
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    a.say("big", &"x".repeat(17 * 1024)).await;
+    assert_eq!(a.closed().await, Some(1009));
+    let mut huge = alice.connect(&room, 0).await;
+    huge.welcome().await;
+    huge.say("huge", &"x".repeat(2 * 1024 * 1024)).await;
+    assert_eq!(huge.closed().await.unwrap_or(1009), 1009);
+    let history = alice.call("room_history", json!({ "room_id": room })).await;
+    assert_eq!(history.body["seq"], 0, "nothing was stored");
+}
+
+async fn too_many_messages_are_refused_then_the_socket_is_closed(kind: Kind) {
+    let app = TestApp::spawn_with(
+        kind,
+        &[("limits.messages-burst", "3"), ("limits.messages-per-second", "0.01")],
+    )
+    .await;
+    let (room, alice, _) = alice_and_bob(&app).await;
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    for i in 0..3 {
+        a.say(&format!("ok{i}"), "fine").await;
+        a.message().await;
+    }
+    a.say("c4", "too fast").await;
+    let ServerFrame::Error { code, message } = a.reply().await else { panic!("expected an error") };
+    assert_eq!(code, ErrorCode::RateLimited);
+    assert!(message.contains("Slow down"));
+    for i in 0..9 {
+        a.say(&format!("spam{i}"), "spam").await;
+    }
+    assert_eq!(a.closed().await, Some(4429));
+    let history = alice.call("room_history", json!({ "room_id": room })).await;
+    assert_eq!(history.body["seq"], 3);
+}
+
+async fn stopping_the_server_closes_sockets_with_1012(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, _) = alice_and_bob(&app).await;
+    let mut a = alice.connect(&room, 0).await;
+    a.welcome().await;
+    app.shutdown.trigger();
+    assert_eq!(a.closed().await, Some(1012));
+    tokio::time::timeout(Duration::from_secs(5), app.stopped)
+        .await
+        .expect("stopped within 5 s")
+        .ok();
+}
