@@ -418,3 +418,6 @@ pub fn config_path(args: &[String], env: impl Fn(&str) -> Option<String>) -> (Pa
         None => (PathBuf::from("Leptos.toml"), false),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -398,3 +398,6 @@ fn error(code: ErrorCode, message: impl Into<String>) -> ServerFrame {
 fn bad_frame(message: &str) -> ServerFrame {
     error(ErrorCode::BadFrame, message)
 }
+
+#[cfg(test)]
+mod tests;

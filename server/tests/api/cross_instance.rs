@@ -145,3 +145,45 @@ async fn presence_and_typing_cross_instances() {
         }
     }
 }
+
+/// Subscribers of a channel, as Redis counts them.
+async fn subscribers(channel: &str) -> u64 {
+    let mut conn = crate::helpers::redis_conn().await;
+    let counts: Vec<(String, u64)> = redis::cmd("PUBSUB")
+        .arg("NUMSUB")
+        .arg(channel)
+        .query_async(&mut conn)
+        .await
+        .expect("NUMSUB");
+    counts.first().map_or(0, |(_, n)| *n)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_subscribes_a_room_once_whatever_its_sockets_and_lets_go_after_the_last() {
+    let app = TestApp::spawn(Kind::Redis).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let bob = app.visitor();
+    assert_eq!(bob.join(&room, "bob").await.status, 200);
+    let channel = format!("{}:{{{room}}}:events", app.prefix);
+    assert_eq!(subscribers(&channel).await, 0, "no socket, no subscription");
+    let mut sockets = Vec::new();
+    for visitor in [&alice, &alice, &alice, &bob, &bob] {
+        let mut socket = visitor.connect(&room, 0).await;
+        socket.welcome().await;
+        sockets.push(socket);
+    }
+    assert_eq!(subscribers(&channel).await, 1, "one subscriber connection for five sockets");
+    for socket in sockets {
+        socket.close().await;
+    }
+    let mut left = u64::MAX;
+    for _ in 0..40 {
+        left = subscribers(&channel).await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0, "unsubscribed after the last socket left");
+}

@@ -1,0 +1,258 @@
+//! The session loop driven through channels: no network, the embedded backend.
+
+use super::*;
+use crate::backend::Backend;
+use crate::broker::Delivery;
+use crate::hub::Hub;
+use crate::shutdown::Shutdown;
+use app::rate_limit::Quota;
+use app::seat::SeatToken;
+use futures::channel::mpsc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+struct Harness {
+    input: mpsc::UnboundedSender<WsIn>,
+    output: mpsc::UnboundedReceiver<WsOut>,
+    session: JoinHandle<Exit>,
+    store: Arc<dyn RoomStore>,
+    hub: Arc<Hub>,
+    room: RoomId,
+    token: TokenHash,
+    shutdown: Shutdown,
+    /// Feeds the hub directly (the store's own announcements are cut off when `detached`).
+    deliveries: tokio::sync::mpsc::UnboundedSender<Delivery>,
+}
+
+struct Setup {
+    since: u64,
+    timing: Timing,
+    /// Messages stored before the session starts.
+    earlier: usize,
+    /// Whether the store's announcements reach the hub (false: only what the test sends).
+    detached: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup { since: 0, timing: Timing::default(), earlier: 0, detached: false }
+    }
+}
+
+async fn start(setup: Setup) -> Harness {
+    let backend = Backend::embedded(500);
+    let store = backend.store.clone();
+    let (deliveries, hub_input) = tokio::sync::mpsc::unbounded_channel();
+    let mut from_backend = backend.deliveries;
+    let forward = deliveries.clone();
+    let detached = setup.detached;
+    tokio::spawn(async move {
+        while let Some(delivery) = from_backend.recv().await {
+            let presence = matches!(delivery, Delivery::Event(_, RoomEvent::Presence(_)));
+            if !detached || presence {
+                let _ = forward.send(delivery);
+            }
+        }
+    });
+    let hub = Hub::start(backend.broker, hub_input, 64);
+    let info = store.create_room(Duration::from_secs(60), 2).await.expect("room");
+    let token = SeatToken::generate().hash();
+    let seat = store.claim_seat(&info.id, &token, "alice").await.expect("seat");
+    for i in 0..setup.earlier {
+        store
+            .post(&info.id, &token, &format!("early{i}"), &format!("early {i}"))
+            .await
+            .expect("post");
+    }
+    let (shutdown, stopping) = Shutdown::new();
+    let session = Session {
+        room: info.id.clone(),
+        seat,
+        token: token.clone(),
+        since: setup.since,
+        expires_at: info.expires_at,
+        store: store.clone(),
+        hub: hub.clone(),
+        limiter: Arc::new(RateLimiter::new(Quota { burst: 100, per_second: 100.0 })),
+        shutdown: stopping,
+        timing: setup.timing,
+    };
+    let (input, stream) = mpsc::unbounded();
+    let (sink, output) = mpsc::unbounded();
+    let session = tokio::spawn(run(session, sink, stream));
+    Harness { input, output, session, store, hub, room: info.id, token, shutdown, deliveries }
+}
+
+impl Harness {
+    fn send(&self, frame: WsIn) {
+        self.input.unbounded_send(frame).expect("session listening");
+    }
+
+    fn say(&self, client_id: &str, text: &str) {
+        let frame = ClientFrame::Send { client_id: client_id.into(), text: text.into() };
+        self.send(WsIn::Text(frame.encode()));
+    }
+
+    /// The next frame out, skipping pings and presence news.
+    async fn next(&mut self) -> WsOut {
+        loop {
+            let out = tokio::time::timeout(Duration::from_secs(5), self.output.next()).await;
+            match out.expect("a frame in time").expect("session open") {
+                WsOut::Ping => continue,
+                WsOut::Text(text) if text.contains(r#""type":"presence""#) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    async fn frame(&mut self) -> ServerFrame {
+        match self.next().await {
+            WsOut::Text(text) => ServerFrame::decode(&text).expect("a server frame"),
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+
+    async fn exit(self) -> Exit {
+        tokio::time::timeout(Duration::from_secs(5), self.session)
+            .await
+            .expect("session ended in time")
+            .expect("session task")
+    }
+}
+
+fn seqs_of(frames: &[ServerFrame]) -> Vec<u64> {
+    frames
+        .iter()
+        .filter_map(|f| if let ServerFrame::Message(m) = f { Some(m.seq) } else { None })
+        .collect()
+}
+
+#[tokio::test]
+async fn welcome_comes_first_then_exactly_the_messages_after_since() {
+    let mut h = start(Setup { since: 1, earlier: 3, ..Setup::default() }).await;
+    let ServerFrame::Welcome { you, seq, recovered, peers, .. } = h.frame().await else {
+        panic!("welcome first")
+    };
+    assert_eq!((you.as_str(), seq, recovered), ("alice", 3, true));
+    assert!(peers.is_empty());
+    let replayed = vec![h.frame().await, h.frame().await];
+    assert_eq!(seqs_of(&replayed), [2, 3]);
+}
+
+#[tokio::test]
+async fn a_send_is_stored_under_the_seats_name_and_comes_back_as_its_ack() {
+    let mut h = start(Setup::default()).await;
+    h.frame().await;
+    h.say("c1", "  hi  ");
+    let ServerFrame::Message(ack) = h.frame().await else { panic!("the ack") };
+    assert_eq!(
+        (ack.seq, ack.sender.as_str(), ack.text.as_str(), ack.client_id.as_str()),
+        (1, "alice", "hi", "c1")
+    );
+    let history = h.store.history(&h.room, 0).await.expect("history");
+    assert_eq!(history.messages, vec![ack]);
+}
+
+#[tokio::test]
+async fn malformed_and_binary_frames_get_an_error_and_the_session_goes_on() {
+    let mut h = start(Setup::default()).await;
+    h.frame().await;
+    h.send(WsIn::Text("{\"type\":\"nope\"}".into()));
+    assert!(matches!(h.frame().await, ServerFrame::Error { code: ErrorCode::BadFrame, .. }));
+    h.send(WsIn::Binary);
+    assert!(matches!(h.frame().await, ServerFrame::Error { code: ErrorCode::BadFrame, .. }));
+    h.say("c1", "");
+    assert!(matches!(h.frame().await, ServerFrame::Error { code: ErrorCode::InvalidMessage, .. }));
+    h.say("c2", "still here");
+    assert!(matches!(h.frame().await, ServerFrame::Message(_)));
+}
+
+#[tokio::test]
+async fn a_frame_over_sixteen_kib_closes_with_1009_and_stores_nothing() {
+    let mut h = start(Setup::default()).await;
+    h.frame().await;
+    let text = "x".repeat(FRAME_MAX_BYTES);
+    h.say("big", &text);
+    assert_eq!(h.next().await, WsOut::Close(CloseCode::TooBig));
+    let (store, room) = (h.store.clone(), h.room.clone());
+    assert_eq!(h.exit().await, Exit::Closed(CloseCode::TooBig));
+    assert_eq!(store.history(&room, 0).await.expect("history").seq, 0);
+}
+
+#[tokio::test]
+async fn the_end_of_the_room_is_told_then_the_socket_closes_normally() {
+    let mut h = start(Setup::default()).await;
+    h.frame().await;
+    h.hub.dispatch(&h.room, RoomEvent::Ended(EndReason::Expired));
+    assert_eq!(h.frame().await, ServerFrame::Ended { reason: EndReason::Expired });
+    assert_eq!(h.next().await, WsOut::Close(CloseCode::Normal));
+    assert_eq!(h.exit().await, Exit::Closed(CloseCode::Normal));
+}
+
+#[tokio::test]
+async fn stopping_the_server_closes_with_1012() {
+    let mut h = start(Setup::default()).await;
+    h.frame().await;
+    h.shutdown.trigger();
+    assert_eq!(h.next().await, WsOut::Close(CloseCode::Restarting));
+}
+
+#[tokio::test]
+async fn a_silent_client_is_pinged_then_dropped() {
+    let timing = Timing {
+        ping_every: Duration::from_millis(40),
+        idle_timeout: Duration::from_millis(150),
+        ..Timing::default()
+    };
+    let mut h = start(Setup { timing, ..Setup::default() }).await;
+    h.frame().await;
+    let ping = tokio::time::timeout(Duration::from_secs(2), h.output.next()).await;
+    assert!(matches!(ping, Ok(Some(WsOut::Ping) | Some(WsOut::Text(_)))));
+    let input = h.input.clone();
+    assert_eq!(h.exit().await, Exit::Idle);
+    drop(input);
+}
+
+#[tokio::test]
+async fn a_client_that_answers_pings_is_kept() {
+    let timing = Timing {
+        ping_every: Duration::from_millis(40),
+        idle_timeout: Duration::from_millis(150),
+        ..Timing::default()
+    };
+    let h = start(Setup { timing, ..Setup::default() }).await;
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        h.send(WsIn::Alive);
+    }
+    assert!(!h.session.is_finished(), "alive after 500 ms of pongs");
+}
+
+#[tokio::test]
+async fn after_a_resync_the_client_gets_what_the_broker_lost() {
+    let mut h = start(Setup { detached: true, ..Setup::default() }).await;
+    h.frame().await;
+    // Stored while the broker was away: nothing reaches the socket...
+    for i in 1..=3 {
+        h.store.post(&h.room, &h.token, &format!("lost{i}"), "x").await.expect("post");
+    }
+    // ...until the broker is back and asks for a resync.
+    h.deliveries.send(Delivery::Resync).expect("hub");
+    let caught_up = vec![h.frame().await, h.frame().await, h.frame().await];
+    assert_eq!(seqs_of(&caught_up), [1, 2, 3]);
+    // A late copy of an event already sent is dropped.
+    let message = h.store.history(&h.room, 2).await.expect("history").messages;
+    h.hub.dispatch(&h.room, RoomEvent::Message(message[0].clone()));
+    let fresh = h.store.post(&h.room, &h.token, "fresh", "new").await.expect("post");
+    h.hub.dispatch(&h.room, RoomEvent::Message(fresh.message));
+    let ServerFrame::Message(next) = h.frame().await else { panic!("a message") };
+    assert_eq!(next.seq, 4, "seq 3 was not sent twice");
+}
+
+#[tokio::test]
+async fn a_client_that_goes_ends_the_session() {
+    let mut h = start(Setup::default()).await;
+    h.frame().await;
+    h.send(WsIn::Close);
+    assert_eq!(h.exit().await, Exit::ClientLeft);
+}
