@@ -99,7 +99,9 @@ pub fn HomePage() -> impl IntoView {
                     >
                         {move || if busy() { "Creating…" } else { "Create secure room" }}
                     </button>
-                    <p role="alert" class="text-danger text-sm empty:hidden">{failure}</p>
+                    <Show when=move || failure().is_some()>
+                        <p role="alert" class="text-danger text-sm">{failure}</p>
+                    </Show>
                 </form>
                 <p class="text-faint text-xs text-center">
                     "Rooms hold two people by default and vanish with every message when their \

@@ -11,6 +11,13 @@ const TYPING_EVERY_MS: u64 = 2_000;
 #[component]
 pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) -> impl IntoView {
     let text = RwSignal::new(String::new());
+    // The input takes focus once the room is open, so typing can start at once.
+    let input = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        if let Some(input) = input.get() {
+            let _ = input.focus();
+        }
+    });
     let last_typing = StoredValue::new(0u64);
     let count = move || text.with(|t| t.trim().chars().count());
     let too_long = move || count() > MESSAGE_MAX_CHARS;
@@ -60,6 +67,7 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
                 <span aria-hidden="true" class="pb-2.5 text-accent font-bold">">"</span>
                 <label for="message" class="sr-only">"Message"</label>
                 <textarea
+                    node_ref=input
                     id="message"
                     name="message"
                     rows="1"

@@ -24,6 +24,7 @@ struct Harness {
     deliveries: tokio::sync::mpsc::UnboundedSender<Delivery>,
 }
 
+#[derive(Default)]
 struct Setup {
     since: u64,
     timing: Timing,
@@ -31,12 +32,6 @@ struct Setup {
     earlier: usize,
     /// Whether the store's announcements reach the hub (false: only what the test sends).
     detached: bool,
-}
-
-impl Default for Setup {
-    fn default() -> Self {
-        Setup { since: 0, timing: Timing::default(), earlier: 0, detached: false }
-    }
 }
 
 async fn start(setup: Setup) -> Harness {

@@ -1,0 +1,216 @@
+import { test, expect } from '@playwright/test';
+import { createRoom, joinRoom, messageTexts, person, say } from './helpers';
+
+test('two people chat both ways: in order, on the right sides, with the right names', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const path = await createRoom(alice.page, 'alice');
+  await expect(alice.page.getByText('Waiting for someone to join')).toBeVisible();
+  await joinRoom(bob.page, path, 'bob');
+  await expect(alice.page.getByTestId('peer')).toHaveText(/bob\s*online/);
+  await expect(bob.page.getByTestId('peer')).toHaveText(/alice\s*online/);
+
+  await say(alice.page, 'hello bob');
+  await say(bob.page, 'hi alice');
+  await say(alice.page, 'how are you?');
+  for (const p of [alice.page, bob.page]) {
+    await expect(messageTexts(p)).toHaveText(['hello bob', 'hi alice', 'how are you?']);
+  }
+  const mine = alice.page.locator('[data-testid="message"][data-mine="true"]');
+  await expect(mine).toHaveCount(2);
+  await expect(mine.first().locator('header')).toContainText('You');
+  const theirs = alice.page.locator('[data-testid="message"][data-mine="false"]');
+  await expect(theirs.locator('header')).toContainText('bob');
+  await expect(theirs.locator('time')).toHaveText(/^\d\d:\d\d$/);
+  await expect(bob.page.locator('[data-testid="message"][data-mine="true"]')).toHaveText(/hi alice/);
+
+  // Typing shows on the other side.
+  await bob.page.getByLabel('Message', { exact: true }).pressSequentially('typing…');
+  await expect(alice.page.getByText('bob is typing…')).toBeVisible();
+});
+
+test('a third person is sent home with the room-full banner', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const carol = await person(browser);
+  const path = await createRoom(alice.page);
+  await joinRoom(bob.page, path);
+  await carol.page.goto(path);
+  await expect(carol.page).toHaveURL(/\/\?error=room-full$/);
+  await expect(carol.page.getByRole('heading', { name: 'Room full' })).toBeVisible();
+});
+
+test('a reload keeps the seat and the history', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const path = await createRoom(alice.page, 'alice');
+  await joinRoom(bob.page, path, 'bob');
+  await say(alice.page, 'first');
+  await say(bob.page, 'second');
+  await expect(messageTexts(bob.page)).toHaveText(['first', 'second']);
+  // The history is in the server-rendered page, before any WASM runs.
+  const html = await (await bob.page.request.get(path, { headers: { accept: 'text/html' } })).text();
+  expect(html).toContain('first');
+  expect(html).toContain('second');
+  await bob.page.reload();
+  await expect(bob.page.getByTestId('link-status')).toHaveText('connected');
+  await expect(messageTexts(bob.page)).toHaveText(['first', 'second']);
+  await expect(bob.page.locator('[data-testid="message"][data-mine="true"]')).toHaveText(/second/);
+  await say(bob.page, 'third');
+  await expect(messageTexts(alice.page)).toHaveText(['first', 'second', 'third']);
+});
+
+test('Destroy now sends both people home with the destroyed banner within a second', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const path = await createRoom(alice.page);
+  await joinRoom(bob.page, path);
+  await say(alice.page, 'this will vanish');
+  await expect(messageTexts(bob.page)).toHaveText(['this will vanish']);
+  await alice.page.getByRole('button', { name: 'Destroy now' }).click();
+  await expect(alice.page.getByText('Delete everything for everyone?')).toBeVisible();
+  await alice.page.getByRole('button', { name: 'Yes, destroy' }).click();
+  for (const p of [alice.page, bob.page]) {
+    await expect(p).toHaveURL(/\/\?destroyed=1$/, { timeout: 1_000 });
+    await expect(p.getByRole('heading', { name: 'Room destroyed' })).toBeVisible();
+  }
+  // Nothing of it can be read afterwards.
+  await bob.page.goto(path);
+  await expect(bob.page).toHaveURL(/\/\?destroyed=1$/);
+});
+
+test('a room ends by itself at its deadline, for both people', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  // A 4-second lifetime, offered to tests through the server's lifetimes setting.
+  const created = await alice.page.request.post('/api/create_room', { data: { ttl_secs: 4 } });
+  expect(created.ok()).toBeTruthy();
+  const { room_id } = await created.json();
+  await joinRoom(alice.page, `/room/${room_id}`);
+  await joinRoom(bob.page, `/room/${room_id}`);
+  await expect(alice.page.getByTestId('countdown')).toHaveText(/^0:0[0-4]$/);
+  await expect(alice.page.getByTestId('countdown')).toHaveClass(/text-danger/);
+  for (const p of [alice.page, bob.page]) {
+    await expect(p).toHaveURL(/\/\?expired=1$/, { timeout: 8_000 });
+    await expect(p.getByRole('heading', { name: 'Room expired' })).toBeVisible();
+  }
+});
+
+test('messages sent while one person is offline arrive exactly once when they are back', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const path = await createRoom(alice.page);
+  await joinRoom(bob.page, path);
+  await say(alice.page, 'before');
+  await expect(messageTexts(bob.page)).toHaveText(['before']);
+  await bob.context.setOffline(true);
+  for (let i = 1; i <= 5; i++) {
+    await say(alice.page, `while away ${i}`);
+  }
+  await expect(messageTexts(alice.page)).toHaveCount(6);
+  await bob.context.setOffline(false);
+  const expected = ['before', ...[1, 2, 3, 4, 5].map((i) => `while away ${i}`)];
+  await expect(messageTexts(bob.page)).toHaveText(expected, { timeout: 20_000 });
+  await expect(bob.page.getByTestId('link-status')).toHaveText('connected');
+  // Still exactly once each, a moment later.
+  await bob.page.waitForTimeout(500);
+  await expect(messageTexts(bob.page)).toHaveText(expected);
+});
+
+test('the message limit is enforced, Enter sends and Shift+Enter adds a line', async ({ browser }) => {
+  const alice = await person(browser);
+  await createRoom(alice.page);
+  const box = alice.page.getByLabel('Message', { exact: true });
+  const send = alice.page.getByRole('button', { name: 'Send' });
+  await box.fill('x'.repeat(1001));
+  await expect(alice.page.getByTestId('char-count')).toHaveText('1001/1000');
+  await expect(alice.page.getByText('Too long: 1001 of 1000 characters. Shorten it to send.')).toBeVisible();
+  await expect(send).toBeDisabled();
+  await box.press('Enter');
+  await expect(alice.page.getByTestId('message')).toHaveCount(0);
+  await box.fill('x'.repeat(1000));
+  await expect(alice.page.getByTestId('char-count')).toHaveText('1000/1000');
+  await expect(send).toBeEnabled();
+  await box.fill('');
+  await box.pressSequentially('line one');
+  await box.press('Shift+Enter');
+  await box.pressSequentially('line two');
+  await box.press('Enter');
+  await expect(alice.page.getByTestId('message').getByTestId('text')).toHaveText('line one\nline two');
+  await expect(box).toHaveValue('');
+});
+
+test('leaving gives the seat to someone else', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const carol = await person(browser);
+  const path = await createRoom(alice.page, 'alice');
+  await joinRoom(bob.page, path, 'bob');
+  await bob.page.getByRole('button', { name: 'Leave room' }).click();
+  await expect(bob.page).toHaveURL(/\/\?left=1$/);
+  await expect(alice.page.getByTestId('peer')).toHaveText(/bob\s*away/);
+  await joinRoom(carol.page, path, 'carol');
+  await say(carol.page, 'I got the seat');
+  await expect(messageTexts(alice.page)).toHaveText(['I got the seat']);
+});
+
+test('Copy link copies the room link and says so', async ({ browser }) => {
+  const alice = await person(browser);
+  await alice.context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const path = await createRoom(alice.page);
+  await alice.page.getByRole('button', { name: 'Copy link' }).click();
+  await expect(alice.page.getByRole('button', { name: 'Copied!' })).toBeVisible();
+  const copied = await alice.page.evaluate(() => navigator.clipboard.readText());
+  expect(new URL(copied).pathname).toBe(path);
+  await expect(alice.page.getByRole('button', { name: 'Copy link' })).toBeVisible({ timeout: 3_000 });
+});
+
+test('while the tab is hidden, new messages count in its title', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const path = await createRoom(alice.page);
+  await joinRoom(bob.page, path);
+  const hide = (hidden: boolean) =>
+    bob.page.evaluate((h) => {
+      Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+    }, hidden);
+  await hide(true);
+  await say(alice.page, 'one');
+  await say(alice.page, 'two');
+  await expect(bob.page).toHaveTitle('(2) Burner · private room');
+  await hide(false);
+  await expect(bob.page).toHaveTitle('Burner · private room');
+});
+
+test('the whole flow works with the keyboard alone', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const page = alice.page;
+  await page.goto('/');
+  await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
+  await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Your identity')).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Pick a new random name' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('radio', { name: '10 min' })).toBeFocused();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('radio', { name: '1 hour' })).toBeChecked();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Create secure room' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/room\//);
+  await expect(page.getByTestId('link-status')).toHaveText('connected');
+  // The message box has the focus: type and press Enter.
+  await page.keyboard.type('typed, not clicked');
+  await page.keyboard.press('Enter');
+  await expect(messageTexts(page)).toHaveText(['typed, not clicked']);
+  await joinRoom(bob.page, new URL(page.url()).pathname);
+  const destroy = page.getByRole('button', { name: 'Destroy now' });
+  await destroy.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: 'Yes, destroy' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/\?destroyed=1$/);
+});
