@@ -102,4 +102,5 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
             </div>
         </form>
     }
+    .into_any()
 }

@@ -30,6 +30,7 @@ pub fn RoomHeader(live: Live, clock: RwSignal<u64>) -> impl IntoView {
             </div>
         </header>
     }
+    .into_any()
 }
 
 #[component]

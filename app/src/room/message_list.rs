@@ -89,6 +89,7 @@ pub fn MessageList(
             </Show>
         </div>
     }
+    .into_any()
 }
 
 fn scroll_to_bottom(scroller: NodeRef<Div>) {

@@ -45,4 +45,5 @@ pub fn PresenceBar(live: Live, clock: RwSignal<u64>) -> impl IntoView {
             <p class="text-muted italic" aria-live="polite">{typing}</p>
         </div>
     }
+    .into_any()
 }

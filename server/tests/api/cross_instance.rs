@@ -1,38 +1,42 @@
 //! Two server instances on different ports sharing one Redis: what a user on one sees of what
 //! happens on the other.
 
-use crate::helpers::{Kind, Next, TestApp};
-use app::model::EndReason;
+use crate::helpers::{Kind, Next, Socket, TestApp, Visitor};
+use app::model::{EndReason, RoomId};
 use app::protocol::ServerFrame;
 use serde_json::json;
 use std::time::Duration;
 
-/// Skips frames until `ended`; returns its reason, then checks the close.
-async fn ended(socket: &mut crate::helpers::Socket) -> EndReason {
-    loop {
-        match socket.next().await {
-            Next::Frame(ServerFrame::Ended { reason }) => {
-                assert_eq!(socket.closed().await, Some(1000));
-                return reason;
-            }
-            Next::Frame(_) => continue,
-            Next::Closed(code) => panic!("closed ({code:?}) before ended"),
-        }
-    }
+/// Two instances sharing one Redis: Alice seated and connected through the first, Bob through
+/// the second.
+struct Pair {
+    /// Kept so the first instance keeps running.
+    _a_side: TestApp,
+    b_side: TestApp,
+    room: RoomId,
+    alice: Visitor,
+    a: Socket,
+    b: Socket,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_sent_on_one_instance_arrives_on_the_other_once_and_in_order() {
+async fn alice_on_a_and_bob_on_b(options: serde_json::Value) -> Pair {
     let a_side = TestApp::spawn(Kind::Redis).await;
     let b_side = a_side.sibling().await;
     let alice = a_side.visitor();
-    let room = alice.room_with_seat("alice").await;
+    let room = alice.create_room(options).await;
+    assert_eq!(alice.join(&room, "alice").await.status, 200);
     let bob = b_side.visitor();
     assert_eq!(bob.join(&room, "bob").await.status, 200, "seats are shared");
     let mut a = alice.connect(&room, 0).await;
     a.welcome().await;
     let mut b = bob.connect(&room, 0).await;
     b.welcome().await;
+    Pair { _a_side: a_side, b_side, room, alice, a, b }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_on_one_instance_arrives_on_the_other_once_and_in_order() {
+    let Pair { mut a, mut b, .. } = alice_on_a_and_bob_on_b(json!({})).await;
     for i in 1..=50 {
         a.say(&format!("c{i}"), &format!("m{i}")).await;
     }
@@ -86,32 +90,16 @@ async fn a_client_back_on_the_other_instance_gets_exactly_the_twenty_it_missed()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroy_on_one_instance_ends_the_sockets_on_the_other() {
-    let a_side = TestApp::spawn(Kind::Redis).await;
-    let b_side = a_side.sibling().await;
-    let alice = a_side.visitor();
-    let room = alice.room_with_seat("alice").await;
-    let bob = b_side.visitor();
-    assert_eq!(bob.join(&room, "bob").await.status, 200);
-    let mut b = bob.connect(&room, 0).await;
-    b.welcome().await;
+    let Pair { room, alice, mut b, .. } = alice_on_a_and_bob_on_b(json!({})).await;
     assert_eq!(alice.call("destroy_room", json!({ "room_id": room })).await.status, 200);
-    assert_eq!(ended(&mut b).await, EndReason::Destroyed);
+    assert_eq!(b.ended().await, EndReason::Destroyed);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_two_second_room_ends_by_itself_on_both_instances() {
-    let a_side = TestApp::spawn(Kind::Redis).await;
-    let b_side = a_side.sibling().await;
-    let alice = a_side.visitor();
-    let room = alice.create_room(json!({ "ttl_secs": 2 })).await;
-    assert_eq!(alice.join(&room, "alice").await.status, 200);
-    let bob = b_side.visitor();
-    assert_eq!(bob.join(&room, "bob").await.status, 200);
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
-    let mut b = bob.connect(&room, 0).await;
-    b.welcome().await;
-    let (ra, rb) = tokio::join!(ended(&mut a), ended(&mut b));
+    let Pair { _a_side, b_side, room, mut a, mut b, .. } =
+        alice_on_a_and_bob_on_b(json!({ "ttl_secs": 2 })).await;
+    let (ra, rb) = tokio::join!(a.ended(), b.ended());
     assert_eq!((ra, rb), (EndReason::Expired, EndReason::Expired));
     let stranger = b_side.visitor().call("room_view", json!({ "room_id": room })).await;
     assert_eq!(stranger.status, 404, "gone for everyone");

@@ -30,11 +30,13 @@ static REDIS: OnceLock<String> = OnceLock::new();
 
 /// `REDIS_URL`, or a throwaway `redis-server` on a free port that stops with this process.
 pub fn redis_url() -> String {
-    REDIS.get_or_init(|| std::env::var("REDIS_URL").unwrap_or_else(|_| throwaway_redis())).clone()
+    REDIS.get_or_init(|| std::env::var("REDIS_URL").unwrap_or_else(|_| private_redis())).clone()
 }
 
+/// A `redis-server` of the caller's own on a free port, stopped when this process ends (for
+/// tests that disturb Redis itself).
 #[allow(clippy::zombie_processes)]
-fn throwaway_redis() -> String {
+pub fn private_redis() -> String {
     let installed = Command::new("redis-server").arg("--version").output().is_ok();
     assert!(
         installed,
@@ -375,6 +377,21 @@ impl Socket {
         let frame = self.frame().await;
         assert!(matches!(frame, ServerFrame::Welcome { .. }), "expected welcome, got {frame:?}");
         frame
+    }
+
+    /// Skips frames until `ended`, checks that the socket then closes normally, and returns
+    /// the reason.
+    pub async fn ended(&mut self) -> app::model::EndReason {
+        loop {
+            match self.next().await {
+                Next::Frame(ServerFrame::Ended { reason }) => {
+                    assert_eq!(self.closed().await, Some(1000), "closed normally after ended");
+                    return reason;
+                }
+                Next::Frame(_) => continue,
+                Next::Closed(code) => panic!("closed ({code:?}) before ended"),
+            }
+        }
     }
 
     /// Skips frames until the socket closes; returns the close code.

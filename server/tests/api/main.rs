@@ -14,6 +14,8 @@ macro_rules! both_backends {
     };
 }
 
+mod binary;
+mod broker_recovery;
 mod contract;
 mod cross_instance;
 mod helpers;

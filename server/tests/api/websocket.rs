@@ -192,17 +192,7 @@ async fn destroy_ends_every_socket_of_the_room(kind: Kind) {
     b.welcome().await;
     assert_eq!(bob.call("destroy_room", json!({ "room_id": room })).await.status, 200);
     for socket in [&mut a, &mut b] {
-        loop {
-            match socket.next().await {
-                Next::Frame(ServerFrame::Ended { reason }) => {
-                    assert_eq!(reason, EndReason::Destroyed);
-                    break;
-                }
-                Next::Frame(_) => continue,
-                Next::Closed(code) => panic!("closed ({code:?}) before ended"),
-            }
-        }
-        assert_eq!(socket.closed().await, Some(1000));
+        assert_eq!(socket.ended().await, EndReason::Destroyed);
     }
     let mut again = alice.connect(&room, 0).await;
     assert_eq!(again.closed().await, Some(4404));
@@ -216,18 +206,8 @@ async fn a_room_ends_by_itself_at_its_deadline(kind: Kind) {
     let mut a = alice.connect(&room, 0).await;
     a.welcome().await;
     let started = std::time::Instant::now();
-    loop {
-        match a.next().await {
-            Next::Frame(ServerFrame::Ended { reason }) => {
-                assert_eq!(reason, EndReason::Expired);
-                break;
-            }
-            Next::Frame(_) => continue,
-            Next::Closed(code) => panic!("closed ({code:?}) before ended"),
-        }
-    }
+    assert_eq!(a.ended().await, EndReason::Expired);
     assert!(started.elapsed() < Duration::from_secs(3), "ended at the deadline, not later");
-    assert_eq!(a.closed().await, Some(1000));
 }
 
 async fn leaving_closes_the_seats_other_sockets(kind: Kind) {
