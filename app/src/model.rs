@@ -29,8 +29,8 @@ pub struct Lifetime {
 pub const LIFETIMES: [Lifetime; 4] = [
     Lifetime { secs: 5 * 60, label: "5 min" },
     Lifetime { secs: 10 * 60, label: "10 min" },
-    Lifetime { secs: 60 * 60, label: "1 hour" },
-    Lifetime { secs: 24 * 60 * 60, label: "24 hours" },
+    Lifetime { secs: 60 * 60, label: "1 h" },
+    Lifetime { secs: 24 * 60 * 60, label: "24 h" },
 ];
 /// The lifetime used when none is asked for.
 pub const DEFAULT_LIFETIME_SECS: u64 = 10 * 60;

@@ -196,7 +196,7 @@ test('the whole flow works with the keyboard alone', async ({ browser }) => {
   await page.keyboard.press('Tab');
   await expect(page.getByRole('radio', { name: '10 min' })).toBeFocused();
   await page.keyboard.press('ArrowRight');
-  await expect(page.getByRole('radio', { name: '1 hour' })).toBeChecked();
+  await expect(page.getByRole('radio', { name: '1 h' })).toBeChecked();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Create secure room' })).toBeFocused();
   await page.keyboard.press('Enter');

@@ -4,7 +4,7 @@ use super::live::Live;
 use crate::model::{MESSAGE_MAX_CHARS, clean_message};
 use leptos::prelude::*;
 
-/// At most one typing signal per this many ms.
+/// At most one typing signal per this many ms while typing goes on.
 const TYPING_EVERY_MS: u64 = 2_000;
 
 /// `on_send` receives the trimmed text, and `on_typing` fires (throttled) while typing.
@@ -14,8 +14,13 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
     // The input takes focus once the room is open, so typing can start at once.
     let input = NodeRef::<leptos::html::Textarea>::new();
     Effect::new(move |_| {
-        if let Some(input) = input.get() {
-            let _ = input.focus();
+        if input.get().is_some() {
+            // On the next frame: after a client-side navigation the element is not attached yet.
+            request_animation_frame(move || {
+                if let Some(input) = input.get_untracked() {
+                    let _ = input.focus();
+                }
+            });
         }
     });
     let last_typing = StoredValue::new(0u64);
@@ -28,6 +33,8 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
             on_send.run(clean.to_owned());
             text.set(String::new());
             live.notice.set(None);
+            // A message ends a typing burst: the next keystroke announces typing again at once.
+            last_typing.set_value(0);
         }
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
@@ -63,7 +70,7 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
                 send();
             }
         >
-            <div class="flex items-end gap-2">
+            <div class="mx-auto max-w-3xl flex items-end gap-2">
                 <span aria-hidden="true" class="pb-2.5 text-accent font-bold">">"</span>
                 <label for="message" class="sr-only">"Message"</label>
                 <textarea
@@ -90,7 +97,7 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
                     "Send"
                 </button>
             </div>
-            <div class="flex justify-between gap-4 py-1.5 text-xs">
+            <div class="mx-auto max-w-3xl flex justify-between gap-4 py-1.5 text-xs">
                 <p id="message-problem" role="alert" class="text-danger">{problem}</p>
                 <p
                     id="message-count"

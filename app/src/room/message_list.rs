@@ -51,8 +51,9 @@ pub fn MessageList(
                 aria-live="polite"
                 aria-label="Messages"
                 tabindex="0"
-                class="h-full overflow-y-auto px-4 py-4 space-y-4 safe-x"
+                class="h-full overflow-y-auto py-4 safe-x"
             >
+                <div class="mx-auto max-w-3xl space-y-4">
                 <Show when=move || live.log.with(|l| l.truncated())>
                     <p class="text-center text-xs text-muted">
                         "Older messages are gone: a room keeps only its most recent ones."
@@ -72,6 +73,7 @@ pub fn MessageList(
                 <For each=pending key=|p| (p.client_id.clone(), p.failed) let:pending>
                     <PendingItem pending on_retry />
                 </For>
+                </div>
             </div>
             <Show when=move || news_below.get()>
                 <button

@@ -36,14 +36,20 @@ enum Ending {
 }
 
 async fn run(live: Live, mut frames: UnboundedReceiver<ClientFrame>) {
+    // The browser's own word on the network: going offline drops the socket at once (a dead
+    // connection can otherwise go unnoticed for minutes), coming back reconnects at once.
     let (wake, mut woken) = unbounded::<()>();
     let online = window_event_listener(leptos::ev::online, move |_| {
         let _ = wake.unbounded_send(());
     });
+    let (cut, mut went_offline) = unbounded::<()>();
+    let offline = window_event_listener(leptos::ev::offline, move |_| {
+        let _ = cut.unbounded_send(());
+    });
     let mut failures = 0u32;
     loop {
         let ending = match WebSocket::open(&socket_url(&live)) {
-            Ok(ws) => session(ws, live, &mut frames).await,
+            Ok(ws) => session(ws, live, &mut frames, &mut went_offline).await,
             Err(_) => Ending::Dropped { welcomed: false },
         };
         let welcomed = match ending {
@@ -79,6 +85,7 @@ async fn run(live: Live, mut frames: UnboundedReceiver<ClientFrame>) {
         }
     }
     online.remove();
+    offline.remove();
 }
 
 /// Waits `delay` (cut short when the browser comes back online); false if the page left.
@@ -100,11 +107,20 @@ async fn wait(
     }
 }
 
-async fn session(ws: WebSocket, live: Live, frames: &mut UnboundedReceiver<ClientFrame>) -> Ending {
+async fn session(
+    ws: WebSocket,
+    live: Live,
+    frames: &mut UnboundedReceiver<ClientFrame>,
+    went_offline: &mut UnboundedReceiver<()>,
+) -> Ending {
     let (mut sink, mut stream) = ws.split();
     let mut welcomed = false;
+    // Only an `offline` event from now on counts, not one from before this connection.
+    while went_offline.try_recv().is_ok() {}
     loop {
-        match select(stream.next(), frames.next()).await {
+        let outgoing = select(frames.next(), went_offline.next());
+        match select(stream.next(), outgoing).await {
+            Either::Right((Either::Right(_), _)) => return Ending::Dropped { welcomed },
             Either::Left((incoming, _)) => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     // A frame this version does not know is skipped, not fatal.
@@ -134,7 +150,7 @@ async fn session(ws: WebSocket, live: Live, frames: &mut UnboundedReceiver<Clien
                 }
                 Some(Err(_)) | None => return Ending::Dropped { welcomed },
             },
-            Either::Right((outgoing, _)) => match outgoing {
+            Either::Right((Either::Left((outgoing, _)), _)) => match outgoing {
                 Some(frame) => {
                     if sink.send(Message::Text(frame.encode())).await.is_err() {
                         return Ending::Dropped { welcomed };

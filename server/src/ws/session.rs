@@ -344,6 +344,8 @@ impl Live<'_> {
             return out.send(error(ErrorCode::RateLimited, message)).await;
         }
         self.strikes = 0;
+        // A message ends a typing burst; the next keystroke may be announced at once.
+        self.last_typing = None;
         match s.store.post(&s.room, &s.token, client_id, text).await {
             // A resend: acknowledge again (the client dedupes by sequence number).
             Ok(posted) if posted.duplicate => out.send(ServerFrame::Message(posted.message)).await,

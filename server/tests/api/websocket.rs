@@ -173,6 +173,15 @@ async fn typing_reaches_the_others_at_most_once_per_two_seconds(kind: Kind) {
         }
     }
     assert_eq!(typing, 1);
+    // A message ends the burst: typing again right after it is relayed at once.
+    a.send(&ClientFrame::Typing {}).await;
+    loop {
+        match b.frame().await {
+            ServerFrame::Typing { sender } => break assert_eq!(sender, "alice"),
+            ServerFrame::Presence { .. } => continue,
+            other => panic!("expected typing, got {other:?}"),
+        }
+    }
     // The typist does not hear about their own typing.
     loop {
         match a.frame().await {
