@@ -10,8 +10,10 @@ export default defineConfig({
   testDir: './tests',
   timeout: 60_000,
   expect: { timeout: 10_000 },
-  fullyParallel: true,
-  workers: process.env.CI ? 2 : undefined,
+  // One worker: each test already drives two or three browsers, and some assert timings
+  // ("home within a second") that a starved 2-core machine would make flaky.
+  fullyParallel: false,
+  workers: 1,
   retries: 0,
   reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
   outputDir: 'test-results',
