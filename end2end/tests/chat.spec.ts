@@ -104,6 +104,7 @@ test('messages sent while one person is offline arrive exactly once when they ar
   await say(alice.page, 'before');
   await expect(messageTexts(bob.page)).toHaveText(['before']);
   await bob.context.setOffline(true);
+  await expect(bob.page.getByTestId('link-status')).toHaveText('offline');
   for (let i = 1; i <= 5; i++) {
     await say(alice.page, `while away ${i}`);
   }
@@ -213,4 +214,48 @@ test('the whole flow works with the keyboard alone', async ({ browser }) => {
   await expect(page.getByRole('button', { name: 'Yes, destroy' })).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/\?destroyed=1$/);
+});
+
+test('a message that cannot be delivered is marked "Not sent" and can be retried', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const path = await createRoom(alice.page);
+  await joinRoom(bob.page, path);
+  await bob.context.setOffline(true);
+  await expect(bob.page.getByTestId('link-status')).toHaveText('offline');
+  await say(bob.page, 'lost in the tunnel');
+  const pending = bob.page.getByTestId('pending');
+  await expect(pending).toContainText('sending…');
+  // No acknowledgement within 10 seconds: failed, with a retry.
+  await expect(pending).toContainText('Not sent.', { timeout: 15_000 });
+  await bob.context.setOffline(false);
+  await expect(bob.page.getByTestId('link-status')).toHaveText('connected', { timeout: 20_000 });
+  await pending.getByRole('button', { name: 'Retry' }).click();
+  await expect(messageTexts(alice.page)).toHaveText(['lost in the tunnel']);
+  await expect(bob.page.getByTestId('pending')).toHaveCount(0);
+  await expect(messageTexts(bob.page)).toHaveText(['lost in the tunnel']);
+});
+
+test('a reader who scrolled up is offered a "new messages" pill instead of being yanked down', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const path = await createRoom(alice.page);
+  await joinRoom(bob.page, path);
+  // Ten tall messages (within the sending rate limit) fill more than a screen.
+  for (let i = 1; i <= 10; i++) {
+    await say(alice.page, `line ${i}\n.\n.\n.\n.`);
+  }
+  await expect(messageTexts(bob.page)).toHaveCount(10);
+  const log = bob.page.getByRole('log', { name: 'Messages' });
+  // Following along: the newest message is in view.
+  await expect(bob.page.getByText('line 10')).toBeInViewport();
+  await log.evaluate((el) => el.scrollTo({ top: 0 }));
+  await say(alice.page, 'something new');
+  const pill = bob.page.getByRole('button', { name: 'New messages ↓' });
+  await expect(pill).toBeVisible();
+  await expect(bob.page.getByText(/^line 1\n/)).toBeInViewport();
+  await pill.click();
+  await expect(bob.page.getByText('something new')).toBeInViewport();
+  await expect(pill).toBeHidden();
 });

@@ -79,7 +79,13 @@ async fn run(live: Live, mut frames: UnboundedReceiver<ClientFrame>) {
         } else {
             LinkStatus::Reconnecting
         });
-        let delay = reconnect_delay(failures, js_sys::Math::random());
+        // While the browser says it is offline, wait for it to come back (or a backstop delay)
+        // rather than fail attempt after attempt.
+        let delay = if offline {
+            std::time::Duration::from_secs(15)
+        } else {
+            reconnect_delay(failures, js_sys::Math::random())
+        };
         if !wait(delay, &mut frames, &mut woken).await {
             break;
         }

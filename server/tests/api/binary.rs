@@ -52,8 +52,7 @@ async fn on_sigterm_sockets_close_with_1012_and_the_process_exits_within_five_se
     }
     let visitor = Visitor::new(addr);
     let room = visitor.room_with_seat("alice").await;
-    let mut socket = visitor.connect(&room, 0).await;
-    socket.welcome().await;
+    let mut socket = visitor.enter(&room).await;
     let signalled = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     assert!(signalled.is_ok_and(|s| s.success()));
     let stopping = Instant::now();

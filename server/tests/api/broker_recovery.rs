@@ -17,10 +17,8 @@ async fn after_the_pubsub_connection_drops_sockets_get_every_message_once_and_in
     let room = alice.room_with_seat("alice").await;
     let bob = app.visitor();
     assert_eq!(bob.join(&room, "bob").await.status, 200);
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
-    let mut b = bob.connect(&room, 0).await;
-    b.welcome().await;
+    let mut a = alice.enter(&room).await;
+    let mut b = bob.enter(&room).await;
     a.say("c1", "before").await;
     assert_eq!(b.message().await.seq, 1);
 

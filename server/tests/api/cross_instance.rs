@@ -27,10 +27,8 @@ async fn alice_on_a_and_bob_on_b(options: serde_json::Value) -> Pair {
     assert_eq!(alice.join(&room, "alice").await.status, 200);
     let bob = b_side.visitor();
     assert_eq!(bob.join(&room, "bob").await.status, 200, "seats are shared");
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
-    let mut b = bob.connect(&room, 0).await;
-    b.welcome().await;
+    let a = alice.enter(&room).await;
+    let b = bob.enter(&room).await;
     Pair { _a_side: a_side, b_side, room, alice, a, b }
 }
 
@@ -65,10 +63,8 @@ async fn a_client_back_on_the_other_instance_gets_exactly_the_twenty_it_missed()
     let room = alice.room_with_seat("alice").await;
     let bob = a_side.visitor();
     assert_eq!(bob.join(&room, "bob").await.status, 200);
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
-    let mut b = bob.connect(&room, 0).await;
-    b.welcome().await;
+    let mut a = alice.enter(&room).await;
+    let mut b = bob.enter(&room).await;
     a.say("c0", "before").await;
     assert_eq!(b.message().await.seq, 1);
     b.close().await;
@@ -113,8 +109,7 @@ async fn presence_and_typing_cross_instances() {
     let room = alice.room_with_seat("alice").await;
     let bob = b_side.visitor();
     assert_eq!(bob.join(&room, "bob").await.status, 200);
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
+    let mut a = alice.enter(&room).await;
     let mut b = bob.connect(&room, 0).await;
     let ServerFrame::Welcome { peers, .. } = b.welcome().await else { unreachable!() };
     assert_eq!(peers, ["alice"]);
@@ -157,8 +152,7 @@ async fn an_instance_subscribes_a_room_once_whatever_its_sockets_and_lets_go_aft
     assert_eq!(subscribers(&channel).await, 0, "no socket, no subscription");
     let mut sockets = Vec::new();
     for visitor in [&alice, &alice, &alice, &bob, &bob] {
-        let mut socket = visitor.connect(&room, 0).await;
-        socket.welcome().await;
+        let socket = visitor.enter(&room).await;
         sockets.push(socket);
     }
     assert_eq!(subscribers(&channel).await, 1, "one subscriber connection for five sockets");

@@ -271,6 +271,13 @@ impl Visitor {
         self.connect_from(room, since, Some(&origin)).await.expect("WebSocket upgrade")
     }
 
+    /// Opens the room's socket with nothing held yet and waits for `welcome`.
+    pub async fn enter(&self, room: &RoomId) -> Socket {
+        let mut socket = self.connect(room, 0).await;
+        socket.welcome().await;
+        socket
+    }
+
     /// Opens a socket with a chosen Origin header; `Err` holds the HTTP status of a refusal.
     pub async fn connect_from(
         &self,

@@ -96,8 +96,7 @@ async fn opening_the_room_page_never_claims_a_seat(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let alice = app.visitor();
     let room = alice.room_with_seat("alice").await;
-    let mut socket = alice.connect(&room, 0).await;
-    socket.welcome().await;
+    let mut socket = alice.enter(&room).await;
     socket.say("c1", "for seated eyes only").await;
     socket.message().await;
     // Link previews, prefetchers and curious visitors load the page without joining.
@@ -114,8 +113,7 @@ async fn a_seated_visitor_gets_the_history_in_the_server_rendered_page(kind: Kin
     let app = TestApp::spawn(kind).await;
     let alice = app.visitor();
     let room = alice.room_with_seat("alice").await;
-    let mut socket = alice.connect(&room, 0).await;
-    socket.welcome().await;
+    let mut socket = alice.enter(&room).await;
     socket.say("c1", "rendered <b>before</b> the wasm").await;
     socket.message().await;
     let (status, _, html) = alice.page(&format!("/room/{room}"), &[]).await;

@@ -54,10 +54,8 @@ async fn welcome_tells_you_your_seat_the_deadline_and_who_is_here(kind: Kind) {
 async fn a_message_reaches_everyone_with_the_sender_taken_from_the_seat(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let (room, alice, bob) = alice_and_bob(&app).await;
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
-    let mut b = bob.connect(&room, 0).await;
-    b.welcome().await;
+    let mut a = alice.enter(&room).await;
+    let mut b = bob.enter(&room).await;
     // The frame has no sender field; one smuggled in is refused outright.
     a.send_text(r#"{"type":"send","client_id":"c1","text":"hi","sender":"bob"}"#).await;
     assert!(matches!(a.reply().await, ServerFrame::Error { code: ErrorCode::BadFrame, .. }));
@@ -73,8 +71,7 @@ async fn a_message_reaches_everyone_with_the_sender_taken_from_the_seat(kind: Ki
 async fn the_same_client_id_sent_twice_is_stored_once_and_acknowledged_twice(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let (room, alice, _) = alice_and_bob(&app).await;
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
+    let mut a = alice.enter(&room).await;
     a.say("retry-me", "once").await;
     let first = a.message().await;
     a.say("retry-me", "once").await;
@@ -87,10 +84,8 @@ async fn the_same_client_id_sent_twice_is_stored_once_and_acknowledged_twice(kin
 async fn a_reconnecting_client_gets_exactly_what_it_missed(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let (room, alice, bob) = alice_and_bob(&app).await;
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
-    let mut b = bob.connect(&room, 0).await;
-    b.welcome().await;
+    let mut a = alice.enter(&room).await;
+    let mut b = bob.enter(&room).await;
     for i in 1..=3 {
         a.say(&format!("c{i}"), &format!("m{i}")).await;
         assert_eq!(b.message().await.seq, i);
@@ -121,8 +116,7 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed(kind: Kind) {
 async fn a_client_too_far_behind_is_told_to_reload(kind: Kind) {
     let app = TestApp::spawn_with(kind, &[("rooms.history-cap", "5")]).await;
     let (room, alice, bob) = alice_and_bob(&app).await;
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
+    let mut a = alice.enter(&room).await;
     for i in 1..=8 {
         a.say(&format!("c{i}"), "x").await;
         a.message().await;
@@ -139,11 +133,9 @@ async fn a_client_too_far_behind_is_told_to_reload(kind: Kind) {
 async fn presence_follows_people_coming_and_going(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let (room, alice, bob) = alice_and_bob(&app).await;
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
+    let mut a = alice.enter(&room).await;
     assert_eq!(a.frame().await, ServerFrame::Presence { online: vec!["alice".into()] });
-    let mut b = bob.connect(&room, 0).await;
-    b.welcome().await;
+    let b = bob.enter(&room).await;
     let both = ServerFrame::Presence { online: vec!["alice".into(), "bob".into()] };
     assert_eq!(a.frame().await, both);
     b.close().await;
@@ -153,10 +145,8 @@ async fn presence_follows_people_coming_and_going(kind: Kind) {
 async fn typing_reaches_the_others_at_most_once_per_two_seconds(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let (room, alice, bob) = alice_and_bob(&app).await;
-    let mut b = bob.connect(&room, 0).await;
-    b.welcome().await;
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
+    let mut b = bob.enter(&room).await;
+    let mut a = alice.enter(&room).await;
     for _ in 0..5 {
         a.send(&ClientFrame::Typing {}).await;
     }
@@ -195,10 +185,8 @@ async fn typing_reaches_the_others_at_most_once_per_two_seconds(kind: Kind) {
 async fn destroy_ends_every_socket_of_the_room(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let (room, alice, bob) = alice_and_bob(&app).await;
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
-    let mut b = bob.connect(&room, 0).await;
-    b.welcome().await;
+    let mut a = alice.enter(&room).await;
+    let mut b = bob.enter(&room).await;
     assert_eq!(bob.call("destroy_room", json!({ "room_id": room })).await.status, 200);
     for socket in [&mut a, &mut b] {
         assert_eq!(socket.ended().await, EndReason::Destroyed);
@@ -212,8 +200,7 @@ async fn a_room_ends_by_itself_at_its_deadline(kind: Kind) {
     let alice = app.visitor();
     let room = alice.create_room(json!({ "ttl_secs": 2 })).await;
     assert_eq!(alice.join(&room, "alice").await.status, 200);
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
+    let mut a = alice.enter(&room).await;
     let started = std::time::Instant::now();
     assert_eq!(a.ended().await, EndReason::Expired);
     assert!(started.elapsed() < Duration::from_secs(3), "ended at the deadline, not later");
@@ -222,10 +209,8 @@ async fn a_room_ends_by_itself_at_its_deadline(kind: Kind) {
 async fn leaving_closes_the_seats_other_sockets(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let (room, alice, bob) = alice_and_bob(&app).await;
-    let mut other_tab = alice.connect(&room, 0).await;
-    other_tab.welcome().await;
-    let mut b = bob.connect(&room, 0).await;
-    b.welcome().await;
+    let mut other_tab = alice.enter(&room).await;
+    let mut b = bob.enter(&room).await;
     assert_eq!(alice.call("leave_room", json!({ "room_id": room })).await.status, 200);
     assert_eq!(other_tab.closed().await, Some(4401));
     // Bob stays, and sees Alice go.
@@ -254,8 +239,7 @@ async fn no_seat_unknown_rooms_and_foreign_origins_are_refused(kind: Kind) {
 async fn bad_frames_get_an_error_and_the_socket_stays_open(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let (room, alice, _) = alice_and_bob(&app).await;
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
+    let mut a = alice.enter(&room).await;
     for bad in ["not json", "{}", r#"{"type":"shout"}"#, r#"{"type":"send","text":"no id"}"#] {
         a.send_text(bad).await;
         assert!(
@@ -279,12 +263,10 @@ async fn bad_frames_get_an_error_and_the_socket_stays_open(kind: Kind) {
 async fn an_oversized_frame_closes_the_socket_with_1009(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let (room, alice, _) = alice_and_bob(&app).await;
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
+    let mut a = alice.enter(&room).await;
     a.say("big", &"x".repeat(17 * 1024)).await;
     assert_eq!(a.closed().await, Some(1009));
-    let mut huge = alice.connect(&room, 0).await;
-    huge.welcome().await;
+    let mut huge = alice.enter(&room).await;
     huge.say("huge", &"x".repeat(2 * 1024 * 1024)).await;
     assert_eq!(huge.closed().await.unwrap_or(1009), 1009);
     let history = alice.call("room_history", json!({ "room_id": room })).await;
@@ -298,8 +280,7 @@ async fn too_many_messages_are_refused_then_the_socket_is_closed(kind: Kind) {
     )
     .await;
     let (room, alice, _) = alice_and_bob(&app).await;
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
+    let mut a = alice.enter(&room).await;
     for i in 0..3 {
         a.say(&format!("ok{i}"), "fine").await;
         a.message().await;
@@ -319,8 +300,7 @@ async fn too_many_messages_are_refused_then_the_socket_is_closed(kind: Kind) {
 async fn stopping_the_server_closes_sockets_with_1012(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let (room, alice, _) = alice_and_bob(&app).await;
-    let mut a = alice.connect(&room, 0).await;
-    a.welcome().await;
+    let mut a = alice.enter(&room).await;
     app.shutdown.trigger();
     assert_eq!(a.closed().await, Some(1012));
     tokio::time::timeout(Duration::from_secs(5), app.stopped)
