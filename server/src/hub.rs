@@ -182,31 +182,21 @@ impl Hub {
 
     /// Hands `event` to every local socket of `room`; a socket whose queue is full is closed.
     pub fn dispatch(&self, room: &RoomId, event: RoomEvent) {
-        let event = Arc::new(event);
-        self.offer(Some(room), || Outbound::Event(event.clone()));
+        let event = Outbound::Event(Arc::new(event));
+        let mut rooms = self.lock();
+        let emptied = rooms.get_mut(room).is_some_and(|entry| offer(entry, &event));
+        if emptied {
+            self.forget(&mut rooms, room);
+        }
     }
 
     /// Asks every local socket to catch up from the store.
     fn resync(&self) {
-        self.offer(None, || Outbound::Resync);
-    }
-
-    fn offer(&self, only: Option<&RoomId>, item: impl Fn() -> Outbound) {
         let mut rooms = self.lock();
-        let mut emptied = Vec::new();
-        for (room, entry) in rooms.iter_mut().filter(|(r, _)| only.is_none_or(|o| o == *r)) {
-            entry.peers.retain(|_, peer| match peer.events.try_send(item()) {
-                Ok(()) => true,
-                Err(TrySendError::Full(_)) => {
-                    peer.kick(CloseCode::SlowConsumer);
-                    false
-                }
-                Err(TrySendError::Closed(_)) => false,
-            });
-            if entry.peers.is_empty() {
-                emptied.push(room.clone());
-            }
-        }
+        let emptied: Vec<RoomId> = rooms
+            .iter_mut()
+            .filter_map(|(room, entry)| offer(entry, &Outbound::Resync).then(|| room.clone()))
+            .collect();
         for room in emptied {
             self.forget(&mut rooms, &room);
         }
@@ -225,6 +215,20 @@ impl Hub {
     pub fn broker(&self) -> &Arc<dyn Broker> {
         &self.broker
     }
+}
+
+/// Offers `item` to every socket of a room, closing those that cannot take it; returns whether
+/// the room has no socket left.
+fn offer(entry: &mut RoomEntry, item: &Outbound) -> bool {
+    entry.peers.retain(|_, peer| match peer.events.try_send(item.clone()) {
+        Ok(()) => true,
+        Err(TrySendError::Full(_)) => {
+            peer.kick(CloseCode::SlowConsumer);
+            false
+        }
+        Err(TrySendError::Closed(_)) => false,
+    });
+    entry.peers.is_empty()
 }
 
 /// Tells the broker, periodically, that this instance's connections are still there.
