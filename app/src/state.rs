@@ -86,6 +86,19 @@ pub fn parse_room_id(raw: &str) -> Result<RoomId, ApiError> {
     raw.parse().map_err(|e: crate::model::BadRoomId| ApiError::invalid("room_id", e.to_string()))
 }
 
+/// Whether this request reached the site over HTTPS, so seat cookies must be `Secure`: the
+/// operator says so, or a trusted proxy says the visitor used HTTPS.
+pub fn served_securely(rules: &RoomRules) -> bool {
+    rules.secure_cookies
+        || (rules.trust_proxy
+            && use_context::<Parts>().is_some_and(|parts| {
+                parts
+                    .headers
+                    .get("x-forwarded-proto")
+                    .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"))
+            }))
+}
+
 /// The first failure of a garde report, as an input error naming its field.
 pub fn invalid_input(report: garde::Report) -> ApiError {
     match report.iter().next() {

@@ -224,3 +224,33 @@ async fn pages_are_never_cached_and_never_leak_the_room_link() {
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(reqwest::get(app.url("/healthz")).await.expect("health").status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn seat_cookies_are_secure_when_the_site_is_served_over_https() {
+    let join = |app: &TestApp, room: &app::model::RoomId, proto: Option<&'static str>| {
+        let visitor = app.visitor();
+        let mut request = visitor
+            .http
+            .post(app.url("/api/join_room"))
+            .json(&json!({ "room_id": room, "username": "x" }));
+        if let Some(proto) = proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        async move {
+            let response = request.send().await.expect("join");
+            response.headers()["set-cookie"].to_str().unwrap_or_default().to_owned()
+        }
+    };
+    let plain = TestApp::spawn(Kind::Embedded).await;
+    let room = plain.visitor().create_room(json!({ "capacity": 3 })).await;
+    assert!(!join(&plain, &room, None).await.contains("Secure"));
+    // An untrusted X-Forwarded-Proto changes nothing.
+    assert!(!join(&plain, &room, Some("https")).await.contains("Secure"));
+    let proxied = TestApp::spawn_with(Kind::Embedded, &[("security.trust-proxy", "true")]).await;
+    let room = proxied.visitor().create_room(json!({})).await;
+    assert!(join(&proxied, &room, Some("https")).await.contains("; Secure"));
+    let configured =
+        TestApp::spawn_with(Kind::Embedded, &[("security.secure-cookies", "true")]).await;
+    let room = configured.visitor().create_room(json!({})).await;
+    assert!(join(&configured, &room, None).await.contains("; Secure"));
+}
