@@ -138,10 +138,15 @@ impl EndReason {
     }
 }
 
+/// The text without surrounding white space, and its length in characters (not bytes).
+fn trimmed(text: &str) -> (&str, usize) {
+    let trimmed = text.trim();
+    (trimmed, trimmed.chars().count())
+}
+
 /// Trims a message and checks its length; the error says what is wrong in words.
 pub fn clean_message(text: &str) -> Result<&str, String> {
-    let trimmed = text.trim();
-    let chars = trimmed.chars().count();
+    let (trimmed, chars) = trimmed(text);
     if chars == 0 {
         Err("A message cannot be empty.".into())
     } else if chars > MESSAGE_MAX_CHARS {
@@ -153,8 +158,7 @@ pub fn clean_message(text: &str) -> Result<&str, String> {
 
 /// Trims a username and checks its length.
 pub fn clean_username(name: &str) -> Result<&str, String> {
-    let trimmed = name.trim();
-    let chars = trimmed.chars().count();
+    let (trimmed, chars) = trimmed(name);
     if chars == 0 {
         Err("Choose a name of at least one character.".into())
     } else if chars > USERNAME_MAX_CHARS {

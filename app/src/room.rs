@@ -3,6 +3,7 @@
 // Browser-side logic, unit-tested natively but only called from the hydrated page.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod backoff;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod chat_log;
 mod chat_room;
 mod composer;
@@ -14,9 +15,6 @@ mod message_list;
 mod presence;
 #[cfg(feature = "hydrate")]
 mod socket;
-
-pub use chat_log::{ChatLog, PendingMessage};
-pub use countdown::format_remaining;
 
 use crate::error::ApiError;
 use crate::model::{History, RoomId};

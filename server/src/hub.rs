@@ -202,16 +202,6 @@ impl Hub {
         }
     }
 
-    /// Sockets connected to this instance.
-    pub fn sockets(&self) -> usize {
-        self.lock().values().map(|e| e.peers.len()).sum()
-    }
-
-    /// Rooms with at least one socket on this instance.
-    pub fn rooms(&self) -> usize {
-        self.lock().len()
-    }
-
     pub fn broker(&self) -> &Arc<dyn Broker> {
         &self.broker
     }

@@ -2,6 +2,18 @@
 use super::*;
 use crate::broker::memory::MemoryBroker;
 
+impl Hub {
+    /// Sockets connected to this instance.
+    fn sockets(&self) -> usize {
+        self.lock().values().map(|e| e.peers.len()).sum()
+    }
+
+    /// Rooms with at least one socket on this instance.
+    fn rooms(&self) -> usize {
+        self.lock().len()
+    }
+}
+
 fn seat(name: &str) -> Seat {
     Seat { seat_id: format!("seat-{name}"), name: name.into() }
 }

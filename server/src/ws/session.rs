@@ -114,7 +114,9 @@ where
         )
         .await
         .unwrap_or_else(|_| vec![session.seat.name.clone()]);
-    let mut state = Live { session: &session, last_sent: 0, strikes: 0, last_typing: None };
+    let limit_key = format!("{}:{}", session.room, session.seat.seat_id);
+    let mut state =
+        Live { session: &session, limit_key, last_sent: 0, strikes: 0, last_typing: None };
     let exit = match state.welcome(&mut out, online).await {
         Ok(()) => state.serve(&mut out, &mut stream, &mut membership).await,
         Err(exit) => exit,
@@ -161,6 +163,8 @@ impl<S: Sink<WsOut> + Unpin> Out<S> {
 
 struct Live<'a> {
     session: &'a Session,
+    /// This seat's key in the message rate limiter.
+    limit_key: String,
     /// The highest sequence number sent on this socket.
     last_sent: u64,
     /// Refused sends in a row.
@@ -335,7 +339,7 @@ impl Live<'_> {
                 return out.send(error(ErrorCode::InvalidMessage, problem)).await;
             }
         };
-        if let Err(wait) = s.limiter.check(&format!("{}:{}", s.room, s.seat.seat_id)) {
+        if let Err(wait) = s.limiter.check(&self.limit_key) {
             self.strikes += 1;
             if self.strikes >= STRIKES_BEFORE_CLOSE {
                 return Err(Exit::Closed(CloseCode::RateLimited));
