@@ -1,422 +1,339 @@
-//! Runtime settings: `Leptos.toml`, overridden by environment variables.
-//!
-//! One table ([`SPECS`]) names every setting, its file key, its variable, its default and what
-//! it does; loading, `--help` and error messages all come from it.
+//! Runtime settings, declared once: each setting is one field below, with its doc comment (the
+//! `--help` text), its key in the settings file (`section.key`), its environment variable, its
+//! default and its rule. `clap` reads the environment and renders `--help` from this
+//! declaration, `figment` layers it (defaults, then the file, then the environment) and `garde`
+//! checks the result, whichever layer a value came from. See [`load`] for the layering.
 
-use std::collections::BTreeMap;
+mod load;
+
+pub use load::{Loaded, SettingsError, load};
+
+use app::model::CAPACITY_RANGE;
+use clap::{Args, ValueEnum};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-
-/// One setting as the operator sees it.
-pub struct Spec {
-    /// `section.key` in the settings file.
-    pub key: &'static str,
-    /// The environment variable that overrides it.
-    pub env: &'static str,
-    pub default: &'static str,
-    pub help: &'static str,
-}
-
-/// Every setting. Lists are comma-separated in variables and TOML arrays in the file.
-pub const SPECS: &[Spec] = &[
-    spec("site.addr", "LEPTOS_SITE_ADDR", "127.0.0.1:3000", "address and port to listen on"),
-    spec("site.root", "LEPTOS_SITE_ROOT", "target/site", "folder of the built site (pkg/, assets)"),
-    spec(
-        "site.pkg-dir",
-        "LEPTOS_SITE_PKG_DIR",
-        "pkg",
-        "folder under site.root with the wasm, js and css",
-    ),
-    spec(
-        "site.output-name",
-        "LEPTOS_OUTPUT_NAME",
-        "burner",
-        "file name of the built wasm, js and css",
-    ),
-    spec(
-        "site.reload-port",
-        "LEPTOS_RELOAD_PORT",
-        "3001",
-        "live-reload port used by `cargo leptos watch`",
-    ),
-    spec("site.env", "LEPTOS_ENV", "PROD", "DEV enables live reload; PROD otherwise"),
-    spec(
-        "backend.redis-url",
-        "BURNER_REDIS_URL",
-        "",
-        "Redis URL; empty runs the embedded single-machine backend",
-    ),
-    spec(
-        "backend.key-prefix",
-        "BURNER_KEY_PREFIX",
-        "burner",
-        "prefix of every Redis key and channel",
-    ),
-    spec(
-        "rooms.lifetimes-secs",
-        "BURNER_LIFETIMES_SECS",
-        "300,600,3600,86400",
-        "lifetimes a room may be created with",
-    ),
-    spec(
-        "rooms.default-lifetime-secs",
-        "BURNER_DEFAULT_LIFETIME_SECS",
-        "600",
-        "lifetime when none is asked for",
-    ),
-    spec(
-        "rooms.default-capacity",
-        "BURNER_DEFAULT_CAPACITY",
-        "2",
-        "seats when none are asked for (2-10)",
-    ),
-    spec(
-        "rooms.history-cap",
-        "BURNER_HISTORY_CAP",
-        "500",
-        "messages kept per room; older ones are dropped",
-    ),
-    spec(
-        "security.allowed-origins",
-        "BURNER_ALLOWED_ORIGINS",
-        "",
-        "extra Origins allowed to open WebSockets",
-    ),
-    spec(
-        "security.secure-cookies",
-        "BURNER_SECURE_COOKIES",
-        "false",
-        "mark seat cookies Secure (site served over HTTPS)",
-    ),
-    spec(
-        "security.trust-proxy",
-        "BURNER_TRUST_PROXY",
-        "false",
-        "take client addresses from X-Forwarded-For",
-    ),
-    spec(
-        "limits.rooms-per-minute",
-        "BURNER_ROOMS_PER_MINUTE",
-        "10",
-        "rooms one client address may create per minute",
-    ),
-    spec(
-        "limits.messages-burst",
-        "BURNER_MESSAGES_BURST",
-        "10",
-        "messages a seat may send at once",
-    ),
-    spec(
-        "limits.messages-per-second",
-        "BURNER_MESSAGES_PER_SECOND",
-        "2",
-        "messages a seat may send per second after the burst",
-    ),
-    spec("log.filter", "BURNER_LOG", "info", "log filter (tracing EnvFilter syntax)"),
-];
-
-const fn spec(
-    key: &'static str,
-    env: &'static str,
-    default: &'static str,
-    help: &'static str,
-) -> Spec {
-    Spec { key, env, default, help }
-}
 
 /// The settings of one server instance.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
-    pub site_addr: SocketAddr,
-    pub site_root: String,
-    pub site_pkg_dir: String,
-    pub output_name: String,
-    pub reload_port: u32,
-    pub dev: bool,
-    /// `None` selects the embedded backend.
-    pub redis_url: Option<String>,
-    pub key_prefix: String,
-    pub lifetimes_secs: Vec<u64>,
-    pub default_lifetime_secs: u64,
-    pub default_capacity: u8,
-    pub history_cap: u32,
-    pub allowed_origins: Vec<String>,
-    pub secure_cookies: bool,
-    pub trust_proxy: bool,
-    pub rooms_per_minute: u32,
-    pub messages_burst: u32,
-    pub messages_per_second: f64,
-    pub log_filter: String,
+    #[command(flatten, next_help_heading = "[site]")]
+    #[garde(dive)]
+    pub site: Site,
+    #[command(flatten, next_help_heading = "[backend]")]
+    #[garde(dive)]
+    pub backend: Backend,
+    #[command(flatten, next_help_heading = "[rooms]")]
+    #[garde(dive)]
+    pub rooms: Rooms,
+    #[command(flatten, next_help_heading = "[security]")]
+    #[garde(dive)]
+    pub security: Security,
+    #[command(flatten, next_help_heading = "[limits]")]
+    #[garde(dive)]
+    pub limits: Limits,
+    #[command(flatten, next_help_heading = "[log]")]
+    #[garde(dive)]
+    pub log: Log,
 }
 
-/// A setting that cannot be used, named so the operator can fix it in one go.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("setting {key} ({env}): {problem}")]
-    Invalid { key: &'static str, env: &'static str, problem: String },
-    #[error("settings file {path}: {problem}")]
-    File { path: String, problem: String },
+/// Where the site is served from (these keep cargo-leptos's variable names).
+#[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Site {
+    /// Address and port to listen on.
+    #[arg(id = "site.addr", long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    #[garde(skip)]
+    pub addr: SocketAddr,
+    /// Folder of the built site (pkg/, assets).
+    #[arg(id = "site.root", long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    #[garde(custom(not_blank))]
+    pub root: String,
+    /// Folder under site.root with the wasm, js and css.
+    #[arg(id = "site.pkg-dir", long, env = "LEPTOS_SITE_PKG_DIR", default_value = "pkg")]
+    #[garde(custom(not_blank))]
+    pub pkg_dir: String,
+    /// File name of the built wasm, js and css.
+    #[arg(id = "site.output-name", long, env = "LEPTOS_OUTPUT_NAME", default_value = "burner")]
+    #[garde(custom(not_blank))]
+    pub output_name: String,
+    /// Live-reload port used by `cargo leptos watch`.
+    #[arg(id = "site.reload-port", long, env = "LEPTOS_RELOAD_PORT", default_value = "3001")]
+    #[garde(skip)]
+    pub reload_port: u16,
+    /// DEV enables live reload; PROD otherwise.
+    #[arg(id = "site.env", long, env = "LEPTOS_ENV", default_value = "PROD", ignore_case = true)]
+    #[garde(skip)]
+    pub env: SiteEnv,
+}
+
+/// The build cargo-leptos serves.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[value(rename_all = "UPPER")]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SiteEnv {
+    #[serde(alias = "dev")]
+    Dev,
+    #[serde(alias = "prod")]
+    Prod,
+}
+
+/// Which backend holds rooms.
+#[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Backend {
+    /// Redis URL; empty runs the embedded single-machine backend.
+    #[arg(
+        id = "backend.redis-url",
+        long,
+        env = "BURNER_REDIS_URL",
+        default_value = "",
+        hide_env_values = true
+    )]
+    #[garde(custom(redis_scheme))]
+    pub redis_url: String,
+    /// Prefix of every Redis key and channel.
+    #[arg(id = "backend.key-prefix", long, env = "BURNER_KEY_PREFIX", default_value = "burner")]
+    #[garde(custom(key_safe))]
+    pub key_prefix: String,
+}
+
+impl Backend {
+    /// The Redis URL as logs and messages may show it: any password replaced by `***`.
+    pub fn redis_url_shown(&self) -> String {
+        let url = self.redis_url.trim();
+        let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+        match rest.rsplit_once('@') {
+            Some((user_info, host)) => {
+                let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+                let hidden = if user_info.contains(':') { ":***" } else { "" };
+                format!("{scheme}://{user}{hidden}@{host}")
+            }
+            None => url.to_owned(),
+        }
+    }
+}
+
+/// What rooms may be.
+#[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Rooms {
+    /// Lifetimes a room may be created with, in seconds (the home page offers these).
+    #[arg(
+        id = "rooms.lifetimes-secs",
+        long,
+        env = "BURNER_LIFETIMES_SECS",
+        default_value = "300,600,3600,86400",
+        value_delimiter = ',',
+        value_parser = whole_number
+    )]
+    #[garde(length(min = 1), inner(range(min = 1, max = 31_536_000)))]
+    pub lifetimes_secs: Vec<u64>,
+    /// Lifetime when none is asked for; one of rooms.lifetimes-secs.
+    #[arg(
+        id = "rooms.default-lifetime-secs",
+        long,
+        env = "BURNER_DEFAULT_LIFETIME_SECS",
+        default_value = "600"
+    )]
+    #[garde(skip)]
+    pub default_lifetime_secs: u64,
+    /// Seats when none are asked for (2-10, as a room may have).
+    #[arg(
+        id = "rooms.default-capacity",
+        long,
+        env = "BURNER_DEFAULT_CAPACITY",
+        default_value = "2"
+    )]
+    #[garde(custom(between(CAPACITY_RANGE.0, CAPACITY_RANGE.1)))]
+    pub default_capacity: u8,
+    /// Messages kept per room; older ones are dropped.
+    #[arg(id = "rooms.history-cap", long, env = "BURNER_HISTORY_CAP", default_value = "500")]
+    #[garde(custom(between(1, 100_000)))]
+    pub history_cap: u32,
+}
+
+/// Who may connect, and how seat cookies are marked.
+#[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Security {
+    /// Extra Origins allowed to open WebSockets (comma-separated).
+    #[arg(
+        id = "security.allowed-origins",
+        long,
+        env = "BURNER_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    #[garde(inner(custom(origin_shape)))]
+    pub allowed_origins: Vec<String>,
+    /// Mark seat cookies Secure (site served over HTTPS).
+    #[arg(
+        id = "security.secure-cookies",
+        long,
+        env = "BURNER_SECURE_COOKIES",
+        default_value = "false",
+        action = clap::ArgAction::Set
+    )]
+    #[garde(skip)]
+    pub secure_cookies: bool,
+    /// Take client addresses from X-Forwarded-For.
+    #[arg(
+        id = "security.trust-proxy",
+        long,
+        env = "BURNER_TRUST_PROXY",
+        default_value = "false",
+        action = clap::ArgAction::Set
+    )]
+    #[garde(skip)]
+    pub trust_proxy: bool,
+}
+
+/// How fast one client may go.
+#[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Limits {
+    /// Rooms one client address may create per minute.
+    #[arg(
+        id = "limits.rooms-per-minute",
+        long,
+        env = "BURNER_ROOMS_PER_MINUTE",
+        default_value = "10"
+    )]
+    #[garde(custom(between(1, 1_000_000)))]
+    pub rooms_per_minute: u32,
+    /// Messages a seat may send at once.
+    #[arg(id = "limits.messages-burst", long, env = "BURNER_MESSAGES_BURST", default_value = "10")]
+    #[garde(custom(between(1, 1_000_000)))]
+    pub messages_burst: u32,
+    /// Messages a seat may send per second after the burst.
+    #[arg(
+        id = "limits.messages-per-second",
+        long,
+        env = "BURNER_MESSAGES_PER_SECOND",
+        default_value = "2"
+    )]
+    #[garde(custom(positive))]
+    pub messages_per_second: f64,
+}
+
+/// What the server logs.
+#[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Log {
+    /// Log filter (tracing EnvFilter syntax, e.g. `info` or `warn,server=debug`).
+    #[arg(id = "log.filter", long, env = "BURNER_LOG", default_value = "info")]
+    #[garde(custom(filter_syntax))]
+    pub filter: String,
 }
 
 impl Settings {
-    /// Loads `path` (when it exists; required when `required`) and applies `env` on top.
-    pub fn load(
-        path: &Path,
-        required: bool,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, SettingsError> {
-        let file = read_file(path, required)?;
-        let mut raw = BTreeMap::new();
-        for spec in SPECS {
-            let value = env(spec.env)
-                .or_else(|| file.get(spec.key).cloned())
-                .unwrap_or_else(|| spec.default.to_owned());
-            raw.insert(spec.key, value);
-        }
-        Self::from_raw(&raw)
+    /// The Redis URL, or `None` for the embedded backend.
+    pub fn redis_url(&self) -> Option<&str> {
+        Some(self.backend.redis_url.trim()).filter(|url| !url.is_empty())
     }
 
-    /// The defaults, with these overrides by file key (for tests).
-    pub fn with(overrides: &[(&str, &str)]) -> Result<Self, SettingsError> {
-        let mut raw: BTreeMap<&'static str, String> =
-            SPECS.iter().map(|s| (s.key, s.default.to_owned())).collect();
-        for (key, value) in overrides {
-            let spec = SPECS.iter().find(|s| s.key == *key).ok_or_else(|| SettingsError::File {
-                path: "(overrides)".into(),
-                problem: format!("unknown setting {key}"),
-            })?;
-            raw.insert(spec.key, (*value).to_owned());
-        }
-        Self::from_raw(&raw)
-    }
-
-    fn from_raw(raw: &BTreeMap<&'static str, String>) -> Result<Self, SettingsError> {
-        let get = |key: &'static str| -> Field<'_> {
-            let spec = SPECS.iter().find(|s| s.key == key);
-            Field {
-                key,
-                env: spec.map_or("", |s| s.env),
-                value: raw.get(key).map_or("", String::as_str),
-            }
-        };
-        let settings = Settings {
-            site_addr: get("site.addr").parse("an address like 127.0.0.1:3000")?,
-            site_root: get("site.root").text()?,
-            site_pkg_dir: get("site.pkg-dir").text()?,
-            output_name: get("site.output-name").text()?,
-            reload_port: get("site.reload-port").parse("a port number")?,
-            dev: get("site.env").one_of(&["DEV", "PROD"])? == "DEV",
-            redis_url: get("backend.redis-url").redis_url()?,
-            key_prefix: get("backend.key-prefix").key_prefix()?,
-            lifetimes_secs: get("rooms.lifetimes-secs").list("whole seconds")?,
-            default_lifetime_secs: get("rooms.default-lifetime-secs").parse("whole seconds")?,
-            default_capacity: get("rooms.default-capacity").within(2, 10)?,
-            history_cap: get("rooms.history-cap").within(1, 100_000)?,
-            allowed_origins: get("security.allowed-origins").origins()?,
-            secure_cookies: get("security.secure-cookies").parse("true or false")?,
-            trust_proxy: get("security.trust-proxy").parse("true or false")?,
-            rooms_per_minute: get("limits.rooms-per-minute").within(1, 1_000_000)?,
-            messages_burst: get("limits.messages-burst").within(1, 1_000_000)?,
-            messages_per_second: get("limits.messages-per-second").positive()?,
-            log_filter: get("log.filter").text()?,
-        };
-        if !settings.lifetimes_secs.contains(&settings.default_lifetime_secs) {
-            return Err(get("rooms.default-lifetime-secs")
-                .problem("must be one of rooms.lifetimes-secs".into()));
-        }
-        Ok(settings)
+    /// These settings as JSON, with any password in the Redis URL hidden.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut shown = self.clone();
+        shown.backend.redis_url = self.backend.redis_url_shown();
+        serde_json::to_string_pretty(&shown).map(|json| json + "\n")
     }
 
     /// The Leptos options these settings describe.
     pub fn leptos_options(&self) -> leptos::config::LeptosOptions {
+        let site = &self.site;
         leptos::config::LeptosOptions::builder()
-            .output_name(self.output_name.as_str())
-            .site_root(self.site_root.as_str())
-            .site_pkg_dir(self.site_pkg_dir.as_str())
-            .site_addr(self.site_addr)
-            .reload_port(self.reload_port)
-            .env(if self.dev { leptos::config::Env::DEV } else { leptos::config::Env::PROD })
+            .output_name(site.output_name.as_str())
+            .site_root(site.root.as_str())
+            .site_pkg_dir(site.pkg_dir.as_str())
+            .site_addr(site.addr)
+            .reload_port(u32::from(site.reload_port))
+            .env(match site.env {
+                SiteEnv::Dev => leptos::config::Env::DEV,
+                SiteEnv::Prod => leptos::config::Env::PROD,
+            })
             .build()
     }
-}
 
-struct Field<'a> {
-    key: &'static str,
-    env: &'static str,
-    value: &'a str,
-}
-
-impl Field<'_> {
-    fn problem(&self, problem: String) -> SettingsError {
-        SettingsError::Invalid { key: self.key, env: self.env, problem }
+    /// Rules that span two settings (garde checks one field at a time).
+    fn check_together(&self) -> Result<(), (&'static str, String)> {
+        let rooms = &self.rooms;
+        if !rooms.lifetimes_secs.contains(&rooms.default_lifetime_secs) {
+            return Err((
+                "rooms.default-lifetime-secs",
+                "must be one of rooms.lifetimes-secs".into(),
+            ));
+        }
+        Ok(())
     }
+}
 
-    fn text(&self) -> Result<String, SettingsError> {
-        if self.value.trim().is_empty() {
-            Err(self.problem("must not be empty".into()))
+/// A list item as people write it: `5, 600 ,60`.
+fn whole_number(item: &str) -> Result<u64, std::num::ParseIntError> {
+    item.trim().parse()
+}
+
+// The rules, each written once; garde calls them with the value and an empty context.
+
+fn not_blank(value: &str, _: &()) -> garde::Result {
+    if value.trim().is_empty() { Err(garde::Error::new("must not be empty")) } else { Ok(()) }
+}
+
+fn between<T>(min: T, max: T) -> impl FnOnce(&T, &()) -> garde::Result
+where
+    T: PartialOrd + std::fmt::Display,
+{
+    move |value, _| {
+        if *value < min || *value > max {
+            Err(garde::Error::new(format!("{value} is not between {min} and {max}")))
         } else {
-            Ok(self.value.trim().to_owned())
+            Ok(())
         }
-    }
-
-    fn parse<T: std::str::FromStr>(&self, expected: &str) -> Result<T, SettingsError> {
-        self.value
-            .trim()
-            .parse()
-            .map_err(|_| self.problem(format!("{:?} is not {expected}", self.value)))
-    }
-
-    fn within<T>(&self, min: T, max: T) -> Result<T, SettingsError>
-    where
-        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-    {
-        let value: T = self.parse("a whole number")?;
-        if value < min || value > max {
-            return Err(self.problem(format!("{value} is not between {min} and {max}")));
-        }
-        Ok(value)
-    }
-
-    fn positive(&self) -> Result<f64, SettingsError> {
-        let value: f64 = self.parse("a number")?;
-        if value.is_finite() && value > 0.0 {
-            Ok(value)
-        } else {
-            Err(self.problem(format!("{value} is not a positive number")))
-        }
-    }
-
-    fn one_of(&self, allowed: &[&str]) -> Result<String, SettingsError> {
-        let value = self.value.trim().to_ascii_uppercase();
-        if allowed.contains(&value.as_str()) {
-            Ok(value)
-        } else {
-            Err(self.problem(format!("{:?} is not one of {}", self.value, allowed.join(", "))))
-        }
-    }
-
-    fn list(&self, expected: &str) -> Result<Vec<u64>, SettingsError> {
-        let items: Result<Vec<u64>, _> = self
-            .value
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::parse)
-            .collect();
-        match items {
-            Ok(items) if !items.is_empty() && items.iter().all(|s| *s > 0) => Ok(items),
-            _ => Err(self.problem(format!("{:?} is not a list of {expected}", self.value))),
-        }
-    }
-
-    fn redis_url(&self) -> Result<Option<String>, SettingsError> {
-        let url = self.value.trim();
-        if url.is_empty() {
-            return Ok(None);
-        }
-        if !(url.starts_with("redis://")
-            || url.starts_with("rediss://")
-            || url.starts_with("unix://"))
-        {
-            return Err(
-                self.problem(format!("{url:?} is not a redis://, rediss:// or unix:// URL"))
-            );
-        }
-        Ok(Some(url.to_owned()))
-    }
-
-    fn key_prefix(&self) -> Result<String, SettingsError> {
-        let prefix = self.text()?;
-        if prefix.contains(['{', '}', ' ']) {
-            return Err(self.problem("must not contain braces or spaces".into()));
-        }
-        Ok(prefix)
-    }
-
-    fn origins(&self) -> Result<Vec<String>, SettingsError> {
-        let origins: Vec<String> = self
-            .value
-            .split(',')
-            .map(|s| s.trim().trim_end_matches('/').to_owned())
-            .filter(|s| !s.is_empty())
-            .collect();
-        if let Some(bad) =
-            origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
-        {
-            return Err(self.problem(format!("{bad:?} is not an origin like https://chat.example")));
-        }
-        Ok(origins)
     }
 }
 
-/// Reads the settings file into `section.key → value` strings.
-fn read_file(path: &Path, required: bool) -> Result<BTreeMap<String, String>, SettingsError> {
-    let file_error =
-        |problem: String| SettingsError::File { path: path.display().to_string(), problem };
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-            return Ok(BTreeMap::new());
-        }
-        Err(e) => return Err(file_error(e.to_string())),
-    };
-    let table: toml::Table =
-        text.parse().map_err(|e: toml::de::Error| file_error(e.message().to_owned()))?;
-    let mut flat = BTreeMap::new();
-    for (section, entries) in table {
-        let toml::Value::Table(entries) = entries else {
-            return Err(file_error(format!("{section} must be a [section]")));
-        };
-        for (name, value) in entries {
-            let key = format!("{section}.{name}");
-            if !SPECS.iter().any(|s| s.key == key) {
-                return Err(file_error(format!("unknown setting {key}")));
-            }
-            let text = match value {
-                toml::Value::String(s) => s,
-                toml::Value::Array(items) => items
-                    .iter()
-                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                    .collect::<Vec<_>>()
-                    .join(","),
-                other => other.to_string(),
-            };
-            flat.insert(key, text);
-        }
+fn positive(value: &f64, _: &()) -> garde::Result {
+    if value.is_finite() && *value > 0.0 {
+        Ok(())
+    } else {
+        Err(garde::Error::new(format!("{value} is not a positive number")))
     }
-    Ok(flat)
 }
 
-/// What the server prints for `--help`.
-pub fn help_text() -> String {
-    let mut out = String::from(
-        "Burner: private, self-destructing chat rooms.\n\n\
-         Usage: server [--config PATH]\n\n\
-         Settings are read from Leptos.toml in the working directory (or --config PATH, or\n\
-         BURNER_CONFIG), and each can be overridden by its environment variable:\n\n",
-    );
-    for spec in SPECS {
-        let default = if spec.default.is_empty() { "(empty)" } else { spec.default };
-        out.push_str(&format!(
-            "  {:<28} {:<30} {}\n  {:<28} {:<30} default: {}\n",
-            spec.key, spec.env, spec.help, "", "", default
-        ));
+fn redis_scheme(url: &str, _: &()) -> garde::Result {
+    let url = url.trim();
+    let known = ["redis://", "rediss://", "unix://"].iter().any(|scheme| url.starts_with(scheme));
+    if url.is_empty() || known {
+        Ok(())
+    } else {
+        // Only the scheme is shown: the rest may hold a password.
+        let scheme = url.split_once("://").map_or("(none)", |(scheme, _)| scheme);
+        Err(garde::Error::new(format!("scheme {scheme:?} is not redis://, rediss:// or unix://")))
     }
-    out
 }
 
-/// Where the settings file is: `--config PATH`, else `BURNER_CONFIG`, else `Leptos.toml`.
-/// The second value says whether it must exist.
-pub fn config_path(args: &[String], env: impl Fn(&str) -> Option<String>) -> (PathBuf, bool) {
-    if let Some(i) = args.iter().position(|a| a == "--config")
-        && let Some(path) = args.get(i + 1)
-    {
-        return (PathBuf::from(path), true);
+fn key_safe(prefix: &str, context: &()) -> garde::Result {
+    not_blank(prefix, context)?;
+    if prefix.contains(['{', '}', ' ']) {
+        return Err(garde::Error::new("must not contain braces or spaces"));
     }
-    match env("BURNER_CONFIG") {
-        Some(path) => (PathBuf::from(path), true),
-        None => (PathBuf::from("Leptos.toml"), false),
+    Ok(())
+}
+
+fn origin_shape(origin: &str, _: &()) -> garde::Result {
+    if origin.starts_with("http://") || origin.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(garde::Error::new(format!("{origin:?} is not an origin like https://chat.example")))
     }
+}
+
+fn filter_syntax(filter: &str, _: &()) -> garde::Result {
+    tracing_subscriber::EnvFilter::builder()
+        .parse(filter)
+        .map(|_| ())
+        .map_err(|err| garde::Error::new(format!("{filter:?} is not a log filter: {err}")))
 }
 
 #[cfg(test)]

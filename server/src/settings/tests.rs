@@ -1,13 +1,8 @@
-//! Settings: file, environment, defaults and the errors an operator sees.
+//! Settings: the declaration, the file layer, the rules and the errors an operator sees. (The
+//! environment layer is read by the real binary in `tests/api/binary.rs`.)
 
 use super::*;
-use std::collections::HashMap;
-
-fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> =
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    move |name| map.get(name).cloned()
-}
+use std::path::{Path, PathBuf};
 
 fn write(contents: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("burner-settings-{}.toml", nanoid::nanoid!(8)));
@@ -15,109 +10,189 @@ fn write(contents: &str) -> PathBuf {
     path
 }
 
-#[test]
-fn the_shipped_leptos_toml_loads_and_selects_the_embedded_backend() {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../Leptos.toml"));
-    let settings = Settings::load(path, true, env(&[])).expect("Leptos.toml is valid");
-    assert_eq!(settings.redis_url, None);
-    assert_eq!(settings.site_addr.to_string(), "127.0.0.1:3000");
-    assert_eq!(settings.lifetimes_secs, [300, 600, 3600, 86400]);
-    assert_eq!((settings.default_lifetime_secs, settings.default_capacity), (600, 2));
-    assert_eq!(settings.history_cap, 500);
+/// Settings from these command-line flags (the same parsing as their variables).
+fn flags(args: &[&str]) -> Result<Settings, SettingsError> {
+    let none = write("");
+    let mut all = vec!["server", "--config", none.to_str().unwrap_or_default()];
+    all.extend_from_slice(args);
+    match load(all)? {
+        Loaded::Run(settings) => Ok(*settings),
+        Loaded::Print(_) => panic!("printed instead of running"),
+    }
 }
 
 #[test]
-fn without_a_file_the_defaults_apply() {
-    let settings =
-        Settings::load(Path::new("/nonexistent/Leptos.toml"), false, env(&[])).expect("defaults");
-    assert_eq!(settings, Settings::with(&[]).expect("defaults"));
+fn the_declared_defaults_pass_every_rule() {
+    let defaults = Settings::defaults();
+    assert!(defaults.validate_all().is_ok());
+    assert_eq!(defaults.redis_url(), None);
+    assert_eq!((defaults.rooms.default_capacity, defaults.rooms.history_cap), (2, 500));
+}
+
+#[test]
+fn the_shipped_leptos_toml_loads_and_selects_the_embedded_backend() {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../Leptos.toml"));
+    let settings = Settings::with_file(path).expect("Leptos.toml is valid");
+    assert_eq!(settings.redis_url(), None);
+    assert_eq!(settings.site.addr.to_string(), "127.0.0.1:3000");
+    assert_eq!(settings.rooms.lifetimes_secs, [300, 600, 3600, 86400]);
+    assert_eq!((settings.rooms.default_lifetime_secs, settings.rooms.default_capacity), (600, 2));
+    assert_eq!(settings.rooms.history_cap, 500);
+}
+
+#[test]
+fn every_setting_is_a_file_key_under_its_section() {
+    // The flag (and file key) of each setting is its section and field name, so the file,
+    // the flags and the variables can never name different things.
+    let all = figment::value::Value::serialize(Settings::defaults()).expect("serializable");
+    let mut keys = 0;
+    for arg in load::settings_args() {
+        let key = arg.get_id().as_str();
+        assert!(all.find_ref(key).is_some(), "{key} is not a field of its section");
+        assert_eq!(arg.get_long(), Some(key));
+        assert!(arg.get_env().is_some(), "{key} has no variable");
+        keys += 1;
+    }
+    let fields: usize = all
+        .into_dict()
+        .map(|sections| sections.values().filter_map(|s| s.as_dict()).map(|d| d.len()).sum())
+        .unwrap_or(0);
+    assert_eq!(keys, fields, "every field is a setting");
 }
 
 #[test]
 fn a_required_file_that_is_missing_is_an_error() {
-    let err = Settings::load(Path::new("/nonexistent/x.toml"), true, env(&[])).unwrap_err();
+    let err = Settings::with_file(Path::new("/nonexistent/x.toml")).unwrap_err();
     assert!(err.to_string().starts_with("settings file /nonexistent/x.toml:"), "{err}");
 }
 
 #[test]
-fn the_environment_overrides_the_file() {
-    let path = write("[backend]\nredis-url = \"redis://file:6379\"\n[rooms]\nhistory-cap = 50\n");
-    let settings =
-        Settings::load(&path, true, env(&[("BURNER_REDIS_URL", "redis://env:6379")])).expect("ok");
-    assert_eq!(settings.redis_url.as_deref(), Some("redis://env:6379"));
-    assert_eq!(settings.history_cap, 50);
-    let embedded = Settings::load(&path, true, env(&[("BURNER_REDIS_URL", "")])).expect("ok");
-    assert_eq!(embedded.redis_url, None, "an empty variable selects the embedded backend");
+fn the_file_sets_values_and_lists_are_toml_arrays() {
+    let path = write(
+        "[rooms]\nhistory-cap = 50\nlifetimes-secs = [60, 600]\n\
+         [security]\nallowed-origins = [\"https://a.example/\"]\n",
+    );
+    let settings = Settings::with_file(&path).expect("ok");
+    assert_eq!(settings.rooms.history_cap, 50);
+    assert_eq!(settings.rooms.lifetimes_secs, [60, 600]);
+    assert_eq!(settings.security.allowed_origins, ["https://a.example"]);
 }
 
 #[test]
-fn lists_come_as_toml_arrays_or_comma_separated_variables() {
-    let path = write(
-        "[rooms]\nlifetimes-secs = [60, 600]\n[security]\nallowed-origins = [\"https://a.example/\"]\n",
-    );
-    let settings = Settings::load(&path, true, env(&[])).expect("ok");
-    assert_eq!(settings.lifetimes_secs, [60, 600]);
-    assert_eq!(settings.allowed_origins, ["https://a.example"]);
-    let from_env =
-        Settings::load(&path, true, env(&[("BURNER_LIFETIMES_SECS", "5, 600 ,60")])).expect("ok");
-    assert_eq!(from_env.lifetimes_secs, [5, 600, 60]);
+fn flags_take_lists_comma_separated() {
+    let settings = flags(&["--rooms.lifetimes-secs", "5, 600 ,60", "--rooms.history-cap=7"]);
+    let settings = settings.expect("ok");
+    assert_eq!(settings.rooms.lifetimes_secs, [5, 600, 60]);
+    assert_eq!(settings.rooms.history_cap, 7);
 }
 
 #[test]
 fn a_bad_setting_is_named_with_its_variable_and_the_problem() {
     let cases = [
         (
-            "LEPTOS_SITE_ADDR",
+            "site.addr",
             "localhost",
-            "setting site.addr (LEPTOS_SITE_ADDR): \"localhost\" is not an address",
+            "setting site.addr (LEPTOS_SITE_ADDR): \"localhost\" is not valid",
         ),
-        ("BURNER_REDIS_URL", "http://x", "setting backend.redis-url (BURNER_REDIS_URL)"),
-        ("BURNER_DEFAULT_CAPACITY", "11", "11 is not between 2 and 10"),
-        ("BURNER_HISTORY_CAP", "lots", "\"lots\" is not a whole number"),
-        ("BURNER_SECURE_COOKIES", "yes", "\"yes\" is not true or false"),
-        ("BURNER_ALLOWED_ORIGINS", "example.com", "is not an origin"),
-        ("BURNER_DEFAULT_LIFETIME_SECS", "7", "must be one of rooms.lifetimes-secs"),
-        ("BURNER_KEY_PREFIX", "a{b}", "must not contain braces"),
-        ("BURNER_MESSAGES_PER_SECOND", "-1", "is not a positive number"),
-        ("LEPTOS_ENV", "staging", "is not one of DEV, PROD"),
+        ("backend.redis-url", "http://x", "setting backend.redis-url (BURNER_REDIS_URL)"),
+        ("rooms.default-capacity", "11", "11 is not between 2 and 10"),
+        ("rooms.history-cap", "lots", "(BURNER_HISTORY_CAP): \"lots\" is not valid"),
+        ("security.secure-cookies", "yes", "(BURNER_SECURE_COOKIES): \"yes\" is not valid"),
+        ("security.allowed-origins", "example.com", "is not an origin"),
+        ("rooms.default-lifetime-secs", "7", "must be one of rooms.lifetimes-secs"),
+        ("backend.key-prefix", "a{b}", "must not contain braces"),
+        ("limits.messages-per-second", "-1", "is not a positive number"),
+        ("site.env", "staging", "(LEPTOS_ENV): \"staging\" is not valid"),
+        ("log.filter", "info,[", "(BURNER_LOG): \"info,[\" is not a log filter"),
     ];
-    for (var, value, expected) in cases {
-        let err = Settings::load(Path::new("/none"), false, env(&[(var, value)])).unwrap_err();
-        let line = err.to_string();
-        assert!(line.contains(expected), "{var}={value}: {line}");
-        assert!(!line.contains('\n'), "one line: {line}");
+    for (key, value, expected) in cases {
+        let flag = format!("--{key}={value}");
+        let err = flags(&[&flag]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(expected), "{key}={value}: {err}");
+        assert!(!err.contains('\n'), "one line: {err}");
     }
+}
+
+#[test]
+fn a_bad_value_in_the_file_is_named_like_one_from_the_environment() {
+    let path = write("[rooms]\nhistory-cap = 0\n");
+    let err = Settings::with_file(&path).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "setting rooms.history-cap (BURNER_HISTORY_CAP): 0 is not between 1 and 100000"
+    );
+    let typed = write("[rooms]\nhistory-cap = \"lots\"\n");
+    let err = Settings::with_file(&typed).unwrap_err().to_string();
+    assert!(err.contains("rooms.history-cap") && err.contains("invalid type"), "{err}");
 }
 
 #[test]
 fn an_unknown_key_in_the_file_is_an_error_not_silently_ignored() {
     let path = write("[rooms]\nhistroy-cap = 10\n");
-    let err = Settings::load(&path, true, env(&[])).unwrap_err();
+    let err = Settings::with_file(&path).unwrap_err();
     assert!(err.to_string().contains("unknown setting rooms.histroy-cap"), "{err}");
+    let section = write("[room]\nhistory-cap = 10\n");
+    let err = Settings::with_file(&section).unwrap_err();
+    assert!(err.to_string().contains("unknown section [room]"), "{err}");
     let broken = write("[rooms\n");
-    assert!(Settings::load(&broken, true, env(&[])).is_err());
+    assert!(Settings::with_file(&broken).is_err());
 }
 
 #[test]
-fn the_config_path_comes_from_the_flag_then_the_variable_then_the_default() {
-    let args = vec!["--config".to_owned(), "/etc/burner.toml".to_owned()];
-    assert_eq!(config_path(&args, env(&[])), (PathBuf::from("/etc/burner.toml"), true));
-    let from_env = config_path(&[], env(&[("BURNER_CONFIG", "/b.toml")]));
-    assert_eq!(from_env, (PathBuf::from("/b.toml"), true));
-    assert_eq!(config_path(&[], env(&[])), (PathBuf::from("Leptos.toml"), false));
+fn a_redis_password_is_never_repeated_in_an_error() {
+    let err = flags(&["--backend.redis-url=http://user:hunter2@host"]).unwrap_err().to_string();
+    assert!(!err.contains("hunter2"), "{err}");
 }
 
 #[test]
-fn help_lists_every_setting_and_its_variable() {
-    let help = help_text();
-    for spec in SPECS {
-        assert!(help.contains(spec.key) && help.contains(spec.env), "{}", spec.key);
+fn help_lists_every_setting_with_its_variable_and_default() {
+    let Ok(Loaded::Print(help)) = load(["server", "--help"]) else { panic!("help") };
+    for arg in load::settings_args() {
+        let key = arg.get_id().as_str();
+        let env = arg.get_env().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+        assert!(help.contains(&format!("--{key}")) && help.contains(&env), "{key}");
     }
+    assert!(help.contains("[default: 500]"));
+}
+
+#[test]
+fn the_readme_table_is_the_help() {
+    let readme = include_str!("../../../README.md");
+    let rows: Vec<(String, String, String, String)> = readme
+        .lines()
+        .filter(|line| line.starts_with("| `") && line.matches('|').count() == 5)
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let unquote = |s: &str| s.trim_matches('`').to_owned();
+            (unquote(cells[1]), unquote(cells[2]), unquote(cells[3]), cells[4].to_owned())
+        })
+        .filter(|(key, ..)| key.contains('.'))
+        .collect();
+    let expected: Vec<(String, String, String, String)> = load::settings_args()
+        .map(|arg| {
+            let env = arg.get_env().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+            let default: Vec<String> =
+                arg.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect();
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            let default = Some(default.join(",")).filter(|d| !d.is_empty());
+            (arg.get_id().to_string(), env, default.unwrap_or_else(|| "(empty)".into()), help)
+        })
+        .collect();
+    let table: String = expected
+        .iter()
+        .map(|(k, e, d, h)| match d.as_str() {
+            "(empty)" => format!("| `{k}` | `{e}` | (empty) | {h} |\n"),
+            _ => format!("| `{k}` | `{e}` | `{d}` | {h} |\n"),
+        })
+        .collect();
+    assert_eq!(rows, expected, "the README's settings table should read:\n{table}");
 }
 
 #[test]
 fn leptos_options_follow_the_settings() {
-    let settings = Settings::with(&[("site.root", "/srv/site"), ("site.env", "dev")]).expect("ok");
+    let mut settings = Settings::defaults();
+    settings.site.root = "/srv/site".into();
+    settings.site.env = SiteEnv::Dev;
     let options = settings.leptos_options();
     assert_eq!(&*options.site_root, "/srv/site");
     assert_eq!(&*options.output_name, "burner");

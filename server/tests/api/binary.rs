@@ -34,6 +34,52 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
     );
 }
 
+/// `server --check` with this settings file, variables and flags: the settings in effect.
+fn checked(file: &str, vars: &[(&str, &str)], flags: &[&str]) -> serde_json::Value {
+    let path = std::env::temp_dir().join(format!("burner-check-{}.toml", nanoid::nanoid!(8)));
+    std::fs::write(&path, file).expect("settings file");
+    let mut command = server();
+    command.env_remove("BURNER_REDIS_URL");
+    command.arg("--config").arg(&path).arg("--check").args(flags);
+    command.envs(vars.iter().copied());
+    let output = command.output().expect("server --check");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON settings")
+}
+
+#[test]
+fn the_file_is_read_then_the_variables_then_the_flags() {
+    let file = "[rooms]\nhistory-cap = 50\ndefault-capacity = 3\n[limits]\nmessages-burst = 7\n";
+    let only_file = checked(file, &[], &[]);
+    assert_eq!(only_file["rooms"]["history-cap"], 50);
+    assert_eq!(only_file["rooms"]["default-capacity"], 3);
+    let env = checked(file, &[("BURNER_HISTORY_CAP", "70")], &[]);
+    assert_eq!(
+        (env["rooms"]["history-cap"].as_u64(), env["limits"]["messages-burst"].as_u64()),
+        (Some(70), Some(7))
+    );
+    let flag = checked(file, &[("BURNER_HISTORY_CAP", "70")], &["--rooms.history-cap", "90"]);
+    assert_eq!(flag["rooms"]["history-cap"], 90);
+}
+
+#[test]
+fn an_empty_redis_variable_selects_the_embedded_backend_over_the_file() {
+    let file = "[backend]\nredis-url = \"redis://file:6379\"\n";
+    assert_eq!(checked(file, &[], &[])["backend"]["redis-url"], "redis://file:6379");
+    let emptied = checked(file, &[("BURNER_REDIS_URL", "")], &[]);
+    assert_eq!(emptied["backend"]["redis-url"], "");
+}
+
+#[test]
+fn a_redis_password_is_never_printed() {
+    let file = "[backend]\nredis-url = \"redis://burner:hunter2@db:6379\"\n";
+    let shown = checked(file, &[], &[]);
+    assert_eq!(shown["backend"]["redis-url"], "redis://burner:***@db:6379");
+    let help = server().env("BURNER_REDIS_URL", "redis://:hunter2@db").arg("--help").output();
+    let help = help.expect("server --help");
+    assert!(!String::from_utf8_lossy(&help.stdout).contains("hunter2"), "--help shows no password");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_sigterm_sockets_close_with_1012_and_the_process_exits_within_five_seconds() {
     let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")

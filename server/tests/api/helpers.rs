@@ -111,36 +111,38 @@ pub struct TestApp {
     pub stopped: tokio::task::JoinHandle<()>,
 }
 
-/// Settings for a test app on port 0, with overrides by file key.
-pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
-    let mut all = vec![
-        ("site.addr", "127.0.0.1:0"),
-        ("rooms.lifetimes-secs", "1,2,3,300,600,3600,86400"),
-        ("limits.rooms-per-minute", "1000"),
-        ("limits.messages-burst", "1000"),
-        ("limits.messages-per-second", "1000"),
-        ("log.filter", "warn"),
-    ];
-    all.extend_from_slice(overrides);
-    Settings::with(&all).expect("test settings")
+/// Settings for a test app: port 0, second-long lifetimes offered, limits out of the way.
+pub fn test_settings() -> Settings {
+    let mut settings = Settings::defaults();
+    settings.site.addr = ([127, 0, 0, 1], 0).into();
+    settings.rooms.lifetimes_secs = vec![1, 2, 3, 300, 600, 3600, 86400];
+    settings.limits.rooms_per_minute = 1000;
+    settings.limits.messages_burst = 1000;
+    settings.limits.messages_per_second = 1000.0;
+    settings.log.filter = "warn".into();
+    settings
 }
 
 impl TestApp {
     pub async fn spawn(kind: Kind) -> Self {
-        Self::spawn_with(kind, &[]).await
+        Self::spawn_with(kind, |_| {}).await
     }
 
-    pub async fn spawn_with(kind: Kind, overrides: &[(&str, &str)]) -> Self {
-        let settings = test_settings(overrides);
-        let (backend, prefix) = backend(kind, settings.history_cap).await;
+    /// An app whose test settings `change` adjusts first.
+    pub async fn spawn_with(kind: Kind, change: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = test_settings();
+        change(&mut settings);
+        assert!(settings.validate_all().is_ok(), "test settings break a rule");
+        let (backend, prefix) = backend(kind, settings.rooms.history_cap).await;
         Self::start(settings, backend, prefix, Timing::default()).await
     }
 
     /// Another instance sharing this one's Redis prefix (a second server of one deployment).
     pub async fn sibling(&self) -> Self {
-        let settings = test_settings(&[]);
-        let backend =
-            Backend::redis(&redis_url(), &self.prefix, settings.history_cap).await.expect("Redis");
+        let settings = test_settings();
+        let backend = Backend::redis(&redis_url(), &self.prefix, settings.rooms.history_cap)
+            .await
+            .expect("Redis");
         Self::start(settings, backend, self.prefix.clone(), Timing::default()).await
     }
 
@@ -150,7 +152,7 @@ impl TestApp {
         prefix: String,
         timing: Timing,
     ) -> Self {
-        server::telemetry::init(&settings.log_filter);
+        server::telemetry::init(&settings.log);
         let app = Application::with_backend(settings, backend, timing).await.expect("app");
         let addr = app.local_addr();
         let shutdown = app.shutdown();
@@ -319,7 +321,7 @@ const WAIT: Duration = Duration::from_secs(5);
 
 impl Socket {
     pub async fn send(&mut self, frame: &ClientFrame) {
-        self.send_text(&frame.encode()).await;
+        self.send_text(&frame.encode().expect("encodable")).await;
     }
 
     pub async fn send_text(&mut self, text: &str) {

@@ -203,7 +203,7 @@ async fn leaving_gives_the_seat_back(kind: Kind) {
 
 #[tokio::test]
 async fn rooms_created_per_address_are_rate_limited() {
-    let app = TestApp::spawn_with(Kind::Embedded, &[("limits.rooms-per-minute", "3")]).await;
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.limits.rooms_per_minute = 3).await;
     let visitor = app.visitor();
     for _ in 0..3 {
         assert_eq!(visitor.call("create_room", json!({})).await.status, 200);
@@ -246,11 +246,11 @@ async fn seat_cookies_are_secure_when_the_site_is_served_over_https() {
     assert!(!join(&plain, &room, None).await.contains("Secure"));
     // An untrusted X-Forwarded-Proto changes nothing.
     assert!(!join(&plain, &room, Some("https")).await.contains("Secure"));
-    let proxied = TestApp::spawn_with(Kind::Embedded, &[("security.trust-proxy", "true")]).await;
+    let proxied = TestApp::spawn_with(Kind::Embedded, |s| s.security.trust_proxy = true).await;
     let room = proxied.visitor().create_room(json!({})).await;
     assert!(join(&proxied, &room, Some("https")).await.contains("; Secure"));
     let configured =
-        TestApp::spawn_with(Kind::Embedded, &[("security.secure-cookies", "true")]).await;
+        TestApp::spawn_with(Kind::Embedded, |s| s.security.secure_cookies = true).await;
     let room = configured.visitor().create_room(json!({})).await;
     assert!(join(&configured, &room, None).await.contains("; Secure"));
 }

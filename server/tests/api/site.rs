@@ -16,7 +16,7 @@ async fn the_home_page_and_its_webassembly_are_served() {
         std::path::Path::new(&wasm_path).exists(),
         "{wasm_path} is missing: build the site first (cargo leptos build --release)"
     );
-    let app = TestApp::spawn_with(Kind::Embedded, &[("site.root", &root)]).await;
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.site.root = root.clone()).await;
     let home = reqwest::get(app.url("/")).await.expect("home");
     assert_eq!(home.status().as_u16(), 200);
     let html = home.text().await.expect("html");
@@ -39,4 +39,19 @@ async fn the_home_page_and_its_webassembly_are_served() {
     let css = reqwest::get(app.url("/pkg/burner.css")).await.expect("css");
     assert_eq!(css.status().as_u16(), 200);
     assert!(css.text().await.unwrap_or_default().contains("--burner-canvas"));
+
+    for (path, kind) in [
+        ("/favicon.svg", "image/svg+xml"),
+        ("/site.webmanifest", "application/manifest+json"),
+        ("/robots.txt", "text/plain"),
+    ] {
+        let file = reqwest::get(app.url(path)).await.expect("public file");
+        assert_eq!(file.status().as_u16(), 200, "{path}");
+        let content_type = file.headers()["content-type"].to_str().unwrap_or_default().to_owned();
+        assert!(content_type.starts_with(kind), "{path}: {content_type}");
+        assert_eq!(file.headers()["cache-control"], "public, max-age=86400", "{path}");
+    }
+    let robots = reqwest::get(app.url("/robots.txt")).await.expect("robots");
+    assert!(robots.text().await.unwrap_or_default().contains("Disallow: /room/"));
+    assert!(html.contains("/favicon.svg") && html.contains("/site.webmanifest"));
 }
