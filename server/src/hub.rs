@@ -1,18 +1,15 @@
 //! The hub: this instance's sockets, by room. It fans out what the broker delivers, gives each
-//! socket a bounded queue (a socket that cannot keep up is closed, never waited for), ends a
-//! room's sockets at its deadline, and keeps their presence alive.
+//! socket a bounded queue (a socket that cannot keep up is closed, never waited for), follows a
+//! room through the broker while it has sockets here, and ends a room's sockets at its deadline.
 
-use crate::broker::{
-    Broker, BrokerError, Connection, Delivery, PRESENCE_HEARTBEAT, PresenceChange, RoomEvent,
-};
+use crate::broker::{Broker, BrokerError, Delivery, RoomEvent};
 use app::model::{EndReason, RoomId, now_ms};
 use app::protocol::CloseCode;
-use app::store::Seat;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
@@ -32,8 +29,6 @@ pub enum Outbound {
 struct Peer {
     events: mpsc::Sender<Outbound>,
     kick: Option<oneshot::Sender<CloseCode>>,
-    conn: String,
-    seat: Seat,
 }
 
 impl Peer {
@@ -53,8 +48,6 @@ struct RoomEntry {
 pub struct Hub {
     rooms: Mutex<HashMap<RoomId, RoomEntry>>,
     broker: Arc<dyn Broker>,
-    /// Names this instance's connections uniquely across instances.
-    instance: String,
     next: AtomicU64,
     queue: usize,
 }
@@ -64,8 +57,6 @@ pub struct Membership {
     hub: Arc<Hub>,
     room: RoomId,
     id: u64,
-    /// This connection's name, unique across instances (for presence).
-    pub conn: String,
     pub events: mpsc::Receiver<Outbound>,
     /// Fires when the hub closes this socket (it could not keep up).
     pub kicked: oneshot::Receiver<CloseCode>,
@@ -78,7 +69,7 @@ impl Drop for Membership {
 }
 
 impl Hub {
-    /// Starts the hub's dispatcher (reading `deliveries`) and presence heartbeat.
+    /// Starts the hub's dispatcher, which reads `deliveries`.
     pub fn start(
         broker: Arc<dyn Broker>,
         mut deliveries: mpsc::UnboundedReceiver<Delivery>,
@@ -87,7 +78,6 @@ impl Hub {
         let hub = Arc::new(Hub {
             rooms: Mutex::new(HashMap::new()),
             broker,
-            instance: nanoid::nanoid!(8),
             next: AtomicU64::new(1),
             queue,
         });
@@ -101,7 +91,6 @@ impl Hub {
                 }
             }
         });
-        tokio::spawn(heartbeat(Arc::downgrade(&hub)));
         hub
     }
 
@@ -109,16 +98,14 @@ impl Hub {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds a socket of `seat` to `room` (which ends at `expires_at`) and returns once the
-    /// room's events flow to this instance: history read after this misses nothing.
+    /// Adds a socket to `room` (which ends at `expires_at`) and returns once the room's events
+    /// flow to this instance: history read after this misses nothing.
     pub async fn join(
         self: &Arc<Self>,
         room: &RoomId,
         expires_at: u64,
-        seat: &Seat,
     ) -> Result<Membership, BrokerError> {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let conn = format!("{}:{id}", self.instance);
         let (events, receiver) = mpsc::channel(self.queue);
         let (kick, kicked) = oneshot::channel();
         let subscribed = {
@@ -129,18 +116,12 @@ impl Hub {
                 subscribed: self.broker.subscribe(room).shared(),
                 deadline: self.end_at_deadline(room, expires_at),
             });
-            let peer = Peer { events, kick: Some(kick), conn: conn.clone(), seat: seat.clone() };
+            let peer = Peer { events, kick: Some(kick) };
             entry.peers.insert(id, peer);
             entry.subscribed.clone()
         };
-        let membership = Membership {
-            hub: self.clone(),
-            room: room.clone(),
-            id,
-            conn,
-            events: receiver,
-            kicked,
-        };
+        let membership =
+            Membership { hub: self.clone(), room: room.clone(), id, events: receiver, kicked };
         match tokio::time::timeout(SUBSCRIBE_TIMEOUT, subscribed).await {
             Ok(Ok(())) => Ok(membership),
             Ok(Err(err)) => Err(err),
@@ -201,10 +182,6 @@ impl Hub {
             self.forget(&mut rooms, &room);
         }
     }
-
-    pub fn broker(&self) -> &Arc<dyn Broker> {
-        &self.broker
-    }
 }
 
 /// Offers `item` to every socket of a room, closing those that cannot take it; returns whether
@@ -219,37 +196,6 @@ fn offer(entry: &mut RoomEntry, item: &Outbound) -> bool {
         Err(TrySendError::Closed(_)) => false,
     });
     entry.peers.is_empty()
-}
-
-/// Tells the broker, periodically, that this instance's connections are still there.
-async fn heartbeat(hub: Weak<Hub>) {
-    let mut every = tokio::time::interval(PRESENCE_HEARTBEAT);
-    every.tick().await;
-    loop {
-        every.tick().await;
-        let Some(hub) = hub.upgrade() else { return };
-        let alive: Vec<(RoomId, Vec<Connection>)> = hub
-            .lock()
-            .iter()
-            .map(|(room, entry)| {
-                let conns = entry
-                    .peers
-                    .values()
-                    .map(|p| Connection {
-                        conn: p.conn.clone(),
-                        seat_id: p.seat.seat_id.clone(),
-                        name: p.seat.name.clone(),
-                    })
-                    .collect();
-                (room.clone(), conns)
-            })
-            .collect();
-        for (room, conns) in alive {
-            if let Err(err) = hub.broker.presence(&room, PresenceChange::Alive(conns)).await {
-                tracing::debug!(%err, "presence heartbeat failed");
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 pub mod api_status;
 pub mod backend;
 pub mod broker;
+pub mod headers;
 pub mod hub;
+pub mod presence;
 pub mod redis_keys;
 pub mod settings;
 pub mod shutdown;

@@ -2,17 +2,16 @@
 
 use crate::backend::Backend;
 use crate::hub::Hub;
+use crate::presence::Roster;
 use crate::settings::Settings;
 use crate::shutdown::{Sessions, Shutdown};
-use crate::ws::{self, WsState, session::Timing};
+use crate::ws::session::{Shared, Timing};
+use crate::ws::{self, WsState};
 use app::rate_limit::{Quota, RateLimiter};
 use app::state::{RoomRules, ServerState};
 use app::{App, shell};
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderValue, header};
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::middleware;
 use axum::routing::get;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
@@ -31,15 +30,15 @@ pub struct Application {
     router: Router,
     shutdown: Shutdown,
     sessions: Sessions,
-    hub: Arc<Hub>,
 }
 
 impl Application {
     /// Connects the backend the settings name and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let backend = match &settings.redis_url {
-            Some(url) => Backend::redis(url, &settings.key_prefix, settings.history_cap).await?,
-            None => Backend::embedded(settings.history_cap),
+        let cap = settings.rooms.history_cap;
+        let backend = match settings.redis_url() {
+            Some(url) => Backend::redis(url, &settings.backend.key_prefix, cap).await?,
+            None => Backend::embedded(cap),
         };
         Self::with_backend(settings, backend, Timing::default()).await
     }
@@ -50,40 +49,46 @@ impl Application {
         backend: Backend,
         timing: Timing,
     ) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(settings.site_addr)
+        let addr = settings.site.addr;
+        let listener = TcpListener::bind(addr)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.site_addr))?;
-        let hub = Hub::start(backend.broker, backend.deliveries, SOCKET_QUEUE);
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let (shutdown, stopping) = Shutdown::new();
         let sessions = Sessions::default();
+        let (rooms, limits) = (&settings.rooms, &settings.limits);
         let state = ServerState {
             store: backend.store.clone(),
             rules: Arc::new(RoomRules {
-                lifetimes_secs: settings.lifetimes_secs.clone(),
-                default_lifetime_secs: settings.default_lifetime_secs,
-                default_capacity: settings.default_capacity,
-                secure_cookies: settings.secure_cookies,
-                trust_proxy: settings.trust_proxy,
+                lifetimes_secs: rooms.lifetimes_secs.clone(),
+                default_lifetime_secs: rooms.default_lifetime_secs,
+                default_capacity: rooms.default_capacity,
+                secure_cookies: settings.security.secure_cookies,
+                trust_proxy: settings.security.trust_proxy,
             }),
             create_limiter: Arc::new(RateLimiter::new(Quota {
-                burst: settings.rooms_per_minute,
-                per_second: f64::from(settings.rooms_per_minute) / 60.0,
+                burst: limits.rooms_per_minute,
+                per_second: f64::from(limits.rooms_per_minute) / 60.0,
             })),
         };
-        let ws = WsState {
+        let shared = Shared {
             store: backend.store,
-            hub: hub.clone(),
+            hub: Hub::start(backend.broker.clone(), backend.deliveries, SOCKET_QUEUE),
+            broker: backend.broker,
+            roster: Roster::start(backend.presence),
             limiter: Arc::new(RateLimiter::new(Quota {
-                burst: settings.messages_burst,
-                per_second: settings.messages_per_second,
+                burst: limits.messages_burst,
+                per_second: limits.messages_per_second,
             })),
-            allowed_origins: Arc::new(settings.allowed_origins.clone()),
             shutdown: stopping,
-            sessions: sessions.clone(),
             timing,
         };
+        let ws = WsState {
+            shared,
+            allowed_origins: Arc::new(settings.security.allowed_origins.clone()),
+            sessions: sessions.clone(),
+        };
         tracing::info!(backend = backend.kind, address = %listener.local_addr()?, "Burner is listening");
-        Ok(Application { listener, router: router(&settings, state, ws), shutdown, sessions, hub })
+        Ok(Application { listener, router: router(&settings, state, ws), shutdown, sessions })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -95,15 +100,13 @@ impl Application {
         self.shutdown.clone()
     }
 
-    pub fn hub(&self) -> Arc<Hub> {
-        self.hub.clone()
-    }
-
-    /// Serves until Ctrl-C or SIGTERM.
+    /// Serves until Ctrl-C or SIGTERM; fails at once if those signals cannot be listened for.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let shutdown = self.shutdown.clone();
+        let signal = crate::shutdown::signal()
+            .map_err(|e| anyhow::anyhow!("cannot listen for Ctrl-C and SIGTERM: {e}"))?;
         tokio::spawn(async move {
-            crate::shutdown::signal().await;
+            signal.await;
             tracing::info!("stopping: closing sockets with 1012");
             shutdown.trigger();
         });
@@ -138,21 +141,6 @@ fn router(settings: &Settings, state: ServerState, ws: WsState) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(middleware::from_fn(crate::api_status::status_from_error))
         .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(privacy_headers))
+        .layer(middleware::from_fn(crate::headers::response_headers))
         .with_state(options)
-}
-
-/// Pages hold private messages: never cached, never leaking the room link as a referrer,
-/// never framed. Built assets under `/pkg` may be cached.
-async fn privacy_headers(request: Request, next: Next) -> Response {
-    let cacheable = request.uri().path().starts_with("/pkg/");
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    if !cacheable {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
 }

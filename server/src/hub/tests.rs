@@ -14,10 +14,6 @@ impl Hub {
     }
 }
 
-fn seat(name: &str) -> Seat {
-    Seat { seat_id: format!("seat-{name}"), name: name.into() }
-}
-
 fn message(seq: u64) -> RoomEvent {
     RoomEvent::Message(app::model::ChatMessage {
         seq,
@@ -39,8 +35,8 @@ async fn a_socket_that_cannot_keep_up_is_closed_with_4408_and_the_others_are_not
     let hub = hub(2).await;
     let room = RoomId::generate();
     let far = now_ms() + 60_000;
-    let mut slow = hub.join(&room, far, &seat("slow")).await.expect("join");
-    let mut quick = hub.join(&room, far, &seat("quick")).await.expect("join");
+    let mut slow = hub.join(&room, far).await.expect("join");
+    let mut quick = hub.join(&room, far).await.expect("join");
     for seq in 1..=3 {
         hub.dispatch(&room, message(seq));
         assert!(quick.events.recv().await.is_some(), "quick reads each event");
@@ -55,8 +51,8 @@ async fn a_room_is_forgotten_when_its_last_socket_leaves() {
     let hub = hub(8).await;
     let room = RoomId::generate();
     let far = now_ms() + 60_000;
-    let a = hub.join(&room, far, &seat("a")).await.expect("join");
-    let b = hub.join(&room, far, &seat("b")).await.expect("join");
+    let a = hub.join(&room, far).await.expect("join");
+    let b = hub.join(&room, far).await.expect("join");
     assert_eq!((hub.rooms(), hub.sockets()), (1, 2));
     drop(a);
     assert_eq!((hub.rooms(), hub.sockets()), (1, 1));
@@ -68,7 +64,7 @@ async fn a_room_is_forgotten_when_its_last_socket_leaves() {
 async fn sockets_of_a_room_hear_its_end_at_the_deadline() {
     let hub = hub(8).await;
     let room = RoomId::generate();
-    let mut socket = hub.join(&room, now_ms() + 200, &seat("a")).await.expect("join");
+    let mut socket = hub.join(&room, now_ms() + 200).await.expect("join");
     let event = tokio::time::timeout(Duration::from_secs(2), socket.events.recv()).await;
     match event.ok().flatten() {
         Some(Outbound::Event(event)) => {

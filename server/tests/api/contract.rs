@@ -5,7 +5,11 @@ use app::model::{EndReason, RoomId};
 use app::seat::{SeatToken, TokenHash};
 use app::store::{RoomStore, StoreError};
 use server::backend::Backend;
-use server::broker::{Connection, Delivery, PresenceChange, RoomEvent};
+use server::broker::memory::MemoryBroker;
+use server::broker::{Delivery, RoomEvent};
+use server::presence::Member;
+use server::presence::memory::MemoryPresence;
+use server::store::MemoryStore;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,14 +35,41 @@ fn token() -> TokenHash {
     SeatToken::generate().hash()
 }
 
+/// A backend under test, and the embedded store itself when that is the backend (to see what
+/// it still holds in memory).
+struct UnderTest {
+    backend: Backend,
+    prefix: String,
+    memory: Option<Arc<MemoryStore>>,
+}
+
 async fn store(kind: Kind, cap: u32) -> (Backend, String) {
-    backend(kind, cap).await
+    let under = under_test(kind, cap).await;
+    (under.backend, under.prefix)
+}
+
+async fn under_test(kind: Kind, cap: u32) -> UnderTest {
+    if kind == Kind::Redis {
+        let (backend, prefix) = backend(kind, cap).await;
+        return UnderTest { backend, prefix, memory: None };
+    }
+    let (bus, deliveries) = tokio::sync::mpsc::unbounded_channel();
+    let memory = MemoryStore::start(bus.clone(), cap);
+    let backend = Backend {
+        store: memory.clone(),
+        broker: Arc::new(MemoryBroker::new(bus.clone())),
+        presence: Arc::new(MemoryPresence::new(bus)),
+        deliveries,
+        kind: "embedded",
+    };
+    UnderTest { backend, prefix: String::new(), memory: Some(memory) }
 }
 
 /// Whether anything of `room` is left: Redis keys, or the embedded room itself. An expired
 /// embedded room is given the time its background sweeper needs (it runs every second).
-async fn leftovers(backend: &Backend, prefix: &str, room: &RoomId) -> Vec<String> {
-    match &backend.embedded {
+async fn leftovers(under: &UnderTest, room: &RoomId) -> Vec<String> {
+    let prefix = &under.prefix;
+    match &under.memory {
         Some(memory) => {
             for _ in 0..30 {
                 if memory.rooms_held() == 0 {
@@ -109,25 +140,25 @@ async fn a_seat_in_one_room_is_no_seat_in_another(kind: Kind) {
 }
 
 async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) {
-    let (backend, prefix) = store(kind, 500).await;
-    let store = &backend.store;
+    let under = under_test(kind, 500).await;
+    let store = &under.backend.store;
     let room = store.create_room(Duration::from_millis(1200), 2).await.expect("room").id;
     let alice = token();
     store.claim_seat(&room, &alice, "alice").await.expect("seat");
     store.post(&room, &alice, "c1", "secret").await.expect("post");
-    assert!(!leftovers(&backend, &prefix, &room).await.is_empty());
+    assert!(!leftovers(&under, &room).await.is_empty());
     tokio::time::sleep(Duration::from_millis(1400)).await;
     assert_eq!(store.room(&room).await, Ok(None));
     assert_eq!(store.seat(&room, &alice).await, Ok(None));
     assert_eq!(store.history(&room, 0).await, Err(StoreError::Gone));
     assert_eq!(store.post(&room, &alice, "c2", "late").await, Err(StoreError::Gone));
     assert_eq!(store.claim_seat(&room, &token(), "bob").await, Err(StoreError::Gone));
-    assert_eq!(leftovers(&backend, &prefix, &room).await, Vec::<String>::new());
+    assert_eq!(leftovers(&under, &room).await, Vec::<String>::new());
 }
 
 async fn after_destroy_nothing_is_readable_or_left_and_posts_are_refused(kind: Kind) {
-    let (backend, prefix) = store(kind, 500).await;
-    let store = &backend.store;
+    let under = under_test(kind, 500).await;
+    let store = &under.backend.store;
     let room = store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
     let alice = token();
     store.claim_seat(&room, &alice, "alice").await.expect("seat");
@@ -136,7 +167,7 @@ async fn after_destroy_nothing_is_readable_or_left_and_posts_are_refused(kind: K
     assert_eq!(store.room(&room).await, Ok(None));
     assert_eq!(store.history(&room, 0).await, Err(StoreError::Gone));
     assert_eq!(store.post(&room, &alice, "c2", "after").await, Err(StoreError::Gone));
-    assert_eq!(leftovers(&backend, &prefix, &room).await, Vec::<String>::new());
+    assert_eq!(leftovers(&under, &room).await, Vec::<String>::new());
     assert_eq!(store.destroy(&room).await, Ok(false), "nothing left to destroy");
 }
 
@@ -296,22 +327,19 @@ async fn only_a_seated_token_may_post(kind: Kind) {
 async fn presence_lists_one_name_per_seat_and_forgets_connections_that_go(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
     let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
-    let online = |conn: &str, seat: &str, name: &str| {
-        PresenceChange::Online(Connection {
-            conn: conn.into(),
-            seat_id: seat.into(),
-            name: name.into(),
-        })
+    let member = |conn: &str, seat: &str, name: &str| Member {
+        conn: conn.into(),
+        seat_id: seat.into(),
+        name: name.into(),
     };
-    let broker = &backend.broker;
-    assert_eq!(broker.presence(&room, online("c1", "s1", "amy")).await.expect("p"), ["amy"]);
+    let presence = &backend.presence;
+    assert_eq!(presence.join(&room, member("c1", "s1", "amy")).await.expect("p"), ["amy"]);
     // A second tab of the same seat is still one person.
-    assert_eq!(broker.presence(&room, online("c2", "s1", "amy")).await.expect("p"), ["amy"]);
-    let both = broker.presence(&room, online("c3", "s2", "bob")).await.expect("p");
+    assert_eq!(presence.join(&room, member("c2", "s1", "amy")).await.expect("p"), ["amy"]);
+    let both = presence.join(&room, member("c3", "s2", "bob")).await.expect("p");
     assert_eq!(both, ["amy", "bob"]);
-    let offline = |conn: &str| PresenceChange::Offline { conn: conn.into() };
-    assert_eq!(broker.presence(&room, offline("c1")).await.expect("p"), ["amy", "bob"]);
-    assert_eq!(broker.presence(&room, offline("c2")).await.expect("p"), ["bob"]);
+    assert_eq!(presence.leave(&room, "c1").await.expect("p"), ["amy", "bob"]);
+    assert_eq!(presence.leave(&room, "c2").await.expect("p"), ["bob"]);
 }
 
 /// Redis only: what a dump of Redis would hand an attacker.
@@ -355,18 +383,8 @@ async fn every_key_of_a_room_expires_at_its_deadline() {
     let alice = token();
     backend.store.claim_seat(&info.id, &alice, "alice").await.expect("seat");
     backend.store.post(&info.id, &alice, "c1", "hello").await.expect("post");
-    backend
-        .broker
-        .presence(
-            &info.id,
-            PresenceChange::Online(Connection {
-                conn: "c".into(),
-                seat_id: "s".into(),
-                name: "a".into(),
-            }),
-        )
-        .await
-        .expect("presence");
+    let member = Member { conn: "c".into(), seat_id: "s".into(), name: "a".into() };
+    backend.presence.join(&info.id, member).await.expect("presence");
     let mut conn = redis_conn().await;
     let keys = redis_keys(&prefix).await;
     assert_eq!(keys.len(), 6, "meta, seats, log, seq, sent, online: {keys:?}");

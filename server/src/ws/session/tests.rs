@@ -2,11 +2,14 @@
 
 use super::*;
 use crate::backend::Backend;
-use crate::broker::Delivery;
+use crate::broker::{Delivery, RoomEvent};
 use crate::hub::Hub;
 use crate::shutdown::Shutdown;
+use app::model::FRAME_MAX_BYTES;
+use app::protocol::{ClientFrame, ErrorCode};
 use app::rate_limit::Quota;
 use app::seat::SeatToken;
+use futures::StreamExt;
 use futures::channel::mpsc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -49,7 +52,7 @@ async fn start(setup: Setup) -> Harness {
             }
         }
     });
-    let hub = Hub::start(backend.broker, hub_input, 64);
+    let hub = Hub::start(backend.broker.clone(), hub_input, 64);
     let info = store.create_room(Duration::from_secs(60), 2).await.expect("room");
     let token = SeatToken::generate().hash();
     let seat = store.claim_seat(&info.id, &token, "alice").await.expect("seat");
@@ -66,11 +69,15 @@ async fn start(setup: Setup) -> Harness {
         token: token.clone(),
         since: setup.since,
         expires_at: info.expires_at,
-        store: store.clone(),
-        hub: hub.clone(),
-        limiter: Arc::new(RateLimiter::new(Quota { burst: 100, per_second: 100.0 })),
-        shutdown: stopping,
-        timing: setup.timing,
+        shared: Shared {
+            store: store.clone(),
+            hub: hub.clone(),
+            broker: backend.broker,
+            roster: Roster::start(backend.presence),
+            limiter: Arc::new(RateLimiter::new(Quota { burst: 100, per_second: 100.0 })),
+            shutdown: stopping,
+            timing: setup.timing,
+        },
     };
     let (input, stream) = mpsc::unbounded();
     let (sink, output) = mpsc::unbounded();
@@ -85,7 +92,7 @@ impl Harness {
 
     fn say(&self, client_id: &str, text: &str) {
         let frame = ClientFrame::Send { client_id: client_id.into(), text: text.into() };
-        self.send(WsIn::Text(frame.encode()));
+        self.send(WsIn::Text(frame.encode().expect("encodable")));
     }
 
     /// The next frame out, skipping pings and presence news.

@@ -1,0 +1,89 @@
+//! Presence in this process, for the embedded backend.
+
+use super::{Member, Presence, PresenceError, STALE_AFTER_MS, online_names};
+use crate::broker::{Deliveries, Delivery, RoomEvent};
+use app::model::{RoomId, now_ms};
+use futures::future::{BoxFuture, FutureExt, ready};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// `conn → (seat_id, name, last seen)` per room.
+type Online = HashMap<RoomId, HashMap<String, (String, String, u64)>>;
+
+pub struct MemoryPresence {
+    bus: Deliveries,
+    online: Mutex<Online>,
+}
+
+impl MemoryPresence {
+    /// Presence that announces changes on `bus`.
+    pub fn new(bus: Deliveries) -> Self {
+        MemoryPresence { bus, online: Mutex::new(HashMap::new()) }
+    }
+
+    /// Applies `change` to the room's entries and announces the list if it changed.
+    fn apply(
+        &self,
+        room: &RoomId,
+        change: impl FnOnce(&mut HashMap<String, (String, String, u64)>, u64),
+    ) -> Vec<String> {
+        let now = now_ms();
+        let mut all = self.online.lock().unwrap_or_else(|e| e.into_inner());
+        let entries = all.entry(room.clone()).or_default();
+        let listed = |entries: &HashMap<String, (String, String, u64)>| {
+            online_names(entries.values().map(|(s, n, t)| (s.as_str(), n.as_str(), *t)), now)
+        };
+        let before = listed(entries);
+        change(entries, now);
+        entries.retain(|_, (_, _, seen)| now.saturating_sub(*seen) <= STALE_AFTER_MS);
+        let after = listed(entries);
+        if entries.is_empty() {
+            all.remove(room);
+        }
+        drop(all);
+        if after != before {
+            let event = RoomEvent::Presence(after.clone());
+            let _ = self.bus.send(Delivery::Event(room.clone(), event));
+        }
+        after
+    }
+}
+
+fn record(entries: &mut HashMap<String, (String, String, u64)>, member: Member, now: u64) {
+    entries.insert(member.conn, (member.seat_id, member.name, now));
+}
+
+impl Presence for MemoryPresence {
+    fn join(
+        &self,
+        room: &RoomId,
+        member: Member,
+    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>> {
+        let names = self.apply(room, |entries, now| record(entries, member, now));
+        ready(Ok(names)).boxed()
+    }
+
+    fn leave(
+        &self,
+        room: &RoomId,
+        conn: &str,
+    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>> {
+        let names = self.apply(room, |entries, _| {
+            entries.remove(conn);
+        });
+        ready(Ok(names)).boxed()
+    }
+
+    fn refresh(
+        &self,
+        room: &RoomId,
+        members: Vec<Member>,
+    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>> {
+        let names = self.apply(room, |entries, now| {
+            for member in members {
+                record(entries, member, now);
+            }
+        });
+        ready(Ok(names)).boxed()
+    }
+}

@@ -1,0 +1,122 @@
+//! This instance's sockets in the presence record: each socket holds a [`Here`] while it lives,
+//! and one task refreshes every entry the instance holds.
+
+use super::{Member, Presence, REFRESH_EVERY};
+use app::model::RoomId;
+use app::store::Seat;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+/// The sockets of this instance, by room, as presence knows them.
+pub struct Roster {
+    presence: Arc<dyn Presence>,
+    /// Makes connection names unique across instances.
+    instance: String,
+    next: AtomicU64,
+    local: Mutex<HashMap<RoomId, HashMap<String, Member>>>,
+}
+
+/// A socket's entry in presence; [`Here::leave`] (or dropping it) removes it.
+pub struct Here {
+    roster: Arc<Roster>,
+    room: RoomId,
+    conn: Option<String>,
+}
+
+impl Roster {
+    /// A roster over `presence`, refreshing its entries while it lives.
+    pub fn start(presence: Arc<dyn Presence>) -> Arc<Self> {
+        let roster = Arc::new(Roster {
+            presence,
+            instance: nanoid::nanoid!(8),
+            next: AtomicU64::new(1),
+            local: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(refresh(Arc::downgrade(&roster)));
+        roster
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<RoomId, HashMap<String, Member>>> {
+        self.local.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Puts a socket of `seat` online in `room`; returns its entry and the room's online names
+    /// (just this seat's name when presence cannot be reached: it is best effort).
+    pub async fn enter(self: &Arc<Self>, room: &RoomId, seat: &Seat) -> (Here, Vec<String>) {
+        let conn = format!("{}:{}", self.instance, self.next.fetch_add(1, Ordering::Relaxed));
+        let member =
+            Member { conn: conn.clone(), seat_id: seat.seat_id.clone(), name: seat.name.clone() };
+        self.lock().entry(room.clone()).or_default().insert(conn.clone(), member.clone());
+        let here = Here { roster: self.clone(), room: room.clone(), conn: Some(conn) };
+        let online = match self.presence.join(room, member).await {
+            Ok(online) => online,
+            Err(err) => {
+                tracing::debug!(%err, "presence not recorded");
+                vec![seat.name.clone()]
+            }
+        };
+        (here, online)
+    }
+
+    /// Forgets `conn` on this instance.
+    fn forget(&self, room: &RoomId, conn: &str) {
+        let mut local = self.lock();
+        if let Some(members) = local.get_mut(room) {
+            members.remove(conn);
+            if members.is_empty() {
+                local.remove(room);
+            }
+        }
+    }
+
+    /// Sockets this instance holds, in how many rooms.
+    pub fn counts(&self) -> (usize, usize) {
+        let local = self.lock();
+        (local.values().map(HashMap::len).sum(), local.len())
+    }
+}
+
+impl Here {
+    /// Takes the socket offline and tells every instance.
+    pub async fn leave(mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.roster.forget(&self.room, &conn);
+            if let Err(err) = self.roster.presence.leave(&self.room, &conn).await {
+                tracing::debug!(%err, "presence not updated");
+            }
+        }
+    }
+}
+
+impl Drop for Here {
+    /// A socket whose task was cancelled still goes offline.
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        self.roster.forget(&self.room, &conn);
+        let left = self.roster.presence.leave(&self.room, &conn);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(left);
+        }
+    }
+}
+
+/// Refreshes every entry of this instance, room by room, until the roster is dropped.
+async fn refresh(roster: Weak<Roster>) {
+    let mut every = tokio::time::interval(REFRESH_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let Some(roster) = roster.upgrade() else { return };
+        let rooms: Vec<(RoomId, Vec<Member>)> = roster
+            .lock()
+            .iter()
+            .map(|(room, members)| (room.clone(), members.values().cloned().collect()))
+            .collect();
+        for (room, members) in rooms {
+            if let Err(err) = roster.presence.refresh(&room, members).await {
+                tracing::debug!(%err, "presence refresh failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! A welcomed session, frame by frame: history first, then live events and the client's
+//! sends, with the rate limit and the typing throttle.
+
+use super::{Exit, Out, Session, WsIn, WsOut};
+use crate::broker::RoomEvent;
+use crate::hub::{Membership, Outbound};
+use app::model::{
+    CLIENT_ID_MAX_CHARS, ChatMessage, EndReason, FRAME_MAX_BYTES, clean_message, now_ms,
+};
+use app::protocol::{ClientFrame, CloseCode, ErrorCode, ServerFrame};
+use app::store::StoreError;
+use futures::{Sink, Stream, StreamExt};
+use std::time::Instant;
+
+/// Refused sends in a row before the socket is closed with 4429.
+const STRIKES_BEFORE_CLOSE: u32 = 10;
+
+pub(super) struct Live<'a> {
+    session: &'a Session,
+    /// This seat's key in the message rate limiter.
+    limit_key: String,
+    /// The highest sequence number sent on this socket.
+    last_sent: u64,
+    /// Refused sends in a row.
+    strikes: u32,
+    last_typing: Option<Instant>,
+}
+
+impl<'a> Live<'a> {
+    pub(super) fn new(session: &'a Session) -> Self {
+        let limit_key = format!("{}:{}", session.room, session.seat.seat_id);
+        Live { session, limit_key, last_sent: 0, strikes: 0, last_typing: None }
+    }
+
+    /// Sends `welcome` and whatever history the client is missing.
+    pub(super) async fn welcome<S: Sink<WsOut> + Unpin>(
+        &mut self,
+        out: &mut Out<S>,
+        online: Vec<String>,
+    ) -> Result<(), Exit> {
+        let s = self.session;
+        let history = match s.shared.store.history(&s.room, s.since).await {
+            Ok(history) => history,
+            Err(err) => return Err(self.store_failed(out, err).await),
+        };
+        // Covered when the oldest message kept is right after what the client has.
+        let recovered = history.messages.first().is_none_or(|m| m.seq <= s.since + 1);
+        let peers = online.into_iter().filter(|n| *n != s.seat.name).collect();
+        out.send(ServerFrame::Welcome {
+            you: s.seat.name.clone(),
+            seq: history.seq,
+            expires_at: s.expires_at,
+            now: now_ms(),
+            peers,
+            recovered,
+        })
+        .await?;
+        if recovered {
+            for message in history.messages {
+                out.send(ServerFrame::Message(message)).await?;
+            }
+        }
+        self.last_sent = history.seq;
+        Ok(())
+    }
+
+    pub(super) async fn serve<S, R>(
+        &mut self,
+        out: &mut Out<S>,
+        stream: &mut R,
+        membership: &mut Membership,
+    ) -> Exit
+    where
+        S: Sink<WsOut> + Unpin,
+        R: Stream<Item = WsIn> + Unpin,
+    {
+        let timing = self.session.shared.timing;
+        let mut shutdown = self.session.shared.shutdown.clone();
+        let mut ping = tokio::time::interval(timing.ping_every);
+        ping.tick().await;
+        let mut last_seen = Instant::now();
+        loop {
+            let step = tokio::select! {
+                code = &mut membership.kicked => Err(Exit::Closed(code.unwrap_or(CloseCode::SlowConsumer))),
+                _ = shutdown.changed() => Err(Exit::Closed(CloseCode::Restarting)),
+                outbound = membership.events.recv() => match outbound {
+                    Some(Outbound::Event(event)) => self.forward(out, &event).await,
+                    Some(Outbound::Resync) => self.catch_up(out).await,
+                    None => Err(Exit::Closed(CloseCode::Restarting)),
+                },
+                incoming = stream.next() => {
+                    last_seen = Instant::now();
+                    match incoming {
+                        Some(WsIn::Text(text)) => self.receive(out, &text).await,
+                        Some(WsIn::Binary) => out.send(bad_frame("Burner speaks JSON text frames.")).await,
+                        Some(WsIn::Alive) => Ok(()),
+                        Some(WsIn::TooBig) => Err(Exit::Closed(CloseCode::TooBig)),
+                        Some(WsIn::Close) | None => Err(Exit::ClientLeft),
+                    }
+                }
+                _ = ping.tick() => {
+                    if last_seen.elapsed() > timing.idle_timeout {
+                        Err(Exit::Idle)
+                    } else {
+                        out.raw(WsOut::Ping).await
+                    }
+                }
+            };
+            if let Err(exit) = step {
+                return exit;
+            }
+        }
+    }
+
+    /// Forwards one room event to this client.
+    async fn forward<S: Sink<WsOut> + Unpin>(
+        &mut self,
+        out: &mut Out<S>,
+        event: &RoomEvent,
+    ) -> Result<(), Exit> {
+        let seat = &self.session.seat;
+        match event {
+            RoomEvent::Message(message) => self.deliver(out, message.clone()).await,
+            RoomEvent::Presence(online) => {
+                out.send(ServerFrame::Presence { online: online.clone() }).await
+            }
+            RoomEvent::Typing(sender) if *sender != seat.name => {
+                out.send(ServerFrame::Typing { sender: sender.clone() }).await
+            }
+            RoomEvent::Typing(_) => Ok(()),
+            RoomEvent::Ended(reason) => Err(out.end(*reason).await),
+            RoomEvent::SeatLeft(seat_id) if *seat_id == seat.seat_id => {
+                Err(Exit::Closed(CloseCode::NoSeat))
+            }
+            RoomEvent::SeatLeft(_) => Ok(()),
+        }
+    }
+
+    /// Sends a message unless this socket already has it.
+    async fn deliver<S: Sink<WsOut> + Unpin>(
+        &mut self,
+        out: &mut Out<S>,
+        message: ChatMessage,
+    ) -> Result<(), Exit> {
+        if message.seq <= self.last_sent {
+            return Ok(());
+        }
+        self.last_sent = message.seq;
+        out.send(ServerFrame::Message(message)).await
+    }
+
+    /// Sends what was stored after the last message this socket sent.
+    async fn catch_up<S: Sink<WsOut> + Unpin>(&mut self, out: &mut Out<S>) -> Result<(), Exit> {
+        let s = self.session;
+        match s.shared.store.history(&s.room, self.last_sent).await {
+            Ok(history) => {
+                for message in history.messages {
+                    self.deliver(out, message).await?;
+                }
+                Ok(())
+            }
+            Err(err) => Err(self.store_failed(out, err).await),
+        }
+    }
+
+    /// Handles one text frame from the client.
+    async fn receive<S: Sink<WsOut> + Unpin>(
+        &mut self,
+        out: &mut Out<S>,
+        text: &str,
+    ) -> Result<(), Exit> {
+        // The transport enforces this too; a session over another transport must not rely on it.
+        if text.len() > FRAME_MAX_BYTES {
+            return Err(Exit::Closed(CloseCode::TooBig));
+        }
+        match ClientFrame::decode(text) {
+            Ok(ClientFrame::Send { client_id, text }) => self.post(out, &client_id, &text).await,
+            Ok(ClientFrame::Typing {}) => {
+                self.typing().await;
+                Ok(())
+            }
+            Err(_) => {
+                out.send(bad_frame("Not a Burner frame: expected JSON with a known \"type\"."))
+                    .await
+            }
+        }
+    }
+
+    async fn post<S: Sink<WsOut> + Unpin>(
+        &mut self,
+        out: &mut Out<S>,
+        client_id: &str,
+        text: &str,
+    ) -> Result<(), Exit> {
+        let s = self.session;
+        let id_len = client_id.chars().count();
+        if id_len == 0 || id_len > CLIENT_ID_MAX_CHARS {
+            let problem = format!("client_id must be 1 to {CLIENT_ID_MAX_CHARS} characters.");
+            return out.send(bad_frame(&problem)).await;
+        }
+        let text = match clean_message(text) {
+            Ok(text) => text,
+            Err(problem) => {
+                return out.send(error(ErrorCode::InvalidMessage, problem)).await;
+            }
+        };
+        if let Err(wait) = s.shared.limiter.check(&self.limit_key) {
+            self.strikes += 1;
+            if self.strikes >= STRIKES_BEFORE_CLOSE {
+                return Err(Exit::Closed(CloseCode::RateLimited));
+            }
+            let message = format!("Slow down: you can send again in {:.1} s.", wait.as_secs_f64());
+            return out.send(error(ErrorCode::RateLimited, message)).await;
+        }
+        self.strikes = 0;
+        // A message ends a typing burst; the next keystroke may be announced at once.
+        self.last_typing = None;
+        match s.shared.store.post(&s.room, &s.token, client_id, text).await {
+            // A resend: acknowledge again (the client dedupes by sequence number).
+            Ok(posted) if posted.duplicate => out.send(ServerFrame::Message(posted.message)).await,
+            // The stored copy comes back through the hub, in order, as the acknowledgement.
+            Ok(_) => Ok(()),
+            Err(err) => Err(self.store_failed(out, err).await),
+        }
+    }
+
+    /// Relays a typing hint to the others, at most once per `typing_every`.
+    async fn typing(&mut self) {
+        let s = self.session;
+        if self.last_typing.is_some_and(|t| t.elapsed() < s.shared.timing.typing_every) {
+            return;
+        }
+        self.last_typing = Some(Instant::now());
+        let event = RoomEvent::Typing(s.seat.name.clone());
+        if let Err(err) = s.shared.broker.publish(&s.room, event).await {
+            tracing::debug!(%err, "typing hint not sent");
+        }
+    }
+
+    /// Turns a store failure into what the client is told (the close is sent by `run`).
+    async fn store_failed<S: Sink<WsOut> + Unpin>(
+        &self,
+        out: &mut Out<S>,
+        err: StoreError,
+    ) -> Exit {
+        match err {
+            StoreError::Gone => {
+                let expired = now_ms() >= self.session.expires_at;
+                out.end(if expired { EndReason::Expired } else { EndReason::Destroyed }).await
+            }
+            StoreError::NotSeated | StoreError::Full => Exit::Closed(CloseCode::NoSeat),
+            StoreError::Backend(detail) => {
+                tracing::warn!(%detail, "store failed during a session");
+                let notice =
+                    error(ErrorCode::Unavailable, "Burner could not store that; it will retry.");
+                match out.send(notice).await {
+                    Ok(()) => Exit::Closed(CloseCode::Restarting),
+                    Err(exit) => exit,
+                }
+            }
+        }
+    }
+}
+
+fn error(code: ErrorCode, message: impl Into<String>) -> ServerFrame {
+    ServerFrame::Error { code, message: message.into() }
+}
+
+fn bad_frame(message: &str) -> ServerFrame {
+    error(ErrorCode::BadFrame, message)
+}
