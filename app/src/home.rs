@@ -5,7 +5,7 @@ mod lifetime_picker;
 mod name_field;
 
 use crate::error::ApiError;
-use crate::model::{DEFAULT_LIFETIME_SECS, RoomId, clean_username};
+use crate::model::{RoomId, clean_username};
 use crate::names::anonymous_name;
 use banner::Banner;
 use leptos::prelude::*;
@@ -32,6 +32,23 @@ pub async fn create_room(
     ssr::create_room(ttl_secs, capacity).await
 }
 
+/// The lifetimes this server offers, and the one it picks when none is asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferedLifetimes {
+    pub lifetimes_secs: Vec<u64>,
+    pub default_lifetime_secs: u64,
+}
+
+/// What a new room may be: the lifetimes the operator allows (`rooms.lifetimes-secs`).
+#[server(prefix = "/api", endpoint = "room_options", input = Json)]
+pub async fn room_options() -> Result<OfferedLifetimes, ApiError> {
+    let rules = crate::state::server_state()?.rules;
+    Ok(OfferedLifetimes {
+        lifetimes_secs: rules.lifetimes_secs.clone(),
+        default_lifetime_secs: rules.default_lifetime_secs,
+    })
+}
+
 #[component]
 pub fn HomePage() -> impl IntoView {
     // The server picks a name so the page is complete before the WASM loads; the browser then
@@ -47,8 +64,9 @@ pub fn HomePage() -> impl IntoView {
         hydrated.set(true);
     });
 
-    let lifetime = RwSignal::new(DEFAULT_LIFETIME_SECS);
-    let create = Action::new(move |ttl: &u64| create_room(Some(*ttl), None));
+    // None until the offered lifetimes are known: the server's default then.
+    let lifetime = RwSignal::new(None::<u64>);
+    let create = Action::new(move |ttl: &Option<u64>| create_room(*ttl, None));
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(room)) = create.value().get() {
@@ -159,7 +177,8 @@ mod ssr {
         if let Err(wait) = state.create_limiter.check(&client_address(&state.rules)) {
             return Err(ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
         }
-        let capacity = u8::try_from(request.capacity).unwrap_or(crate::model::DEFAULT_CAPACITY);
+        let capacity = u8::try_from(request.capacity)
+            .map_err(|_| ApiError::invalid("capacity", "is not a seat count"))?;
         let room = state
             .store
             .create_room(Duration::from_secs(request.ttl_secs), capacity)

@@ -2,32 +2,7 @@
 
 use crate::names::anonymous_name;
 
-#[cfg(feature = "hydrate")]
-const STORAGE_KEY: &str = "burner.username";
-
-/// The stored name, if the browser has one that is still valid.
-pub fn stored_name() -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        let storage = web_sys::window()?.local_storage().ok()??;
-        let name = storage.get_item(STORAGE_KEY).ok()??;
-        crate::model::clean_username(&name).ok().map(str::to_owned)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        None
-    }
-}
-
-/// Remembers `name` for the next visit (silently does nothing where storage is unavailable).
-pub fn store_name(name: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
-        let _ = storage.set_item(STORAGE_KEY, name);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = name;
-}
+pub use storage::{store_name, stored_name};
 
 /// The stored name, or a new anonymous one that is stored for next time.
 pub fn current_name() -> String {
@@ -36,4 +11,36 @@ pub fn current_name() -> String {
         store_name(&name);
         name
     })
+}
+
+#[cfg(feature = "hydrate")]
+mod storage {
+    const STORAGE_KEY: &str = "burner.username";
+
+    fn local_storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok()?
+    }
+
+    /// The stored name, if the browser has one that is still valid.
+    pub fn stored_name() -> Option<String> {
+        let name = local_storage()?.get_item(STORAGE_KEY).ok()??;
+        crate::model::clean_username(&name).ok().map(str::to_owned)
+    }
+
+    /// Remembers `name` for the next visit (does nothing where storage is unavailable).
+    pub fn store_name(name: &str) {
+        if let Some(storage) = local_storage() {
+            let _ = storage.set_item(STORAGE_KEY, name);
+        }
+    }
+}
+
+/// Rendering on the server: there is no browser storage, so nothing is remembered.
+#[cfg(not(feature = "hydrate"))]
+mod storage {
+    pub fn stored_name() -> Option<String> {
+        None
+    }
+
+    pub fn store_name(_name: &str) {}
 }

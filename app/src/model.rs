@@ -11,29 +11,10 @@ pub const MESSAGE_MAX_CHARS: usize = 1000;
 pub const FRAME_MAX_BYTES: usize = 16 * 1024;
 /// Longest client-chosen message id.
 pub const CLIENT_ID_MAX_CHARS: usize = 64;
-/// Seats in a room unless the creator asks for more.
-pub const DEFAULT_CAPACITY: u8 = 2;
 /// Fewest and most seats a room may be created with.
 pub const CAPACITY_RANGE: (u8, u8) = (2, 10);
 /// Characters in a room id.
 pub const ROOM_ID_LEN: usize = 16;
-
-/// How long a room lives, as offered on the home page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Lifetime {
-    pub secs: u64,
-    pub label: &'static str,
-}
-
-/// The lifetimes a person can choose; the second is the default.
-pub const LIFETIMES: [Lifetime; 4] = [
-    Lifetime { secs: 5 * 60, label: "5 min" },
-    Lifetime { secs: 10 * 60, label: "10 min" },
-    Lifetime { secs: 60 * 60, label: "1 h" },
-    Lifetime { secs: 24 * 60 * 60, label: "24 h" },
-];
-/// The lifetime used when none is asked for.
-pub const DEFAULT_LIFETIME_SECS: u64 = 10 * 60;
 
 /// A room's public identifier: 16 characters of the URL-safe nanoid alphabet.
 ///

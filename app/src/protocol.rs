@@ -6,6 +6,10 @@
 use crate::model::{ChatMessage, EndReason};
 use serde::{Deserialize, Serialize};
 
+/// A `typing` frame is relayed at most once per this many milliseconds per connection (the
+/// browser sends no more often either).
+pub const TYPING_EVERY_MS: u64 = 2_000;
+
 /// A frame the browser sends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -113,9 +117,13 @@ impl CloseCode {
         }
     }
 
-    /// Whether a client should try to connect again after this close.
+    /// Whether a client should connect again after this close (with `since`, after a backoff).
+    /// The others mean the room or the seat is over.
     pub fn should_reconnect(self) -> bool {
-        matches!(self, Self::Restarting | Self::SlowConsumer | Self::RateLimited)
+        match self {
+            Self::TooBig | Self::Restarting | Self::SlowConsumer | Self::RateLimited => true,
+            Self::Normal | Self::NoSeat | Self::RoomGone => false,
+        }
     }
 }
 
@@ -124,9 +132,8 @@ impl ClientFrame {
         serde_json::from_str(text)
     }
 
-    pub fn encode(&self) -> String {
-        // A derived Serialize of strings and unit variants cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+    pub fn encode(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
     }
 }
 
@@ -135,8 +142,8 @@ impl ServerFrame {
         serde_json::from_str(text)
     }
 
-    pub fn encode(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    pub fn encode(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
     }
 }
 
@@ -152,7 +159,7 @@ mod tests {
             Some(ClientFrame::Send { client_id: "c1".into(), text: "hi".into() })
         );
         assert_eq!(ClientFrame::decode(r#"{"type":"typing"}"#).ok(), Some(ClientFrame::Typing {}));
-        assert_eq!(ClientFrame::Typing {}.encode(), r#"{"type":"typing"}"#);
+        assert_eq!(ClientFrame::Typing {}.encode().ok().as_deref(), Some(r#"{"type":"typing"}"#));
     }
 
     #[test]
@@ -195,12 +202,12 @@ mod tests {
             ServerFrame::Error { code: ErrorCode::RateLimited, message: "slow".into() },
         ];
         for frame in frames {
-            let text = frame.encode();
+            let text = frame.encode().unwrap_or_default();
             assert!(text.starts_with(r#"{"type":""#), "{text}");
             assert_eq!(ServerFrame::decode(&text).ok(), Some(frame));
         }
         let ended = ServerFrame::Ended { reason: EndReason::Expired }.encode();
-        assert_eq!(ended, r#"{"type":"ended","reason":"expired"}"#);
+        assert_eq!(ended.ok().as_deref(), Some(r#"{"type":"ended","reason":"expired"}"#));
     }
 
     #[test]
@@ -209,7 +216,14 @@ mod tests {
             assert_eq!(CloseCode::from_code(code).map(CloseCode::code), Some(code));
         }
         assert_eq!(CloseCode::from_code(1006), None);
-        assert!(CloseCode::Restarting.should_reconnect());
-        assert!(!CloseCode::NoSeat.should_reconnect());
+    }
+
+    #[test]
+    fn a_client_reconnects_unless_the_room_or_its_seat_is_over() {
+        let again = [1009, 1012, 4408, 4429];
+        for code in [1000, 1009, 1012, 4401, 4404, 4408, 4429] {
+            let close = CloseCode::from_code(code).map(CloseCode::should_reconnect);
+            assert_eq!(close, Some(again.contains(&code)), "{code}");
+        }
     }
 }

@@ -1,15 +1,13 @@
 //! The room page and the server functions behind it: see, join, read, leave and destroy.
 
-// Browser-side logic, unit-tested natively but only called from the hydrated page.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+// Reconnect timing: browser logic, unit-tested natively.
+#[cfg(any(feature = "hydrate", test))]
 mod backoff;
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod chat_log;
 mod chat_room;
 mod composer;
 mod countdown;
 mod header;
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 mod live;
 mod message_list;
 mod presence;

@@ -5,7 +5,8 @@
 //! deadline, so a visitor whose room is gone can be told whether it was destroyed or expired.
 
 use crate::model::{RoomId, now_ms};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use cookie::time::Duration;
 use sha2::{Digest, Sha256};
 
 const COOKIE_PREFIX: &str = "burner_seat_";
@@ -65,17 +66,39 @@ pub fn cookie_name(room: &RoomId) -> String {
     format!("{COOKIE_PREFIX}{room}")
 }
 
-/// Reads the seat cookie of `room` from request headers; a malformed one counts as absent.
-pub fn read_seat_cookie(headers: &HeaderMap, room: &RoomId) -> Option<SeatCookie> {
-    let wanted = cookie_name(room);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == wanted)
-        .and_then(|(_, value)| parse_value(value))
+impl SeatCookie {
+    /// The seat cookie of `room` among the request's cookies; a malformed one counts as absent.
+    pub fn read(jar: &CookieJar, room: &RoomId) -> Option<SeatCookie> {
+        jar.get(&cookie_name(room)).and_then(|cookie| parse_value(cookie.value()))
+    }
+
+    /// The cookie giving the seat: HttpOnly, SameSite=Strict, Path=/, kept until the room's
+    /// deadline, Secure when the site is served over HTTPS.
+    pub fn issue(
+        room: &RoomId,
+        token: &SeatToken,
+        expires_at: u64,
+        secure: bool,
+    ) -> Cookie<'static> {
+        let seconds_left = expires_at.saturating_sub(now_ms()).div_ceil(1000);
+        let max_age = Duration::seconds(i64::try_from(seconds_left).unwrap_or(i64::MAX));
+        seat_cookie(room, format!("{}.{expires_at}", token.as_str()), max_age, secure)
+    }
+
+    /// The cookie that removes the seat cookie.
+    pub fn removal(room: &RoomId, secure: bool) -> Cookie<'static> {
+        seat_cookie(room, String::new(), Duration::ZERO, secure)
+    }
+}
+
+fn seat_cookie(room: &RoomId, value: String, max_age: Duration, secure: bool) -> Cookie<'static> {
+    Cookie::build((cookie_name(room), value))
+        .max_age(max_age)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .build()
 }
 
 fn parse_value(value: &str) -> Option<SeatCookie> {
@@ -84,33 +107,6 @@ fn parse_value(value: &str) -> Option<SeatCookie> {
         && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     let expires_at = expires_at.parse().ok()?;
     token_ok.then(|| SeatCookie { token: SeatToken(token.to_owned()), expires_at })
-}
-
-/// A `Set-Cookie` value giving the seat: HttpOnly, SameSite=Strict, Path=/, kept until the
-/// room's deadline, Secure when the site is served over HTTPS.
-pub fn set_seat_cookie(
-    room: &RoomId,
-    token: &SeatToken,
-    expires_at: u64,
-    secure: bool,
-) -> HeaderValue {
-    let max_age = expires_at.saturating_sub(now_ms()).div_ceil(1000);
-    let secure = if secure { "; Secure" } else { "" };
-    let value = format!(
-        "{}={}.{expires_at}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Strict{secure}",
-        cookie_name(room),
-        token.as_str(),
-    );
-    // Built only from a checked room id, a nanoid and digits: always a valid header value.
-    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// A `Set-Cookie` value that removes the seat cookie.
-pub fn clear_seat_cookie(room: &RoomId, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    let value =
-        format!("{}=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict{secure}", cookie_name(room));
-    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 #[cfg(test)]
@@ -131,24 +127,27 @@ mod tests {
         assert_eq!(format!("{token:?}"), "SeatToken(..)");
     }
 
+    fn jar(pairs: &str) -> CookieJar {
+        let mut headers = axum::http::HeaderMap::new();
+        if let Ok(value) = axum::http::HeaderValue::from_str(pairs) {
+            headers.insert(axum::http::header::COOKIE, value);
+        }
+        CookieJar::from_headers(&headers)
+    }
+
     #[test]
     fn the_cookie_set_is_the_cookie_read_back() {
         let token = SeatToken::generate();
         let deadline = now_ms() + 60_000;
-        let set = set_seat_cookie(&room(), &token, deadline, false);
-        let set = set.to_str().unwrap_or_default();
-        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"));
-        assert!(set.contains("Max-Age=60") && !set.contains("Secure"));
+        let set = SeatCookie::issue(&room(), &token, deadline, false).to_string();
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+        assert!(set.contains("Max-Age=60") && !set.contains("Secure"), "{set}");
         let pair = set.split(';').next().unwrap_or_default();
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_str(&format!("a=b; {pair}; c=d"))
-                .unwrap_or_else(|_| HeaderValue::from_static("")),
-        );
-        let read = read_seat_cookie(&headers, &room());
+        let read = SeatCookie::read(&jar(&format!("a=b; {pair}; c=d")), &room());
         assert_eq!(read.as_ref().map(|c| c.token.clone()), Some(token));
         assert_eq!(read.map(|c| c.expires_at), Some(deadline));
+        let removal = SeatCookie::removal(&room(), true).to_string();
+        assert!(removal.contains("Max-Age=0") && removal.contains("Secure"), "{removal}");
     }
 
     #[test]
@@ -156,19 +155,10 @@ mod tests {
         let other: RoomId = "ponmlkjihgfedcba".parse().unwrap_or_else(|_| RoomId::generate());
         let token = SeatToken::generate();
         let cookie = format!("{}={}.1", cookie_name(&other), token.as_str());
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("")),
-        );
-        assert!(read_seat_cookie(&headers, &room()).is_none());
+        assert!(SeatCookie::read(&jar(&cookie), &room()).is_none());
         for forged in ["short.1", "x", "", &format!("{}.notanumber", token.as_str())] {
             let cookie = format!("{}={forged}", cookie_name(&room()));
-            headers.insert(
-                header::COOKIE,
-                HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("")),
-            );
-            assert!(read_seat_cookie(&headers, &room()).is_none(), "{forged}");
+            assert!(SeatCookie::read(&jar(&cookie), &room()).is_none(), "{forged}");
         }
     }
 }

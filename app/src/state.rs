@@ -4,7 +4,7 @@
 use crate::error::ApiError;
 use crate::model::RoomId;
 use crate::rate_limit::RateLimiter;
-use crate::seat::{SeatCookie, read_seat_cookie};
+use crate::seat::SeatCookie;
 use crate::store::{RoomStore, StoreError};
 use axum::http::request::Parts;
 use leptos::prelude::{provide_context, use_context};
@@ -54,7 +54,19 @@ pub fn request_parts() -> Result<Parts, ApiError> {
 
 /// The seat cookie of `room` sent with this request, if any.
 pub fn seat_cookie(room: &RoomId) -> Option<SeatCookie> {
-    use_context::<Parts>().and_then(|parts| read_seat_cookie(&parts.headers, room))
+    let parts = use_context::<Parts>()?;
+    SeatCookie::read(&axum_extra::extract::cookie::CookieJar::from_headers(&parts.headers), room)
+}
+
+/// Adds a `Set-Cookie` header to this server function's response.
+pub fn set_cookie(cookie: &axum_extra::extract::cookie::Cookie<'_>) -> Result<(), ApiError> {
+    let value = axum::http::HeaderValue::from_str(&cookie.to_string()).map_err(|err| {
+        tracing::error!(%err, "a seat cookie is not a valid header value");
+        ApiError::Unavailable
+    })?;
+    let response = use_context::<leptos_axum::ResponseOptions>().ok_or(ApiError::Unavailable)?;
+    response.append_header(axum::http::header::SET_COOKIE, value);
+    Ok(())
 }
 
 /// Maps a store failure to what the browser may know; backend details stay in the log.

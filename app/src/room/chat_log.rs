@@ -4,6 +4,7 @@
 use crate::model::{ChatMessage, History};
 use std::collections::BTreeMap;
 
+#[cfg(any(feature = "hydrate", test))]
 /// How long a sent message may wait for its acknowledgement before it is shown as failed.
 pub const ACK_TIMEOUT_MS: u64 = 10_000;
 
@@ -30,11 +31,6 @@ impl ChatLog {
         let mut log = ChatLog::default();
         log.replace_history(history);
         log
-    }
-
-    /// The highest sequence number held: what to resume from after a reconnect.
-    pub fn last_seq(&self) -> u64 {
-        self.messages.last_key_value().map_or(0, |(seq, _)| *seq)
     }
 
     /// Whether older messages were dropped by the server's history cap.
@@ -69,6 +65,35 @@ impl ChatLog {
         self.pending.push(PendingMessage { client_id, text, sent_at: now, failed: false });
     }
 
+    /// Puts a failed message back in flight; returns its text to send again.
+    pub fn retry(&mut self, client_id: &str, now: u64) -> Option<String> {
+        let pending = self.pending.iter_mut().find(|p| p.client_id == client_id)?;
+        pending.failed = false;
+        pending.sent_at = now;
+        Some(pending.text.clone())
+    }
+
+    pub fn messages(&self) -> impl Iterator<Item = &ChatMessage> {
+        self.messages.values()
+    }
+
+    pub fn pending(&self) -> &[PendingMessage] {
+        &self.pending
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty() && self.pending.is_empty()
+    }
+}
+
+/// What only the connection in the browser needs: resuming, resending, timing out.
+#[cfg(any(feature = "hydrate", test))]
+impl ChatLog {
+    /// The highest sequence number held: what to resume from after a reconnect.
+    pub fn last_seq(&self) -> u64 {
+        self.messages.last_key_value().map_or(0, |(seq, _)| *seq)
+    }
+
     /// Marks messages unacknowledged for longer than [`ACK_TIMEOUT_MS`] as failed. Returns
     /// whether anything changed.
     pub fn fail_overdue(&mut self, now: u64) -> bool {
@@ -87,30 +112,10 @@ impl ChatLog {
         self.pending.iter().any(|p| !p.failed && now.saturating_sub(p.sent_at) >= ACK_TIMEOUT_MS)
     }
 
-    /// Puts a failed message back in flight; returns its text to send again.
-    pub fn retry(&mut self, client_id: &str, now: u64) -> Option<String> {
-        let pending = self.pending.iter_mut().find(|p| p.client_id == client_id)?;
-        pending.failed = false;
-        pending.sent_at = now;
-        Some(pending.text.clone())
-    }
-
     /// Messages still in flight, to send again on a new connection (the server stores each
     /// `client_id` once, so resending is safe).
     pub fn in_flight(&self) -> impl Iterator<Item = &PendingMessage> {
         self.pending.iter().filter(|p| !p.failed)
-    }
-
-    pub fn messages(&self) -> impl Iterator<Item = &ChatMessage> {
-        self.messages.values()
-    }
-
-    pub fn pending(&self) -> &[PendingMessage] {
-        &self.pending
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.messages.is_empty() && self.pending.is_empty()
     }
 }
 

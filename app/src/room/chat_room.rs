@@ -7,6 +7,7 @@ use super::live::Live;
 use super::message_list::MessageList;
 use super::presence::PresenceBar;
 use crate::protocol::ClientFrame;
+use browser::Outbox;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
@@ -19,7 +20,7 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
     // The server's clock, ticking in the browser; starts at the render time on both sides.
     let clock = RwSignal::new(room.now);
     let hydrated = RwSignal::new(false);
-    let outbox = Outbox::default();
+    let outbox = Outbox::new();
 
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -69,49 +70,55 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
     }
 }
 
-/// The sending side of the room's connection, once it is open.
-#[derive(Clone, Copy)]
-struct Outbox {
-    #[cfg(feature = "hydrate")]
-    sender: StoredValue<Option<super::socket::Outbox>, LocalStorage>,
-}
+/// Rendering on the server: there is no connection; frames go nowhere.
+#[cfg(not(feature = "hydrate"))]
+mod browser {
+    use crate::protocol::ClientFrame;
 
-// Derivable only in the server build, where the browser-side sender does not exist.
-#[allow(clippy::derivable_impls)]
-impl Default for Outbox {
-    fn default() -> Self {
-        Outbox {
-            #[cfg(feature = "hydrate")]
-            sender: StoredValue::new_local(None),
+    #[derive(Clone, Copy)]
+    pub struct Outbox;
+
+    impl Outbox {
+        pub fn new() -> Self {
+            Outbox
         }
-    }
-}
 
-impl Outbox {
-    /// Hands a frame to the connection; a message sent while offline stays pending and is
-    /// sent again when the connection is back.
-    fn send(&self, frame: ClientFrame) {
-        #[cfg(feature = "hydrate")]
-        self.sender.with_value(|sender| {
-            if let Some(sender) = sender {
-                let _ = sender.unbounded_send(frame);
-            }
-        });
-        #[cfg(not(feature = "hydrate"))]
-        let _ = frame;
+        pub fn send(&self, _frame: ClientFrame) {}
     }
 }
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::Outbox;
     use crate::identity::current_name;
     use crate::model::now_ms;
+    use crate::protocol::ClientFrame;
     use crate::room::join_room;
     use crate::room::live::{LinkStatus, Live};
     use crate::room::socket;
     use leptos::prelude::*;
     use std::time::Duration;
+
+    /// The sending side of the room's connection, once it is open.
+    #[derive(Clone, Copy)]
+    pub struct Outbox {
+        sender: StoredValue<Option<socket::Outbox>, LocalStorage>,
+    }
+
+    impl Outbox {
+        pub fn new() -> Self {
+            Outbox { sender: StoredValue::new_local(None) }
+        }
+
+        /// Hands a frame to the connection; a message sent while offline stays pending and
+        /// is sent again when the connection is back.
+        pub fn send(&self, frame: ClientFrame) {
+            self.sender.with_value(|sender| {
+                if let Some(sender) = sender {
+                    let _ = sender.unbounded_send(frame);
+                }
+            });
+        }
+    }
 
     /// Starts the clock, joins if this browser has no seat yet, then connects.
     pub fn start(live: Live, clock: RwSignal<u64>, outbox: Outbox) {

@@ -2,13 +2,13 @@
 //! reconnect with backoff, and leave when the room is over. Browser only.
 
 use super::backoff::reconnect_delay;
-use super::live::{LinkStatus, Live, Next};
+use super::live::frames::Next;
+use super::live::{LinkStatus, Live};
 use super::{room_history, room_view};
 use crate::model::now_ms;
 use crate::protocol::{ClientFrame, CloseCode, ServerFrame};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
-use futures::future::{Either, select};
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt, select};
 use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, WebSocketError};
 use leptos::prelude::*;
@@ -29,7 +29,7 @@ enum Ending {
     PageLeft,
     /// The room is over; go there.
     Leave(String),
-    /// The server refused the seat or the room (4401, 4404): ask why.
+    /// The server closed for good (the room or the seat is over): ask why.
     Refused,
     /// The connection dropped; `welcomed` if it had been working.
     Dropped { welcomed: bool },
@@ -101,14 +101,12 @@ async fn wait(
     frames: &mut UnboundedReceiver<ClientFrame>,
     woken: &mut UnboundedReceiver<()>,
 ) -> bool {
-    let mut sleep = std::pin::pin!(gloo_timers::future::sleep(delay));
+    let mut sleep = gloo_timers::future::sleep(delay).fuse();
     loop {
-        let next = select(frames.next(), woken.next());
-        match select(sleep.as_mut(), next).await {
-            Either::Left(_) => return true,
-            Either::Right((Either::Left((None, _)), _)) => return false,
-            Either::Right((Either::Left((Some(_), _)), _)) => continue,
-            Either::Right((Either::Right(_), _)) => return true,
+        select! {
+            () = sleep => return true,
+            _ = woken.next() => return true,
+            frame = frames.next() => if frame.is_none() { return false },
         }
     }
 }
@@ -119,20 +117,20 @@ async fn session(
     frames: &mut UnboundedReceiver<ClientFrame>,
     went_offline: &mut UnboundedReceiver<()>,
 ) -> Ending {
-    let (mut sink, mut stream) = ws.split();
+    let (mut sink, stream) = ws.split();
+    let mut stream = stream.fuse();
     let mut welcomed = false;
     // Only an `offline` event from now on counts, not one from before this connection.
     while went_offline.try_recv().is_ok() {}
     loop {
-        let outgoing = select(frames.next(), went_offline.next());
-        match select(stream.next(), outgoing).await {
-            Either::Right((Either::Right(_), _)) => return Ending::Dropped { welcomed },
-            Either::Left((incoming, _)) => match incoming {
+        let to_send = select! {
+            _ = went_offline.next() => return Ending::Dropped { welcomed },
+            incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     // A frame this version does not know is skipped, not fatal.
                     let Ok(frame) = ServerFrame::decode(&text) else { continue };
                     welcomed |= matches!(frame, ServerFrame::Welcome { .. });
-                    let to_send = match live.apply(frame, now_ms(), tab_hidden()) {
+                    match live.apply(frame, now_ms(), tab_hidden()) {
                         Next::Continue => Vec::new(),
                         Next::Send(frames) => frames,
                         Next::SendAndReload(frames) => {
@@ -140,30 +138,28 @@ async fn session(
                             frames
                         }
                         Next::Leave(to) => return Ending::Leave(to),
-                    };
-                    for frame in to_send {
-                        if sink.send(Message::Text(frame.encode())).await.is_err() {
-                            return Ending::Dropped { welcomed };
-                        }
                     }
                 }
-                Some(Ok(Message::Bytes(_))) => {}
+                Some(Ok(Message::Bytes(_))) => Vec::new(),
                 Some(Err(WebSocketError::ConnectionClose(close))) => {
-                    return match CloseCode::from_code(close.code) {
-                        Some(CloseCode::NoSeat | CloseCode::RoomGone) => Ending::Refused,
-                        _ => Ending::Dropped { welcomed },
-                    };
+                    let again = CloseCode::from_code(close.code).is_none_or(CloseCode::should_reconnect);
+                    return if again { Ending::Dropped { welcomed } } else { Ending::Refused };
                 }
                 Some(Err(_)) | None => return Ending::Dropped { welcomed },
             },
-            Either::Right((Either::Left((outgoing, _)), _)) => match outgoing {
-                Some(frame) => {
-                    if sink.send(Message::Text(frame.encode())).await.is_err() {
-                        return Ending::Dropped { welcomed };
-                    }
-                }
+            outgoing = frames.next() => match outgoing {
+                Some(frame) => vec![frame],
                 None => return Ending::PageLeft,
             },
+        };
+        for frame in to_send {
+            let Ok(text) = frame.encode() else {
+                leptos::logging::error!("a frame could not be encoded; not sent");
+                continue;
+            };
+            if sink.send(Message::Text(text)).await.is_err() {
+                return Ending::Dropped { welcomed };
+            }
         }
     }
 }

@@ -3,13 +3,12 @@
 use super::{Joined, RoomSnapshot};
 use crate::error::ApiError;
 use crate::model::{History, RoomId, clean_username, now_ms};
-use crate::seat::{SeatCookie, SeatToken, clear_seat_cookie, set_seat_cookie};
+use crate::seat::{SeatCookie, SeatToken};
 use crate::state::{
     ServerState, gone_error, invalid_input, parse_room_id, request_parts, seat_cookie,
-    served_securely, server_state, store_error,
+    served_securely, server_state, set_cookie, store_error,
 };
 use crate::store::StoreError;
-use axum::http::header::SET_COOKIE;
 use garde::Validate;
 
 #[derive(Validate)]
@@ -104,10 +103,7 @@ pub async fn join_room(raw: String, username: String) -> Result<Joined, ApiError
     let name = username.trim();
     let seat =
         state.store.claim_seat(&id, &token.hash(), name).await.map_err(failure(cookie.as_ref()))?;
-    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        let cookie = set_seat_cookie(&id, &token, room.expires_at, served_securely(&state.rules));
-        response.append_header(SET_COOKIE, cookie);
-    }
+    set_cookie(&SeatCookie::issue(&id, &token, room.expires_at, served_securely(&state.rules)))?;
     Ok(Joined { you: seat.name, expires_at: room.expires_at, capacity: room.capacity })
 }
 
@@ -134,8 +130,6 @@ pub async fn leave_room(raw: String) -> Result<(), ApiError> {
     let (id, _, cookie) = open(&state, &raw).await?;
     let cookie = require_seat(&state, &id, cookie).await?;
     state.store.leave(&id, &cookie.token.hash()).await.map_err(failure(Some(&cookie)))?;
-    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        response.append_header(SET_COOKIE, clear_seat_cookie(&id, served_securely(&state.rules)));
-    }
+    set_cookie(&SeatCookie::removal(&id, served_securely(&state.rules)))?;
     Ok(())
 }

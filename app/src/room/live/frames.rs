@@ -1,0 +1,211 @@
+//! How each server frame changes an open room's state, and what the connection does next.
+
+use super::{LinkStatus, Live};
+use crate::model::ChatMessage;
+use crate::protocol::{ClientFrame, ErrorCode, ServerFrame};
+use leptos::prelude::*;
+
+/// How long a typing hint stays after the last `typing` frame.
+pub const TYPING_SHOWN_MS: u64 = 3_000;
+
+/// What the connection should do after a frame was applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    Continue,
+    /// Send these frames (messages still in flight after a reconnect).
+    Send(Vec<ClientFrame>),
+    /// Send these, and reload the history: the gap since the last connection is not covered.
+    SendAndReload(Vec<ClientFrame>),
+    /// The room is over: leave for this address.
+    Leave(String),
+}
+
+impl Live {
+    /// Applies a server frame received at `local_now` while the tab is `hidden` or not.
+    pub fn apply(&self, frame: ServerFrame, local_now: u64, hidden: bool) -> Next {
+        match frame {
+            ServerFrame::Welcome { you, now, peers, recovered, .. } => {
+                self.clock_offset.set(offset(now, local_now));
+                self.note_online(peers.iter().cloned().chain([you.clone()]).collect(), &you);
+                self.you.set(Some(you));
+                self.link.set(LinkStatus::Connected);
+                let resend = self.log.with_untracked(|log| {
+                    log.in_flight()
+                        .map(|p| ClientFrame::Send {
+                            client_id: p.client_id.clone(),
+                            text: p.text.clone(),
+                        })
+                        .collect()
+                });
+                if recovered { Next::Send(resend) } else { Next::SendAndReload(resend) }
+            }
+            ServerFrame::Message(message) => {
+                self.receive(message, hidden);
+                Next::Continue
+            }
+            ServerFrame::Presence { online } => {
+                let you = self.you.get_untracked().unwrap_or_default();
+                self.note_online(online, &you);
+                Next::Continue
+            }
+            ServerFrame::Typing { sender } => {
+                if self.you.with_untracked(|you| you.as_deref() != Some(sender.as_str())) {
+                    self.typing.set(Some((sender, local_now + TYPING_SHOWN_MS)));
+                }
+                Next::Continue
+            }
+            ServerFrame::Ended { reason } => Next::Leave(reason.home_query().into()),
+            ServerFrame::Error { code, message } => {
+                let text = match code {
+                    ErrorCode::BadFrame => "Burner did not understand the last frame.".into(),
+                    _ => message,
+                };
+                self.notice.set(Some(text));
+                Next::Continue
+            }
+        }
+    }
+
+    fn receive(&self, message: ChatMessage, hidden: bool) {
+        let from_other = self.you.with_untracked(|you| you.as_deref() != Some(&message.sender));
+        let sender = message.sender.clone();
+        let is_new = self.log.try_update(|log| log.receive(message)).unwrap_or(false);
+        if is_new && from_other {
+            if self.typing.with_untracked(|t| t.as_ref().is_some_and(|(who, _)| *who == sender)) {
+                self.typing.set(None);
+            }
+            if hidden {
+                self.unread.update(|n| *n += 1);
+            }
+        }
+    }
+
+    fn note_online(&self, mut online: Vec<String>, you: &str) {
+        online.sort();
+        online.dedup();
+        let others: Vec<String> = online.iter().filter(|n| *n != you).cloned().collect();
+        self.peers.update(|peers| {
+            for name in others {
+                if !peers.contains(&name) {
+                    peers.push(name);
+                }
+            }
+        });
+        self.online.set(online);
+    }
+
+    /// The server's idea of "now", from this browser's clock and the last known offset.
+    pub fn server_now(&self, local_now: u64) -> u64 {
+        local_now.saturating_add_signed(self.clock_offset.get_untracked())
+    }
+}
+
+fn offset(server_now: u64, local_now: u64) -> i64 {
+    i64::try_from(server_now).unwrap_or(0) - i64::try_from(local_now).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RoomId;
+    use crate::model::{EndReason, History};
+    use crate::room::RoomSnapshot;
+
+    /// A room's live state, under a reactive owner kept current for this test's thread.
+    fn live() -> Live {
+        let owner = Owner::new();
+        owner.set();
+        std::mem::forget(owner);
+        let room = RoomSnapshot {
+            room_id: RoomId::generate(),
+            expires_at: 100_000,
+            now: 1_000,
+            capacity: 2,
+            you: None,
+            history: Some(History::default()),
+        };
+        Live::new(&room)
+    }
+
+    fn welcome(recovered: bool) -> ServerFrame {
+        ServerFrame::Welcome {
+            you: "me".into(),
+            seq: 0,
+            expires_at: 100_000,
+            now: 2_000,
+            peers: vec!["peer".into()],
+            recovered,
+        }
+    }
+
+    fn message(seq: u64, sender: &str, client_id: &str) -> ServerFrame {
+        ServerFrame::Message(ChatMessage {
+            seq,
+            id: format!("m{seq}"),
+            client_id: client_id.into(),
+            sender: sender.into(),
+            text: "hi".into(),
+            ts: 0,
+        })
+    }
+
+    #[test]
+    fn welcome_connects_corrects_the_clock_and_resends_what_is_in_flight() {
+        let live = live();
+        assert_eq!(live.clock_offset.get_untracked(), 0);
+        live.log.update(|log| log.queue("c1".into(), "hello".into(), 0));
+        let next = live.apply(welcome(true), 1_000, false);
+        let resend = vec![ClientFrame::Send { client_id: "c1".into(), text: "hello".into() }];
+        assert_eq!(next, Next::Send(resend));
+        assert_eq!(live.link.get_untracked(), LinkStatus::Connected);
+        assert_eq!(live.clock_offset.get_untracked(), 1_000);
+        assert_eq!(live.server_now(5_000), 6_000);
+        assert_eq!(live.you.get_untracked().as_deref(), Some("me"));
+        assert_eq!(live.online.get_untracked(), vec!["me".to_string(), "peer".to_string()]);
+        assert_eq!(live.peers.get_untracked(), vec!["peer".to_string()]);
+    }
+
+    #[test]
+    fn an_unrecovered_welcome_asks_for_a_history_reload() {
+        assert_eq!(live().apply(welcome(false), 0, false), Next::SendAndReload(vec![]));
+    }
+
+    #[test]
+    fn messages_from_others_in_a_hidden_tab_count_as_unread_but_your_own_do_not() {
+        let live = live();
+        live.apply(welcome(true), 0, false);
+        live.apply(message(1, "peer", "a"), 0, true);
+        live.apply(message(1, "peer", "a"), 0, true);
+        live.apply(message(2, "me", "b"), 0, true);
+        live.apply(message(3, "peer", "c"), 0, false);
+        assert_eq!(live.unread.get_untracked(), 1);
+        assert_eq!(live.log.with_untracked(|l| l.last_seq()), 3);
+    }
+
+    #[test]
+    fn someone_else_typing_is_shown_for_a_while_and_you_are_not() {
+        let live = live();
+        live.apply(welcome(true), 0, false);
+        live.apply(ServerFrame::Typing { sender: "me".into() }, 10, false);
+        assert_eq!(live.typing.get_untracked(), None);
+        live.apply(ServerFrame::Typing { sender: "peer".into() }, 10, false);
+        assert_eq!(live.typing.get_untracked(), Some(("peer".into(), 10 + TYPING_SHOWN_MS)));
+        live.apply(message(1, "peer", "x"), 20, false);
+        assert_eq!(live.typing.get_untracked(), None, "their message replaces the hint");
+    }
+
+    #[test]
+    fn ended_leaves_for_the_matching_banner() {
+        let next = live().apply(ServerFrame::Ended { reason: EndReason::Destroyed }, 0, false);
+        assert_eq!(next, Next::Leave("/?destroyed=1".into()));
+    }
+
+    #[test]
+    fn a_peer_who_goes_offline_is_still_known_as_a_peer() {
+        let live = live();
+        live.apply(welcome(true), 0, false);
+        live.apply(ServerFrame::Presence { online: vec!["me".into()] }, 0, false);
+        assert_eq!(live.online.get_untracked(), vec!["me".to_string()]);
+        assert_eq!(live.peers.get_untracked(), vec!["peer".to_string()]);
+    }
+}
