@@ -55,7 +55,9 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/burner.css" />
-        <Link rel="icon" href="data:," />
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <Link rel="manifest" href="/site.webmanifest" />
+        <Meta name="theme-color" content="#09090b" />
         <Meta name="color-scheme" content="dark light" />
         <Meta name="referrer" content="no-referrer" />
         <Meta name="description" content="Private, self-destructing chat rooms. No accounts, no logs." />
