@@ -5,12 +5,16 @@
 //! checks the result, whichever layer a value came from. See [`load`] for the layering.
 
 mod load;
+mod rules;
 
 pub use load::{Loaded, SettingsError, load};
 
 use app::model::CAPACITY_RANGE;
 use clap::{Args, ValueEnum};
 use garde::Validate;
+use rules::{
+    between, filter_syntax, key_safe, not_blank, origin_shape, positive, redis_scheme, whole_number,
+};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
@@ -267,73 +271,6 @@ impl Settings {
         }
         Ok(())
     }
-}
-
-/// A list item as people write it: `5, 600 ,60`.
-fn whole_number(item: &str) -> Result<u64, std::num::ParseIntError> {
-    item.trim().parse()
-}
-
-// The rules, each written once; garde calls them with the value and an empty context.
-
-fn not_blank(value: &str, _: &()) -> garde::Result {
-    if value.trim().is_empty() { Err(garde::Error::new("must not be empty")) } else { Ok(()) }
-}
-
-fn between<T>(min: T, max: T) -> impl FnOnce(&T, &()) -> garde::Result
-where
-    T: PartialOrd + std::fmt::Display,
-{
-    move |value, _| {
-        if *value < min || *value > max {
-            Err(garde::Error::new(format!("{value} is not between {min} and {max}")))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-fn positive(value: &f64, _: &()) -> garde::Result {
-    if value.is_finite() && *value > 0.0 {
-        Ok(())
-    } else {
-        Err(garde::Error::new(format!("{value} is not a positive number")))
-    }
-}
-
-fn redis_scheme(url: &str, _: &()) -> garde::Result {
-    let url = url.trim();
-    let known = ["redis://", "rediss://", "unix://"].iter().any(|scheme| url.starts_with(scheme));
-    if url.is_empty() || known {
-        Ok(())
-    } else {
-        // Only the scheme is shown: the rest may hold a password.
-        let scheme = url.split_once("://").map_or("(none)", |(scheme, _)| scheme);
-        Err(garde::Error::new(format!("scheme {scheme:?} is not redis://, rediss:// or unix://")))
-    }
-}
-
-fn key_safe(prefix: &str, context: &()) -> garde::Result {
-    not_blank(prefix, context)?;
-    if prefix.contains(['{', '}', ' ']) {
-        return Err(garde::Error::new("must not contain braces or spaces"));
-    }
-    Ok(())
-}
-
-fn origin_shape(origin: &str, _: &()) -> garde::Result {
-    if origin.starts_with("http://") || origin.starts_with("https://") {
-        Ok(())
-    } else {
-        Err(garde::Error::new(format!("{origin:?} is not an origin like https://chat.example")))
-    }
-}
-
-fn filter_syntax(filter: &str, _: &()) -> garde::Result {
-    tracing_subscriber::EnvFilter::builder()
-        .parse(filter)
-        .map(|_| ())
-        .map_err(|err| garde::Error::new(format!("{filter:?} is not a log filter: {err}")))
 }
 
 #[cfg(test)]
