@@ -287,7 +287,17 @@ impl Visitor {
         since: u64,
         origin: Option<&str>,
     ) -> Result<Socket, u16> {
-        let url = format!("ws://{}/ws/{room}?since={since}", self.addr);
+        self.connect_with_query(room, &format!("since={since}"), origin).await
+    }
+
+    /// Opens `/ws/{room}?{query}` with this Origin; `Err` holds the status of a refusal.
+    pub async fn connect_with_query(
+        &self,
+        room: &RoomId,
+        query: &str,
+        origin: Option<&str>,
+    ) -> Result<Socket, u16> {
+        let url = format!("ws://{}/ws/{room}?{query}", self.addr);
         let mut request = url.into_client_request().expect("request");
         if let Some(origin) = origin {
             request.headers_mut().insert("origin", HeaderValue::from_str(origin).expect("origin"));

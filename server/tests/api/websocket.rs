@@ -235,6 +235,13 @@ async fn no_seat_unknown_rooms_and_foreign_origins_are_refused(kind: Kind) {
         let refused = alice.connect_from(&room, 0, origin).await.err();
         assert_eq!(refused, Some(403), "origin {origin:?}");
     }
+    let origin = app.url("");
+    let origin = Some(origin.trim_end_matches('/'));
+    for query in ["since=abc", "since=-1", "since=1.5"] {
+        let refused = alice.connect_with_query(&room, query, origin).await.err();
+        assert_eq!(refused, Some(400), "a malformed {query} is a bad request, not 0");
+    }
+    assert!(alice.connect_with_query(&room, "", origin).await.is_ok(), "since may be absent");
 }
 
 async fn bad_frames_get_an_error_and_the_socket_stays_open(kind: Kind) {
