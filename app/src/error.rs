@@ -26,6 +26,12 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("Burner is briefly unavailable. Try again in a moment.")]
     Unavailable,
+    /// A browser request from another site (CSRF), refused.
+    #[error("This request came from another site and was refused.")]
+    CrossSite,
+    /// A body that is not JSON.
+    #[error("Burner's API takes JSON bodies (Content-Type: application/json).")]
+    NotJson,
     /// The request never reached the server, or its answer could not be read.
     #[error("Could not reach Burner ({detail}). Check your connection and try again.")]
     Network { detail: String },
@@ -91,6 +97,8 @@ mod ssr {
                 ApiError::NotSeated => StatusCode::FORBIDDEN,
                 ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ApiError::CrossSite => StatusCode::FORBIDDEN,
+                ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ApiError::Unavailable | ApiError::Network { .. } => StatusCode::SERVICE_UNAVAILABLE,
             }
         }

@@ -134,7 +134,7 @@ pub fn HomePage() -> impl IntoView {
 mod ssr {
     use super::CreatedRoom;
     use crate::error::ApiError;
-    use crate::state::{RoomRules, client_address, server_state, store_error};
+    use crate::state::{RoomRules, pass, server_state, store_error};
     use garde::Validate;
     use std::time::Duration;
 
@@ -174,9 +174,7 @@ mod ssr {
             capacity: capacity.unwrap_or(u32::from(state.rules.default_capacity)),
         };
         request.validate_with(&state.rules).map_err(crate::state::invalid_input)?;
-        if let Err(wait) = state.create_limiter.check(&client_address(&state.rules)) {
-            return Err(ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
-        }
+        pass(&state.doors.create, &state.rules)?;
         let capacity = u8::try_from(request.capacity)
             .map_err(|_| ApiError::invalid("capacity", "is not a seat count"))?;
         let room = state

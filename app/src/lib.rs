@@ -13,6 +13,8 @@ pub mod protocol;
 pub mod room;
 
 #[cfg(feature = "ssr")]
+pub mod proxy;
+#[cfg(feature = "ssr")]
 pub mod rate_limit;
 #[cfg(feature = "ssr")]
 pub mod seat;

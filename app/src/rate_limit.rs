@@ -1,60 +1,97 @@
-//! Token buckets keyed by a string (an IP for room creation, a seat for messages).
+//! Rate limits on every door, keyed by client address or seat (`governor`: a steady rate with a
+//! burst, per key). Keys that have been quiet long enough to be fresh again are forgotten by
+//! [`Doors::forget_idle`], so memory follows the number of busy keys, not of keys ever seen.
+//! Limits are per instance.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use governor::clock::{Clock, DefaultClock};
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv6Addr};
+use std::num::NonZeroU32;
+use std::time::Duration;
 
-/// How many actions a key may take: a burst, refilled at a steady rate.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Quota {
-    pub burst: u32,
-    pub per_second: f64,
+/// A rate limit per key.
+pub struct Limiter<K: Hash + Eq + Clone> {
+    inner: RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
-}
-
-/// An in-process limiter: cheap, and fair enough for one instance. Buckets that are full
-/// again are forgotten, so memory stays bounded by the number of active keys.
-#[derive(Debug)]
-pub struct RateLimiter {
-    quota: Quota,
-    buckets: Mutex<HashMap<String, Bucket>>,
-}
-
-impl RateLimiter {
-    pub fn new(quota: Quota) -> Self {
-        RateLimiter { quota, buckets: Mutex::new(HashMap::new()) }
+impl<K: Hash + Eq + Clone> Limiter<K> {
+    /// `burst` at once, then `per_second` (which may be below one).
+    pub fn new(burst: u32, per_second: f64) -> Self {
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        let period = Duration::from_secs_f64(1.0 / per_second.max(1e-6));
+        let quota = Quota::with_period(period).unwrap_or(Quota::per_second(burst));
+        Limiter { inner: RateLimiter::hashmap(quota.allow_burst(burst)) }
     }
 
-    /// Takes one token for `key`; `Err` holds how long until one is available.
-    pub fn check(&self, key: &str) -> Result<(), Duration> {
-        self.check_at(key, Instant::now())
+    /// `per_minute` at once, refilled over a minute.
+    pub fn per_minute(per_minute: u32) -> Self {
+        Self::new(per_minute, f64::from(per_minute) / 60.0)
     }
 
-    fn check_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        let Quota { burst, per_second } = self.quota;
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > 10_000 {
-            let full_after = Duration::from_secs_f64(f64::from(burst) / per_second.max(1e-9));
-            buckets.retain(|_, b| now.duration_since(b.updated) < full_after);
+    /// Takes one turn for `key`; `Err` says how long until the next one.
+    pub fn check(&self, key: &K) -> Result<(), Duration> {
+        self.inner
+            .check_key(key)
+            .map_err(|not_until| not_until.wait_time_from(self.inner.clock().now()))
+    }
+
+    /// Forgets keys that are as good as new again.
+    pub fn forget_idle(&self) {
+        self.inner.retain_recent();
+        self.inner.shrink_to_fit();
+    }
+
+    /// Keys remembered now.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+}
+
+/// A client as rate limits see it: its address, with an IPv6 client counted per /64 (one
+/// host usually holds a whole /64).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClientKey(IpAddr);
+
+impl From<IpAddr> for ClientKey {
+    fn from(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => ClientKey(IpAddr::V4(v4)),
+                None => {
+                    let [a, b, c, d, ..] = v6.segments();
+                    ClientKey(IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0)))
+                }
+            },
+            v4 => ClientKey(v4),
         }
-        let bucket = buckets
-            .entry(key.to_owned())
-            .or_insert(Bucket { tokens: f64::from(burst), updated: now });
-        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * per_second).min(f64::from(burst));
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - bucket.tokens) / per_second.max(1e-9);
-            Err(Duration::from_secs_f64(wait))
-        }
+    }
+}
+
+/// Every rate-limited door of an instance.
+pub struct Doors {
+    /// `create_room`, per client.
+    pub create: Limiter<ClientKey>,
+    /// `room_view` and `room_history`, per client.
+    pub views: Limiter<ClientKey>,
+    /// WebSocket upgrades, per client.
+    pub upgrades: Limiter<ClientKey>,
+    /// Messages, per seat.
+    pub messages: Limiter<String>,
+}
+
+impl Doors {
+    /// Forgets idle keys at every door (call it every minute or so).
+    pub fn forget_idle(&self) {
+        self.create.forget_idle();
+        self.views.forget_idle();
+        self.upgrades.forget_idle();
+        self.messages.forget_idle();
     }
 }
 
@@ -63,15 +100,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_burst_is_allowed_then_refused_then_refilled() {
-        let limiter = RateLimiter::new(Quota { burst: 3, per_second: 1.0 });
-        let t0 = Instant::now();
+    fn a_burst_is_allowed_then_refused_with_the_wait() {
+        let limiter = Limiter::new(3, 1.0);
         for _ in 0..3 {
-            assert!(limiter.check_at("ip", t0).is_ok());
+            assert!(limiter.check(&"ip").is_ok());
         }
-        let wait = limiter.check_at("ip", t0).err().unwrap_or_default();
-        assert!(wait > Duration::from_millis(900) && wait <= Duration::from_secs(1));
-        assert!(limiter.check_at("other", t0).is_ok(), "keys are independent");
-        assert!(limiter.check_at("ip", t0 + Duration::from_millis(1001)).is_ok());
+        let wait = limiter.check(&"ip").err().unwrap_or_default();
+        assert!(wait > Duration::from_millis(800) && wait <= Duration::from_secs(1), "{wait:?}");
+        assert!(limiter.check(&"other").is_ok(), "keys are independent");
+    }
+
+    #[test]
+    fn memory_stays_flat_after_a_million_distinct_keys() {
+        // A quota that is fresh again a millisecond after each use.
+        let limiter = Limiter::new(1, 1000.0);
+        let mut most = 0;
+        for batch in 0..10u32 {
+            for i in 0..100_000u32 {
+                assert!(limiter.check(&(batch, i)).is_ok());
+            }
+            most = most.max(limiter.len());
+            std::thread::sleep(Duration::from_millis(5));
+            limiter.forget_idle();
+            assert_eq!(limiter.len(), 0, "batch {batch}: idle keys are forgotten");
+        }
+        assert_eq!(most, 100_000, "never more than one batch of keys held");
+    }
+
+    #[test]
+    fn ipv6_clients_are_one_key_per_64_and_mapped_ipv4_is_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap_or(IpAddr::V4([0; 4].into()));
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap_or(IpAddr::V4([0; 4].into()));
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap_or(IpAddr::V4([0; 4].into()));
+        assert_eq!(ClientKey::from(a), ClientKey::from(b));
+        assert_ne!(ClientKey::from(a), ClientKey::from(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap_or(IpAddr::V4([0; 4].into()));
+        assert_eq!(ClientKey::from(mapped), ClientKey::from(IpAddr::V4([192, 0, 2, 7].into())));
     }
 }

@@ -88,7 +88,11 @@ pub fn RoomPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match view.await {
                     Ok(room) => view! { <ChatRoom room /> }.into_any(),
-                    Err(err) => view! { <Redirect path=err.home_query() /> }.into_any(),
+                    Err(err) => {
+                        #[cfg(feature = "ssr")]
+                        crate::state::redirect_page(err.home_query());
+                        view! { <Redirect path=err.home_query() /> }.into_any()
+                    }
                 }
             })}
         </Suspense>

@@ -61,19 +61,23 @@ impl SeatCookie {
     }
 }
 
-/// The cookie name for a room's seat.
-pub fn cookie_name(room: &RoomId) -> String {
-    format!("{COOKIE_PREFIX}{room}")
+/// The cookie name for a room's seat. Served securely it carries the `__Host-` prefix, so the
+/// browser keeps it only if it is `Secure`, for this host alone, on every path.
+pub fn cookie_name(room: &RoomId, secure: bool) -> String {
+    let host = if secure { "__Host-" } else { "" };
+    format!("{host}{COOKIE_PREFIX}{room}")
 }
 
 impl SeatCookie {
     /// The seat cookie of `room` among the request's cookies; a malformed one counts as absent.
     pub fn read(jar: &CookieJar, room: &RoomId) -> Option<SeatCookie> {
-        jar.get(&cookie_name(room)).and_then(|cookie| parse_value(cookie.value()))
+        let cookie =
+            jar.get(&cookie_name(room, true)).or_else(|| jar.get(&cookie_name(room, false)));
+        cookie.and_then(|cookie| parse_value(cookie.value()))
     }
 
     /// The cookie giving the seat: HttpOnly, SameSite=Strict, Path=/, kept until the room's
-    /// deadline, Secure when the site is served over HTTPS.
+    /// deadline; `Secure` and `__Host-` when the site is served over HTTPS.
     pub fn issue(
         room: &RoomId,
         token: &SeatToken,
@@ -92,7 +96,7 @@ impl SeatCookie {
 }
 
 fn seat_cookie(room: &RoomId, value: String, max_age: Duration, secure: bool) -> Cookie<'static> {
-    Cookie::build((cookie_name(room), value))
+    Cookie::build((cookie_name(room, secure), value))
         .max_age(max_age)
         .path("/")
         .http_only(true)
@@ -144,20 +148,25 @@ mod tests {
         assert!(set.contains("Max-Age=60") && !set.contains("Secure"), "{set}");
         let pair = set.split(';').next().unwrap_or_default();
         let read = SeatCookie::read(&jar(&format!("a=b; {pair}; c=d")), &room());
-        assert_eq!(read.as_ref().map(|c| c.token.clone()), Some(token));
+        assert_eq!(read.as_ref().map(|c| c.token.clone()), Some(token.clone()));
         assert_eq!(read.map(|c| c.expires_at), Some(deadline));
         let removal = SeatCookie::removal(&room(), true).to_string();
         assert!(removal.contains("Max-Age=0") && removal.contains("Secure"), "{removal}");
+        assert!(removal.starts_with("__Host-burner_seat_"), "{removal}");
+        let secure = SeatCookie::issue(&room(), &token, deadline, true).to_string();
+        let pair = secure.split(';').next().unwrap_or_default();
+        let read = SeatCookie::read(&jar(pair), &room());
+        assert_eq!(read.map(|c| c.expires_at), Some(deadline), "the __Host- cookie is read back");
     }
 
     #[test]
     fn another_rooms_cookie_or_a_forged_one_is_no_seat() {
         let other: RoomId = "ponmlkjihgfedcba".parse().unwrap_or_else(|_| RoomId::generate());
         let token = SeatToken::generate();
-        let cookie = format!("{}={}.1", cookie_name(&other), token.as_str());
+        let cookie = format!("{}={}.1", cookie_name(&other, false), token.as_str());
         assert!(SeatCookie::read(&jar(&cookie), &room()).is_none());
         for forged in ["short.1", "x", "", &format!("{}.notanumber", token.as_str())] {
-            let cookie = format!("{}={forged}", cookie_name(&room()));
+            let cookie = format!("{}={forged}", cookie_name(&room(), false));
             assert!(SeatCookie::read(&jar(&cookie), &room()).is_none(), "{forged}");
         }
     }

@@ -3,7 +3,8 @@
 
 use crate::error::ApiError;
 use crate::model::RoomId;
-use crate::rate_limit::RateLimiter;
+use crate::proxy::ProxyTrust;
+use crate::rate_limit::{ClientKey, Doors, Limiter};
 use crate::seat::SeatCookie;
 use crate::store::{RoomStore, StoreError};
 use axum::http::request::Parts;
@@ -17,10 +18,11 @@ pub struct RoomRules {
     pub lifetimes_secs: Vec<u64>,
     pub default_lifetime_secs: u64,
     pub default_capacity: u8,
-    /// Mark seat cookies `Secure` (the site is served over HTTPS).
+    /// The site is served over HTTPS (natively, or the operator says so): seat cookies are
+    /// `Secure` and `__Host-` prefixed.
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_proxy: bool,
+    /// What a reverse proxy in front may tell us.
+    pub proxy: ProxyTrust,
 }
 
 /// Shared state of one server instance, as server functions see it.
@@ -28,8 +30,8 @@ pub struct RoomRules {
 pub struct ServerState {
     pub store: Arc<dyn RoomStore>,
     pub rules: Arc<RoomRules>,
-    /// Rooms created per client address.
-    pub create_limiter: Arc<RateLimiter>,
+    /// This instance's rate limits.
+    pub doors: Arc<Doors>,
 }
 
 impl ServerState {
@@ -98,17 +100,11 @@ pub fn parse_room_id(raw: &str) -> Result<RoomId, ApiError> {
     raw.parse().map_err(|e: crate::model::BadRoomId| ApiError::invalid("room_id", e.to_string()))
 }
 
-/// Whether this request reached the site over HTTPS, so seat cookies must be `Secure`: the
-/// operator says so, or a trusted proxy says the visitor used HTTPS.
+/// Whether this request reached the site over HTTPS, so seat cookies must be `Secure`: it is
+/// served securely, or a trusted proxy says the visitor used HTTPS.
 pub fn served_securely(rules: &RoomRules) -> bool {
     rules.secure_cookies
-        || (rules.trust_proxy
-            && use_context::<Parts>().is_some_and(|parts| {
-                parts
-                    .headers
-                    .get("x-forwarded-proto")
-                    .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"))
-            }))
+        || use_context::<Parts>().is_some_and(|parts| rules.proxy.forwarded_https(&parts.headers))
 }
 
 /// The first failure of a garde report, as an input error naming its field.
@@ -119,24 +115,24 @@ pub fn invalid_input(report: garde::Report) -> ApiError {
     }
 }
 
-/// The client's address, for rate limits: the peer address, or the first `X-Forwarded-For`
-/// entry when the operator says a trusted proxy sits in front.
-pub fn client_address(rules: &RoomRules) -> String {
+/// Takes a turn at `door` for this request's client, or says how long to wait.
+pub fn pass(door: &Limiter<ClientKey>, rules: &RoomRules) -> Result<(), ApiError> {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
-    let Some(parts) = use_context::<Parts>() else {
-        return "unknown".into();
-    };
-    let forwarded = rules
-        .trust_proxy
-        .then(|| parts.headers.get("x-forwarded-for"))
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned());
-    forwarded
-        .or_else(|| {
-            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
+    let parts = request_parts()?;
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    // No address at all only happens in-process (tests without a socket): one shared key.
+    let ip = rules.proxy.client_ip(&parts.headers, peer).unwrap_or([0, 0, 0, 0].into());
+    door.check(&ClientKey::from(ip))
+        .map_err(|wait| ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) })
+}
+
+/// Sends the page being rendered elsewhere with a real `302`, which any HTTP client follows
+/// (Leptos's own redirect answers `200` unless the request says it accepts HTML).
+pub fn redirect_page(to: &'static str) {
+    use axum::http::{HeaderValue, StatusCode, header};
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(StatusCode::FOUND);
+        response.insert_header(header::LOCATION, HeaderValue::from_static(to));
+    }
 }

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { createRoom, joinRoom, messageTexts, person, say } from './helpers';
 
 test('two people chat both ways: in order, on the right sides, with the right names', async ({ browser }) => {

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { openHydrated } from './helpers';
 
 const anonymous = /^anonymous-[a-z]+-[a-z0-9]{5}$/;
@@ -66,4 +66,24 @@ test('an unknown room or page sends the visitor somewhere sensible', async ({ pa
   const response = await page.goto('/no/such/page');
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('link', { name: 'Go to the home page' })).toBeVisible();
+});
+
+test.describe('the Content-Security-Policy', () => {
+  test.use({ allowCspViolations: true });
+
+  test('blocks a script injected into the page, and the guard sees it', async ({ page }) => {
+    const reported: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) reported.push(m.text());
+    });
+    await openHydrated(page, '/');
+    const ran = await page.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__injected = true;';
+      document.body.appendChild(script);
+      return (window as unknown as { __injected?: boolean }).__injected === true;
+    });
+    expect(ran).toBe(false);
+    await expect.poll(() => reported.length).toBeGreaterThan(0);
+  });
 });

@@ -6,10 +6,11 @@
 pub mod api_status;
 pub mod backend;
 pub mod broker;
-pub mod headers;
 pub mod hub;
+pub mod origin;
 pub mod presence;
 pub mod redis_keys;
+pub mod routes;
 pub mod settings;
 pub mod shutdown;
 pub mod startup;

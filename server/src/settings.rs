@@ -13,7 +13,8 @@ use app::model::CAPACITY_RANGE;
 use clap::{Args, ValueEnum};
 use garde::Validate;
 use rules::{
-    between, filter_syntax, key_safe, not_blank, origin_shape, positive, redis_scheme, whole_number,
+    between, filter_syntax, key_safe, not_blank, origin_shape, positive, redis_scheme, trimmed,
+    whole_number,
 };
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -34,6 +35,9 @@ pub struct Settings {
     #[command(flatten, next_help_heading = "[security]")]
     #[garde(dive)]
     pub security: Security,
+    #[command(flatten, next_help_heading = "[tls]")]
+    #[garde(dive)]
+    pub tls: Tls,
     #[command(flatten, next_help_heading = "[limits]")]
     #[garde(dive)]
     pub limits: Limits,
@@ -47,7 +51,7 @@ pub struct Settings {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Site {
     /// Address and port to listen on.
-    #[arg(id = "site.addr", long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(id = "site.addr", long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000", value_parser = trimmed::<SocketAddr>)]
     #[garde(skip)]
     pub addr: SocketAddr,
     /// Folder of the built site (pkg/, assets).
@@ -63,7 +67,7 @@ pub struct Site {
     #[garde(custom(not_blank))]
     pub output_name: String,
     /// Live-reload port used by `cargo leptos watch`.
-    #[arg(id = "site.reload-port", long, env = "LEPTOS_RELOAD_PORT", default_value = "3001")]
+    #[arg(id = "site.reload-port", long, env = "LEPTOS_RELOAD_PORT", default_value = "3001", value_parser = trimmed::<u16>)]
     #[garde(skip)]
     pub reload_port: u16,
     /// DEV enables live reload; PROD otherwise.
@@ -132,14 +136,15 @@ pub struct Rooms {
         value_delimiter = ',',
         value_parser = whole_number
     )]
-    #[garde(length(min = 1), inner(range(min = 1, max = 31_536_000)))]
+    #[garde(length(min = 1), inner(custom(between(1, 31_536_000))))]
     pub lifetimes_secs: Vec<u64>,
     /// Lifetime when none is asked for; one of rooms.lifetimes-secs.
     #[arg(
         id = "rooms.default-lifetime-secs",
         long,
         env = "BURNER_DEFAULT_LIFETIME_SECS",
-        default_value = "600"
+        default_value = "600",
+        value_parser = trimmed::<u64>
     )]
     #[garde(skip)]
     pub default_lifetime_secs: u64,
@@ -148,12 +153,13 @@ pub struct Rooms {
         id = "rooms.default-capacity",
         long,
         env = "BURNER_DEFAULT_CAPACITY",
-        default_value = "2"
+        default_value = "2",
+        value_parser = trimmed::<u8>
     )]
     #[garde(custom(between(CAPACITY_RANGE.0, CAPACITY_RANGE.1)))]
     pub default_capacity: u8,
     /// Messages kept per room; older ones are dropped.
-    #[arg(id = "rooms.history-cap", long, env = "BURNER_HISTORY_CAP", default_value = "500")]
+    #[arg(id = "rooms.history-cap", long, env = "BURNER_HISTORY_CAP", default_value = "500", value_parser = trimmed::<u32>)]
     #[garde(custom(between(1, 100_000)))]
     pub history_cap: u32,
 }
@@ -181,7 +187,8 @@ pub struct Security {
     )]
     #[garde(skip)]
     pub secure_cookies: bool,
-    /// Take client addresses from X-Forwarded-For.
+    /// Behind a reverse proxy: take client addresses from X-Forwarded-For and the scheme
+    /// from X-Forwarded-Proto.
     #[arg(
         id = "security.trust-proxy",
         long,
@@ -191,6 +198,24 @@ pub struct Security {
     )]
     #[garde(skip)]
     pub trust_proxy: bool,
+    /// With trust-proxy: how many proxies in front append to X-Forwarded-For (the client is
+    /// the address the outermost one saw).
+    #[arg(id = "security.proxy-hops", long, env = "BURNER_PROXY_HOPS", default_value = "1", value_parser = trimmed::<u8>)]
+    #[garde(custom(between(1, 10)))]
+    pub proxy_hops: u8,
+}
+
+/// Serving HTTPS and WSS directly (leave both empty behind a proxy that terminates TLS).
+#[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[garde(allow_unvalidated)]
+pub struct Tls {
+    /// PEM certificate chain; with tls.key, the site is served over HTTPS only.
+    #[arg(id = "tls.cert", long, env = "BURNER_TLS_CERT", default_value = "")]
+    pub cert: String,
+    /// PEM private key of tls.cert.
+    #[arg(id = "tls.key", long, env = "BURNER_TLS_KEY", default_value = "")]
+    pub key: String,
 }
 
 /// How fast one client may go.
@@ -202,12 +227,13 @@ pub struct Limits {
         id = "limits.rooms-per-minute",
         long,
         env = "BURNER_ROOMS_PER_MINUTE",
-        default_value = "10"
+        default_value = "10",
+        value_parser = trimmed::<u32>
     )]
     #[garde(custom(between(1, 1_000_000)))]
     pub rooms_per_minute: u32,
     /// Messages a seat may send at once.
-    #[arg(id = "limits.messages-burst", long, env = "BURNER_MESSAGES_BURST", default_value = "10")]
+    #[arg(id = "limits.messages-burst", long, env = "BURNER_MESSAGES_BURST", default_value = "10", value_parser = trimmed::<u32>)]
     #[garde(custom(between(1, 1_000_000)))]
     pub messages_burst: u32,
     /// Messages a seat may send per second after the burst.
@@ -215,10 +241,45 @@ pub struct Limits {
         id = "limits.messages-per-second",
         long,
         env = "BURNER_MESSAGES_PER_SECOND",
-        default_value = "2"
+        default_value = "2",
+        value_parser = trimmed::<f64>
     )]
     #[garde(custom(positive))]
     pub messages_per_second: f64,
+    /// Room page and history reads one client address may make per minute.
+    #[arg(
+        id = "limits.views-per-minute",
+        long,
+        env = "BURNER_VIEWS_PER_MINUTE",
+        default_value = "120",
+        value_parser = trimmed::<u32>
+    )]
+    #[garde(custom(between(1, 1_000_000)))]
+    pub views_per_minute: u32,
+    /// WebSocket connections one client address may open per minute.
+    #[arg(
+        id = "limits.upgrades-per-minute",
+        long,
+        env = "BURNER_UPGRADES_PER_MINUTE",
+        default_value = "60",
+        value_parser = trimmed::<u32>
+    )]
+    #[garde(custom(between(1, 1_000_000)))]
+    pub upgrades_per_minute: u32,
+    /// Open WebSockets one seat may hold on an instance (tabs); one more is closed with 4429.
+    #[arg(id = "limits.sockets-per-seat", long, env = "BURNER_SOCKETS_PER_SEAT", default_value = "5", value_parser = trimmed::<u32>)]
+    #[garde(custom(between(1, 100)))]
+    pub sockets_per_seat: u32,
+    /// Seconds a client may take to send a request's headers (slow clients are cut off).
+    #[arg(
+        id = "limits.header-timeout-secs",
+        long,
+        env = "BURNER_HEADER_TIMEOUT_SECS",
+        default_value = "10",
+        value_parser = trimmed::<u64>
+    )]
+    #[garde(custom(between(1, 300)))]
+    pub header_timeout_secs: u64,
 }
 
 /// What the server logs.
@@ -260,8 +321,20 @@ impl Settings {
             .build()
     }
 
+    /// The certificate and key to serve HTTPS with, when both are set.
+    pub fn tls_files(&self) -> Option<(&str, &str)> {
+        let (cert, key) = (self.tls.cert.trim(), self.tls.key.trim());
+        (!cert.is_empty() && !key.is_empty()).then_some((cert, key))
+    }
+
     /// Rules that span two settings (garde checks one field at a time).
     fn check_together(&self) -> Result<(), (&'static str, String)> {
+        if self.tls.cert.trim().is_empty() != self.tls.key.trim().is_empty() {
+            return Err((
+                "tls.key",
+                "tls.cert and tls.key go together: set both or neither".into(),
+            ));
+        }
         let rooms = &self.rooms;
         if !rooms.lifetimes_secs.contains(&rooms.default_lifetime_secs) {
             return Err((

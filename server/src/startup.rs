@@ -3,30 +3,35 @@
 use crate::backend::Backend;
 use crate::hub::Hub;
 use crate::presence::Roster;
+use crate::routes::{self, Edge};
 use crate::settings::Settings;
 use crate::shutdown::{Sessions, Shutdown};
 use crate::ws::session::{Shared, Timing};
-use crate::ws::{self, WsState};
-use app::rate_limit::{Quota, RateLimiter};
+use crate::ws::{SeatSockets, WsState};
+use anyhow::Context;
+use app::proxy::ProxyTrust;
+use app::rate_limit::{Doors, Limiter};
 use app::state::{RoomRules, ServerState};
-use app::{App, shell};
 use axum::Router;
-use axum::middleware;
-use axum::routing::get;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tower_http::compression::CompressionLayer;
 
 /// Queued events per socket before it counts as too slow.
 const SOCKET_QUEUE: usize = 256;
-/// How long sessions get to close after a stop signal.
-const DRAIN_LIMIT: Duration = Duration::from_secs(3);
+/// After a stop signal: how long open requests get to finish, then sessions to close. Together
+/// well inside the 5 seconds a process manager waits.
+const REQUEST_GRACE: Duration = Duration::from_secs(2);
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+/// How often idle rate-limit keys are forgotten.
+const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
 
 pub struct Application {
-    listener: TcpListener,
+    listener: std::net::TcpListener,
+    tls: Option<RustlsConfig>,
+    header_timeout: Duration,
     router: Router,
     shutdown: Shutdown,
     sessions: Sessions,
@@ -50,45 +55,74 @@ impl Application {
         timing: Timing,
     ) -> anyhow::Result<Self> {
         let addr = settings.site.addr;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        let listener = std::net::TcpListener::bind(addr)
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let tls = match settings.tls_files() {
+            Some((cert, key)) => {
+                Some(RustlsConfig::from_pem_file(cert, key).await.with_context(|| {
+                    format!("cannot use the TLS certificate {cert} and key {key}")
+                })?)
+            }
+            None => None,
+        };
         let (shutdown, stopping) = Shutdown::new();
         let sessions = Sessions::default();
-        let (rooms, limits) = (&settings.rooms, &settings.limits);
+        let limits = &settings.limits;
+        let doors = Arc::new(Doors {
+            create: Limiter::per_minute(limits.rooms_per_minute),
+            views: Limiter::per_minute(limits.views_per_minute),
+            upgrades: Limiter::per_minute(limits.upgrades_per_minute),
+            messages: Limiter::new(limits.messages_burst, limits.messages_per_second),
+        });
+        tokio::spawn(forget_idle(Arc::downgrade(&doors)));
+        let proxy = ProxyTrust {
+            trusted: settings.security.trust_proxy,
+            hops: settings.security.proxy_hops,
+        };
+        let rooms = &settings.rooms;
         let state = ServerState {
             store: backend.store.clone(),
             rules: Arc::new(RoomRules {
                 lifetimes_secs: rooms.lifetimes_secs.clone(),
                 default_lifetime_secs: rooms.default_lifetime_secs,
                 default_capacity: rooms.default_capacity,
-                secure_cookies: settings.security.secure_cookies,
-                trust_proxy: settings.security.trust_proxy,
+                secure_cookies: settings.security.secure_cookies || tls.is_some(),
+                proxy,
             }),
-            create_limiter: Arc::new(RateLimiter::new(Quota {
-                burst: limits.rooms_per_minute,
-                per_second: f64::from(limits.rooms_per_minute) / 60.0,
-            })),
-        };
-        let shared = Shared {
-            store: backend.store,
-            hub: Hub::start(backend.broker.clone(), backend.deliveries, SOCKET_QUEUE),
-            broker: backend.broker,
-            roster: Roster::start(backend.presence),
-            limiter: Arc::new(RateLimiter::new(Quota {
-                burst: limits.messages_burst,
-                per_second: limits.messages_per_second,
-            })),
-            shutdown: stopping,
-            timing,
+            doors: doors.clone(),
         };
         let ws = WsState {
-            shared,
+            shared: Shared {
+                store: backend.store,
+                hub: Hub::start(backend.broker.clone(), backend.deliveries, SOCKET_QUEUE),
+                broker: backend.broker,
+                roster: Roster::start(backend.presence),
+                doors,
+                shutdown: stopping,
+                timing,
+            },
             allowed_origins: Arc::new(settings.security.allowed_origins.clone()),
+            proxy,
+            seat_sockets: SeatSockets::new(limits.sockets_per_seat),
             sessions: sessions.clone(),
         };
-        tracing::info!(backend = backend.kind, address = %listener.local_addr()?, "Burner is listening");
-        Ok(Application { listener, router: router(&settings, state, ws), shutdown, sessions })
+        let edge =
+            Edge { https: tls.is_some(), proxy, allowed_origins: ws.allowed_origins.clone() };
+        let router = routes::router(&settings, state, ws, edge);
+        tracing::info!(
+            backend = backend.kind,
+            address = %listener.local_addr()?,
+            tls = tls.is_some(),
+            "Burner is listening"
+        );
+        Ok(Application {
+            listener,
+            tls,
+            header_timeout: Duration::from_secs(limits.header_timeout_secs),
+            router,
+            shutdown,
+            sessions,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -113,34 +147,40 @@ impl Application {
         self.run().await
     }
 
-    /// Serves until the shutdown handle fires, then lets sessions close.
+    /// Serves until the shutdown handle fires: then requests get a moment to finish (a client
+    /// holding a half-sent request does not hold the process), and sessions close.
     pub async fn run(self) -> anyhow::Result<()> {
+        let handle = Handle::new();
         let stop = self.shutdown.clone();
+        let stopping = handle.clone();
+        tokio::spawn(async move {
+            stop.triggered().await;
+            stopping.graceful_shutdown(Some(REQUEST_GRACE));
+        });
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(async move { stop.triggered().await })
-            .await?;
+        match self.tls {
+            Some(tls) => {
+                let mut server = axum_server::from_tcp_rustls(self.listener, tls)?.handle(handle);
+                server.http_builder().http1().header_read_timeout(self.header_timeout);
+                server.serve(service).await?;
+            }
+            None => {
+                let mut server = axum_server::from_tcp(self.listener)?.handle(handle);
+                server.http_builder().http1().header_read_timeout(self.header_timeout);
+                server.serve(service).await?;
+            }
+        }
         self.sessions.drained(DRAIN_LIMIT).await;
         Ok(())
     }
 }
 
-fn router(settings: &Settings, state: ServerState, ws: WsState) -> Router {
-    let options = settings.leptos_options();
-    let routes = generate_route_list(App);
-    let shell_options = options.clone();
-    Router::new()
-        .route("/ws/{room_id}", get(ws::upgrade).with_state(ws))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            move || state.provide(),
-            move || shell(shell_options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler(shell))
-        .layer(middleware::from_fn(crate::api_status::status_from_error))
-        .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(crate::headers::response_headers))
-        .with_state(options)
+/// Forgets idle rate-limit keys every minute, while the doors exist.
+async fn forget_idle(doors: std::sync::Weak<Doors>) {
+    let mut every = tokio::time::interval(FORGET_IDLE_EVERY);
+    loop {
+        every.tick().await;
+        let Some(doors) = doors.upgrade() else { return };
+        doors.forget_idle();
+    }
 }

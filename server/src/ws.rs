@@ -1,22 +1,29 @@
-//! `GET /ws/{room_id}?since=<seq>`: the WebSocket edge. The upgrade checks the Origin and the
-//! seat cookie before accepting; the session itself lives in [`session`].
+//! `GET /ws/{room_id}?since=<seq>`: the WebSocket edge. The upgrade checks the Origin, the
+//! client's rate, and the seat cookie before accepting; the session itself lives in
+//! [`session`].
 
-mod origin;
+mod seat_sockets;
 pub mod session;
 
+pub use seat_sockets::SeatSockets;
+
+use crate::origin;
 use crate::shutdown::Sessions;
 use app::model::{FRAME_MAX_BYTES, RoomId};
 use app::protocol::CloseCode;
+use app::proxy::ProxyTrust;
+use app::rate_limit::ClientKey;
 use app::seat::{SeatCookie, TokenHash};
 use app::store::{RoomInfo, Seat, StoreError};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use futures::{SinkExt, StreamExt, future};
 use serde::Deserialize;
 use session::{Session, Shared, WsIn, WsOut};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// What the WebSocket edge needs.
@@ -24,6 +31,10 @@ use std::sync::Arc;
 pub struct WsState {
     pub shared: Shared,
     pub allowed_origins: Arc<Vec<String>>,
+    /// Where the client's address comes from.
+    pub proxy: ProxyTrust,
+    /// Open sockets per seat on this instance.
+    pub seat_sockets: SeatSockets,
     pub sessions: Sessions,
 }
 
@@ -46,12 +57,22 @@ pub async fn upgrade(
     State(state): State<WsState>,
     Path(raw_room): Path<String>,
     Query(Resume { since }): Query<Resume>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     cookies: CookieJar,
     ws: WebSocketUpgrade,
 ) -> Response {
     if !origin::allowed(&headers, &state.allowed_origins) {
         return (StatusCode::FORBIDDEN, "This page may not open a Burner WebSocket.\n")
+            .into_response();
+    }
+    let client = state.proxy.client_ip(&headers, Some(peer.ip())).unwrap_or(peer.ip());
+    if let Err(wait) = state.shared.doors.upgrades.check(&ClientKey::from(client)) {
+        // Refused before the upgrade: to a browser this is a failed connection, and it backs
+        // off before trying again.
+        let retry = wait.as_secs().max(1).to_string();
+        let headers = [(header::RETRY_AFTER, retry)];
+        return (StatusCode::TOO_MANY_REQUESTS, headers, "Too many connections; wait.\n")
             .into_response();
     }
     let admission = admit(&state, &raw_room, &cookies).await;
@@ -68,15 +89,16 @@ pub async fn upgrade(
 
 /// Who may connect: a parsable id of a live room, and a seat cookie of that room that holds
 /// a seat. A refusal is sent as a close code, which browsers can read (a status cannot be).
+/// Without a seat cookie nothing is asked of the store.
 async fn admit(state: &WsState, raw: &str, cookies: &CookieJar) -> Result<Admitted, CloseCode> {
     let room: RoomId = raw.parse().map_err(|_| CloseCode::RoomGone)?;
+    let cookie = SeatCookie::read(cookies, &room).ok_or(CloseCode::NoSeat)?;
     let unavailable = |err: StoreError| {
         tracing::warn!(%err, "store unavailable during a WebSocket upgrade");
         CloseCode::Restarting
     };
     let store = &state.shared.store;
     let info = store.room(&room).await.map_err(unavailable)?.ok_or(CloseCode::RoomGone)?;
-    let cookie = SeatCookie::read(cookies, &room).ok_or(CloseCode::NoSeat)?;
     let token = cookie.token.hash();
     let seat = store.seat(&room, &token).await.map_err(unavailable)?.ok_or(CloseCode::NoSeat)?;
     Ok(Admitted { room, info, seat, token })
@@ -87,6 +109,9 @@ async fn refuse(mut socket: WebSocket, code: CloseCode) {
 }
 
 async fn serve(socket: WebSocket, admitted: Admitted, since: u64, state: WsState) {
+    let Some(_seat_socket) = state.seat_sockets.enter(&admitted.room, &admitted.seat) else {
+        return refuse(socket, CloseCode::RateLimited).await;
+    };
     let _active = state.sessions.enter();
     let (sink, stream) = socket.split();
     let sink = sink.with(|out: WsOut| future::ready(Ok::<_, axum::Error>(to_axum(out))));

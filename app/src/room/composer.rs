@@ -2,10 +2,8 @@
 
 use super::live::Live;
 use crate::model::{MESSAGE_MAX_CHARS, clean_message};
+use crate::protocol::TYPING_EVERY_MS;
 use leptos::prelude::*;
-
-/// At most one typing signal per this many ms while typing goes on.
-const TYPING_EVERY_MS: u64 = 2_000;
 
 /// `on_send` receives the trimmed text, and `on_typing` fires (throttled) while typing.
 #[component]

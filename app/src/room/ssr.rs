@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::model::{History, RoomId, clean_username, now_ms};
 use crate::seat::{SeatCookie, SeatToken};
 use crate::state::{
-    ServerState, gone_error, invalid_input, parse_room_id, request_parts, seat_cookie,
+    ServerState, gone_error, invalid_input, parse_room_id, pass, request_parts, seat_cookie,
     served_securely, server_state, set_cookie, store_error,
 };
 use crate::store::StoreError;
@@ -63,6 +63,7 @@ async fn require_seat(
 
 pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
     let state = server_state()?;
+    pass(&state.doors.views, &state.rules)?;
     let (id, room, cookie) = open(&state, &raw).await?;
     let seat = match &cookie {
         Some(c) => state.store.seat(&id, &c.token.hash()).await.map_err(failure(Some(c)))?,
@@ -109,6 +110,7 @@ pub async fn join_room(raw: String, username: String) -> Result<Joined, ApiError
 
 pub async fn room_history(raw: String, since: u64) -> Result<History, ApiError> {
     let state = server_state()?;
+    pass(&state.doors.views, &state.rules)?;
     let (id, _, cookie) = open(&state, &raw).await?;
     let cookie = require_seat(&state, &id, cookie).await?;
     state.store.history(&id, since).await.map_err(failure(Some(&cookie)))

@@ -156,8 +156,11 @@ fn explicit_values(
     Ok(explicit)
 }
 
-/// Lists come with stray spaces, empty items and trailing slashes; settle them once.
+/// Lists come with stray spaces, repeats and trailing slashes; settle them once.
 fn normalise(settings: &mut Settings) {
+    let lifetimes = &mut settings.rooms.lifetimes_secs;
+    lifetimes.sort_unstable();
+    lifetimes.dedup();
     let origins = &mut settings.security.allowed_origins;
     *origins = origins
         .iter()
@@ -222,6 +225,18 @@ fn from_clap(command: &Command, err: &clap::Error) -> SettingsError {
     }
 }
 
+/// A TOML syntax error in one line, without the quoted source (which may hold a password):
+/// where it is, and what is wrong.
+fn syntax_error(message: &str) -> String {
+    let mut lines = message.lines().map(str::trim).filter(|line| !line.is_empty());
+    let place = lines.next().unwrap_or("not valid TOML");
+    let what = lines.rfind(|line| !line.starts_with('|') && !line.contains(" | "));
+    match what {
+        Some(what) if !what.starts_with(|c: char| c.is_ascii_digit()) => format!("{place}: {what}"),
+        _ => place.to_owned(),
+    }
+}
+
 /// A file value of the wrong type or an unknown key, in one line.
 fn from_figment(err: figment::Error, file: &str) -> SettingsError {
     use figment::error::Kind;
@@ -230,6 +245,7 @@ fn from_figment(err: figment::Error, file: &str) -> SettingsError {
     let problem = match &err.kind {
         Kind::UnknownField(name, _) if err.path.len() <= 1 => format!("unknown section [{name}]"),
         Kind::UnknownField(..) => format!("unknown setting {path}"),
+        Kind::Message(message) if path.is_empty() => syntax_error(message),
         other => format!("{path}: {other}"),
     };
     SettingsError::File { path: file.to_owned(), problem }

@@ -1,6 +1,11 @@
 //! The rules settings are held to, each written once. garde calls them with the value and an
 //! empty context, whichever layer the value came from.
 
+/// A value as people write it, spaces around it allowed: ` 50 `.
+pub(super) fn trimmed<T: std::str::FromStr>(value: &str) -> Result<T, T::Err> {
+    value.trim().parse()
+}
+
 /// A list item as people write it: `5, 600 ,60`.
 pub(super) fn whole_number(item: &str) -> Result<u64, std::num::ParseIntError> {
     item.trim().parse()

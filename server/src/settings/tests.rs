@@ -82,7 +82,7 @@ fn the_file_sets_values_and_lists_are_toml_arrays() {
 fn flags_take_lists_comma_separated() {
     let settings = flags(&["--rooms.lifetimes-secs", "5, 600 ,60", "--rooms.history-cap=7"]);
     let settings = settings.expect("ok");
-    assert_eq!(settings.rooms.lifetimes_secs, [5, 600, 60]);
+    assert_eq!(settings.rooms.lifetimes_secs, [5, 60, 600], "sorted");
     assert_eq!(settings.rooms.history_cap, 7);
 }
 

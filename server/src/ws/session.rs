@@ -11,7 +11,7 @@ use crate::hub::Hub;
 use crate::presence::Roster;
 use app::model::{EndReason, RoomId};
 use app::protocol::{CloseCode, ServerFrame, TYPING_EVERY_MS};
-use app::rate_limit::RateLimiter;
+use app::rate_limit::Doors;
 use app::seat::TokenHash;
 use app::store::{RoomStore, Seat};
 use futures::{Sink, SinkExt, Stream};
@@ -71,8 +71,8 @@ pub struct Shared {
     pub broker: Arc<dyn Broker>,
     /// This instance's sockets in presence.
     pub roster: Arc<Roster>,
-    /// Messages per seat.
-    pub limiter: Arc<RateLimiter>,
+    /// This instance's rate limits (messages per seat, here).
+    pub doors: Arc<Doors>,
     pub shutdown: watch::Receiver<bool>,
     pub timing: Timing,
 }

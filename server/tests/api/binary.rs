@@ -80,6 +80,30 @@ fn a_redis_password_is_never_printed() {
     assert!(!String::from_utf8_lossy(&help.stdout).contains("hunter2"), "--help shows no password");
 }
 
+#[test]
+fn an_unreachable_redis_is_reported_without_its_password() {
+    let output = server()
+        .env("BURNER_REDIS_URL", "redis://burner:hunter2@127.0.0.1:1")
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .output()
+        .expect("server");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot reach Redis"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+#[test]
+fn a_settings_file_that_is_not_toml_is_one_line_without_its_contents() {
+    let path = std::env::temp_dir().join(format!("burner-broken-{}.toml", nanoid::nanoid!(8)));
+    std::fs::write(&path, "[backend]\nredis-url = \"redis://u:hunter2@h\n").expect("file");
+    let output = server().arg("--config").arg(&path).output().expect("server");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("line 2") && !stderr.contains("hunter2"), "{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_sigterm_sockets_close_with_1012_and_the_process_exits_within_five_seconds() {
     let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
@@ -99,6 +123,14 @@ async fn on_sigterm_sockets_close_with_1012_and_the_process_exits_within_five_se
     let visitor = Visitor::new(addr);
     let room = visitor.room_with_seat("alice").await;
     let mut socket = visitor.enter(&room).await;
+    // A client that never finishes its request must not hold the process.
+    let mut stalled = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    tokio::io::AsyncWriteExt::write_all(
+        &mut stalled,
+        b"POST /api/create_room HTTP/1.1\r\nHost: x\r\n",
+    )
+    .await
+    .expect("half a request");
     let signalled = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     assert!(signalled.is_ok_and(|s| s.success()));
     let stopping = Instant::now();

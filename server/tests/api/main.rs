@@ -18,6 +18,7 @@ mod binary;
 mod broker_recovery;
 mod contract;
 mod cross_instance;
+mod edge;
 mod helpers;
 mod rooms;
 mod site;

@@ -12,7 +12,8 @@ use app::store::StoreError;
 use futures::{Sink, Stream, StreamExt};
 use std::time::Instant;
 
-/// Refused sends in a row before the socket is closed with 4429.
+/// Refused frames in a row (bad frames, invalid or rate-limited sends) before the socket is
+/// closed with 4429.
 const STRIKES_BEFORE_CLOSE: u32 = 10;
 
 pub(super) struct Live<'a> {
@@ -21,7 +22,7 @@ pub(super) struct Live<'a> {
     limit_key: String,
     /// The highest sequence number sent on this socket.
     last_sent: u64,
-    /// Refused sends in a row.
+    /// Refused frames in a row.
     strikes: u32,
     last_typing: Option<Instant>,
 }
@@ -92,7 +93,7 @@ impl<'a> Live<'a> {
                     last_seen = Instant::now();
                     match incoming {
                         Some(WsIn::Text(text)) => self.receive(out, &text).await,
-                        Some(WsIn::Binary) => out.send(bad_frame("Burner speaks JSON text frames.")).await,
+                        Some(WsIn::Binary) => self.refuse(out, bad_frame("Burner speaks JSON text frames.")).await,
                         Some(WsIn::Alive) => Ok(()),
                         Some(WsIn::TooBig) => Err(Exit::Closed(CloseCode::TooBig)),
                         Some(WsIn::Close) | None => Err(Exit::ClientLeft),
@@ -180,8 +181,8 @@ impl<'a> Live<'a> {
                 Ok(())
             }
             Err(_) => {
-                out.send(bad_frame("Not a Burner frame: expected JSON with a known \"type\"."))
-                    .await
+                let problem = "Not a Burner frame: expected JSON with a known \"type\".";
+                self.refuse(out, bad_frame(problem)).await
             }
         }
     }
@@ -196,21 +197,17 @@ impl<'a> Live<'a> {
         let id_len = client_id.chars().count();
         if id_len == 0 || id_len > CLIENT_ID_MAX_CHARS {
             let problem = format!("client_id must be 1 to {CLIENT_ID_MAX_CHARS} characters.");
-            return out.send(bad_frame(&problem)).await;
+            return self.refuse(out, bad_frame(&problem)).await;
         }
         let text = match clean_message(text) {
             Ok(text) => text,
             Err(problem) => {
-                return out.send(error(ErrorCode::InvalidMessage, problem)).await;
+                return self.refuse(out, error(ErrorCode::InvalidMessage, problem)).await;
             }
         };
-        if let Err(wait) = s.shared.limiter.check(&self.limit_key) {
-            self.strikes += 1;
-            if self.strikes >= STRIKES_BEFORE_CLOSE {
-                return Err(Exit::Closed(CloseCode::RateLimited));
-            }
+        if let Err(wait) = s.shared.doors.messages.check(&self.limit_key) {
             let message = format!("Slow down: you can send again in {:.1} s.", wait.as_secs_f64());
-            return out.send(error(ErrorCode::RateLimited, message)).await;
+            return self.refuse(out, error(ErrorCode::RateLimited, message)).await;
         }
         self.strikes = 0;
         // A message ends a typing burst; the next keystroke may be announced at once.
@@ -222,6 +219,19 @@ impl<'a> Live<'a> {
             Ok(_) => Ok(()),
             Err(err) => Err(self.store_failed(out, err).await),
         }
+    }
+
+    /// Tells the client a frame was refused; too many refusals in a row close the socket.
+    async fn refuse<S: Sink<WsOut> + Unpin>(
+        &mut self,
+        out: &mut Out<S>,
+        refusal: ServerFrame,
+    ) -> Result<(), Exit> {
+        self.strikes += 1;
+        if self.strikes >= STRIKES_BEFORE_CLOSE {
+            return Err(Exit::Closed(CloseCode::RateLimited));
+        }
+        out.send(refusal).await
     }
 
     /// Relays a typing hint to the others, at most once per `typing_every`.

@@ -7,7 +7,7 @@ use crate::hub::Hub;
 use crate::shutdown::Shutdown;
 use app::model::FRAME_MAX_BYTES;
 use app::protocol::{ClientFrame, ErrorCode};
-use app::rate_limit::Quota;
+use app::rate_limit::Limiter;
 use app::seat::SeatToken;
 use futures::StreamExt;
 use futures::channel::mpsc;
@@ -74,7 +74,12 @@ async fn start(setup: Setup) -> Harness {
             hub: hub.clone(),
             broker: backend.broker,
             roster: Roster::start(backend.presence),
-            limiter: Arc::new(RateLimiter::new(Quota { burst: 100, per_second: 100.0 })),
+            doors: Arc::new(Doors {
+                create: Limiter::per_minute(100),
+                views: Limiter::per_minute(100),
+                upgrades: Limiter::per_minute(100),
+                messages: Limiter::new(100, 100.0),
+            }),
             shutdown: stopping,
             timing: setup.timing,
         },

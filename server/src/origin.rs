@@ -1,18 +1,30 @@
-//! The Origin check on the WebSocket upgrade: only the site's own pages (and origins the
-//! operator lists) may open a socket, so another site cannot ride a visitor's seat cookie.
+//! The Origin check: only the site's own pages (and origins the operator lists) may open a
+//! WebSocket or call the API from a browser, so another site cannot ride a visitor's seat
+//! cookie.
 
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 
-/// Whether the upgrade request comes from an allowed page.
+/// Whether the request comes from an allowed page (a request without `Origin` does not).
 pub fn allowed(headers: &HeaderMap, extra: &[String]) -> bool {
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
+    same_site(origin, host(headers, None), extra)
+}
+
+/// The host the request was made to: its `Host` header, or (HTTP/2) the URI's authority.
+pub fn host<'a>(headers: &'a HeaderMap, uri: Option<&'a axum::http::Uri>) -> Option<&'a str> {
+    let header = headers.get(HOST).and_then(|v| v.to_str().ok());
+    header.or_else(|| uri.and_then(|uri| uri.authority()).map(|a| a.as_str()))
+}
+
+/// Whether `origin` is the site's own (the host it was asked under) or one listed.
+pub fn same_site(origin: &str, host: Option<&str>, extra: &[String]) -> bool {
     if extra.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
         return true;
     }
-    let Some(host) = headers.get(HOST).and_then(|v| v.to_str().ok()) else {
+    let Some(host) = host else {
         return false;
     };
     origin

@@ -1,0 +1,33 @@
+import { test as base, expect, type BrowserContext } from '@playwright/test';
+
+/**
+ * Burner's tests: Playwright's, plus a guard that fails any test during which a page reported
+ * a Content-Security-Policy violation in its console (the site runs with its CSP on).
+ */
+export const test = base.extend<{ allowCspViolations: boolean; cspGuard: void }>({
+  allowCspViolations: [false, { option: true }],
+  cspGuard: [
+    async ({ browser, context, allowCspViolations }, use) => {
+      const violations: string[] = [];
+      const watch = (c: BrowserContext) =>
+        c.on('console', (message) => {
+          if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+        });
+      watch(context);
+      const newContext = browser.newContext.bind(browser);
+      browser.newContext = async (options) => {
+        const created = await newContext(options);
+        watch(created);
+        return created;
+      };
+      await use();
+      browser.newContext = newContext;
+      if (!allowCspViolations) {
+        expect(violations, 'no Content-Security-Policy violation in any console').toEqual([]);
+      }
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };

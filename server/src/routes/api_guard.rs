@@ -1,0 +1,91 @@
+//! The API's guard against cross-site requests: `/api` takes JSON bodies only (a `text/plain`
+//! form post from another site cannot reach it), and a browser request from another site
+//! (`Origin`, `Sec-Fetch-Site`) is refused before any server function runs.
+
+use super::Edge;
+use crate::origin;
+use app::error::ApiError;
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+pub async fn api_guard(State(edge): State<Edge>, request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    match refusal(&edge, request.method(), request.headers(), request.uri()) {
+        Some(err) => (err.status(), Json(err)).into_response(),
+        None => next.run(request).await,
+    }
+}
+
+/// Why a request to the API is refused, if it is.
+fn refusal(
+    edge: &Edge,
+    method: &Method,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+) -> Option<ApiError> {
+    let fetched_cross_site =
+        headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes() == b"cross-site");
+    let foreign_origin = headers.get(header::ORIGIN).is_some_and(|origin| {
+        let origin = origin.to_str().unwrap_or("null");
+        !origin::same_site(origin, origin::host(headers, Some(uri)), &edge.allowed_origins)
+    });
+    if fetched_cross_site || foreign_origin {
+        return Some(ApiError::CrossSite);
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("application/json"));
+    (*method != Method::GET && !json).then_some(ApiError::NotJson)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::proxy::ProxyTrust;
+    use axum::http::HeaderValue;
+    use std::sync::Arc;
+
+    fn edge() -> Edge {
+        Edge { https: false, proxy: ProxyTrust::NONE, allowed_origins: Arc::new(Vec::new()) }
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("chat.example"));
+        for (name, value) in pairs {
+            headers.insert(*name, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    fn check(pairs: &[(&'static str, &'static str)]) -> Option<ApiError> {
+        let uri = axum::http::Uri::from_static("/api/destroy_room");
+        refusal(&edge(), &Method::POST, &headers(pairs), &uri)
+    }
+
+    #[test]
+    fn the_sites_own_json_calls_pass() {
+        let json = ("content-type", "application/json");
+        assert_eq!(check(&[json, ("origin", "https://chat.example")]), None);
+        assert_eq!(check(&[json, ("sec-fetch-site", "same-origin")]), None);
+        assert_eq!(check(&[("content-type", "application/json; charset=utf-8")]), None);
+        assert_eq!(check(&[json]), None, "a non-browser client sends no Origin");
+    }
+
+    #[test]
+    fn forms_and_other_sites_are_refused() {
+        assert_eq!(check(&[("content-type", "text/plain")]), Some(ApiError::NotJson));
+        assert_eq!(check(&[]), Some(ApiError::NotJson));
+        let json = ("content-type", "application/json");
+        assert_eq!(check(&[json, ("origin", "https://evil.example")]), Some(ApiError::CrossSite));
+        assert_eq!(check(&[json, ("origin", "null")]), Some(ApiError::CrossSite));
+        assert_eq!(check(&[json, ("sec-fetch-site", "cross-site")]), Some(ApiError::CrossSite));
+    }
+}

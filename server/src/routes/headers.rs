@@ -1,0 +1,112 @@
+//! Headers on every response: how long it may be cached, the Content-Security-Policy of pages
+//! (built on a nonce made for this response, which Leptos puts on its scripts), HSTS when the
+//! site is served over HTTPS, and what the browser must not do with the page.
+
+use super::Edge;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::sync::Arc;
+
+/// The nonce of this response's scripts, handed to the page render through the request.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub Arc<str>);
+
+/// HSTS for a year once the site is reached over HTTPS.
+const HSTS: &str = "max-age=31536000";
+
+pub async fn response_headers(
+    State(edge): State<Edge>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let cache = cache_control(path);
+    let https = edge.https || edge.proxy.forwarded_https(request.headers());
+    let host = crate::origin::host(request.headers(), Some(request.uri())).map(str::to_owned);
+    let nonce = CspNonce(nanoid::nanoid!(22).into());
+    request.extensions_mut().insert(nonce.clone());
+    let mut response = next.run(request).await;
+    // An error (a missing asset, say) is not worth keeping.
+    let cache = if response.status().is_success() { cache } else { "no-store" };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if https {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    if is_html(headers)
+        && let Ok(policy) = HeaderValue::from_str(&content_security_policy(&nonce, host.as_deref()))
+    {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+/// What a page may load and do: its own scripts (by nonce), its own wasm, its own styles and
+/// connections (the WebSocket included), nothing framed, no plugins, no `<base>`.
+fn content_security_policy(nonce: &CspNonce, host: Option<&str>) -> String {
+    let sockets = host.map(|h| format!(" ws://{h} wss://{h}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{sockets}; \
+         manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'",
+        nonce.0
+    )
+}
+
+fn is_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|kind| kind.starts_with("text/html"))
+}
+
+/// How a response may be cached, by what it is.
+fn cache_control(path: &str) -> &'static str {
+    if path.starts_with("/pkg/") {
+        // The built wasm, JavaScript and CSS.
+        "public, max-age=3600"
+    } else if is_public_file(path) {
+        // public/: the icon, the manifest, robots.txt.
+        "public, max-age=86400"
+    } else {
+        // Pages and API answers hold private messages and seats.
+        "no-store"
+    }
+}
+
+/// A file of `public/`, served from the site's root: a name with an extension, no folder.
+fn is_public_file(path: &str) -> bool {
+    path.strip_prefix('/').is_some_and(|name| !name.contains('/') && name.contains('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_never_cached_and_assets_are() {
+        assert_eq!(cache_control("/"), "no-store");
+        assert_eq!(cache_control("/room/abcdefghijklmnop"), "no-store");
+        assert_eq!(cache_control("/api/room_view"), "no-store");
+        assert_eq!(cache_control("/favicon.svg"), "public, max-age=86400");
+        assert_eq!(cache_control("/robots.txt"), "public, max-age=86400");
+        assert_eq!(cache_control("/pkg/burner.wasm"), "public, max-age=3600");
+    }
+
+    #[test]
+    fn the_policy_allows_only_this_sites_nonced_scripts_and_sockets() {
+        let policy = content_security_policy(&CspNonce("abc".into()), Some("chat.example"));
+        assert!(policy.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
+        assert!(policy.contains("connect-src 'self' ws://chat.example wss://chat.example;"));
+        assert!(!policy.contains("unsafe-inline"));
+        for directive in ["frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"] {
+            assert!(policy.contains(directive), "{directive}");
+        }
+    }
+}

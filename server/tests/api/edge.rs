@@ -1,0 +1,226 @@
+//! The edge, as the open internet meets it: CSRF, headers, honest client addresses, limits on
+//! every door, TLS, redirects without JavaScript.
+
+use crate::helpers::{Kind, TestApp, Visitor};
+use futures::SinkExt;
+use serde_json::json;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::Message;
+
+#[tokio::test]
+async fn a_form_post_or_a_call_from_another_site_cannot_destroy_a_room() {
+    let app = TestApp::spawn(Kind::Embedded).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let url = app.url("/api/destroy_room");
+    let body = json!({ "room_id": room }).to_string();
+    // What a cross-site <form enctype="text/plain"> could send, with the visitor's cookie.
+    let form = alice.http.post(&url).header("content-type", "text/plain").body(body.clone());
+    let refused = form.send().await.expect("post");
+    assert_eq!(refused.status().as_u16(), 415);
+    let error: serde_json::Value = refused.json().await.expect("json error");
+    assert_eq!(error["error"], "not_json");
+    for (name, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")] {
+        let call = alice.http.post(&url).json(&json!({ "room_id": room })).header(name, value);
+        let refused = call.send().await.expect("post");
+        assert_eq!(refused.status().as_u16(), 403, "{name}: {value}");
+    }
+    let view = alice.call("room_view", json!({ "room_id": room })).await;
+    assert_eq!(view.status, 200, "the room is still there");
+    let own = alice.http.post(&url).json(&json!({ "room_id": room }));
+    let own = own.header("origin", app.url("").trim_end_matches('/')).send().await;
+    assert_eq!(own.expect("post").status().as_u16(), 200, "the site's own page may");
+}
+
+#[tokio::test]
+async fn every_page_carries_a_content_security_policy_naming_its_scripts_nonce() {
+    let app = TestApp::spawn(Kind::Embedded).await;
+    let mut nonces = Vec::new();
+    for path in ["/", "/no/such/page"] {
+        let response = reqwest::get(app.url(path)).await.expect("page");
+        let policy = response.headers()["content-security-policy"].to_str().unwrap_or_default();
+        let policy = policy.to_owned();
+        assert!(!policy.contains("unsafe-inline") && policy.contains("'wasm-unsafe-eval'"));
+        assert!(policy.contains("frame-ancestors 'none'") && policy.contains("base-uri 'none'"));
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .expect("a nonce in the policy")
+            .to_owned();
+        let html = response.text().await.unwrap_or_default();
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0, "{path} has scripts");
+        assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{path}");
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1], "a fresh nonce per response");
+    let api = reqwest::Client::new().post(app.url("/api/room_options")).json(&json!({}));
+    let api = api.send().await.expect("api");
+    assert!(api.headers().get("content-security-policy").is_none(), "only pages need one");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_client_is_the_hop_the_proxy_added_not_the_left_most() {
+    let app = TestApp::spawn_with(Kind::Embedded, |s| {
+        s.security.trust_proxy = true;
+        s.limits.rooms_per_minute = 10;
+    })
+    .await;
+    let visitor = app.visitor();
+    let create = |spoofed: String| {
+        let call = visitor.http.post(app.url("/api/create_room")).json(&json!({}));
+        // The client wrote the left-most entry; the proxy appended the address it saw.
+        call.header("x-forwarded-for", format!("{spoofed}, 198.51.100.7")).send()
+    };
+    for i in 0..10 {
+        let answer = create(format!("10.0.0.{i}")).await.expect("create");
+        assert_eq!(answer.status().as_u16(), 200, "creation {}", i + 1);
+    }
+    let eleventh = create("10.0.0.99".into()).await.expect("create");
+    assert_eq!(eleventh.status().as_u16(), 429, "the 11th from the same client is refused");
+}
+
+#[tokio::test]
+async fn room_reads_are_limited_per_address() {
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.limits.views_per_minute = 3).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    for _ in 0..3 {
+        assert_eq!(alice.call("room_view", json!({ "room_id": room })).await.status, 200);
+    }
+    let limited = alice.call("room_history", json!({ "room_id": room })).await;
+    assert_eq!((limited.status, limited.body["error"].as_str()), (429, Some("rate_limited")));
+}
+
+#[tokio::test]
+async fn websocket_upgrades_are_limited_per_address() {
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.limits.upgrades_per_minute = 2).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let origin = app.url("");
+    let origin = Some(origin.trim_end_matches('/'));
+    for _ in 0..2 {
+        assert!(alice.connect_from(&room, 0, origin).await.is_ok());
+    }
+    assert_eq!(alice.connect_from(&room, 0, origin).await.err(), Some(429));
+}
+
+#[tokio::test]
+async fn a_seat_may_hold_a_few_sockets_and_one_more_is_closed_with_4429() {
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.limits.sockets_per_seat = 2).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let _first = alice.enter(&room).await;
+    let _second = alice.enter(&room).await;
+    assert_eq!(alice.connect(&room, 0).await.closed().await, Some(4429));
+}
+
+#[tokio::test]
+async fn bad_frames_count_towards_the_4429_close_like_refused_sends() {
+    let app = TestApp::spawn(Kind::Embedded).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let mut socket = alice.enter(&room).await;
+    for _ in 0..9 {
+        socket.send_text("not a frame").await;
+        assert!(matches!(socket.reply().await, app::protocol::ServerFrame::Error { .. }));
+    }
+    socket.send_text("{}").await;
+    assert_eq!(socket.closed().await, Some(4429));
+}
+
+#[tokio::test]
+async fn a_binary_frame_over_16_kib_closes_the_socket_with_1009() {
+    let app = TestApp::spawn(Kind::Embedded).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let mut socket = alice.enter(&room).await;
+    let big = Message::Binary(vec![0u8; 17 * 1024].into());
+    socket.stream.send(big).await.expect("sent");
+    assert_eq!(socket.closed().await, Some(1009));
+}
+
+#[tokio::test]
+async fn redirects_are_real_302s_for_a_plain_http_client() {
+    let app = TestApp::spawn(Kind::Embedded).await;
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let alice = app.visitor();
+    let full = alice.room_with_seat("alice").await;
+    assert_eq!(app.visitor().join(&full, "bob").await.status, 200);
+    let destroyed = alice.room_with_seat("alice").await;
+    alice.call("destroy_room", json!({ "room_id": destroyed })).await;
+    for (path, to) in [
+        ("/room/AAAAAAAAAAAAAAAA".to_owned(), "/?error=room-not-found"),
+        ("/room/not-an-id".to_owned(), "/?error=room-not-found"),
+        (format!("/room/{full}"), "/?error=room-full"),
+        (format!("/room/{destroyed}"), "/?error=room-not-found"),
+    ] {
+        let response = plain.get(app.url(&path)).send().await.expect("page");
+        assert_eq!(response.status().as_u16(), 302, "{path}");
+        assert_eq!(response.headers()["location"], to, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.limits.header_timeout_secs = 1).await;
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.expect("write");
+    let mut buffer = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(5), slow.read(&mut buffer)).await;
+    let read = read.expect("the server answered or closed within 5 s");
+    // Closed (0 bytes), reset, or a 408 before closing: in every case not held open.
+    match read {
+        Ok(0) | Err(_) => {}
+        Ok(n) => assert!(String::from_utf8_lossy(&buffer[..n]).contains("408"), "cut off"),
+    }
+}
+
+/// A self-signed certificate for `localhost` and 127.0.0.1, written to files.
+fn self_signed() -> (String, String, String) {
+    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    let certified = rcgen::generate_simple_self_signed(names).expect("certificate");
+    let dir = std::env::temp_dir().join(format!("burner-tls-{}", nanoid::nanoid!(8)));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let pem = certified.cert.pem();
+    std::fs::write(&cert, &pem).expect("cert");
+    std::fs::write(&key, certified.signing_key.serialize_pem()).expect("key");
+    (cert.display().to_string(), key.display().to_string(), pem)
+}
+
+#[tokio::test]
+async fn served_over_tls_the_site_sends_hsts_and_host_only_secure_seat_cookies() {
+    let (cert, key, pem) = self_signed();
+    let app = TestApp::spawn_with(Kind::Embedded, |s| {
+        s.tls.cert = cert;
+        s.tls.key = key;
+    })
+    .await;
+    let root = reqwest::Certificate::from_pem(pem.as_bytes()).expect("root");
+    let https = reqwest::Client::builder()
+        .add_root_certificate(root)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let base = format!("https://localhost:{}", app.addr.port());
+    let home = https.get(format!("{base}/")).send().await.expect("https home");
+    assert_eq!(home.status().as_u16(), 200);
+    assert_eq!(home.headers()["strict-transport-security"], "max-age=31536000");
+    let created = https.post(format!("{base}/api/create_room")).json(&json!({})).send().await;
+    let created: serde_json::Value = created.expect("create").json().await.expect("json");
+    let join = json!({ "room_id": created["room_id"], "username": "alice" });
+    let joined = https.post(format!("{base}/api/join_room")).json(&join).send().await;
+    let cookie = joined.expect("join").headers()["set-cookie"].to_str().unwrap_or("").to_owned();
+    assert!(cookie.starts_with("__Host-burner_seat_"), "{cookie}");
+    assert!(cookie.contains("; Secure") && cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    // Plain HTTP on the TLS port is not served.
+    let plain = Visitor::new(app.addr).http.get(app.url("/")).send().await;
+    assert!(plain.is_err() || plain.is_ok_and(|r| !r.status().is_success()));
+}
