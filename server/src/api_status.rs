@@ -17,7 +17,14 @@ pub async fn status_from_error(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let bytes = to_bytes(body, ERROR_BODY_LIMIT).await.unwrap_or_default();
+    let bytes = match to_bytes(body, ERROR_BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            tracing::error!(%err, "a server function's error body could not be read");
+            parts.status = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+            return Response::from_parts(parts, Body::empty());
+        }
+    };
     if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
         parts.status = err.status();
     }

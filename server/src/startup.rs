@@ -29,6 +29,8 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
 
 pub struct Application {
+    /// Which backend, for the log.
+    backend: &'static str,
     listener: std::net::TcpListener,
     tls: Option<RustlsConfig>,
     header_timeout: Duration,
@@ -109,13 +111,8 @@ impl Application {
         let edge =
             Edge { https: tls.is_some(), proxy, allowed_origins: ws.allowed_origins.clone() };
         let router = routes::router(&settings, state, ws, edge);
-        tracing::info!(
-            backend = backend.kind,
-            address = %listener.local_addr()?,
-            tls = tls.is_some(),
-            "Burner is listening"
-        );
         Ok(Application {
+            backend: backend.kind,
             listener,
             tls,
             header_timeout: Duration::from_secs(limits.header_timeout_secs),
@@ -157,6 +154,12 @@ impl Application {
             stop.triggered().await;
             stopping.graceful_shutdown(Some(REQUEST_GRACE));
         });
+        tracing::info!(
+            backend = self.backend,
+            address = %self.local_addr(),
+            tls = self.tls.is_some(),
+            "Burner is listening"
+        );
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         match self.tls {
             Some(tls) => {
