@@ -4,7 +4,50 @@ import { defineConfig, devices } from '@playwright/test';
 // built site (`cargo leptos build --release` first; scripts/test does it). Paths are
 // relative to the repository root.
 const port = Number(process.env.BURNER_E2E_PORT ?? 3100);
-const server = process.env.BURNER_SERVER_BIN ?? 'target/release/server';
+const binary = process.env.BURNER_SERVER_BIN ?? 'target/release/server';
+
+// The Redis the two shared instances use: REDIS_URL, else one started here (and stopped after).
+const redisPort = port + 79;
+const startRedis = !process.env.REDIS_URL;
+const redisUrl = process.env.REDIS_URL ?? `redis://127.0.0.1:${redisPort}`;
+// Every run gets keys of its own, so runs never see each other's rooms.
+const redisPrefix = process.env.BURNER_E2E_PREFIX ?? `e2e-${Date.now().toString(36)}`;
+process.env.BURNER_E2E_REDIS_URL = redisUrl;
+process.env.BURNER_E2E_PREFIX = redisPrefix;
+
+/** One Burner instance on `at`, with the test settings and these overrides. */
+function server(at: number, env: Record<string, string>) {
+  return {
+    command: binary,
+    cwd: '..',
+    url: `http://127.0.0.1:${at}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${at}`,
+      LEPTOS_SITE_ROOT: 'target/site',
+      // A 4-second lifetime lets a test watch a room end by itself.
+      BURNER_LIFETIMES_SECS: '4,300,600,3600,86400',
+      // Tests create many rooms and open many pages from one address.
+      BURNER_ROOMS_PER_MINUTE: '1000',
+      BURNER_VIEWS_PER_MINUTE: '10000',
+      BURNER_UPGRADES_PER_MINUTE: '10000',
+      BURNER_LOG: 'warn',
+      ...env,
+    },
+  };
+}
+
+function redisServer() {
+  return {
+    command: `redis-server --port ${redisPort} --bind 127.0.0.1 --save '' --appendonly no`,
+    port: redisPort,
+    reuseExistingServer: false,
+    timeout: 30_000,
+  };
+}
 
 export default defineConfig({
   testDir: './tests',
@@ -31,23 +74,11 @@ export default defineConfig({
     },
   },
   projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'], channel: undefined } }],
-  webServer: {
-    command: server,
-    cwd: '..',
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: 'target/site',
-      BURNER_REDIS_URL: '',
-      // A 4-second lifetime lets a test watch a room end by itself; the UI offers the usual four.
-      BURNER_LIFETIMES_SECS: '4,300,600,3600,86400',
-      // Tests create many rooms from one address.
-      BURNER_ROOMS_PER_MINUTE: '1000',
-      BURNER_LOG: 'warn',
-    },
-  },
+  webServer: [
+    server(port, { BURNER_REDIS_URL: '' }),
+    // Two instances sharing one Redis, as a deployment behind a load balancer runs them.
+    ...(startRedis ? [redisServer()] : []),
+    server(port + 1, { BURNER_REDIS_URL: redisUrl, BURNER_KEY_PREFIX: redisPrefix }),
+    server(port + 2, { BURNER_REDIS_URL: redisUrl, BURNER_KEY_PREFIX: redisPrefix }),
+  ],
 });

@@ -1,6 +1,7 @@
 //! The home page: an anonymous identity, a lifetime, and "Create secure room".
 
 mod banner;
+mod create;
 mod lifetime_picker;
 mod name_field;
 
@@ -61,16 +62,19 @@ pub fn HomePage() -> impl IntoView {
             Some(stored) => name.set(stored),
             None => crate::identity::store_name(&name.get_untracked()),
         }
+        forget_room_key();
         hydrated.set(true);
     });
 
     // None until the offered lifetimes are known: the server's default then.
     let lifetime = RwSignal::new(None::<u64>);
-    let create = Action::new(move |ttl: &Option<u64>| create_room(*ttl, None));
+    let create = Action::new_unsync(move |(ttl, name): &(Option<u64>, String)| {
+        create::create_and_enter(*ttl, name.clone())
+    });
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(room)) = create.value().get() {
-            navigate(&format!("/room/{}", room.room_id), Default::default());
+        if let Some(Ok(link)) = create.value().get() {
+            navigate(&link, Default::default());
         }
     });
 
@@ -78,9 +82,10 @@ pub fn HomePage() -> impl IntoView {
     let busy = move || create.pending().get() || matches!(create.value().get(), Some(Ok(_)));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if name_ok() && !busy() {
-            crate::identity::store_name(name.get_untracked().trim());
-            create.dispatch(lifetime.get_untracked());
+        let chosen = name.get_untracked();
+        if let (Ok(clean), false) = (clean_username(&chosen), busy()) {
+            crate::identity::store_name(clean);
+            create.dispatch((lifetime.get_untracked(), clean.to_owned()));
         }
     };
     let failure = move || match create.value().get() {
@@ -127,6 +132,23 @@ pub fn HomePage() -> impl IntoView {
                 </p>
             </div>
         </main>
+    }
+}
+
+/// A visitor sent here from a room (full, ended) by a redirect keeps the room link's fragment
+/// in the address bar: the room key, which has no business on the home page.
+fn forget_room_key() {
+    #[cfg(feature = "hydrate")]
+    if let Ok(location) = window().location().hash()
+        && location.starts_with("#k=")
+        && let (Ok(path), Ok(query), Ok(history)) =
+            (window().location().pathname(), window().location().search(), window().history())
+    {
+        let _ = history.replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("{path}{query}")),
+        );
     }
 }
 

@@ -4,6 +4,9 @@
 
 #![recursion_limit = "256"]
 
+#[cfg(feature = "hydrate")]
+pub mod crypto;
+pub mod envelope;
 pub mod error;
 pub mod home;
 pub mod identity;

@@ -75,6 +75,16 @@ impl fmt::Display for RoomId {
     }
 }
 
+/// A seat in a room, as everyone in it sees it: an opaque id and the holder's name, sealed
+/// with the room key (the server never reads it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Seat {
+    /// Public, random id of the seat (not its token): who is who.
+    pub id: String,
+    /// The holder's display name, sealed ([`crate::envelope`]).
+    pub name: String,
+}
+
 /// One stored chat message, as every participant sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
@@ -84,9 +94,10 @@ pub struct ChatMessage {
     pub id: String,
     /// The id the sender's browser chose, so it can match the message to its pending copy.
     pub client_id: String,
-    /// The sender's name, taken from their seat.
-    pub sender: String,
-    pub text: String,
+    /// The sender's seat, taken from the seat that sent it.
+    pub sender: Seat,
+    /// The message text, sealed ([`crate::envelope`]).
+    pub body: String,
     /// When the server stored it, Unix milliseconds.
     pub ts: u64,
 }
@@ -137,16 +148,47 @@ pub fn clean_message(text: &str) -> Result<&str, String> {
     }
 }
 
-/// Trims a username and checks its length.
+/// Trims a username and checks it: 1 to 100 characters, none of which can hide or disguise
+/// text (control characters, zero-width characters, bidirectional overrides).
 pub fn clean_username(name: &str) -> Result<&str, String> {
     let (trimmed, chars) = trimmed(name);
     if chars == 0 {
         Err("Choose a name of at least one character.".into())
     } else if chars > USERNAME_MAX_CHARS {
         Err(format!("A name is at most {USERNAME_MAX_CHARS} characters."))
+    } else if let Some(c) = trimmed.chars().find(|c| disguises(*c)) {
+        Err(format!(
+            "A name cannot contain invisible or direction-changing characters (U+{:04X}).",
+            u32::from(c)
+        ))
     } else {
         Ok(trimmed)
     }
+}
+
+/// Characters that can make a name look like another: controls, zero-width and formatting
+/// characters, and bidirectional embeddings, overrides and isolates.
+fn disguises(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
 }
 
 /// Unix time in milliseconds.
@@ -188,5 +230,16 @@ mod tests {
         assert!(clean_username("").is_err());
         assert!(clean_username(&"a".repeat(100)).is_ok());
         assert!(clean_username(&"a".repeat(101)).is_err());
+        assert_eq!(clean_username("  Zoë 🔥 "), Ok("Zoë 🔥"));
+    }
+
+    #[test]
+    fn names_that_hide_or_reverse_text_are_refused() {
+        for bad in
+            ["al\u{202E}ecila", "bob\u{200B}", "a\u{0007}b", "x\u{2066}y", "\u{FEFF}eve", "a\nb"]
+        {
+            let err = clean_username(bad).err().unwrap_or_default();
+            assert!(err.contains("invisible or direction-changing"), "{bad:?}: {err}");
+        }
     }
 }

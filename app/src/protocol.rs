@@ -3,7 +3,7 @@
 //! Both ends encode and decode through this module only; `docs/PROTOCOL.md` describes it for
 //! anyone writing another client.
 
-use crate::model::{ChatMessage, EndReason};
+use crate::model::{ChatMessage, EndReason, Seat};
 use serde::{Deserialize, Serialize};
 
 /// A `typing` frame is relayed at most once per this many milliseconds per connection (the
@@ -14,8 +14,9 @@ pub const TYPING_EVERY_MS: u64 = 2_000;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientFrame {
-    /// Post a message. Sending the same `client_id` again is safe: it is stored once.
-    Send { client_id: String, text: String },
+    /// Post a message, sealed with the room key. Sending the same `client_id` again is safe:
+    /// it is stored once.
+    Send { client_id: String, body: String },
     /// The sender is typing.
     Typing {},
 }
@@ -26,25 +27,25 @@ pub enum ClientFrame {
 pub enum ServerFrame {
     /// First frame on every connection.
     Welcome {
-        /// Your name in this room, from your seat.
-        you: String,
+        /// Your seat in this room.
+        you: Seat,
         /// The room's latest sequence number.
         seq: u64,
         /// When the room ends, Unix ms.
         expires_at: u64,
         /// The server's clock, Unix ms, so the page can correct its countdown.
         now: u64,
-        /// Names of the others online now.
-        peers: Vec<String>,
+        /// The others online now, one per seat.
+        peers: Vec<Seat>,
         /// False when messages after your `since` are no longer kept: reload history.
         recovered: bool,
     },
     /// A stored message; your own copy (same `client_id`) is the acknowledgement.
     Message(ChatMessage),
-    /// Everyone online in the room now, you included.
-    Presence { online: Vec<String> },
+    /// Everyone online in the room now, you included, one per seat.
+    Presence { online: Vec<Seat> },
     /// Someone else is typing.
-    Typing { sender: String },
+    Typing { sender: Seat },
     /// The room is gone; the socket closes next.
     Ended { reason: EndReason },
     /// Something you sent was refused; the connection stays open.
@@ -57,7 +58,7 @@ pub enum ServerFrame {
 pub enum ErrorCode {
     /// Not JSON, or not a frame this protocol knows.
     BadFrame,
-    /// The message text is empty or too long.
+    /// The sealed message is malformed or larger than 1000 characters can seal to.
     InvalidMessage,
     /// Too many messages; slow down.
     RateLimited,
@@ -153,10 +154,10 @@ mod tests {
 
     #[test]
     fn client_frames_have_the_documented_shape() {
-        let send = ClientFrame::decode(r#"{"type":"send","client_id":"c1","text":"hi"}"#);
+        let send = ClientFrame::decode(r#"{"type":"send","client_id":"c1","body":"AQ"}"#);
         assert_eq!(
             send.ok(),
-            Some(ClientFrame::Send { client_id: "c1".into(), text: "hi".into() })
+            Some(ClientFrame::Send { client_id: "c1".into(), body: "AQ".into() })
         );
         assert_eq!(ClientFrame::decode(r#"{"type":"typing"}"#).ok(), Some(ClientFrame::Typing {}));
         assert_eq!(ClientFrame::Typing {}.encode().ok().as_deref(), Some(r#"{"type":"typing"}"#));
@@ -169,35 +170,40 @@ mod tests {
             "null",
             "{}",
             r#"{"type":"shout"}"#,
-            r#"{"type":"send","text":"no id"}"#,
-            r#"{"type":"send","client_id":"c","text":"x","sender":"spoofed"}"#,
+            r#"{"type":"send","body":"no id"}"#,
+            r#"{"type":"send","client_id":"c","body":"x","sender":"spoofed"}"#,
+            r#"{"type":"send","client_id":"c","text":"plaintext"}"#,
             "[1,2,3]",
         ] {
             assert!(ClientFrame::decode(bad).is_err(), "{bad:?}");
         }
     }
 
+    fn seat(id: &str) -> Seat {
+        Seat { id: id.into(), name: format!("sealed-{id}") }
+    }
+
     #[test]
     fn server_frames_round_trip_with_a_type_tag() {
         let frames = [
             ServerFrame::Welcome {
-                you: "a".into(),
+                you: seat("a"),
                 seq: 3,
                 expires_at: 10,
                 now: 5,
-                peers: vec!["b".into()],
+                peers: vec![seat("b")],
                 recovered: true,
             },
             ServerFrame::Message(ChatMessage {
                 seq: 1,
                 id: "m".into(),
                 client_id: "c".into(),
-                sender: "a".into(),
-                text: "hi".into(),
+                sender: seat("a"),
+                body: "AQ".into(),
                 ts: 9,
             }),
-            ServerFrame::Presence { online: vec!["a".into()] },
-            ServerFrame::Typing { sender: "a".into() },
+            ServerFrame::Presence { online: vec![seat("a")] },
+            ServerFrame::Typing { sender: seat("a") },
             ServerFrame::Ended { reason: EndReason::Destroyed },
             ServerFrame::Error { code: ErrorCode::RateLimited, message: "slow".into() },
         ];

@@ -8,6 +8,8 @@ mod chat_room;
 mod composer;
 mod countdown;
 mod header;
+mod join;
+mod link;
 mod live;
 mod message_list;
 mod presence;
@@ -15,7 +17,7 @@ mod presence;
 mod socket;
 
 use crate::error::ApiError;
-use crate::model::{History, RoomId};
+use crate::model::{History, RoomId, Seat};
 use chat_room::ChatRoom;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -31,33 +33,42 @@ pub struct RoomSnapshot {
     /// The server's clock when this was made, Unix ms.
     pub now: u64,
     pub capacity: u8,
-    /// Your name in the room, when this browser holds a seat.
-    pub you: Option<String>,
-    /// The history so far, for a seated visitor.
+    /// Seats taken now.
+    pub seated: u8,
+    /// The key check the creator sealed, so a wrong key is told at once.
+    pub key_check: Option<String>,
+    /// Your seat in the room, when this browser holds one.
+    pub you: Option<Seat>,
+    /// The history so far (sealed), for a seated visitor.
     pub history: Option<History>,
 }
 
 /// A seat just claimed (or confirmed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Joined {
-    pub you: String,
+    pub you: Seat,
     pub expires_at: u64,
     pub capacity: u8,
 }
 
 /// The room as this visitor may see it. Never claims a seat. A visitor without a seat gets
 /// no history; a full room turns them away unless they arrive by a cross-site link (their
-/// SameSite=Strict cookie was withheld, so the page asks again with [`join_room`]).
+/// SameSite=Strict cookie was withheld, so the page asks again once it runs).
 #[server(prefix = "/api", endpoint = "room_view", input = Json)]
 pub async fn room_view(room_id: String) -> Result<RoomSnapshot, ApiError> {
     ssr::room_view(room_id).await
 }
 
-/// Claims a seat under `username` (1–100 characters) and sets the room's seat cookie. Calling
-/// it again with the cookie returns the same seat.
+/// Claims a seat under `name` (sealed with the room key) and sets the room's seat cookie.
+/// Calling it again with the cookie returns the same seat. The creator, taking the first seat,
+/// also hands over `key_check`: [`crate::envelope::KEY_CHECK_TEXT`] sealed with the key.
 #[server(prefix = "/api", endpoint = "join_room", input = Json)]
-pub async fn join_room(room_id: String, username: String) -> Result<Joined, ApiError> {
-    ssr::join_room(room_id, username).await
+pub async fn join_room(
+    room_id: String,
+    name: String,
+    key_check: Option<String>,
+) -> Result<Joined, ApiError> {
+    ssr::join_room(room_id, name, key_check).await
 }
 
 /// Messages after `since` (all kept messages when absent), for a seated visitor.

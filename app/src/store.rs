@@ -1,6 +1,7 @@
 //! The room store: rooms, seats and history behind one interface with two backends
 //! (Redis and embedded, in `server::store`), both held to one contract test suite.
 
+pub use crate::model::Seat;
 use crate::model::{ChatMessage, History, RoomId};
 use crate::seat::TokenHash;
 use async_trait::async_trait;
@@ -16,15 +17,8 @@ pub struct RoomInfo {
     pub capacity: u8,
     /// Seats taken now.
     pub seated: u8,
-}
-
-/// A claimed seat.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Seat {
-    /// Public, random id of the seat (not its token).
-    pub seat_id: String,
-    /// The holder's name, unique within the room.
-    pub name: String,
+    /// The key check value the creator sealed (none until the first seat is taken).
+    pub key_check: Option<String>,
 }
 
 /// The outcome of a post.
@@ -59,17 +53,19 @@ pub trait RoomStore: Send + Sync + 'static {
     /// The room, or `None` once it was destroyed or reached its deadline.
     async fn room(&self, room: &RoomId) -> Result<Option<RoomInfo>, StoreError>;
 
-    /// Claims a seat for the holder of `token` under `name`, in one atomic step.
+    /// Claims a seat for the holder of `token` under the sealed `name`, in one atomic step.
     ///
     /// The holder of a seat claiming again gets the same seat back (its name unchanged). A new
     /// claim when every seat is taken fails with [`StoreError::Full`]; capacity is never
-    /// exceeded, however many claims race. A name already used by another seat gets a numeric
-    /// suffix (`bob (2)`). Fails with [`StoreError::Gone`] when the room is gone.
+    /// exceeded, however many claims race. The room's key check is stored with the first seat
+    /// taken (the creator's) and never replaced. Fails with [`StoreError::Gone`] when the room
+    /// is gone.
     async fn claim_seat(
         &self,
         room: &RoomId,
         token: &TokenHash,
         name: &str,
+        key_check: Option<&str>,
     ) -> Result<Seat, StoreError>;
 
     /// The seat held by `token`, or `None` (also when the room is gone).
@@ -79,7 +75,7 @@ pub trait RoomStore: Send + Sync + 'static {
     /// Returns false when `token` held no seat.
     async fn leave(&self, room: &RoomId, token: &TokenHash) -> Result<bool, StoreError>;
 
-    /// Stores a message from the seat of `token` in one atomic step: assigns the next sequence
+    /// Stores a sealed message from the seat of `token` in one atomic step: assigns the next sequence
     /// number (from 1, no gaps), appends to the history (dropping the oldest past the cap) and
     /// publishes it to every instance. The same `client_id` from the same seat is stored once:
     /// a repeat returns the stored message with `duplicate: true` and publishes nothing.
@@ -90,7 +86,7 @@ pub trait RoomStore: Send + Sync + 'static {
         room: &RoomId,
         token: &TokenHash,
         client_id: &str,
-        text: &str,
+        body: &str,
     ) -> Result<Posted, StoreError>;
 
     /// Messages with a sequence number above `since`, oldest first, with the room's latest

@@ -14,25 +14,35 @@ export async function person(browser: Browser): Promise<{ context: BrowserContex
   return { context, page };
 }
 
-/** Creates a room from the home page as a person would; returns its path. */
-export async function createRoom(page: Page, name?: string): Promise<string> {
-  await openHydrated(page, '/');
+/** The room link's shape: its path, then the key in the fragment. */
+export const roomLink = /\/room\/[A-Za-z0-9_-]{16}#k=[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Creates a room from the home page (of the instance at `origin`, else the default one) as a
+ * person would; returns its link (path and key).
+ */
+export async function createRoom(page: Page, name?: string, origin = ''): Promise<string> {
+  await openHydrated(page, `${origin}/`);
   if (name) {
     await page.getByLabel('Your identity').fill(name);
   }
   await page.getByRole('button', { name: 'Create secure room' }).click();
-  await page.waitForURL(/\/room\/[A-Za-z0-9_-]{16}$/);
+  await page.waitForURL(roomLink);
   await expect(page.getByTestId('link-status')).toHaveText('connected');
-  return new URL(page.url()).pathname;
+  const url = new URL(page.url());
+  return url.pathname + url.hash;
 }
 
-/** Opens a room link as a person would and waits until connected. */
-export async function joinRoom(page: Page, path: string, name?: string): Promise<void> {
-  if (name) {
-    await page.addInitScript((n) => localStorage.setItem('burner.username', n), name);
-  }
-  await page.goto(path);
+/** Opens a room link as a person would, presses Join, and waits until connected. */
+export async function joinRoom(page: Page, link: string, name?: string): Promise<void> {
+  await page.goto(link);
   await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
+  const join = page.getByRole('button', { name: 'Join', exact: true });
+  await expect(join).toBeEnabled();
+  if (name) {
+    await page.getByLabel('Your name in this room').fill(name);
+  }
+  await join.click();
   await expect(page.getByTestId('link-status')).toHaveText('connected');
 }
 

@@ -9,7 +9,7 @@
 pub mod memory;
 pub mod redis;
 
-use app::model::{ChatMessage, EndReason, RoomId};
+use app::model::{ChatMessage, EndReason, RoomId, Seat};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -20,10 +20,10 @@ use tokio::sync::mpsc;
 pub enum RoomEvent {
     /// A stored message.
     Message(ChatMessage),
-    /// Names of everyone online now.
-    Presence(Vec<String>),
+    /// Everyone online now, one per seat.
+    Presence(Vec<Seat>),
     /// Someone is typing.
-    Typing(String),
+    Typing(Seat),
     /// The room ended.
     Ended(EndReason),
     /// A seat was given back: its sockets must close.

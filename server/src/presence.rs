@@ -12,7 +12,7 @@ mod roster;
 
 pub use roster::{Here, Roster};
 
-use app::model::RoomId;
+use app::model::{RoomId, Seat};
 use futures::future::BoxFuture;
 
 /// Entries not refreshed for this long drop out of the online list.
@@ -25,8 +25,7 @@ pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(20
 pub struct Member {
     /// Names the socket, unique across instances.
     pub conn: String,
-    pub seat_id: String,
-    pub name: String,
+    pub seat: Seat,
 }
 
 /// Why a presence call failed (presence is best effort: callers log it and go on).
@@ -34,7 +33,7 @@ pub struct Member {
 #[error("presence: {0}")]
 pub struct PresenceError(pub String);
 
-/// The shared record of who is online. Every method returns the room's online names and
+/// The shared record of who is online. Every method returns the room's online seats and
 /// announces them to every instance when they changed.
 pub trait Presence: Send + Sync + 'static {
     /// Records `member` as online.
@@ -42,51 +41,50 @@ pub trait Presence: Send + Sync + 'static {
         &self,
         room: &RoomId,
         member: Member,
-    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>>;
+    ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>>;
 
     /// Removes the socket `conn`.
     fn leave(
         &self,
         room: &RoomId,
         conn: &str,
-    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>>;
+    ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>>;
 
     /// Marks these sockets as still online (and forgets entries that went stale).
     fn refresh(
         &self,
         room: &RoomId,
         members: Vec<Member>,
-    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>>;
+    ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>>;
 }
 
-/// The online list from entries `(seat_id, name, seen_ms)`: one name per seat, sorted, without
+/// The online list from entries `(seat, seen_ms)`: one per seat, ordered by seat id, without
 /// entries older than [`STALE_AFTER_MS`].
-pub fn online_names<'a>(
-    entries: impl Iterator<Item = (&'a str, &'a str, u64)>,
-    now: u64,
-) -> Vec<String> {
-    let mut by_seat = std::collections::BTreeMap::new();
-    for (seat, name, seen) in entries {
+pub fn online_seats<'a>(entries: impl Iterator<Item = (&'a Seat, u64)>, now: u64) -> Vec<Seat> {
+    let mut by_id = std::collections::BTreeMap::new();
+    for (seat, seen) in entries {
         if now.saturating_sub(seen) <= STALE_AFTER_MS {
-            by_seat.insert(seat, name);
+            by_id.insert(seat.id.as_str(), seat);
         }
     }
-    let mut names: Vec<String> = by_seat.into_values().map(str::to_owned).collect();
-    names.sort();
-    names
+    by_id.into_values().cloned().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn seat(id: &str) -> Seat {
+        Seat { id: id.into(), name: format!("sealed {id}") }
+    }
+
     #[test]
-    fn online_lists_one_name_per_seat_and_forget_stale_connections() {
-        let entries =
-            [("s1", "bob", 1_000), ("s1", "bob", 2_000), ("s2", "amy", 0), ("s3", "old", 0)];
-        let names = online_names(entries.iter().map(|e| (e.0, e.1, e.2)).take(3), 2_000);
-        assert_eq!(names, vec!["amy".to_string(), "bob".to_string()]);
-        let later = online_names(entries.iter().map(|e| (e.0, e.1, e.2)), STALE_AFTER_MS + 1);
-        assert_eq!(later, vec!["bob".to_string()]);
+    fn online_lists_one_entry_per_seat_and_forget_stale_connections() {
+        let (s1, s2, s3) = (seat("s1"), seat("s2"), seat("s3"));
+        let entries = [(&s1, 1_000), (&s1, 2_000), (&s2, 0), (&s3, 0)];
+        let online = online_seats(entries.iter().copied().take(3), 2_000);
+        assert_eq!(online, vec![s1.clone(), s2.clone()]);
+        let later = online_seats(entries.iter().copied(), STALE_AFTER_MS + 1);
+        assert_eq!(later, vec![s1]);
     }
 }

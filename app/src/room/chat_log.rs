@@ -1,5 +1,6 @@
-//! The browser's copy of a room's messages: ordered and de-duplicated by sequence number, with
-//! the visitor's own messages pending until the server acknowledges them.
+//! The browser's copy of a room's messages: ordered and de-duplicated by sequence number, each
+//! sealed as the server sent it and revealed once opened with the room key; the visitor's own
+//! messages pending until the server acknowledges them.
 
 use crate::model::{ChatMessage, History};
 use std::collections::BTreeMap;
@@ -8,11 +9,32 @@ use std::collections::BTreeMap;
 /// How long a sent message may wait for its acknowledgement before it is shown as failed.
 pub const ACK_TIMEOUT_MS: u64 = 10_000;
 
+/// What a sealed value turned out to be.
+// The server renders before anything is opened: it only ever sees Sealed.
+#[cfg_attr(not(any(feature = "hydrate", test)), allow(dead_code))]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revealed {
+    /// Not opened yet.
+    Sealed,
+    Text(String),
+    /// It does not open with this key (a wrong key, or it was altered).
+    Unreadable,
+}
+
+/// A message in the log: as stored, and what its text turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub message: ChatMessage,
+    pub text: Revealed,
+}
+
 /// A message this browser sent that the server has not acknowledged yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingMessage {
     pub client_id: String,
     pub text: String,
+    /// The text sealed for sending, once it is (the same body is resent after a reconnect).
+    pub body: Option<String>,
     /// When it was (last) sent, Unix ms.
     pub sent_at: u64,
     /// No acknowledgement in time: shown with a retry button.
@@ -21,7 +43,7 @@ pub struct PendingMessage {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChatLog {
-    messages: BTreeMap<u64, ChatMessage>,
+    messages: BTreeMap<u64, Entry>,
     pending: Vec<PendingMessage>,
     truncated: bool,
 }
@@ -39,42 +61,47 @@ impl ChatLog {
     }
 
     /// Adds a message from the server. Returns false for one already held (a duplicate by
-    /// sequence number). A message carrying a pending `client_id` is its acknowledgement.
+    /// sequence number). A message carrying a pending `client_id` is its acknowledgement, and
+    /// its text is already known.
     pub fn receive(&mut self, message: ChatMessage) -> bool {
-        self.pending.retain(|p| p.client_id != message.client_id);
+        let acknowledged = self.pending.iter().position(|p| p.client_id == message.client_id);
+        let own = acknowledged.map(|i| self.pending.remove(i).text);
         if self.messages.contains_key(&message.seq) {
             return false;
         }
-        self.messages.insert(message.seq, message);
+        let text = own.map_or(Revealed::Sealed, Revealed::Text);
+        self.messages.insert(message.seq, Entry { message, text });
         true
     }
 
     /// Replaces the held messages with a freshly loaded history, keeping newer live ones.
     pub fn replace_history(&mut self, history: History) {
-        let newer: Vec<ChatMessage> =
-            self.messages.split_off(&(history.seq + 1)).into_values().collect();
-        self.messages.clear();
+        let newer = self.messages.split_off(&(history.seq + 1));
+        let mut opened = std::mem::take(&mut self.messages);
         self.truncated = history.truncated;
-        for message in history.messages.into_iter().chain(newer) {
-            self.receive(message);
+        for message in history.messages {
+            let seq = message.seq;
+            match opened.remove(&seq) {
+                Some(entry) if entry.message == message => {
+                    self.messages.insert(seq, entry);
+                }
+                _ => {
+                    self.receive(message);
+                }
+            }
         }
+        self.messages.extend(newer);
     }
 
-    /// Records a message just sent.
-    pub fn queue(&mut self, client_id: String, text: String, now: u64) {
-        self.pending.push(PendingMessage { client_id, text, sent_at: now, failed: false });
+    /// The messages to show: in order, up to the first one not opened yet (so a later message
+    /// never shows before an earlier one).
+    pub fn shown(&self) -> impl Iterator<Item = &Entry> {
+        self.messages.values().take_while(|e| e.text != Revealed::Sealed)
     }
 
-    /// Puts a failed message back in flight; returns its text to send again.
-    pub fn retry(&mut self, client_id: &str, now: u64) -> Option<String> {
-        let pending = self.pending.iter_mut().find(|p| p.client_id == client_id)?;
-        pending.failed = false;
-        pending.sent_at = now;
-        Some(pending.text.clone())
-    }
-
-    pub fn messages(&self) -> impl Iterator<Item = &ChatMessage> {
-        self.messages.values()
+    /// Whether some message is still waiting to be opened.
+    pub fn opening(&self) -> bool {
+        self.messages.values().any(|e| e.text == Revealed::Sealed)
     }
 
     pub fn pending(&self) -> &[PendingMessage] {
@@ -86,9 +113,51 @@ impl ChatLog {
     }
 }
 
-/// What only the connection in the browser needs: resuming, resending, timing out.
+/// What only the browser does: opening, sending, resuming, resending, timing out.
 #[cfg(any(feature = "hydrate", test))]
 impl ChatLog {
+    /// Records what a message's sealed body turned out to be.
+    pub fn reveal(&mut self, seq: u64, text: Revealed) {
+        if let Some(entry) = self.messages.get_mut(&seq) {
+            entry.text = text;
+        }
+    }
+
+    /// Messages still sealed: their sequence numbers and bodies.
+    pub fn sealed(&self) -> Vec<(u64, String)> {
+        self.messages
+            .values()
+            .filter(|e| e.text == Revealed::Sealed)
+            .map(|e| (e.message.seq, e.message.body.clone()))
+            .collect()
+    }
+
+    /// Every message held, opened or not.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.messages.values()
+    }
+
+    /// Records a message just written (not sealed yet).
+    pub fn queue(&mut self, client_id: String, text: String, now: u64) {
+        let pending = PendingMessage { client_id, text, body: None, sent_at: now, failed: false };
+        self.pending.push(pending);
+    }
+
+    /// Records a pending message's sealed body, ready to send.
+    pub fn sealed_as(&mut self, client_id: &str, body: String) {
+        if let Some(pending) = self.pending.iter_mut().find(|p| p.client_id == client_id) {
+            pending.body = Some(body);
+        }
+    }
+
+    /// Puts a failed message back in flight; returns its sealed body to send again.
+    pub fn retry(&mut self, client_id: &str, now: u64) -> Option<String> {
+        let pending = self.pending.iter_mut().find(|p| p.client_id == client_id)?;
+        pending.failed = false;
+        pending.sent_at = now;
+        pending.body.clone()
+    }
+
     /// The highest sequence number held: what to resume from after a reconnect.
     pub fn last_seq(&self) -> u64 {
         self.messages.last_key_value().map_or(0, |(seq, _)| *seq)
@@ -112,34 +181,38 @@ impl ChatLog {
         self.pending.iter().any(|p| !p.failed && now.saturating_sub(p.sent_at) >= ACK_TIMEOUT_MS)
     }
 
-    /// Messages still in flight, to send again on a new connection (the server stores each
-    /// `client_id` once, so resending is safe).
-    pub fn in_flight(&self) -> impl Iterator<Item = &PendingMessage> {
-        self.pending.iter().filter(|p| !p.failed)
+    /// Sealed messages still in flight, to send again on a new connection (the server stores
+    /// each `client_id` once, so resending is safe).
+    pub fn in_flight(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pending
+            .iter()
+            .filter(|p| !p.failed)
+            .filter_map(|p| p.body.as_deref().map(|body| (p.client_id.as_str(), body)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Seat;
 
     fn msg(seq: u64, client_id: &str) -> ChatMessage {
         ChatMessage {
             seq,
             id: format!("m{seq}"),
             client_id: client_id.into(),
-            sender: "a".into(),
-            text: format!("text {seq}"),
+            sender: Seat { id: "s".into(), name: "sealed name".into() },
+            body: format!("sealed {seq}"),
             ts: seq,
         }
     }
 
     fn seqs(log: &ChatLog) -> Vec<u64> {
-        log.messages().map(|m| m.seq).collect()
+        log.entries().map(|e| e.message.seq).collect()
     }
 
     #[test]
-    fn messages_are_shown_in_sequence_order_once_each() {
+    fn messages_are_held_in_sequence_order_once_each() {
         let mut log = ChatLog::default();
         assert!(log.receive(msg(2, "b")));
         assert!(log.receive(msg(1, "a")));
@@ -150,33 +223,55 @@ mod tests {
     }
 
     #[test]
-    fn an_acknowledgement_turns_a_pending_message_into_a_stored_one() {
+    fn a_message_shows_once_opened_and_never_before_an_earlier_one() {
+        let mut log = ChatLog::default();
+        log.receive(msg(1, "a"));
+        log.receive(msg(2, "b"));
+        assert_eq!(log.sealed().len(), 2);
+        log.reveal(2, Revealed::Text("second".into()));
+        assert_eq!(log.shown().count(), 0, "the second waits for the first");
+        assert!(log.opening());
+        log.reveal(1, Revealed::Unreadable);
+        let shown: Vec<&Revealed> = log.shown().map(|e| &e.text).collect();
+        assert_eq!(shown, [&Revealed::Unreadable, &Revealed::Text("second".into())]);
+        assert!(!log.opening());
+    }
+
+    #[test]
+    fn an_acknowledgement_turns_a_pending_message_into_a_stored_one_with_its_text() {
         let mut log = ChatLog::default();
         log.queue("c1".into(), "hello".into(), 0);
-        assert_eq!(log.pending().len(), 1);
+        assert_eq!(log.in_flight().count(), 0, "not sealed yet, so not sent");
+        log.sealed_as("c1", "sealed hello".into());
+        assert_eq!(log.in_flight().collect::<Vec<_>>(), [("c1", "sealed hello")]);
         log.receive(msg(1, "c1"));
         assert!(log.pending().is_empty());
-        assert_eq!(seqs(&log), vec![1]);
+        assert_eq!(
+            log.shown().map(|e| e.text.clone()).collect::<Vec<_>>(),
+            [Revealed::Text("hello".into())]
+        );
     }
 
     #[test]
     fn an_unacknowledged_message_fails_after_the_timeout_and_can_be_retried() {
         let mut log = ChatLog::default();
         log.queue("c1".into(), "hello".into(), 1_000);
+        log.sealed_as("c1", "sealed".into());
         assert!(!log.fail_overdue(1_000 + ACK_TIMEOUT_MS - 1));
         assert!(log.has_overdue(1_000 + ACK_TIMEOUT_MS));
         assert!(log.fail_overdue(1_000 + ACK_TIMEOUT_MS));
         assert!(log.pending()[0].failed);
         assert_eq!(log.in_flight().count(), 0);
-        assert_eq!(log.retry("c1", 50_000), Some("hello".into()));
+        assert_eq!(log.retry("c1", 50_000), Some("sealed".into()));
         assert_eq!(log.in_flight().count(), 1);
         assert_eq!(log.retry("unknown", 0), None);
     }
 
     #[test]
-    fn reloading_history_keeps_newer_live_messages_and_the_truncation_flag() {
+    fn reloading_history_keeps_newer_live_messages_what_was_opened_and_the_truncation_flag() {
         let mut log = ChatLog::default();
         log.receive(msg(7, "x"));
+        log.reveal(7, Revealed::Text("seven".into()));
         log.receive(msg(9, "y"));
         log.replace_history(History {
             messages: vec![msg(5, "p"), msg(6, "q"), msg(7, "x")],
@@ -184,6 +279,7 @@ mod tests {
             truncated: true,
         });
         assert_eq!(seqs(&log), vec![5, 6, 7, 9]);
+        assert_eq!(log.sealed().iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), [5, 6, 9]);
         assert!(log.truncated());
     }
 }

@@ -1,6 +1,6 @@
 //! The message input: a live character count, Enter sends, Shift+Enter adds a line.
 
-use super::live::Live;
+use super::live::{KeyState, Live};
 use crate::model::{MESSAGE_MAX_CHARS, clean_message};
 use crate::protocol::TYPING_EVERY_MS;
 use leptos::prelude::*;
@@ -25,8 +25,13 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
     let count = move || text.with(|t| t.trim().chars().count());
     let too_long = move || count() > MESSAGE_MAX_CHARS;
 
+    // Messages are sealed with the room key: nothing can be sent until the page has it.
+    let ready = move || live.key.get() == KeyState::Ready;
     let send = move || {
         let draft = text.get_untracked();
+        if !ready() {
+            return;
+        }
         if let Ok(clean) = clean_message(&draft) {
             on_send.run(clean.to_owned());
             text.set(String::new());
@@ -90,7 +95,7 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
                     type="submit"
                     class="bg-ink text-canvas px-4 py-2 text-sm font-bold uppercase cursor-pointer \
                            disabled:opacity-40 disabled:cursor-not-allowed"
-                    prop:disabled=move || count() == 0 || too_long()
+                    prop:disabled=move || count() == 0 || too_long() || !ready()
                 >
                     "Send"
                 </button>

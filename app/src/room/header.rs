@@ -22,11 +22,13 @@ pub fn RoomHeader(live: Live, clock: RwSignal<u64>) -> impl IntoView {
                     <CopyLink />
                 </div>
                 <Countdown expires_at=live.expires_at now=clock />
-                <div class="flex items-center gap-2">
-                    <LinkIndicator live />
-                    <LeaveButton live />
-                    <DestroyButton live />
-                </div>
+                <Show when=move || live.you.with(Option::is_some)>
+                    <div class="flex items-center gap-2">
+                        <LinkIndicator live />
+                        <LeaveButton live />
+                        <DestroyButton live />
+                    </div>
+                </Show>
             </div>
         </header>
     }

@@ -1,13 +1,14 @@
 //! The message log: yours on the right, others' on the left, pending ones until acknowledged.
 
-use super::chat_log::PendingMessage;
+use super::chat_log::{Entry, PendingMessage, Revealed};
 use super::live::Live;
-use crate::model::ChatMessage;
 use leptos::html::Div;
 use leptos::prelude::*;
 
 /// How close to the bottom (px) still counts as "reading the newest messages".
 const STICKY_PX: i32 = 80;
+/// Opening messages that takes less than this shows nothing at all.
+const OPENING_QUIET: std::time::Duration = std::time::Duration::from_millis(200);
 
 #[component]
 pub fn MessageList(
@@ -19,9 +20,18 @@ pub fn MessageList(
     let at_bottom = RwSignal::new(true);
     let news_below = RwSignal::new(false);
 
-    let messages = move || live.log.with(|log| log.messages().cloned().collect::<Vec<_>>());
+    let messages = move || live.log.with(|log| log.shown().cloned().collect::<Vec<_>>());
     let pending = move || live.log.with(|log| log.pending().to_vec());
-    let you = move || live.you.get().unwrap_or_default();
+    // Opening the history takes a moment; say so only if it takes long enough to notice.
+    let opening = Memo::new(move |_| live.log.with(|log| log.opening()));
+    let slow = RwSignal::new(false);
+    Effect::new(move |_| {
+        if opening.get() {
+            set_timeout(move || slow.set(opening.get_untracked()), OPENING_QUIET);
+        } else {
+            slow.set(false);
+        }
+    });
 
     // Follow new messages while the reader is at the bottom; otherwise offer a pill.
     Effect::new(move |_| {
@@ -59,17 +69,17 @@ pub fn MessageList(
                         "Older messages are gone: a room keeps only its most recent ones."
                     </p>
                 </Show>
-                <Show when=move || live.you.with(Option::is_none)>
-                    <p class="text-center text-sm text-muted py-10">"Taking your seat…"</p>
-                </Show>
-                <Show when=move || live.you.with(Option::is_some) && live.log.with(|l| l.is_empty())>
+                <Show when=move || live.log.with(|l| l.is_empty())>
                     <p class="text-center text-sm text-muted py-10" data-testid="empty">
                         "No messages yet. Say something; it will vanish with the room."
                     </p>
                 </Show>
-                <For each=messages key=|m| m.seq let:message>
-                    <MessageItem mine=message.sender == you() message hydrated />
+                <For each=messages key=|e| e.message.seq let:entry>
+                    <MessageItem live entry hydrated />
                 </For>
+                <Show when=move || slow.get()>
+                    <p class="text-center text-xs text-muted" data-testid="opening">"decrypting…"</p>
+                </Show>
                 <For each=pending key=|p| (p.client_id.clone(), p.failed) let:pending>
                     <PendingItem pending on_retry />
                 </For>
@@ -113,16 +123,32 @@ fn clock_time(ts: u64, local: bool) -> String {
 }
 
 #[component]
-fn MessageItem(message: ChatMessage, mine: bool, hydrated: RwSignal<bool>) -> impl IntoView {
+fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoView {
+    let Entry { message, text } = entry;
+    let mine = live.is_you(&message.sender);
     let ts = message.ts;
     let time = move || clock_time(ts, hydrated.get());
     let iso = chrono::DateTime::from_timestamp_millis(i64::try_from(ts).unwrap_or(0))
         .map(|t| t.to_rfc3339())
         .unwrap_or_default();
-    let (align, who, name_tone) = if mine {
-        ("items-end text-right", "You".to_owned(), "text-mine")
+    let sender = message.sender.clone();
+    let (align, name_tone) = if mine {
+        ("items-end text-right", "text-mine")
     } else {
-        ("items-start text-left", message.sender.clone(), "text-accent")
+        ("items-start text-left", "text-accent")
+    };
+    let who = move || if mine { "You".to_owned() } else { live.name_of(&sender) };
+    let body = match text {
+        Revealed::Text(text) => view! {
+            <p class="max-w-[85%] whitespace-pre-wrap break-words text-sm text-ink" data-testid="text">
+                {text}
+            </p>
+        }
+        .into_any(),
+        Revealed::Unreadable | Revealed::Sealed => view! {
+            <p class="text-sm italic text-muted" data-testid="unreadable">"Unreadable message"</p>
+        }
+        .into_any(),
     };
     view! {
         <article
@@ -135,9 +161,7 @@ fn MessageItem(message: ChatMessage, mine: bool, hydrated: RwSignal<bool>) -> im
                 <span class=format!("font-bold {name_tone}")>{who}</span>
                 <time class="text-faint" datetime=iso>{time}</time>
             </header>
-            <p class="max-w-[85%] whitespace-pre-wrap break-words text-sm text-ink" data-testid="text">
-                {message.text}
-            </p>
+            {body}
         </article>
     }
 }

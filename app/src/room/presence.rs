@@ -9,15 +9,16 @@ pub fn PresenceBar(live: Live, clock: RwSignal<u64>) -> impl IntoView {
         live.typing
             .get()
             .filter(|(_, until)| *until > clock.get())
-            .map(|(who, _)| format!("{who} is typing…"))
+            .map(|(who, _)| format!("{} is typing…", live.name_of(&who)))
     };
     let peers = move || {
         let online = live.online.get();
         live.peers
             .get()
             .into_iter()
-            .map(|name| {
-                let here = online.contains(&name);
+            .map(|seat| {
+                let here = online.iter().any(|s| s.id == seat.id);
+                let name = move || live.name_of(&seat);
                 view! {
                     <li class="flex items-center gap-1.5" data-testid="peer">
                         <span

@@ -16,10 +16,11 @@ use leptos::prelude::*;
 /// Frames the page wants sent; dropping every sender closes the connection for good.
 pub type Outbox = UnboundedSender<ClientFrame>;
 
-/// Opens the room's connection in the background.
-pub fn connect(live: Live) -> Outbox {
+/// Opens the room's connection in the background; `opened` is called whenever sealed messages
+/// or names may have arrived.
+pub fn connect(live: Live, opened: impl Fn() + Copy + 'static) -> Outbox {
     let (outbox, frames) = unbounded();
-    leptos::task::spawn_local(run(live, frames));
+    leptos::task::spawn_local(run(live, frames, opened));
     outbox
 }
 
@@ -35,7 +36,11 @@ enum Ending {
     Dropped { welcomed: bool },
 }
 
-async fn run(live: Live, mut frames: UnboundedReceiver<ClientFrame>) {
+async fn run(
+    live: Live,
+    mut frames: UnboundedReceiver<ClientFrame>,
+    opened: impl Fn() + Copy + 'static,
+) {
     // The browser's own word on the network: going offline drops the socket at once (a dead
     // connection can otherwise go unnoticed for minutes), coming back reconnects at once.
     let (wake, mut woken) = unbounded::<()>();
@@ -49,7 +54,7 @@ async fn run(live: Live, mut frames: UnboundedReceiver<ClientFrame>) {
     let mut failures = 0u32;
     loop {
         let ending = match WebSocket::open(&socket_url(&live)) {
-            Ok(ws) => session(ws, live, &mut frames, &mut went_offline).await,
+            Ok(ws) => session(ws, live, &mut frames, &mut went_offline, opened).await,
             Err(_) => Ending::Dropped { welcomed: false },
         };
         let welcomed = match ending {
@@ -116,6 +121,7 @@ async fn session(
     live: Live,
     frames: &mut UnboundedReceiver<ClientFrame>,
     went_offline: &mut UnboundedReceiver<()>,
+    opened: impl Fn() + Copy + 'static,
 ) -> Ending {
     let (mut sink, stream) = ws.split();
     let mut stream = stream.fuse();
@@ -130,11 +136,13 @@ async fn session(
                     // A frame this version does not know is skipped, not fatal.
                     let Ok(frame) = ServerFrame::decode(&text) else { continue };
                     welcomed |= matches!(frame, ServerFrame::Welcome { .. });
-                    match live.apply(frame, now_ms(), tab_hidden()) {
+                    let next = live.apply(frame, now_ms(), tab_hidden());
+                    opened();
+                    match next {
                         Next::Continue => Vec::new(),
                         Next::Send(frames) => frames,
                         Next::SendAndReload(frames) => {
-                            reload_history(live);
+                            reload_history(live, opened);
                             frames
                         }
                         Next::Leave(to) => return Ending::Leave(to),
@@ -164,10 +172,11 @@ async fn session(
     }
 }
 
-fn reload_history(live: Live) {
+fn reload_history(live: Live, opened: impl Fn() + 'static) {
     leptos::task::spawn_local(async move {
         if let Ok(history) = room_history(live.room_id.get_value().to_string(), None).await {
             live.log.update(|log| log.replace_history(history));
+            opened();
         }
     });
 }

@@ -1,8 +1,9 @@
 //! Server-side bodies of the room server functions.
 
 use super::{Joined, RoomSnapshot};
+use crate::envelope::{self, KEY_CHECK_SEALED_MAX, NAME_SEALED_MAX};
 use crate::error::ApiError;
-use crate::model::{History, RoomId, clean_username, now_ms};
+use crate::model::{History, RoomId, now_ms};
 use crate::seat::{SeatCookie, SeatToken};
 use crate::state::{
     ServerState, gone_error, invalid_input, parse_room_id, pass, request_parts, seat_cookie,
@@ -15,16 +16,23 @@ use garde::Validate;
 struct JoinRequest<'a> {
     #[garde(custom(room_id_shape))]
     room_id: &'a str,
-    #[garde(custom(username_length))]
-    username: &'a str,
+    #[garde(custom(sealed(NAME_SEALED_MAX)))]
+    name: &'a str,
+    #[garde(inner(custom(sealed(KEY_CHECK_SEALED_MAX))))]
+    key_check: Option<&'a str>,
 }
 
 fn room_id_shape(raw: &&str, _: &()) -> garde::Result {
     raw.parse::<RoomId>().map(|_| ()).map_err(|e| garde::Error::new(e.to_string()))
 }
 
-fn username_length(raw: &&str, _: &()) -> garde::Result {
-    clean_username(raw).map(|_| ()).map_err(garde::Error::new)
+/// A sealed value of at most `max` characters (the server cannot look inside).
+fn sealed(max: usize) -> impl FnOnce(&&str, &()) -> garde::Result {
+    move |raw, _| {
+        envelope::decode(raw, max)
+            .map(|_| ())
+            .map_err(|e| garde::Error::new(format!("a sealed value {e}")))
+    }
 }
 
 /// Maps a store failure for this visitor: a vanished room reads as "ended" to a seat holder.
@@ -81,7 +89,9 @@ pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
         expires_at: room.expires_at,
         now: now_ms(),
         capacity: room.capacity,
-        you: seat.map(|s| s.name),
+        seated: room.seated,
+        key_check: room.key_check,
+        you: seat,
         history,
     })
 }
@@ -95,17 +105,24 @@ fn arrived_cross_site() -> bool {
         .is_some_and(|v| v.as_bytes() == b"cross-site")
 }
 
-pub async fn join_room(raw: String, username: String) -> Result<Joined, ApiError> {
+pub async fn join_room(
+    raw: String,
+    name: String,
+    key_check: Option<String>,
+) -> Result<Joined, ApiError> {
     let state = server_state()?;
-    JoinRequest { room_id: &raw, username: &username }.validate().map_err(invalid_input)?;
+    let request = JoinRequest { room_id: &raw, name: &name, key_check: key_check.as_deref() };
+    request.validate().map_err(invalid_input)?;
     let (id, room, cookie) = open(&state, &raw).await?;
     // A browser that already holds this room's cookie keeps its token: joining is idempotent.
     let token = cookie.as_ref().map(|c| c.token.clone()).unwrap_or_else(SeatToken::generate);
-    let name = username.trim();
-    let seat =
-        state.store.claim_seat(&id, &token.hash(), name).await.map_err(failure(cookie.as_ref()))?;
+    let seat = state
+        .store
+        .claim_seat(&id, &token.hash(), &name, key_check.as_deref())
+        .await
+        .map_err(failure(cookie.as_ref()))?;
     set_cookie(&SeatCookie::issue(&id, &token, room.expires_at, served_securely(&state.rules)))?;
-    Ok(Joined { you: seat.name, expires_at: room.expires_at, capacity: room.capacity })
+    Ok(Joined { you: seat, expires_at: room.expires_at, capacity: room.capacity })
 }
 
 pub async fn room_history(raw: String, since: u64) -> Result<History, ApiError> {

@@ -19,8 +19,8 @@ fn message(seq: u64) -> RoomEvent {
         seq,
         id: format!("m{seq}"),
         client_id: format!("c{seq}"),
-        sender: "x".into(),
-        text: "x".into(),
+        sender: app::model::Seat { id: "s".into(), name: "sealed".into() },
+        body: "sealed".into(),
         ts: 0,
     })
 }

@@ -1,19 +1,19 @@
 -- Stores a message and announces it in one step: the next sequence number, the capped
 -- history, the resend guard and the publish happen together or not at all.
 -- KEYS: meta, seats, log, seq, sent
--- ARGV: token hash, client id, text, now (ms), message id, history cap, channel
+-- ARGV: token hash, client id, sealed body, now (ms), message id, history cap, channel
 -- Returns {'ok', message json} | {'dup', message json} | {'gone'} | {'no_seat'}
 local meta, seats, log, seq_key, sent = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local deadline = redis.call('HGET', meta, 'expires_at')
 if not deadline then return {'gone'} end
-local seat = redis.call('HGET', seats, ARGV[1])
-if not seat then return {'no_seat'} end
-seat = cjson.decode(seat)
+local stored_seat = redis.call('HGET', seats, ARGV[1])
+if not stored_seat then return {'no_seat'} end
+local seat = cjson.decode(stored_seat)
 local cap = tonumber(ARGV[6])
 
 local function encode(seq, id)
   return '{"seq":' .. seq .. ',"id":' .. cjson.encode(id) .. ',"client_id":' .. cjson.encode(ARGV[2])
-    .. ',"sender":' .. cjson.encode(seat.name) .. ',"text":' .. cjson.encode(ARGV[3])
+    .. ',"sender":' .. stored_seat .. ',"body":' .. cjson.encode(ARGV[3])
     .. ',"ts":' .. ARGV[4] .. '}'
 end
 

@@ -1,8 +1,9 @@
 -- Updates who is online in a room and announces the list when it changed.
 -- KEYS: meta, online
 -- ARGV: 'online' | 'offline' | 'alive', now (ms), stale after (ms), channel,
---       then the connection id (offline) or triples of connection id, seat id, name
--- Returns nil when the room is gone, else the sorted names online (one per seat)
+--       then the connection id (offline) or triples of connection id, seat id, sealed name
+-- Returns nil when the room is gone, else the seats online (one per seat, by seat id) as a flat
+-- list: seat id, sealed name, seat id, sealed name, ...
 local meta, online = KEYS[1], KEYS[2]
 local op, now, stale, channel = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local deadline = redis.call('HGET', meta, 'expires_at')
@@ -11,7 +12,8 @@ if not deadline then
   return false
 end
 
-local function names()
+-- Seat ids in order, and their names.
+local function seats()
   local entries = redis.call('HGETALL', online)
   local by_seat, gone = {}, {}
   for i = 1, #entries, 2 do
@@ -23,13 +25,13 @@ local function names()
     end
   end
   if #gone > 0 then redis.call('HDEL', online, unpack(gone)) end
-  local list = {}
-  for _, name in pairs(by_seat) do table.insert(list, name) end
-  table.sort(list)
-  return list
+  local ids = {}
+  for id in pairs(by_seat) do table.insert(ids, id) end
+  table.sort(ids)
+  return ids, by_seat
 end
 
-local before = names()
+local before = seats()
 if op == 'offline' then
   redis.call('HDEL', online, ARGV[5])
 else
@@ -38,15 +40,19 @@ else
   end
   redis.call('PEXPIREAT', online, deadline)
 end
-local after = names()
+local after, names = seats()
 
 local changed = #before ~= #after
 for i = 1, #after do
   if before[i] ~= after[i] then changed = true end
 end
-if changed then
-  local data = '[]'
-  if #after > 0 then data = cjson.encode(after) end
-  redis.call('PUBLISH', channel, '{"type":"presence","data":' .. data .. '}')
+local flat, listed = {}, {}
+for _, id in ipairs(after) do
+  table.insert(flat, id)
+  table.insert(flat, names[id])
+  table.insert(listed, '{"id":' .. cjson.encode(id) .. ',"name":' .. cjson.encode(names[id]) .. '}')
 end
-return after
+if changed then
+  redis.call('PUBLISH', channel, '{"type":"presence","data":[' .. table.concat(listed, ',') .. ']}')
+end
+return flat

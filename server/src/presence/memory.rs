@@ -1,14 +1,15 @@
 //! Presence in this process, for the embedded backend.
 
-use super::{Member, Presence, PresenceError, STALE_AFTER_MS, online_names};
+use super::{Member, Presence, PresenceError, STALE_AFTER_MS, online_seats};
 use crate::broker::{Deliveries, Delivery, RoomEvent};
-use app::model::{RoomId, now_ms};
+use app::model::{RoomId, Seat, now_ms};
 use futures::future::{BoxFuture, FutureExt, ready};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// `conn → (seat_id, name, last seen)` per room.
-type Online = HashMap<RoomId, HashMap<String, (String, String, u64)>>;
+/// `conn → (seat, last seen)` per room.
+type Entries = HashMap<String, (Seat, u64)>;
+type Online = HashMap<RoomId, Entries>;
 
 pub struct MemoryPresence {
     bus: Deliveries,
@@ -22,20 +23,15 @@ impl MemoryPresence {
     }
 
     /// Applies `change` to the room's entries and announces the list if it changed.
-    fn apply(
-        &self,
-        room: &RoomId,
-        change: impl FnOnce(&mut HashMap<String, (String, String, u64)>, u64),
-    ) -> Vec<String> {
+    fn apply(&self, room: &RoomId, change: impl FnOnce(&mut Entries, u64)) -> Vec<Seat> {
         let now = now_ms();
         let mut all = self.online.lock().unwrap_or_else(|e| e.into_inner());
         let entries = all.entry(room.clone()).or_default();
-        let listed = |entries: &HashMap<String, (String, String, u64)>| {
-            online_names(entries.values().map(|(s, n, t)| (s.as_str(), n.as_str(), *t)), now)
-        };
+        let listed =
+            |entries: &Entries| online_seats(entries.values().map(|(seat, t)| (seat, *t)), now);
         let before = listed(entries);
         change(entries, now);
-        entries.retain(|_, (_, _, seen)| now.saturating_sub(*seen) <= STALE_AFTER_MS);
+        entries.retain(|_, (_, seen)| now.saturating_sub(*seen) <= STALE_AFTER_MS);
         let after = listed(entries);
         if entries.is_empty() {
             all.remove(room);
@@ -49,8 +45,8 @@ impl MemoryPresence {
     }
 }
 
-fn record(entries: &mut HashMap<String, (String, String, u64)>, member: Member, now: u64) {
-    entries.insert(member.conn, (member.seat_id, member.name, now));
+fn record(entries: &mut Entries, member: Member, now: u64) {
+    entries.insert(member.conn, (member.seat, now));
 }
 
 impl Presence for MemoryPresence {
@@ -58,7 +54,7 @@ impl Presence for MemoryPresence {
         &self,
         room: &RoomId,
         member: Member,
-    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>> {
+    ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>> {
         let names = self.apply(room, |entries, now| record(entries, member, now));
         ready(Ok(names)).boxed()
     }
@@ -67,7 +63,7 @@ impl Presence for MemoryPresence {
         &self,
         room: &RoomId,
         conn: &str,
-    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>> {
+    ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>> {
         let names = self.apply(room, |entries, _| {
             entries.remove(conn);
         });
@@ -78,7 +74,7 @@ impl Presence for MemoryPresence {
         &self,
         room: &RoomId,
         members: Vec<Member>,
-    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>> {
+    ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>> {
         let names = self.apply(room, |entries, now| {
             for member in members {
                 record(entries, member, now);

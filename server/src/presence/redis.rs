@@ -3,7 +3,7 @@
 
 use super::{Member, Presence, PresenceError, STALE_AFTER_MS};
 use crate::redis_keys::Keys;
-use app::model::{RoomId, now_ms};
+use app::model::{RoomId, Seat, now_ms};
 use futures::future::{BoxFuture, FutureExt};
 use redis::Script;
 use redis::aio::ConnectionManager;
@@ -30,12 +30,13 @@ impl RedisPresence {
         room: &RoomId,
         op: &str,
         args: Vec<String>,
-    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>> {
+    ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>> {
         let keys = self.keys.room(room);
         let (script, op) = (self.script.clone(), op.to_owned());
         let mut conn = self.conn.clone();
         async move {
-            let names: Option<Vec<String>> = script
+            // Seat ids and names, alternating.
+            let flat: Option<Vec<String>> = script
                 .key(&keys.meta)
                 .key(&keys.online)
                 .arg(op)
@@ -46,14 +47,18 @@ impl RedisPresence {
                 .invoke_async(&mut conn)
                 .await
                 .map_err(|err| PresenceError(err.to_string()))?;
-            Ok(names.unwrap_or_default())
+            let flat = flat.unwrap_or_default();
+            Ok(flat
+                .chunks_exact(2)
+                .map(|pair| Seat { id: pair[0].clone(), name: pair[1].clone() })
+                .collect())
         }
         .boxed()
     }
 }
 
 fn triples(members: Vec<Member>) -> Vec<String> {
-    members.into_iter().flat_map(|m| [m.conn, m.seat_id, m.name]).collect()
+    members.into_iter().flat_map(|m| [m.conn, m.seat.id, m.seat.name]).collect()
 }
 
 impl Presence for RedisPresence {
@@ -61,7 +66,7 @@ impl Presence for RedisPresence {
         &self,
         room: &RoomId,
         member: Member,
-    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>> {
+    ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>> {
         self.run(room, "online", triples(vec![member]))
     }
 
@@ -69,7 +74,7 @@ impl Presence for RedisPresence {
         &self,
         room: &RoomId,
         conn: &str,
-    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>> {
+    ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>> {
         self.run(room, "offline", vec![conn.to_owned()])
     }
 
@@ -77,7 +82,7 @@ impl Presence for RedisPresence {
         &self,
         room: &RoomId,
         members: Vec<Member>,
-    ) -> BoxFuture<'static, Result<Vec<String>, PresenceError>> {
+    ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>> {
         self.run(room, "alive", triples(members))
     }
 }

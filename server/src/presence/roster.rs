@@ -2,8 +2,7 @@
 //! and one task refreshes every entry the instance holds.
 
 use super::{Member, Presence, REFRESH_EVERY};
-use app::model::RoomId;
-use app::store::Seat;
+use app::model::{RoomId, Seat};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -41,19 +40,18 @@ impl Roster {
         self.local.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Puts a socket of `seat` online in `room`; returns its entry and the room's online names
-    /// (just this seat's name when presence cannot be reached: it is best effort).
-    pub async fn enter(self: &Arc<Self>, room: &RoomId, seat: &Seat) -> (Here, Vec<String>) {
+    /// Puts a socket of `seat` online in `room`; returns its entry and the room's online seats
+    /// (just this one when presence cannot be reached: it is best effort).
+    pub async fn enter(self: &Arc<Self>, room: &RoomId, seat: &Seat) -> (Here, Vec<Seat>) {
         let conn = format!("{}:{}", self.instance, self.next.fetch_add(1, Ordering::Relaxed));
-        let member =
-            Member { conn: conn.clone(), seat_id: seat.seat_id.clone(), name: seat.name.clone() };
+        let member = Member { conn: conn.clone(), seat: seat.clone() };
         self.lock().entry(room.clone()).or_default().insert(conn.clone(), member.clone());
         let here = Here { roster: self.clone(), room: room.clone(), conn: Some(conn) };
         let online = match self.presence.join(room, member).await {
             Ok(online) => online,
             Err(err) => {
                 tracing::debug!(%err, "presence not recorded");
-                vec![seat.name.clone()]
+                vec![seat.clone()]
             }
         };
         (here, online)

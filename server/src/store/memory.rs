@@ -2,9 +2,9 @@
 //! Rooms past their deadline read as gone at once and are swept from memory every second.
 
 use crate::broker::{Deliveries, Delivery, RoomEvent};
-use app::model::{ChatMessage, EndReason, History, RoomId, now_ms};
+use app::model::{ChatMessage, EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
-use app::store::{Posted, RoomInfo, RoomStore, Seat, StoreError};
+use app::store::{Posted, RoomInfo, RoomStore, StoreError};
 use async_trait::async_trait;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -14,6 +14,7 @@ struct Room {
     created_at: u64,
     expires_at: u64,
     capacity: u8,
+    key_check: Option<String>,
     seats: HashMap<TokenHash, Seat>,
     log: VecDeque<ChatMessage>,
     seq: u64,
@@ -29,6 +30,7 @@ impl Room {
             expires_at: self.expires_at,
             capacity: self.capacity,
             seated: u8::try_from(self.seats.len()).unwrap_or(u8::MAX),
+            key_check: self.key_check.clone(),
         }
     }
 }
@@ -107,6 +109,7 @@ impl RoomStore for MemoryStore {
             created_at,
             expires_at,
             capacity,
+            key_check: None,
             seats: HashMap::new(),
             log: VecDeque::new(),
             seq: 0,
@@ -130,6 +133,7 @@ impl RoomStore for MemoryStore {
         id: &RoomId,
         token: &TokenHash,
         name: &str,
+        key_check: Option<&str>,
     ) -> Result<Seat, StoreError> {
         self.with_room(id, |room| {
             if let Some(seat) = room.seats.get(token) {
@@ -138,14 +142,11 @@ impl RoomStore for MemoryStore {
             if room.seats.len() >= usize::from(room.capacity) {
                 return Err(StoreError::Full);
             }
-            let taken = |candidate: &str| room.seats.values().any(|s| s.name == candidate);
-            let mut unique = name.to_owned();
-            let mut n = 1;
-            while taken(&unique) {
-                n += 1;
-                unique = format!("{name} ({n})");
+            // The first seat is the creator's: its key check is the room's, for good.
+            if room.seats.is_empty() && room.key_check.is_none() {
+                room.key_check = key_check.map(str::to_owned);
             }
-            let seat = Seat { seat_id: nanoid::nanoid!(12), name: unique };
+            let seat = Seat { id: nanoid::nanoid!(12), name: name.to_owned() };
             room.seats.insert(token.clone(), seat.clone());
             Ok(seat)
         })
@@ -161,7 +162,7 @@ impl RoomStore for MemoryStore {
     async fn leave(&self, id: &RoomId, token: &TokenHash) -> Result<bool, StoreError> {
         let released = self.with_room(id, |room| Ok(room.seats.remove(token)))?;
         if let Some(seat) = &released {
-            self.announce(id, RoomEvent::SeatLeft(seat.seat_id.clone()));
+            self.announce(id, RoomEvent::SeatLeft(seat.id.clone()));
         }
         Ok(released.is_some())
     }
@@ -171,19 +172,19 @@ impl RoomStore for MemoryStore {
         id: &RoomId,
         token: &TokenHash,
         client_id: &str,
-        text: &str,
+        body: &str,
     ) -> Result<Posted, StoreError> {
         let cap = self.history_cap;
         // Announced while the lock is held, so events leave in sequence order.
         self.with_room(id, |room| {
             let seat = room.seats.get(token).cloned().ok_or(StoreError::NotSeated)?;
-            let guard = (seat.seat_id.clone(), client_id.to_owned());
+            let guard = (seat.id.clone(), client_id.to_owned());
             let new_message = |seq| ChatMessage {
                 seq,
                 id: nanoid::nanoid!(12),
                 client_id: client_id.to_owned(),
-                sender: seat.name.clone(),
-                text: text.to_owned(),
+                sender: seat.clone(),
+                body: body.to_owned(),
                 ts: now_ms(),
             };
             if let Some(&seq) = room.sent.get(&guard) {

@@ -3,13 +3,12 @@
 //! only as SHA-256.
 
 use crate::redis_keys::Keys;
-use app::model::{ChatMessage, History, RoomId, now_ms};
+use app::model::{ChatMessage, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
-use app::store::{Posted, RoomInfo, RoomStore, Seat, StoreError};
+use app::store::{Posted, RoomInfo, RoomStore, StoreError};
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
-use serde::Deserialize;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -26,19 +25,6 @@ struct Scripts {
     history: Script,
     leave: Script,
     destroy: Script,
-}
-
-/// A seat as the scripts store it.
-#[derive(Deserialize)]
-struct StoredSeat {
-    id: String,
-    name: String,
-}
-
-impl From<StoredSeat> for Seat {
-    fn from(seat: StoredSeat) -> Self {
-        Seat { seat_id: seat.id, name: seat.name }
-    }
 }
 
 fn backend(err: impl std::fmt::Display) -> StoreError {
@@ -88,26 +74,27 @@ impl RoomStore for RedisStore {
             .query_async::<()>(&mut conn)
             .await
             .map_err(backend)?;
-        Ok(RoomInfo { id, created_at, expires_at, capacity, seated: 0 })
+        Ok(RoomInfo { id, created_at, expires_at, capacity, seated: 0, key_check: None })
     }
 
     async fn room(&self, room: &RoomId) -> Result<Option<RoomInfo>, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
-        let (meta, seated): (HashMap<String, u64>, u8) = redis::pipe()
+        let (mut meta, seated): (HashMap<String, String>, u8) = redis::pipe()
             .hgetall(&keys.meta)
             .hlen(&keys.seats)
             .query_async(&mut conn)
             .await
             .map_err(backend)?;
-        let field = |name: &str| meta.get(name).copied();
+        let number = |name: &str| meta.get(name).and_then(|v| v.parse::<u64>().ok());
         let (Some(created_at), Some(expires_at), Some(capacity)) =
-            (field("created_at"), field("expires_at"), field("capacity"))
+            (number("created_at"), number("expires_at"), number("capacity"))
         else {
             return Ok(None);
         };
         let capacity = u8::try_from(capacity).map_err(backend)?;
-        Ok(Some(RoomInfo { id: room.clone(), created_at, expires_at, capacity, seated }))
+        let key_check = meta.remove("check");
+        Ok(Some(RoomInfo { id: room.clone(), created_at, expires_at, capacity, seated, key_check }))
     }
 
     async fn claim_seat(
@@ -115,6 +102,7 @@ impl RoomStore for RedisStore {
         room: &RoomId,
         token: &TokenHash,
         name: &str,
+        key_check: Option<&str>,
     ) -> Result<Seat, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
@@ -126,11 +114,12 @@ impl RoomStore for RedisStore {
             .arg(token.as_str())
             .arg(name)
             .arg(nanoid::nanoid!(12))
+            .arg(key_check.unwrap_or(""))
             .invoke_async(&mut conn)
             .await
             .map_err(backend)?;
         match reply.as_slice() {
-            [status, seat] if status == "ok" => Ok(decode::<StoredSeat>(seat)?.into()),
+            [status, seat] if status == "ok" => decode::<Seat>(seat),
             [status] if status == "full" => Err(StoreError::Full),
             [status] if status == "gone" => Err(StoreError::Gone),
             other => Err(backend(format!("join script answered {other:?}"))),
@@ -141,7 +130,7 @@ impl RoomStore for RedisStore {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
         let seat: Option<String> = conn.hget(&keys.seats, token.as_str()).await.map_err(backend)?;
-        seat.map(|json| decode::<StoredSeat>(&json).map(Seat::from)).transpose()
+        seat.map(|json| decode::<Seat>(&json)).transpose()
     }
 
     async fn leave(&self, room: &RoomId, token: &TokenHash) -> Result<bool, StoreError> {
@@ -168,7 +157,7 @@ impl RoomStore for RedisStore {
         room: &RoomId,
         token: &TokenHash,
         client_id: &str,
-        text: &str,
+        body: &str,
     ) -> Result<Posted, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
@@ -182,7 +171,7 @@ impl RoomStore for RedisStore {
             .key(&keys.sent)
             .arg(token.as_str())
             .arg(client_id)
-            .arg(text)
+            .arg(body)
             .arg(now_ms())
             .arg(nanoid::nanoid!(12))
             .arg(self.history_cap)

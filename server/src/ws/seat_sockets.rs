@@ -1,8 +1,7 @@
 //! How many sockets each seat holds open on this instance (one per tab); one past the limit is
 //! refused with 4429.
 
-use app::model::RoomId;
-use app::store::Seat;
+use app::model::{RoomId, Seat};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -25,7 +24,7 @@ impl SeatSockets {
 
     /// Counts a new socket of `seat`, unless it already holds the limit.
     pub fn enter(&self, room: &RoomId, seat: &Seat) -> Option<SeatSocket> {
-        let key = (room.clone(), seat.seat_id.clone());
+        let key = (room.clone(), seat.id.clone());
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let count = open.entry(key.clone()).or_insert(0);
         if *count >= self.limit {
@@ -56,12 +55,12 @@ mod tests {
     fn a_seat_may_hold_the_limit_and_no_more_and_closing_one_frees_a_place() {
         let sockets = SeatSockets::new(2);
         let room = RoomId::generate();
-        let seat = Seat { seat_id: "s1".into(), name: "a".into() };
+        let seat = Seat { id: "s1".into(), name: "a".into() };
         let first = sockets.enter(&room, &seat);
         let second = sockets.enter(&room, &seat);
         assert!(first.is_some() && second.is_some());
         assert!(sockets.enter(&room, &seat).is_none());
-        let other = Seat { seat_id: "s2".into(), name: "b".into() };
+        let other = Seat { id: "s2".into(), name: "b".into() };
         assert!(sockets.enter(&room, &other).is_some(), "seats are counted apart");
         drop(first);
         assert!(sockets.enter(&room, &seat).is_some());

@@ -1,7 +1,7 @@
 //! The store contract: every test runs against the embedded store and against real Redis.
 
 use crate::helpers::{Kind, backend, redis_conn, redis_keys};
-use app::model::{EndReason, RoomId};
+use app::model::{EndReason, RoomId, Seat};
 use app::seat::{SeatToken, TokenHash};
 use app::store::{RoomStore, StoreError};
 use server::backend::Backend;
@@ -10,14 +10,13 @@ use server::broker::{Delivery, RoomEvent};
 use server::presence::Member;
 use server::presence::memory::MemoryPresence;
 use server::store::MemoryStore;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 both_backends! {
     a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats,
     a_holder_claiming_again_gets_the_same_seat,
-    a_name_already_taken_in_the_room_gets_a_number,
+    the_first_seat_keeps_the_rooms_key_check_for_good,
     a_seat_in_one_room_is_no_seat_in_another,
     after_the_deadline_nothing_of_the_room_is_readable_or_left,
     after_destroy_nothing_is_readable_or_left_and_posts_are_refused,
@@ -92,7 +91,7 @@ async fn a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats(
     let claims = (0..100).map(|i| {
         let store: Arc<dyn RoomStore> = backend.store.clone();
         let room = room.clone();
-        tokio::spawn(async move { store.claim_seat(&room, &token(), &format!("p{i}")).await })
+        tokio::spawn(async move { store.claim_seat(&room, &token(), &format!("p{i}"), None).await })
     });
     let results = futures::future::join_all(claims).await;
     let won = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
@@ -106,27 +105,30 @@ async fn a_holder_claiming_again_gets_the_same_seat(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
     let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
     let alice = token();
-    let first = backend.store.claim_seat(&room, &alice, "alice").await.expect("seat");
-    let again = backend.store.claim_seat(&room, &alice, "renamed").await.expect("same seat");
+    let first = backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
+    let again = backend.store.claim_seat(&room, &alice, "renamed", None).await.expect("same seat");
     assert_eq!(first, again);
-    backend.store.claim_seat(&room, &token(), "bob").await.expect("second seat");
+    backend.store.claim_seat(&room, &token(), "bob", None).await.expect("second seat");
     // Full now, but the holder still gets their seat.
-    assert_eq!(backend.store.claim_seat(&room, &alice, "alice").await, Ok(first));
-    assert_eq!(backend.store.claim_seat(&room, &token(), "carol").await, Err(StoreError::Full));
+    assert_eq!(backend.store.claim_seat(&room, &alice, "alice", None).await, Ok(first));
+    assert_eq!(
+        backend.store.claim_seat(&room, &token(), "carol", None).await,
+        Err(StoreError::Full)
+    );
 }
 
-async fn a_name_already_taken_in_the_room_gets_a_number(kind: Kind) {
+async fn the_first_seat_keeps_the_rooms_key_check_for_good(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 3).await.expect("room").id;
-    let names: Vec<String> = futures::future::join_all((0..3).map(|_| {
-        let store = backend.store.clone();
-        let room = room.clone();
-        async move { store.claim_seat(&room, &token(), "bob").await.expect("seat").name }
-    }))
-    .await;
-    let names: BTreeSet<String> = names.into_iter().collect();
-    let expected: BTreeSet<String> = ["bob", "bob (2)", "bob (3)"].map(String::from).into();
-    assert_eq!(names, expected);
+    let store = &backend.store;
+    let room = store.create_room(Duration::from_secs(60), 3).await.expect("room").id;
+    assert_eq!(store.room(&room).await.expect("read").and_then(|r| r.key_check), None);
+    store.claim_seat(&room, &token(), "creator", Some("the check")).await.expect("seat");
+    store.claim_seat(&room, &token(), "guest", Some("a forged check")).await.expect("seat");
+    let info = store.room(&room).await.expect("read").expect("live");
+    assert_eq!(info.key_check.as_deref(), Some("the check"));
+    // Names are sealed: the store keeps them as they came, even when two are alike.
+    let twin = store.claim_seat(&room, &token(), "creator", None).await.expect("seat");
+    assert_eq!(twin.name, "creator");
 }
 
 async fn a_seat_in_one_room_is_no_seat_in_another(kind: Kind) {
@@ -134,7 +136,7 @@ async fn a_seat_in_one_room_is_no_seat_in_another(kind: Kind) {
     let a = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
     let b = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
     let alice = token();
-    backend.store.claim_seat(&a, &alice, "alice").await.expect("seat");
+    backend.store.claim_seat(&a, &alice, "alice", None).await.expect("seat");
     assert_eq!(backend.store.seat(&b, &alice).await, Ok(None));
     assert_eq!(backend.store.post(&b, &alice, "c1", "hi").await, Err(StoreError::NotSeated));
 }
@@ -144,7 +146,7 @@ async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) 
     let store = &under.backend.store;
     let room = store.create_room(Duration::from_millis(1200), 2).await.expect("room").id;
     let alice = token();
-    store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
     store.post(&room, &alice, "c1", "secret").await.expect("post");
     assert!(!leftovers(&under, &room).await.is_empty());
     tokio::time::sleep(Duration::from_millis(1400)).await;
@@ -152,7 +154,7 @@ async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) 
     assert_eq!(store.seat(&room, &alice).await, Ok(None));
     assert_eq!(store.history(&room, 0).await, Err(StoreError::Gone));
     assert_eq!(store.post(&room, &alice, "c2", "late").await, Err(StoreError::Gone));
-    assert_eq!(store.claim_seat(&room, &token(), "bob").await, Err(StoreError::Gone));
+    assert_eq!(store.claim_seat(&room, &token(), "bob", None).await, Err(StoreError::Gone));
     assert_eq!(leftovers(&under, &room).await, Vec::<String>::new());
 }
 
@@ -161,7 +163,7 @@ async fn after_destroy_nothing_is_readable_or_left_and_posts_are_refused(kind: K
     let store = &under.backend.store;
     let room = store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
     let alice = token();
-    store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
     store.post(&room, &alice, "c1", "secret").await.expect("post");
     assert_eq!(store.destroy(&room).await, Ok(true));
     assert_eq!(store.room(&room).await, Ok(None));
@@ -179,7 +181,7 @@ async fn sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_write
         let room = room.clone();
         tokio::spawn(async move {
             let seat = token();
-            store.claim_seat(&room, &seat, &format!("w{w}")).await.expect("seat");
+            store.claim_seat(&room, &seat, &format!("w{w}"), None).await.expect("seat");
             let mut seqs = Vec::new();
             for i in 0..25 {
                 let posted = store.post(&room, &seat, &format!("{w}-{i}"), "x").await;
@@ -204,8 +206,8 @@ async fn the_same_client_id_from_the_same_seat_is_stored_once(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
     let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
     let (alice, bob) = (token(), token());
-    backend.store.claim_seat(&room, &alice, "alice").await.expect("seat");
-    backend.store.claim_seat(&room, &bob, "bob").await.expect("seat");
+    backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
+    backend.store.claim_seat(&room, &bob, "bob", None).await.expect("seat");
     let first = backend.store.post(&room, &alice, "same", "hello").await.expect("post");
     let again = backend.store.post(&room, &alice, "same", "hello").await.expect("resend");
     assert!(!first.duplicate && again.duplicate);
@@ -222,7 +224,7 @@ async fn history_is_capped_and_says_older_messages_are_gone(kind: Kind) {
     let (backend, _) = store(kind, 5).await;
     let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
     let alice = token();
-    backend.store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
     for i in 1..=5 {
         backend.store.post(&room, &alice, &format!("c{i}"), &format!("m{i}")).await.expect("post");
     }
@@ -232,7 +234,7 @@ async fn history_is_capped_and_says_older_messages_are_gone(kind: Kind) {
         backend.store.post(&room, &alice, &format!("c{i}"), &format!("m{i}")).await.expect("post");
     }
     let history = backend.store.history(&room, 0).await.expect("history");
-    let texts: Vec<&str> = history.messages.iter().map(|m| m.text.as_str()).collect();
+    let texts: Vec<&str> = history.messages.iter().map(|m| m.body.as_str()).collect();
     assert_eq!(texts, ["m4", "m5", "m6", "m7", "m8"]);
     assert!(history.truncated);
     assert_eq!(history.seq, 8);
@@ -246,7 +248,7 @@ async fn history_after_a_sequence_number_holds_only_newer_messages(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
     let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
     let alice = token();
-    backend.store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
     let empty = backend.store.history(&room, 0).await.expect("history");
     assert_eq!((empty.messages.len(), empty.seq, empty.truncated), (0, 0, false));
     for i in 1..=6 {
@@ -279,7 +281,7 @@ async fn posts_are_announced_in_order_and_destroy_is_announced(kind: Kind) {
     let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
     backend.broker.subscribe(&room).await.expect("subscribed");
     let alice = token();
-    backend.store.claim_seat(&room, &alice, "alice").await.expect("seat");
+    backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
     for i in 1..=20 {
         backend.store.post(&room, &alice, &format!("c{i}"), &format!("m{i}")).await.expect("post");
     }
@@ -287,7 +289,7 @@ async fn posts_are_announced_in_order_and_destroy_is_announced(kind: Kind) {
         match delivery(&mut backend.deliveries, &room).await {
             RoomEvent::Message(m) => {
                 assert_eq!(
-                    (m.seq, m.text.as_str(), m.sender.as_str()),
+                    (m.seq, m.body.as_str(), m.sender.name.as_str()),
                     (i, &*format!("m{i}"), "alice")
                 )
             }
@@ -306,14 +308,17 @@ async fn leaving_frees_the_seat_and_is_announced(kind: Kind) {
     let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
     backend.broker.subscribe(&room).await.expect("subscribed");
     let (alice, bob) = (token(), token());
-    let seat = backend.store.claim_seat(&room, &alice, "alice").await.expect("seat");
-    backend.store.claim_seat(&room, &bob, "bob").await.expect("seat");
-    assert_eq!(backend.store.claim_seat(&room, &token(), "carol").await, Err(StoreError::Full));
+    let seat = backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
+    backend.store.claim_seat(&room, &bob, "bob", None).await.expect("seat");
+    assert_eq!(
+        backend.store.claim_seat(&room, &token(), "carol", None).await,
+        Err(StoreError::Full)
+    );
     assert_eq!(backend.store.leave(&room, &alice).await, Ok(true));
-    assert_eq!(delivery(&mut backend.deliveries, &room).await, RoomEvent::SeatLeft(seat.seat_id));
+    assert_eq!(delivery(&mut backend.deliveries, &room).await, RoomEvent::SeatLeft(seat.id));
     assert_eq!(backend.store.seat(&room, &alice).await, Ok(None));
     assert_eq!(backend.store.leave(&room, &alice).await, Ok(false));
-    backend.store.claim_seat(&room, &token(), "carol").await.expect("the freed seat");
+    backend.store.claim_seat(&room, &token(), "carol", None).await.expect("the freed seat");
 }
 
 async fn only_a_seated_token_may_post(kind: Kind) {
@@ -327,19 +332,19 @@ async fn only_a_seated_token_may_post(kind: Kind) {
 async fn presence_lists_one_name_per_seat_and_forgets_connections_that_go(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
     let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
-    let member = |conn: &str, seat: &str, name: &str| Member {
-        conn: conn.into(),
-        seat_id: seat.into(),
-        name: name.into(),
-    };
+    let seat = |id: &str, name: &str| Seat { id: id.into(), name: name.into() };
+    let (amy, bob) = (seat("s1", "amy"), seat("s2", "bob"));
+    let member = |conn: &str, seat: &Seat| Member { conn: conn.into(), seat: seat.clone() };
     let presence = &backend.presence;
-    assert_eq!(presence.join(&room, member("c1", "s1", "amy")).await.expect("p"), ["amy"]);
+    let online = presence.join(&room, member("c1", &amy)).await.expect("p");
+    assert_eq!(online, vec![amy.clone()]);
     // A second tab of the same seat is still one person.
-    assert_eq!(presence.join(&room, member("c2", "s1", "amy")).await.expect("p"), ["amy"]);
-    let both = presence.join(&room, member("c3", "s2", "bob")).await.expect("p");
-    assert_eq!(both, ["amy", "bob"]);
-    assert_eq!(presence.leave(&room, "c1").await.expect("p"), ["amy", "bob"]);
-    assert_eq!(presence.leave(&room, "c2").await.expect("p"), ["bob"]);
+    let again = presence.join(&room, member("c2", &amy)).await.expect("p");
+    assert_eq!(again, vec![amy.clone()]);
+    let both = presence.join(&room, member("c3", &bob)).await.expect("p");
+    assert_eq!(both, [amy.clone(), bob.clone()]);
+    assert_eq!(presence.leave(&room, "c1").await.expect("p"), [amy, bob.clone()]);
+    assert_eq!(presence.leave(&room, "c2").await.expect("p"), [bob]);
 }
 
 /// Redis only: what a dump of Redis would hand an attacker.
@@ -348,7 +353,7 @@ async fn no_seat_token_is_stored_in_redis_in_clear() {
     let (backend, prefix) = store(Kind::Redis, 500).await;
     let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
     let secret = SeatToken::generate();
-    backend.store.claim_seat(&room, &secret.hash(), "alice").await.expect("seat");
+    backend.store.claim_seat(&room, &secret.hash(), "alice", None).await.expect("seat");
     backend.store.post(&room, &secret.hash(), "c1", "hello").await.expect("post");
     let mut conn = redis_conn().await;
     let mut dump = String::new();
@@ -381,9 +386,9 @@ async fn every_key_of_a_room_expires_at_its_deadline() {
     let (backend, prefix) = store(Kind::Redis, 500).await;
     let info = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room");
     let alice = token();
-    backend.store.claim_seat(&info.id, &alice, "alice").await.expect("seat");
+    backend.store.claim_seat(&info.id, &alice, "alice", None).await.expect("seat");
     backend.store.post(&info.id, &alice, "c1", "hello").await.expect("post");
-    let member = Member { conn: "c".into(), seat_id: "s".into(), name: "a".into() };
+    let member = Member { conn: "c".into(), seat: Seat { id: "s".into(), name: "a".into() } };
     backend.presence.join(&info.id, member).await.expect("presence");
     let mut conn = redis_conn().await;
     let keys = redis_keys(&prefix).await;

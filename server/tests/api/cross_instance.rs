@@ -2,6 +2,7 @@
 //! happens on the other.
 
 use crate::helpers::{Kind, Next, Socket, TestApp, Visitor};
+use crate::sealing::{name, names};
 use app::model::{EndReason, RoomId};
 use app::protocol::ServerFrame;
 use serde_json::json;
@@ -112,18 +113,21 @@ async fn presence_and_typing_cross_instances() {
     let mut a = alice.enter(&room).await;
     let mut b = bob.connect(&room, 0).await;
     let ServerFrame::Welcome { peers, .. } = b.welcome().await else { unreachable!() };
-    assert_eq!(peers, ["alice"]);
+    assert_eq!(names(&room, &peers), ["alice"]);
     loop {
         if let ServerFrame::Presence { online } = a.frame().await
-            && online == ["alice", "bob"]
+            && online.len() == 2
         {
+            let mut both = names(&room, &online);
+            both.sort();
+            assert_eq!(both, ["alice", "bob"]);
             break;
         }
     }
     b.send(&app::protocol::ClientFrame::Typing {}).await;
     loop {
         if let ServerFrame::Typing { sender } = a.frame().await {
-            assert_eq!(sender, "bob");
+            assert_eq!(name(&room, &sender), "bob");
             break;
         }
     }

@@ -214,7 +214,10 @@ async fn served_over_tls_the_site_sends_hsts_and_host_only_secure_seat_cookies()
     assert_eq!(home.headers()["strict-transport-security"], "max-age=31536000");
     let created = https.post(format!("{base}/api/create_room")).json(&json!({})).send().await;
     let created: serde_json::Value = created.expect("create").json().await.expect("json");
-    let join = json!({ "room_id": created["room_id"], "username": "alice" });
+    let room: app::model::RoomId =
+        created["room_id"].as_str().and_then(|id| id.parse().ok()).expect("id");
+    let sealed = crate::sealing::key_of(&room).seal(app::envelope::Purpose::Name, &room, "alice");
+    let join = json!({ "room_id": room, "name": sealed });
     let joined = https.post(format!("{base}/api/join_room")).json(&join).send().await;
     let cookie = joined.expect("join").headers()["set-cookie"].to_str().unwrap_or("").to_owned();
     assert!(cookie.starts_with("__Host-burner_seat_"), "{cookie}");

@@ -1,5 +1,7 @@
 //! Test helpers: real Redis, real apps on port 0, real HTTP and WebSocket clients.
 
+use crate::sealing::key_of;
+use app::envelope::Purpose;
 use app::model::RoomId;
 use app::protocol::{ClientFrame, ServerFrame};
 use futures::{SinkExt, StreamExt};
@@ -227,15 +229,20 @@ impl Visitor {
         Answer { status, body, set_cookie }
     }
 
-    /// Creates a room with these options; returns its id.
+    /// Creates a room with these options; returns its id (its key is [`sealing::key_of`]).
     pub async fn create_room(&self, options: Value) -> RoomId {
         let answer = self.call("create_room", options).await;
         assert_eq!(answer.status, 200, "create_room: {answer:?}");
         answer.body["room_id"].as_str().and_then(|s| s.parse().ok()).expect("room id")
     }
 
+    /// Takes a seat under `name`, sealed with the room's key (with the key check, which only
+    /// the first seat's is kept).
     pub async fn join(&self, room: &RoomId, name: &str) -> Answer {
-        self.call("join_room", json!({ "room_id": room, "username": name })).await
+        let key = key_of(room);
+        let name = key.seal(Purpose::Name, room, name);
+        let check = key.key_check(room);
+        self.call("join_room", json!({ "room_id": room, "name": name, "key_check": check })).await
     }
 
     /// Creates a room (default options) and takes a seat in it.
@@ -306,7 +313,7 @@ impl Visitor {
             request.headers_mut().insert("cookie", cookie);
         }
         match tokio_tungstenite::connect_async(request).await {
-            Ok((stream, _)) => Ok(Socket { stream }),
+            Ok((stream, _)) => Ok(Socket { stream, room: room.clone() }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 Err(response.status().as_u16())
             }
@@ -315,9 +322,10 @@ impl Visitor {
     }
 }
 
-/// A WebSocket client speaking the Burner protocol.
+/// A WebSocket client speaking the Burner protocol, sealing with its room's key.
 pub struct Socket {
     pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub room: RoomId,
 }
 
 /// What came next on a socket.
@@ -339,7 +347,8 @@ impl Socket {
     }
 
     pub async fn say(&mut self, client_id: &str, text: &str) {
-        self.send(&ClientFrame::Send { client_id: client_id.into(), text: text.into() }).await;
+        let body = key_of(&self.room).seal(Purpose::Message, &self.room, text);
+        self.send(&ClientFrame::Send { client_id: client_id.into(), body }).await;
     }
 
     /// The next frame or close, skipping pings; panics after five seconds of silence.

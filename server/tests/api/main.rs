@@ -21,5 +21,6 @@ mod cross_instance;
 mod edge;
 mod helpers;
 mod rooms;
+mod sealing;
 mod site;
 mod websocket;

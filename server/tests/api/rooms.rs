@@ -1,6 +1,12 @@
 //! The server functions and the room page over real HTTP, on both backends.
 
 use crate::helpers::{Kind, TestApp};
+use crate::sealing::{key_of, name};
+use app::envelope::Purpose;
+
+fn sealed_name(room: &app::model::RoomId, name: &str) -> String {
+    key_of(room).seal(Purpose::Name, room, name)
+}
 use serde_json::json;
 
 both_backends! {
@@ -9,7 +15,7 @@ both_backends! {
     a_cookie_of_room_a_is_no_seat_in_room_b,
     after_destroy_every_call_answers_ended,
     opening_the_room_page_never_claims_a_seat,
-    a_seated_visitor_gets_the_history_in_the_server_rendered_page,
+    a_seated_visitor_gets_the_sealed_history_with_the_page_and_no_text,
     unknown_or_malformed_rooms_send_the_visitor_home,
     a_visitor_arriving_from_another_site_is_not_turned_away_before_the_page_can_check,
     bad_input_is_refused_with_the_field_and_its_limit,
@@ -21,10 +27,13 @@ async fn create_join_and_read_history(kind: Kind) {
     let alice = app.visitor();
     let created = alice.call("create_room", json!({ "ttl_secs": 300 })).await;
     assert_eq!(created.status, 200);
-    let room = created.body["room_id"].as_str().expect("room id").to_owned();
-    let joined = alice.call("join_room", json!({ "room_id": room, "username": " alice " })).await;
+    let room: app::model::RoomId =
+        created.body["room_id"].as_str().and_then(|id| id.parse().ok()).expect("room id");
+    let joined = alice.join(&room, "alice").await;
     assert_eq!(joined.status, 200, "{joined:?}");
-    assert_eq!(joined.body["you"], "alice");
+    let you: app::model::Seat = serde_json::from_value(joined.body["you"].clone()).expect("a seat");
+    assert_eq!(name(&room, &you), "alice", "the name as sealed, never read by the server");
+    assert_eq!(you.id.len(), 12);
     assert_eq!(joined.body["capacity"], 2);
     assert_eq!(joined.body["expires_at"], created.body["expires_at"]);
     let cookie = joined.set_cookie.expect("a seat cookie");
@@ -76,7 +85,7 @@ async fn after_destroy_every_call_answers_ended(kind: Kind) {
     for visitor in [&alice, &bob] {
         for (endpoint, body) in [
             ("room_view", json!({ "room_id": room })),
-            ("join_room", json!({ "room_id": room, "username": "x" })),
+            ("join_room", json!({ "room_id": room, "name": sealed_name(&room, "x") })),
             ("room_history", json!({ "room_id": room })),
             ("destroy_room", json!({ "room_id": room })),
             ("leave_room", json!({ "room_id": room })),
@@ -98,31 +107,29 @@ async fn opening_the_room_page_never_claims_a_seat(kind: Kind) {
     let room = alice.room_with_seat("alice").await;
     let mut socket = alice.enter(&room).await;
     socket.say("c1", "for seated eyes only").await;
-    socket.message().await;
+    let sealed = socket.message().await.body;
     // Link previews, prefetchers and curious visitors load the page without joining.
     for _ in 0..3 {
         let (status, location, html) = app.visitor().page(&format!("/room/{room}"), &[]).await;
         assert_eq!((status, location), (200, None));
-        assert!(!html.contains("for seated eyes only"), "no history for a visitor without a seat");
-        assert!(html.contains("Taking your seat"));
+        assert!(!html.contains(&sealed), "no history, not even sealed, without a seat");
+        assert!(html.contains("&gt;join_room"), "the page offers to join, nothing more");
     }
     assert_eq!(app.visitor().join(&room, "bob").await.status, 200, "the seat is still free");
 }
 
-async fn a_seated_visitor_gets_the_history_in_the_server_rendered_page(kind: Kind) {
+async fn a_seated_visitor_gets_the_sealed_history_with_the_page_and_no_text(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let alice = app.visitor();
     let room = alice.room_with_seat("alice").await;
     let mut socket = alice.enter(&room).await;
-    socket.say("c1", "rendered <b>before</b> the wasm").await;
-    socket.message().await;
+    socket.say("c1", "only the browser can read this").await;
+    let sealed = socket.message().await.body;
     let (status, _, html) = alice.page(&format!("/room/{room}"), &[]).await;
     assert_eq!(status, 200);
-    assert!(
-        html.contains("rendered &lt;b&gt;before&lt;/b&gt; the wasm"),
-        "escaped text in the page"
-    );
-    assert!(!html.contains("<b>before</b>"), "message text is never HTML");
+    assert!(html.contains(&sealed), "the sealed history comes with the page, to open there");
+    assert!(!html.contains("only the browser can read this"), "the server cannot render text");
+    assert!(!html.contains("alice"), "nor names");
 }
 
 async fn unknown_or_malformed_rooms_send_the_visitor_home(kind: Kind) {
@@ -162,9 +169,9 @@ async fn bad_input_is_refused_with_the_field_and_its_limit(kind: Kind) {
         ("create_room", json!({ "capacity": 1 }), "capacity"),
         ("create_room", json!({ "capacity": 11 }), "capacity"),
         ("create_room", json!({ "capacity": "lots" }), "request"),
-        ("join_room", json!({ "room_id": room, "username": "   " }), "username"),
-        ("join_room", json!({ "room_id": room, "username": "x".repeat(101) }), "username"),
-        ("join_room", json!({ "room_id": "../etc", "username": "x" }), "room_id"),
+        ("join_room", json!({ "room_id": room, "name": "a plain name" }), "name"),
+        ("join_room", json!({ "room_id": room, "name": "AQ", "key_check": "AQ" }), "name"),
+        ("join_room", json!({ "room_id": "../etc", "name": sealed_name(&room, "x") }), "room_id"),
         ("join_room", json!({ "room_id": room }), "request"),
         ("room_history", json!({ "room_id": "short" }), "room_id"),
     ];
@@ -175,9 +182,10 @@ async fn bad_input_is_refused_with_the_field_and_its_limit(kind: Kind) {
         assert_eq!(answer.body["field"], field, "{endpoint} {body}");
         assert!(answer.body["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
-    let limit =
-        visitor.call("join_room", json!({ "room_id": room, "username": "x".repeat(101) })).await;
-    assert!(limit.body["message"].as_str().unwrap_or_default().contains("100"), "{limit:?}");
+    let too_long = sealed_name(&room, &"😀".repeat(101));
+    let limit = visitor.call("join_room", json!({ "room_id": room, "name": too_long })).await;
+    let message = limit.body["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains(&app::envelope::NAME_SEALED_MAX.to_string()), "{limit:?}");
     let not_json = visitor
         .http
         .post(app.url("/api/create_room"))
@@ -232,7 +240,7 @@ async fn seat_cookies_are_secure_when_the_site_is_served_over_https() {
         let mut request = visitor
             .http
             .post(app.url("/api/join_room"))
-            .json(&json!({ "room_id": room, "username": "x" }));
+            .json(&json!({ "room_id": room, "name": sealed_name(room, "x") }));
         if let Some(proto) = proto {
             request = request.header("x-forwarded-proto", proto);
         }

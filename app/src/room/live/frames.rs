@@ -1,7 +1,7 @@
 //! How each server frame changes an open room's state, and what the connection does next.
 
 use super::{LinkStatus, Live};
-use crate::model::ChatMessage;
+use crate::model::{ChatMessage, Seat};
 use crate::protocol::{ClientFrame, ErrorCode, ServerFrame};
 use leptos::prelude::*;
 
@@ -31,9 +31,9 @@ impl Live {
                 self.link.set(LinkStatus::Connected);
                 let resend = self.log.with_untracked(|log| {
                     log.in_flight()
-                        .map(|p| ClientFrame::Send {
-                            client_id: p.client_id.clone(),
-                            text: p.text.clone(),
+                        .map(|(client_id, body)| ClientFrame::Send {
+                            client_id: client_id.to_owned(),
+                            body: body.to_owned(),
                         })
                         .collect()
                 });
@@ -44,12 +44,13 @@ impl Live {
                 Next::Continue
             }
             ServerFrame::Presence { online } => {
-                let you = self.you.get_untracked().unwrap_or_default();
-                self.note_online(online, &you);
+                if let Some(you) = self.you.get_untracked() {
+                    self.note_online(online, &you);
+                }
                 Next::Continue
             }
             ServerFrame::Typing { sender } => {
-                if self.you.with_untracked(|you| you.as_deref() != Some(sender.as_str())) {
+                if !self.is_you(&sender) {
                     self.typing.set(Some((sender, local_now + TYPING_SHOWN_MS)));
                 }
                 Next::Continue
@@ -67,11 +68,13 @@ impl Live {
     }
 
     fn receive(&self, message: ChatMessage, hidden: bool) {
-        let from_other = self.you.with_untracked(|you| you.as_deref() != Some(&message.sender));
-        let sender = message.sender.clone();
+        let from_other = !self.is_you(&message.sender);
+        let sender = message.sender.id.clone();
         let is_new = self.log.try_update(|log| log.receive(message)).unwrap_or(false);
         if is_new && from_other {
-            if self.typing.with_untracked(|t| t.as_ref().is_some_and(|(who, _)| *who == sender)) {
+            let typed =
+                |t: &Option<(Seat, u64)>| t.as_ref().is_some_and(|(who, _)| who.id == sender);
+            if self.typing.with_untracked(typed) {
                 self.typing.set(None);
             }
             if hidden {
@@ -80,18 +83,33 @@ impl Live {
         }
     }
 
-    fn note_online(&self, mut online: Vec<String>, you: &str) {
-        online.sort();
-        online.dedup();
-        let others: Vec<String> = online.iter().filter(|n| *n != you).cloned().collect();
+    fn note_online(&self, mut online: Vec<Seat>, you: &Seat) {
+        online.sort_by(|a, b| a.id.cmp(&b.id));
+        online.dedup_by(|a, b| a.id == b.id);
         self.peers.update(|peers| {
-            for name in others {
-                if !peers.contains(&name) {
-                    peers.push(name);
+            for seat in online.iter().filter(|s| s.id != you.id) {
+                if !peers.iter().any(|p| p.id == seat.id) {
+                    peers.push(seat.clone());
                 }
             }
         });
         self.online.set(online);
+    }
+
+    /// Sealed names seen in this room that are not opened yet.
+    pub fn sealed_names(&self) -> Vec<String> {
+        let mut seats: Vec<Seat> = self.peers.get_untracked();
+        seats.extend(self.you.get_untracked());
+        seats.extend(self.typing.get_untracked().map(|(seat, _)| seat));
+        self.log
+            .with_untracked(|log| seats.extend(log.entries().map(|e| e.message.sender.clone())));
+        self.names.with_untracked(|names| {
+            let mut sealed: Vec<String> =
+                seats.into_iter().map(|s| s.name).filter(|n| !names.contains_key(n)).collect();
+            sealed.sort();
+            sealed.dedup();
+            sealed
+        })
     }
 
     /// The server's idea of "now", from this browser's clock and the last known offset.
@@ -107,9 +125,9 @@ fn offset(server_now: u64, local_now: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::RoomId;
-    use crate::model::{EndReason, History};
+    use crate::model::{EndReason, History, RoomId};
     use crate::room::RoomSnapshot;
+    use crate::room::chat_log::Revealed;
 
     /// A room's live state, under a reactive owner kept current for this test's thread.
     fn live() -> Live {
@@ -121,19 +139,25 @@ mod tests {
             expires_at: 100_000,
             now: 1_000,
             capacity: 2,
+            seated: 1,
+            key_check: None,
             you: None,
             history: Some(History::default()),
         };
         Live::new(&room)
     }
 
+    fn seat(id: &str) -> Seat {
+        Seat { id: id.into(), name: format!("sealed {id}") }
+    }
+
     fn welcome(recovered: bool) -> ServerFrame {
         ServerFrame::Welcome {
-            you: "me".into(),
+            you: seat("me"),
             seq: 0,
             expires_at: 100_000,
             now: 2_000,
-            peers: vec!["peer".into()],
+            peers: vec![seat("peer")],
             recovered,
         }
     }
@@ -143,8 +167,8 @@ mod tests {
             seq,
             id: format!("m{seq}"),
             client_id: client_id.into(),
-            sender: sender.into(),
-            text: "hi".into(),
+            sender: seat(sender),
+            body: "sealed".into(),
             ts: 0,
         })
     }
@@ -153,16 +177,20 @@ mod tests {
     fn welcome_connects_corrects_the_clock_and_resends_what_is_in_flight() {
         let live = live();
         assert_eq!(live.clock_offset.get_untracked(), 0);
-        live.log.update(|log| log.queue("c1".into(), "hello".into(), 0));
+        live.log.update(|log| {
+            log.queue("c1".into(), "hello".into(), 0);
+            log.sealed_as("c1", "sealed hello".into());
+        });
         let next = live.apply(welcome(true), 1_000, false);
-        let resend = vec![ClientFrame::Send { client_id: "c1".into(), text: "hello".into() }];
+        let resend =
+            vec![ClientFrame::Send { client_id: "c1".into(), body: "sealed hello".into() }];
         assert_eq!(next, Next::Send(resend));
         assert_eq!(live.link.get_untracked(), LinkStatus::Connected);
         assert_eq!(live.clock_offset.get_untracked(), 1_000);
         assert_eq!(live.server_now(5_000), 6_000);
-        assert_eq!(live.you.get_untracked().as_deref(), Some("me"));
-        assert_eq!(live.online.get_untracked(), vec!["me".to_string(), "peer".to_string()]);
-        assert_eq!(live.peers.get_untracked(), vec!["peer".to_string()]);
+        assert_eq!(live.you.get_untracked(), Some(seat("me")));
+        assert_eq!(live.online.get_untracked(), vec![seat("me"), seat("peer")]);
+        assert_eq!(live.peers.get_untracked(), vec![seat("peer")]);
     }
 
     #[test]
@@ -186,10 +214,10 @@ mod tests {
     fn someone_else_typing_is_shown_for_a_while_and_you_are_not() {
         let live = live();
         live.apply(welcome(true), 0, false);
-        live.apply(ServerFrame::Typing { sender: "me".into() }, 10, false);
+        live.apply(ServerFrame::Typing { sender: seat("me") }, 10, false);
         assert_eq!(live.typing.get_untracked(), None);
-        live.apply(ServerFrame::Typing { sender: "peer".into() }, 10, false);
-        assert_eq!(live.typing.get_untracked(), Some(("peer".into(), 10 + TYPING_SHOWN_MS)));
+        live.apply(ServerFrame::Typing { sender: seat("peer") }, 10, false);
+        assert_eq!(live.typing.get_untracked(), Some((seat("peer"), 10 + TYPING_SHOWN_MS)));
         live.apply(message(1, "peer", "x"), 20, false);
         assert_eq!(live.typing.get_untracked(), None, "their message replaces the hint");
     }
@@ -204,8 +232,27 @@ mod tests {
     fn a_peer_who_goes_offline_is_still_known_as_a_peer() {
         let live = live();
         live.apply(welcome(true), 0, false);
-        live.apply(ServerFrame::Presence { online: vec!["me".into()] }, 0, false);
-        assert_eq!(live.online.get_untracked(), vec!["me".to_string()]);
-        assert_eq!(live.peers.get_untracked(), vec!["peer".to_string()]);
+        live.apply(ServerFrame::Presence { online: vec![seat("me")] }, 0, false);
+        assert_eq!(live.online.get_untracked(), vec![seat("me")]);
+        assert_eq!(live.peers.get_untracked(), vec![seat("peer")]);
+    }
+
+    #[test]
+    fn two_people_with_one_name_are_told_apart_and_a_disguised_name_is_never_shown() {
+        let live = live();
+        live.apply(welcome(true), 0, false);
+        let bob = Seat { id: "bobseat1".into(), name: "sealed bob 1".into() };
+        let twin = Seat { id: "twinseat".into(), name: "sealed bob 2".into() };
+        live.peers.set(vec![bob.clone(), twin.clone()]);
+        live.names.update(|n| {
+            n.insert(bob.name.clone(), Revealed::Text("bob".into()));
+            n.insert(twin.name.clone(), Revealed::Text("bob".into()));
+            n.insert(seat("peer").name, Revealed::Text("eve\u{202E}".into()));
+        });
+        assert_eq!(live.name_of(&bob), "bob #bobs");
+        assert_eq!(live.name_of(&twin), "bob #twin");
+        assert_eq!(live.name_of(&seat("peer")), "Unreadable name");
+        assert_eq!(live.name_of(&seat("unknown")), "…");
+        assert!(live.sealed_names().contains(&seat("me").name));
     }
 }

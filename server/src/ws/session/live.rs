@@ -4,9 +4,8 @@
 use super::{Exit, Out, Session, WsIn, WsOut};
 use crate::broker::RoomEvent;
 use crate::hub::{Membership, Outbound};
-use app::model::{
-    CLIENT_ID_MAX_CHARS, ChatMessage, EndReason, FRAME_MAX_BYTES, clean_message, now_ms,
-};
+use app::envelope::{self, MESSAGE_SEALED_MAX};
+use app::model::{CLIENT_ID_MAX_CHARS, ChatMessage, EndReason, FRAME_MAX_BYTES, Seat, now_ms};
 use app::protocol::{ClientFrame, CloseCode, ErrorCode, ServerFrame};
 use app::store::StoreError;
 use futures::{Sink, Stream, StreamExt};
@@ -29,7 +28,7 @@ pub(super) struct Live<'a> {
 
 impl<'a> Live<'a> {
     pub(super) fn new(session: &'a Session) -> Self {
-        let limit_key = format!("{}:{}", session.room, session.seat.seat_id);
+        let limit_key = format!("{}:{}", session.room, session.seat.id);
         Live { session, limit_key, last_sent: 0, strikes: 0, last_typing: None }
     }
 
@@ -37,7 +36,7 @@ impl<'a> Live<'a> {
     pub(super) async fn welcome<S: Sink<WsOut> + Unpin>(
         &mut self,
         out: &mut Out<S>,
-        online: Vec<String>,
+        online: Vec<Seat>,
     ) -> Result<(), Exit> {
         let s = self.session;
         let history = match s.shared.store.history(&s.room, s.since).await {
@@ -46,9 +45,9 @@ impl<'a> Live<'a> {
         };
         // Covered when the oldest message kept is right after what the client has.
         let recovered = history.messages.first().is_none_or(|m| m.seq <= s.since + 1);
-        let peers = online.into_iter().filter(|n| *n != s.seat.name).collect();
+        let peers = online.into_iter().filter(|seat| seat.id != s.seat.id).collect();
         out.send(ServerFrame::Welcome {
-            you: s.seat.name.clone(),
+            you: s.seat.clone(),
             seq: history.seq,
             expires_at: s.expires_at,
             now: now_ms(),
@@ -125,12 +124,12 @@ impl<'a> Live<'a> {
             RoomEvent::Presence(online) => {
                 out.send(ServerFrame::Presence { online: online.clone() }).await
             }
-            RoomEvent::Typing(sender) if *sender != seat.name => {
+            RoomEvent::Typing(sender) if sender.id != seat.id => {
                 out.send(ServerFrame::Typing { sender: sender.clone() }).await
             }
             RoomEvent::Typing(_) => Ok(()),
             RoomEvent::Ended(reason) => Err(out.end(*reason).await),
-            RoomEvent::SeatLeft(seat_id) if *seat_id == seat.seat_id => {
+            RoomEvent::SeatLeft(seat_id) if *seat_id == seat.id => {
                 Err(Exit::Closed(CloseCode::NoSeat))
             }
             RoomEvent::SeatLeft(_) => Ok(()),
@@ -175,7 +174,7 @@ impl<'a> Live<'a> {
             return Err(Exit::Closed(CloseCode::TooBig));
         }
         match ClientFrame::decode(text) {
-            Ok(ClientFrame::Send { client_id, text }) => self.post(out, &client_id, &text).await,
+            Ok(ClientFrame::Send { client_id, body }) => self.post(out, &client_id, &body).await,
             Ok(ClientFrame::Typing {}) => {
                 self.typing().await;
                 Ok(())
@@ -191,7 +190,7 @@ impl<'a> Live<'a> {
         &mut self,
         out: &mut Out<S>,
         client_id: &str,
-        text: &str,
+        body: &str,
     ) -> Result<(), Exit> {
         let s = self.session;
         let id_len = client_id.chars().count();
@@ -199,12 +198,12 @@ impl<'a> Live<'a> {
             let problem = format!("client_id must be 1 to {CLIENT_ID_MAX_CHARS} characters.");
             return self.refuse(out, bad_frame(&problem)).await;
         }
-        let text = match clean_message(text) {
-            Ok(text) => text,
-            Err(problem) => {
-                return self.refuse(out, error(ErrorCode::InvalidMessage, problem)).await;
-            }
-        };
+        if let Err(problem) = envelope::decode(body, MESSAGE_SEALED_MAX) {
+            // The text was checked (1 to 1000 characters) before it was sealed; here only the
+            // envelope's shape and size can be.
+            let problem = format!("A sealed message body {problem}.");
+            return self.refuse(out, error(ErrorCode::InvalidMessage, problem)).await;
+        }
         if let Err(wait) = s.shared.doors.messages.check(&self.limit_key) {
             let message = format!("Slow down: you can send again in {:.1} s.", wait.as_secs_f64());
             return self.refuse(out, error(ErrorCode::RateLimited, message)).await;
@@ -212,7 +211,7 @@ impl<'a> Live<'a> {
         self.strikes = 0;
         // A message ends a typing burst; the next keystroke may be announced at once.
         self.last_typing = None;
-        match s.shared.store.post(&s.room, &s.token, client_id, text).await {
+        match s.shared.store.post(&s.room, &s.token, client_id, body).await {
             // A resend: acknowledge again (the client dedupes by sequence number).
             Ok(posted) if posted.duplicate => out.send(ServerFrame::Message(posted.message)).await,
             // The stored copy comes back through the hub, in order, as the acknowledgement.
@@ -241,7 +240,7 @@ impl<'a> Live<'a> {
             return;
         }
         self.last_typing = Some(Instant::now());
-        let event = RoomEvent::Typing(s.seat.name.clone());
+        let event = RoomEvent::Typing(s.seat.clone());
         if let Err(err) = s.shared.broker.publish(&s.room, event).await {
             tracing::debug!(%err, "typing hint not sent");
         }

@@ -1,0 +1,174 @@
+//! The end-to-end envelope: what a sealed message text or name looks like, and what is bound
+//! into it. Both sides share this file; the sealing itself happens only where the key is — in
+//! the browser (WebCrypto, [`crate::crypto`]) or in another client (`docs/PROTOCOL.md` §5).
+//!
+//! A sealed value is `base64url-no-padding( version ‖ iv ‖ ciphertext‖tag )`:
+//! one version byte ([`VERSION`]), a fresh random 96-bit IV, and the AES-256-GCM output (the
+//! plaintext's length plus a 128-bit tag). The additional authenticated data is
+//! `version ‖ purpose ‖ room id` ([`aad`]), so a sealed value opens only in the room and for the
+//! purpose it was sealed for: it cannot be replayed into another room, or a name shown as a
+//! message.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The only envelope version so far.
+pub const VERSION: u8 = 1;
+/// Bytes of the IV.
+pub const IV_LEN: usize = 12;
+/// Bytes of the authentication tag.
+pub const TAG_LEN: usize = 16;
+/// Bytes of the room key (AES-256).
+pub const KEY_LEN: usize = 32;
+/// What the creator seals when making a room, so a visitor can tell a wrong key at once.
+pub const KEY_CHECK_TEXT: &str = "burner key check";
+
+/// What a sealed value is for; part of its additional authenticated data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A message text.
+    Message,
+    /// A display name.
+    Name,
+    /// The room's key check value.
+    KeyCheck,
+}
+
+impl Purpose {
+    pub fn byte(self) -> u8 {
+        match self {
+            Purpose::Message => b'm',
+            Purpose::Name => b'n',
+            Purpose::KeyCheck => b'k',
+        }
+    }
+}
+
+/// The additional authenticated data of a value sealed for `purpose` in room `room_id`.
+pub fn aad(purpose: Purpose, room_id: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(2 + room_id.len());
+    aad.push(VERSION);
+    aad.push(purpose.byte());
+    aad.extend_from_slice(room_id.as_bytes());
+    aad
+}
+
+/// The longest sealed value (in characters) for a plaintext of at most `max_bytes` bytes.
+pub const fn sealed_len(max_bytes: usize) -> usize {
+    (1 + IV_LEN + max_bytes + TAG_LEN).div_ceil(3) * 4 - pad(1 + IV_LEN + max_bytes + TAG_LEN)
+}
+
+const fn pad(bytes: usize) -> usize {
+    match bytes % 3 {
+        1 => 2,
+        2 => 1,
+        _ => 0,
+    }
+}
+
+/// A sealed message text: 1000 characters of up to 4 bytes each.
+pub const MESSAGE_SEALED_MAX: usize = sealed_len(crate::model::MESSAGE_MAX_CHARS * 4);
+/// A sealed name: 100 characters of up to 4 bytes each.
+pub const NAME_SEALED_MAX: usize = sealed_len(crate::model::USERNAME_MAX_CHARS * 4);
+/// The sealed key check value.
+pub const KEY_CHECK_SEALED_MAX: usize = sealed_len(KEY_CHECK_TEXT.len());
+
+/// Why a value is not a sealed envelope.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotSealed {
+    #[error("is not base64url")]
+    Encoding,
+    #[error("is longer than {0} characters")]
+    TooLong(usize),
+    #[error("is too short to hold anything")]
+    TooShort,
+    #[error("has an unknown envelope version")]
+    Version,
+}
+
+/// The envelope's bytes, checked for shape (the server's check: it cannot open it).
+pub fn decode(sealed: &str, max_len: usize) -> Result<Vec<u8>, NotSealed> {
+    if sealed.len() > max_len {
+        return Err(NotSealed::TooLong(max_len));
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| NotSealed::Encoding)?;
+    if bytes.len() <= 1 + IV_LEN + TAG_LEN {
+        return Err(NotSealed::TooShort);
+    }
+    if bytes[0] != VERSION {
+        return Err(NotSealed::Version);
+    }
+    Ok(bytes)
+}
+
+/// The envelope of these parts, as text.
+pub fn encode(iv: &[u8], ciphertext: &[u8]) -> String {
+    let mut bytes = Vec::with_capacity(1 + iv.len() + ciphertext.len());
+    bytes.push(VERSION);
+    bytes.extend_from_slice(iv);
+    bytes.extend_from_slice(ciphertext);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The IV and the ciphertext (with its tag) of an envelope's bytes.
+pub fn split(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let rest = bytes.get(1..)?;
+    (rest.len() > IV_LEN + TAG_LEN).then(|| rest.split_at(IV_LEN))
+}
+
+/// The room key in a link's fragment: `#k=<43 characters of base64url>`.
+pub fn key_from_fragment(fragment: &str) -> Option<[u8; KEY_LEN]> {
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    let encoded = fragment.split('&').find_map(|part| part.strip_prefix("k="))?;
+    let bytes = URL_SAFE_NO_PAD.decode(encoded).ok()?;
+    bytes.try_into().ok()
+}
+
+/// The fragment that carries `key`.
+pub fn fragment_of(key: &[u8; KEY_LEN]) -> String {
+    format!("#k={}", URL_SAFE_NO_PAD.encode(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limits_are_what_the_largest_plaintexts_seal_to() {
+        assert_eq!(MESSAGE_SEALED_MAX, 5372, "4000 bytes + 29 → 4029 bytes → 5372 characters");
+        assert_eq!(NAME_SEALED_MAX, 572);
+        let largest = encode(&[0; IV_LEN], &vec![0; 4000 + TAG_LEN]);
+        assert_eq!(largest.len(), MESSAGE_SEALED_MAX);
+        assert!(decode(&largest, MESSAGE_SEALED_MAX).is_ok());
+        let one_more = encode(&[0; IV_LEN], &vec![0; 4001 + TAG_LEN]);
+        assert_eq!(decode(&one_more, MESSAGE_SEALED_MAX), Err(NotSealed::TooLong(5372)));
+    }
+
+    #[test]
+    fn malformed_envelopes_are_told_apart() {
+        assert_eq!(decode("not base64!", 100), Err(NotSealed::Encoding));
+        assert_eq!(decode(&encode(&[0; IV_LEN], &[0; TAG_LEN]), 100), Err(NotSealed::TooShort));
+        let mut wrong = URL_SAFE_NO_PAD.decode(encode(&[0; 12], &[1; 20])).unwrap_or_default();
+        wrong[0] = 2;
+        assert_eq!(decode(&URL_SAFE_NO_PAD.encode(wrong), 100), Err(NotSealed::Version));
+    }
+
+    #[test]
+    fn the_aad_binds_version_purpose_and_room() {
+        assert_eq!(aad(Purpose::Message, "abc"), b"\x01mabc");
+        assert_ne!(aad(Purpose::Name, "abc"), aad(Purpose::Message, "abc"));
+        assert_ne!(aad(Purpose::Message, "abd"), aad(Purpose::Message, "abc"));
+    }
+
+    #[test]
+    fn a_key_travels_in_the_fragment_and_a_malformed_one_is_none() {
+        let key = [7u8; KEY_LEN];
+        let fragment = fragment_of(&key);
+        assert_eq!(fragment.len(), 3 + 43);
+        assert_eq!(key_from_fragment(&fragment), Some(key));
+        assert_eq!(key_from_fragment(&format!("x=1&{}", &fragment[1..])), Some(key));
+        for bad in ["", "#", "#k=", "#k=short", "#key=abc", &fragment[..fragment.len() - 1]] {
+            assert_eq!(key_from_fragment(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Before the conversation: the room as a visitor without a seat sees it — how long it has
+//! left, how many seats are free, and a Join button with the name to join under — or why the
+//! link cannot open it. Nothing takes a seat until the visitor presses Join.
+
+use super::countdown::format_remaining;
+use super::live::{KeyState, Live};
+use crate::identity::current_name;
+use crate::model::{USERNAME_MAX_CHARS, clean_username};
+use leptos::prelude::*;
+
+#[component]
+pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) -> impl IntoView {
+    // The server does not know the visitor's name; the browser fills it in from its storage.
+    let name = RwSignal::new(String::new());
+    Effect::new(move |_| name.set(current_name()));
+    let joining = RwSignal::new(false);
+    Effect::new(move |_| {
+        if live.notice.get().is_some() {
+            joining.set(false);
+        }
+    });
+    let problem = move || clean_username(&name.read()).err();
+    let free = move || live.capacity.saturating_sub(live.seated.get());
+    let seats = move || match free() {
+        0 => "No seat is free".to_owned(),
+        1 => format!("1 of {} seats free", live.capacity),
+        n => format!("{n} of {} seats free", live.capacity),
+    };
+    let left = move || format_remaining(live.expires_at.saturating_sub(clock.get()));
+    let ready = move || live.key.get() == KeyState::Ready;
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Ok(clean) = clean_username(&name.get_untracked())
+            && ready()
+            && !joining.get_untracked()
+        {
+            joining.set(true);
+            live.notice.set(None);
+            on_join.run(clean.to_owned());
+        }
+    };
+    view! {
+        <section class="flex-1 flex items-center justify-center px-4 py-10 safe-area">
+            <form
+                class="w-full max-w-md border border-line bg-panel p-6 space-y-6"
+                aria-label="Join this room"
+                on:submit=on_submit
+            >
+                <header class="space-y-2">
+                    <h1 class="text-lg font-bold text-accent">">join_room"</h1>
+                    <p class="text-sm text-muted" data-testid="room-facts">
+                        <span class="tabular-nums">{left}</span>" left · "{seats}
+                    </p>
+                    <p class="text-xs text-faint">
+                        "Messages here are end-to-end encrypted with the key in your link."
+                    </p>
+                </header>
+                <div class="space-y-2">
+                    <label for="join-name" class="block text-muted text-xs uppercase tracking-wide">
+                        "Your name in this room"
+                    </label>
+                    <input
+                        id="join-name"
+                        type="text"
+                        autocomplete="off"
+                        spellcheck="false"
+                        maxlength=(USERNAME_MAX_CHARS * 2).to_string()
+                        class="w-full bg-canvas border border-line p-3 text-sm text-ink \
+                               focus:border-accent focus:outline-none"
+                        aria-describedby="join-help"
+                        aria-invalid=move || problem().is_some().to_string()
+                        prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev))
+                    />
+                    <p id="join-help" class="text-xs" class:text-danger=move || problem().is_some()>
+                        {move || problem().unwrap_or_else(|| "Only the others in this room can read it.".into())}
+                    </p>
+                </div>
+                <button
+                    type="submit"
+                    class="w-full bg-ink text-canvas p-3 text-sm font-bold uppercase tracking-wide \
+                           hover:opacity-90 disabled:opacity-50 disabled:cursor-not-allowed \
+                           cursor-pointer transition-opacity"
+                    prop:disabled=move || !ready() || problem().is_some() || joining.get() || free() == 0
+                >
+                    {move || if joining.get() { "Joining…" } else { "Join" }}
+                </button>
+                <p role="alert" class="text-danger text-sm">{move || live.notice.get()}</p>
+            </form>
+        </section>
+    }
+}
+
+/// Why this link cannot open the room.
+#[component]
+pub fn KeyProblem(state: KeyState) -> impl IntoView {
+    let (heading, sentence) = match state {
+        KeyState::Wrong => (
+            "This key does not open this room",
+            "The link was changed or cut short, so its messages cannot be read here. Ask for \
+             the full link again.",
+        ),
+        _ => (
+            "This link is missing its key. Ask for the full link.",
+            "Burner rooms are end-to-end encrypted: the key is the part of the link after the \
+             #, which never reaches the server. Without it nothing here can be read.",
+        ),
+    };
+    view! {
+        <section class="flex-1 flex items-center justify-center px-4 py-10 safe-area">
+            <div role="alert" class="w-full max-w-md border border-danger/60 bg-danger/10 p-6 space-y-3">
+                <h1 class="font-bold text-ink" data-testid="key-problem">{heading}</h1>
+                <p class="text-sm text-muted">{sentence}</p>
+                <a href="/" class="inline-block underline text-ink text-sm">"Create your own room"</a>
+            </div>
+        </section>
+    }
+}

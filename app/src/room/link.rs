@@ -1,0 +1,279 @@
+//! The page's link to its room, in the browser: the key read from the address's fragment, the
+//! seat taken when the visitor presses Join, the connection, and opening what arrives sealed.
+//! The server renders the page without any of it.
+
+pub use imp::Link;
+
+#[cfg(not(feature = "hydrate"))]
+mod imp {
+    use crate::room::live::Live;
+    use leptos::prelude::RwSignal;
+
+    /// Rendering on the server: no key, no connection; nothing to do.
+    #[derive(Clone, Copy)]
+    pub struct Link;
+
+    impl Link {
+        pub fn new() -> Self {
+            Link
+        }
+
+        pub fn start(self, _live: Live, _clock: RwSignal<u64>) {}
+
+        pub fn join(self, _live: Live, _name: String) {}
+
+        pub fn send_message(self, _live: Live, _text: String) {}
+
+        pub fn retry(self, _live: Live, _client_id: String) {}
+
+        pub fn typing(self) {}
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use crate::crypto::{CryptoError, RoomKey};
+    use crate::envelope::{self, Purpose};
+    use crate::error::ApiError;
+    use crate::identity::store_name;
+    use crate::model::now_ms;
+    use crate::protocol::ClientFrame;
+    use crate::room::chat_log::Revealed;
+    use crate::room::live::{KeyState, LinkStatus, Live};
+    use crate::room::{join_room, room_view, socket};
+    use leptos::prelude::*;
+    use leptos::task::spawn_local;
+    use std::time::Duration;
+
+    /// What the page holds of its room in the browser; `Copy`, so callbacks share it.
+    #[derive(Clone, Copy)]
+    pub struct Link {
+        key: StoredValue<Option<RoomKey>, LocalStorage>,
+        outbox: StoredValue<Option<socket::Outbox>, LocalStorage>,
+        /// Whether a task is opening sealed messages and names now.
+        opening: StoredValue<bool>,
+    }
+
+    impl Link {
+        pub fn new() -> Self {
+            Link {
+                key: StoredValue::new_local(None),
+                outbox: StoredValue::new_local(None),
+                opening: StoredValue::new(false),
+            }
+        }
+
+        /// Starts the clock, reads the key, finds out whether this browser holds a seat, and
+        /// connects if it does. Nothing here takes a seat.
+        pub fn start(self, live: Live, clock: RwSignal<u64>) {
+            let ticker =
+                set_interval_with_handle(move || tick(live, clock), Duration::from_millis(250));
+            let visible = window_event_listener(leptos::ev::visibilitychange, move |_| {
+                if !document().hidden() {
+                    live.unread.set(0);
+                }
+            });
+            on_cleanup(move || {
+                if let Ok(ticker) = ticker {
+                    ticker.clear();
+                }
+                visible.remove();
+                // Dropping the sender ends the connection.
+                self.outbox.set_value(None);
+            });
+            spawn_local(async move {
+                if !self.read_key(live).await {
+                    return;
+                }
+                if live.you.get_untracked().is_none() {
+                    self.find_seat(live).await;
+                }
+                self.open_sealed(live);
+                if live.you.get_untracked().is_some() {
+                    self.connect(live);
+                }
+            });
+        }
+
+        /// Reads the key from the address's fragment and checks it against the room's key
+        /// check; says why when it cannot be used. The key is never stored or sent.
+        async fn read_key(self, live: Live) -> bool {
+            let fragment = window().location().hash().unwrap_or_default();
+            let room = live.room_id.get_value();
+            let Some(raw) = envelope::key_from_fragment(&fragment) else {
+                live.key.set(KeyState::Missing);
+                return false;
+            };
+            let key = match RoomKey::import(&raw, &room).await {
+                Ok(key) => key,
+                Err(_) => {
+                    live.notice.set(Some(UNSUPPORTED.into()));
+                    live.key.set(KeyState::Missing);
+                    return false;
+                }
+            };
+            if let Some(check) = live.key_check.get_value()
+                && !key.opens_check(&check).await
+            {
+                live.key.set(KeyState::Wrong);
+                return false;
+            }
+            self.key.set_value(Some(key));
+            live.key.set(KeyState::Ready);
+            true
+        }
+
+        /// Arriving by a link from another site, the browser withheld the seat cookie from the
+        /// page request; asking from the page itself carries it.
+        async fn find_seat(self, live: Live) {
+            let Ok(view) = room_view(live.room_id.get_value().to_string()).await else { return };
+            live.seated.set(view.seated);
+            if let Some(you) = view.you {
+                if let Some(history) = view.history {
+                    live.log.update(|log| log.replace_history(history));
+                }
+                live.you.set(Some(you));
+            }
+        }
+
+        /// Takes a seat under `name` (sealed first), then connects.
+        pub fn join(self, live: Live, name: String) {
+            let Some(key) = self.key.get_value() else { return };
+            spawn_local(async move {
+                let room = live.room_id.get_value().to_string();
+                let sealed = match key.seal(Purpose::Name, &name).await {
+                    Ok(sealed) => sealed,
+                    Err(_) => return live.notice.set(Some(UNSUPPORTED.into())),
+                };
+                match join_room(room, sealed, None).await {
+                    Ok(joined) => {
+                        store_name(&name);
+                        live.notice.set(None);
+                        live.you.set(Some(joined.you));
+                        self.open_sealed(live);
+                        self.connect(live);
+                    }
+                    Err(err @ (ApiError::Network { .. } | ApiError::Unavailable)) => {
+                        live.notice.set(Some(err.to_string()));
+                    }
+                    Err(err @ ApiError::Invalid { .. }) => live.notice.set(Some(err.to_string())),
+                    Err(err) => live.leave_to.set(Some(err.home_query().to_owned())),
+                }
+            });
+        }
+
+        /// Shows `text` as sending at once, seals it, and sends it.
+        pub fn send_message(self, live: Live, text: String) {
+            let Some(key) = self.key.get_value() else { return };
+            let client_id = nanoid::nanoid!(16);
+            live.log.update(|log| log.queue(client_id.clone(), text.clone(), now_ms()));
+            spawn_local(async move {
+                match key.seal(Purpose::Message, &text).await {
+                    Ok(body) => {
+                        live.log.update(|log| log.sealed_as(&client_id, body.clone()));
+                        self.send(ClientFrame::Send { client_id, body });
+                    }
+                    Err(_) => live.notice.set(Some(UNSUPPORTED.into())),
+                }
+            });
+        }
+
+        /// Sends a failed message again (the same sealed body, so it is stored once).
+        pub fn retry(self, live: Live, client_id: String) {
+            let body = live.log.try_update(|log| log.retry(&client_id, now_ms())).flatten();
+            if let Some(body) = body {
+                self.send(ClientFrame::Send { client_id, body });
+            }
+        }
+
+        pub fn typing(self) {
+            self.send(ClientFrame::Typing {});
+        }
+
+        /// Hands a frame to the connection; a message sent while offline stays pending and is
+        /// sent again when the connection is back.
+        fn send(self, frame: ClientFrame) {
+            self.outbox.with_value(|outbox| {
+                if let Some(outbox) = outbox {
+                    let _ = outbox.unbounded_send(frame);
+                }
+            });
+        }
+
+        fn connect(self, live: Live) {
+            let opened = move || self.open_sealed(live);
+            self.outbox.set_value(Some(socket::connect(live, opened)));
+        }
+
+        /// Opens every sealed message and name not opened yet, one batch at a time, until none
+        /// is left (one task at a time; new arrivals join the next batch).
+        pub fn open_sealed(self, live: Live) {
+            let Some(key) = self.key.get_value() else { return };
+            if self.opening.get_value() {
+                return;
+            }
+            self.opening.set_value(true);
+            spawn_local(async move {
+                loop {
+                    let bodies = live.log.with_untracked(|log| log.sealed());
+                    let names = live.sealed_names();
+                    if bodies.is_empty() && names.is_empty() {
+                        break;
+                    }
+                    // Marked as being opened, so the next batch does not take them again.
+                    live.names.update(|known| {
+                        for name in &names {
+                            known.insert(name.clone(), Revealed::Sealed);
+                        }
+                    });
+                    let texts = futures::future::join_all(
+                        bodies.iter().map(|(_, body)| key.open(Purpose::Message, body)),
+                    )
+                    .await;
+                    let opened = futures::future::join_all(
+                        names.iter().map(|name| key.open(Purpose::Name, name)),
+                    )
+                    .await;
+                    live.log.update(|log| {
+                        for ((seq, _), text) in bodies.iter().zip(texts) {
+                            log.reveal(*seq, revealed(text));
+                        }
+                    });
+                    live.names.update(|known| {
+                        for (name, text) in names.into_iter().zip(opened) {
+                            known.insert(name, revealed(text));
+                        }
+                    });
+                }
+                self.opening.set_value(false);
+            });
+        }
+    }
+
+    const UNSUPPORTED: &str =
+        "This browser cannot encrypt (WebCrypto is missing). Open the link in a current browser.";
+
+    fn revealed(opened: Result<String, CryptoError>) -> Revealed {
+        match opened {
+            Ok(text) => Revealed::Text(text),
+            Err(_) => Revealed::Unreadable,
+        }
+    }
+
+    fn tick(live: Live, clock: RwSignal<u64>) {
+        let local = now_ms();
+        let now = live.server_now(local);
+        clock.set(now);
+        if live.log.with_untracked(|log| log.has_overdue(local)) {
+            live.log.update(|log| {
+                log.fail_overdue(local);
+            });
+        }
+        // The deadline is never extended: if the server's word is late (offline), the room is
+        // over all the same.
+        let grace = 3_000;
+        if now > live.expires_at + grace && live.link.get_untracked() != LinkStatus::Connected {
+            live.leave_to.set(Some("/?expired=1".into()));
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { test, expect } from './fixtures';
+import { createRoom, joinRoom, messageTexts, openHydrated, person, say } from './helpers';
+
+// Two instances sharing Redis (started by playwright.config.ts), as a deployment runs them.
+const port = Number(process.env.BURNER_E2E_PORT ?? 3100);
+const instanceA = `http://127.0.0.1:${port + 1}`;
+const instanceB = `http://127.0.0.1:${port + 2}`;
+const redisUrl = process.env.BURNER_E2E_REDIS_URL ?? '';
+const prefix = process.env.BURNER_E2E_PREFIX ?? '';
+
+function redis(...args: string[]): string {
+  return execFileSync('redis-cli', ['-u', redisUrl, '--no-raw', ...args], { encoding: 'utf8' });
+}
+
+/** Everything Redis holds of a room: every key, with every value in it. */
+function roomDump(roomId: string): string {
+  const keys = redis('--scan', '--pattern', `${prefix}:{${roomId}}:*`)
+    .split('\n')
+    .map((k) => k.trim().replace(/^"|"$/g, ''))
+    .filter(Boolean);
+  let dump = '';
+  for (const key of keys) {
+    const type = redis('TYPE', key).trim();
+    const read: Record<string, string[]> = {
+      hash: ['HGETALL', key],
+      list: ['LRANGE', key, '0', '-1'],
+      string: ['GET', key],
+      set: ['SMEMBERS', key],
+      zset: ['ZRANGE', key, '0', '-1', 'WITHSCORES'],
+    };
+    dump += `${key} (${type})\n${redis(...(read[type] ?? ['DUMP', key]))}\n`;
+  }
+  return dump;
+}
+
+test('chat across two instances is end-to-end encrypted: Redis, pub/sub and the page hold no text or name', async ({ browser }) => {
+  test.setTimeout(90_000);
+  // Everything published on any room channel while the two chat.
+  // (A plain RESP connection: everything published arrives on it, byte for byte.)
+  const published: string[] = [];
+  const { hostname, port: redisPort } = new URL(redisUrl);
+  const listener = connect(Number(redisPort || 6379), hostname);
+  listener.on('data', (chunk: Buffer) => published.push(chunk.toString()));
+  listener.write(`PSUBSCRIBE ${prefix}:*\r\n`);
+  await expect.poll(() => published.join('')).toContain('psubscribe');
+
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const secrets = ['Alice Liddell', 'Bob Marley', 'the vault code is 4711', 'meet at the old mill'];
+  const link = await createRoom(alice.page, 'Alice Liddell', instanceA);
+  const roomId = link.split('/room/')[1].split('#')[0];
+  await joinRoom(bob.page, `${instanceB}${link}`, 'Bob Marley');
+  await expect(alice.page.getByTestId('peer')).toHaveText(/Bob Marley\s*online/);
+  await say(alice.page, 'the vault code is 4711');
+  await say(bob.page, 'meet at the old mill');
+  for (const page of [alice.page, bob.page]) {
+    await expect(messageTexts(page)).toHaveText(['the vault code is 4711', 'meet at the old mill']);
+  }
+  await bob.page.getByLabel('Message', { exact: true }).pressSequentially('typing');
+  await expect(alice.page.getByText('Bob Marley is typing…')).toBeVisible();
+
+  // The server's own rendering of the room, for a seated visitor: no text, no name.
+  const html = await (await bob.page.request.get(`${instanceB}/room/${roomId}`)).text();
+  const dump = roomDump(roomId);
+  listener.destroy();
+  const wire = published.join('');
+  // The scans saw the conversation (sealed): they could have caught plaintext.
+  expect(dump).toContain(':log');
+  expect(dump).toContain(':seats');
+  expect(wire).toContain('"type":"message"');
+  expect(wire).toContain('"type":"typing"');
+  for (const secret of secrets) {
+    expect(dump, 'Redis keys').not.toContain(secret);
+    expect(wire, 'pub/sub').not.toContain(secret);
+    expect(html, 'server-rendered page').not.toContain(secret);
+  }
+});
+
+test('a link without its key shows why and takes no seat; the invitee still gets in', async ({ browser }) => {
+  const alice = await person(browser);
+  const stranger = await person(browser);
+  const bob = await person(browser);
+  const link = await createRoom(alice.page, 'alice');
+  const [path, fragment] = link.split('#');
+  for (const broken of [path, `${path}#k=not-a-key`, `${path}#`]) {
+    await stranger.page.goto(broken);
+    await expect(stranger.page.getByTestId('key-problem')).toHaveText(
+      'This link is missing its key. Ask for the full link.',
+    );
+    await expect(stranger.page.getByRole('button', { name: 'Join', exact: true })).toHaveCount(0);
+  }
+  await joinRoom(bob.page, `${path}#${fragment}`, 'bob');
+  await say(bob.page, 'I am in');
+  await expect(messageTexts(alice.page)).toHaveText(['I am in']);
+});
+
+test('a wrong key is explained once, instead of every message failing', async ({ browser }) => {
+  const alice = await person(browser);
+  const mallory = await person(browser);
+  const link = await createRoom(alice.page, 'alice');
+  await say(alice.page, 'secret');
+  const [path] = link.split('#');
+  await mallory.page.goto(`${path}#k=${'A'.repeat(43)}`);
+  await expect(mallory.page.getByTestId('key-problem')).toHaveText('This key does not open this room');
+  await expect(mallory.page.getByText('secret')).toHaveCount(0);
+});
+
+test('a link scanner that opens the room and waits takes no seat', async ({ browser }) => {
+  const alice = await person(browser);
+  const scanner = await person(browser);
+  const bob = await person(browser);
+  const link = await createRoom(alice.page, 'alice');
+  // A "safe links" sandbox runs the page's JavaScript, looks around, and leaves.
+  await scanner.page.goto(link);
+  await expect(scanner.page.locator('main[data-hydrated="true"]')).toBeVisible();
+  await expect(scanner.page.getByTestId('room-facts')).toContainText('1 of 2 seats free');
+  await scanner.page.waitForTimeout(5_000);
+  await scanner.context.close();
+  await joinRoom(bob.page, link, 'bob');
+  await expect(alice.page.getByTestId('peer')).toHaveText(/bob\s*online/);
+});
+
+test('two people with the same name are told apart', async ({ browser }) => {
+  const first = await person(browser);
+  const second = await person(browser);
+  const link = await createRoom(first.page, 'sam');
+  await joinRoom(second.page, link, 'sam');
+  await say(second.page, 'which sam am I?');
+  const sender = first.page.getByTestId('message').locator('header span').first();
+  await expect(sender).toHaveText(/^sam #[A-Za-z0-9_-]{4}$/);
+});
+
+test('a name that hides or reverses text is refused before it is sealed', async ({ page }) => {
+  await openHydrated(page, '/');
+  await page.getByLabel('Your identity').fill('eve\u202Eevil');
+  await expect(page.getByText(/invisible or direction-changing characters/)).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Create secure room' })).toBeDisabled();
+});
+
+test('the envelope, in the browser build: round trip, wrong key, tampering, wrong room', async ({ page }) => {
+  await openHydrated(page, '/');
+  const results = await page.evaluate(async () => {
+    const burner = await import('/pkg/burner.js');
+    // 43 base64url characters are 32 bytes (the last character's low bits must be zero).
+    const key = `${'B'.repeat(42)}A`;
+    const other = `${'C'.repeat(42)}A`;
+    const room = 'roomroomroomroom';
+    const sealed: string = await burner.seal(key, room, 'm', 'héllo 🔥');
+    const attempt = async (...args: [string, string, string, string]) => {
+      try {
+        return await burner.open(...args);
+      } catch (e) {
+        return `error: ${e}`;
+      }
+    };
+    const bytesOf = (text: string) =>
+      Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    // Flips one bit of the envelope's byte at `at`.
+    const tamper = (text: string, at: number) => {
+      const bytes = bytesOf(text);
+      bytes[at] ^= 1;
+      return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    };
+    const again: string = await burner.seal(key, room, 'm', 'héllo 🔥');
+    return {
+      roundTrip: await attempt(key, room, 'm', sealed),
+      freshIv: sealed !== again,
+      // version 1, a 12-byte IV, 11 bytes of text, a 16-byte tag
+      shape: [bytesOf(sealed)[0], bytesOf(sealed).length],
+      wrongKey: await attempt(other, room, 'm', sealed),
+      wrongRoom: await attempt(key, 'moormoormoormoor', 'm', sealed),
+      wrongPurpose: await attempt(key, room, 'n', sealed),
+      tamperedVersion: await attempt(key, room, 'm', tamper(sealed, 0)),
+      tamperedIv: await attempt(key, room, 'm', tamper(sealed, 5)),
+      tamperedCiphertext: await attempt(key, room, 'm', tamper(sealed, 15)),
+      tamperedTag: await attempt(key, room, 'm', tamper(sealed, 30)),
+    };
+  });
+  expect(results.roundTrip).toBe('héllo 🔥');
+  expect(results.freshIv).toBe(true);
+  expect(results.shape).toEqual([1, 1 + 12 + 11 + 16]);
+  for (const failure of ['wrongKey', 'wrongRoom', 'wrongPurpose', 'tamperedVersion', 'tamperedIv', 'tamperedCiphertext', 'tamperedTag'] as const) {
+    expect(results[failure], failure).toMatch(/^error: /);
+  }
+});
