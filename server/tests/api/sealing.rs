@@ -21,6 +21,11 @@ pub fn key_of(room: &RoomId) -> RoomKey {
     *keys.entry(room.clone()).or_insert_with(|| RoomKey(Aes256Gcm::generate_key(OsRng).into()))
 }
 
+/// Gives `room` this key (the one in a link a browser made).
+pub fn remember_key(room: &RoomId, key: RoomKey) {
+    KEYS.lock().unwrap_or_else(|e| e.into_inner()).insert(room.clone(), key);
+}
+
 impl RoomKey {
     fn cipher(&self) -> Aes256Gcm {
         Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.0))

@@ -1,0 +1,67 @@
+//! Interoperability: a client written from docs/PROTOCOL.md in Rust (RustCrypto's `aes-gcm`,
+//! not WebCrypto) and the browser app, in Debian's Chromium, share a room: each reads what the
+//! other sealed.
+
+use crate::helpers::{Kind, TestApp, Visitor};
+use crate::sealing::{RoomKey, remember_key};
+use app::envelope::{Purpose, key_from_fragment};
+use app::model::RoomId;
+use app::protocol::ServerFrame;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+fn end2end() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rust_client_and_the_browser_read_each_others_sealed_messages() {
+    let playwright = end2end().join("node_modules/@playwright/test");
+    assert!(
+        playwright.exists(),
+        "this test drives Chromium through Playwright: run scripts/setup --tests first"
+    );
+    let root = std::env::var("BURNER_SITE_ROOT")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").to_owned());
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.site.root = root.clone()).await;
+    let mut browser = tokio::process::Command::new("node")
+        .arg("interop/browser.mjs")
+        .arg(app.url(""))
+        .current_dir(end2end())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs the browser half");
+    let mut lines = BufReader::new(browser.stdout.take().expect("stdout")).lines();
+    let mut next_line = async || {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await;
+        line.expect("the browser half answered in time").expect("stdout").expect("a line")
+    };
+
+    // The browser made the room and its key; the link is all this client gets.
+    let line = next_line().await;
+    let link = line.strip_prefix("LINK ").unwrap_or_else(|| panic!("a link, got {line:?}"));
+    let (path, fragment) = link.split_once('#').expect("a fragment");
+    let room: RoomId = path.trim_start_matches("/room/").parse().expect("a room id");
+    let key = RoomKey(key_from_fragment(fragment).expect("a key in the fragment"));
+    remember_key(&room, key);
+
+    let rusty = Visitor::new(app.addr);
+    assert_eq!(rusty.join(&room, "Rusty").await.status, 200);
+    let mut socket = rusty.connect(&room, 0).await;
+    let ServerFrame::Welcome { peers, .. } = socket.welcome().await else { unreachable!() };
+    assert_eq!(crate::sealing::names(&room, &peers), ["Ada (browser)"]);
+    let theirs = socket.message().await;
+    assert_eq!(crate::sealing::text(&room, &theirs), "hello from the browser");
+    assert_eq!(crate::sealing::name(&room, &theirs.sender), "Ada (browser)");
+    assert_eq!(key.open(Purpose::Message, &RoomId::generate(), &theirs.body), None);
+
+    socket.say("rust-1", "hello from rust").await;
+    let line = next_line().await;
+    assert_eq!(line, "SEEN hello from rust FROM Rusty");
+    let status = tokio::time::timeout(Duration::from_secs(20), browser.wait()).await;
+    assert!(status.expect("the browser half ended").expect("exit").success());
+    println!("interop: the Rust client read the browser's message and the browser read Rust's");
+}
