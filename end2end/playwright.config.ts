@@ -15,6 +15,14 @@ const redisPrefix = process.env.BURNER_E2E_PREFIX ?? `e2e-${Date.now().toString(
 process.env.BURNER_E2E_REDIS_URL = redisUrl;
 process.env.BURNER_E2E_PREFIX = redisPrefix;
 
+/** The settings of the two instances that share Redis (and sit behind nginx). */
+const shared = {
+  BURNER_REDIS_URL: redisUrl,
+  BURNER_KEY_PREFIX: redisPrefix,
+  BURNER_TRUST_PROXY: 'true',
+  BURNER_PROXY_HOPS: '1',
+};
+
 /** One Burner instance on `at`, with the test settings and these overrides. */
 function server(at: number, env: Record<string, string>) {
   return {
@@ -26,6 +34,7 @@ function server(at: number, env: Record<string, string>) {
     stdout: 'pipe' as const,
     stderr: 'pipe' as const,
     env: {
+      BURNER_SERVER_BIN: binary,
       LEPTOS_SITE_ADDR: `127.0.0.1:${at}`,
       LEPTOS_SITE_ROOT: 'target/site',
       // A 4-second lifetime lets a test watch a room end by itself.
@@ -78,7 +87,23 @@ export default defineConfig({
     server(port, { BURNER_REDIS_URL: '' }),
     // Two instances sharing one Redis, as a deployment behind a load balancer runs them.
     ...(startRedis ? [redisServer()] : []),
-    server(port + 1, { BURNER_REDIS_URL: redisUrl, BURNER_KEY_PREFIX: redisPrefix }),
-    server(port + 2, { BURNER_REDIS_URL: redisUrl, BURNER_KEY_PREFIX: redisPrefix }),
+    server(port + 1, shared),
+    server(port + 2, shared),
+    // nginx terminating TLS in front of those two (docs/nginx.conf).
+    {
+      command: `end2end/servers/nginx.sh ${port + 43} ${port + 1} ${port + 2}`,
+      cwd: '..',
+      url: `https://127.0.0.1:${port + 43}/healthz`,
+      ignoreHTTPSErrors: true,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    // Burner serving HTTPS and WSS itself.
+    {
+      ...server(port + 5, { BURNER_REDIS_URL: '' }),
+      command: `end2end/servers/burner-tls.sh ${port + 5}`,
+      url: `https://127.0.0.1:${port + 5}/healthz`,
+      ignoreHTTPSErrors: true,
+    },
   ],
 });

@@ -17,7 +17,6 @@ pub fn MessageList(
     hydrated: RwSignal<bool>,
 ) -> impl IntoView {
     let scroller = NodeRef::<Div>::new();
-    let at_bottom = RwSignal::new(true);
     let news_below = RwSignal::new(false);
 
     let messages = move || live.log.with(|log| log.shown().cloned().collect::<Vec<_>>());
@@ -33,11 +32,20 @@ pub fn MessageList(
         }
     });
 
-    // Follow new messages while the reader is at the bottom; otherwise offer a pill.
+    // Follow new messages while the reader is at the bottom; otherwise offer a pill. "At the
+    // bottom" is judged against the content as it was before this change (not against the last
+    // scroll event, which may not have arrived yet).
+    let seen_height = StoredValue::new(0);
     Effect::new(move |_| {
         live.log.track();
-        if at_bottom.get_untracked() {
-            request_animation_frame(move || scroll_to_bottom(scroller));
+        let Some(el) = scroller.get_untracked() else { return };
+        if el.scroll_top() + el.client_height() >= seen_height.get_value() - STICKY_PX {
+            request_animation_frame(move || {
+                scroll_to_bottom(scroller);
+                if let Some(el) = scroller.get_untracked() {
+                    seen_height.set_value(el.scroll_height());
+                }
+            });
         } else {
             news_below.set(true);
         }
@@ -45,8 +53,8 @@ pub fn MessageList(
     let on_scroll = move |_| {
         if let Some(el) = scroller.get() {
             let near = el.scroll_height() - el.scroll_top() - el.client_height() < STICKY_PX;
-            at_bottom.set(near);
             if near {
+                seen_height.set_value(el.scroll_height());
                 news_below.set(false);
             }
         }
@@ -92,7 +100,6 @@ pub fn MessageList(
                            text-xs font-bold shadow cursor-pointer"
                     on:click=move |_| {
                         news_below.set(false);
-                        at_bottom.set(true);
                         scroll_to_bottom(scroller);
                     }
                 >
