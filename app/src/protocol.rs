@@ -105,6 +105,19 @@ impl CloseCode {
         .find(|c| c.code() == code)
     }
 
+    /// The code as a label (for metrics).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Normal => "1000",
+            Self::TooBig => "1009",
+            Self::Restarting => "1012",
+            Self::NoSeat => "4401",
+            Self::RoomGone => "4404",
+            Self::SlowConsumer => "4408",
+            Self::RateLimited => "4429",
+        }
+    }
+
     /// The reason text sent with the close frame.
     pub fn reason(self) -> &'static str {
         match self {

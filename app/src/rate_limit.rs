@@ -11,30 +11,36 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-/// A rate limit per key.
+/// Refusals by a rate limit, by `door` (a Prometheus counter).
+pub const RATE_LIMITED: &str = "burner_rate_limited_total";
+
+/// A rate limit per key, at one door.
 pub struct Limiter<K: Hash + Eq + Clone> {
     inner: RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>,
+    /// Which door, for the metrics.
+    door: &'static str,
 }
 
 impl<K: Hash + Eq + Clone> Limiter<K> {
-    /// `burst` at once, then `per_second` (which may be below one).
-    pub fn new(burst: u32, per_second: f64) -> Self {
+    /// At `door`: `burst` at once, then `per_second` (which may be below one).
+    pub fn new(door: &'static str, burst: u32, per_second: f64) -> Self {
         let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
         let period = Duration::from_secs_f64(1.0 / per_second.max(1e-6));
         let quota = Quota::with_period(period).unwrap_or(Quota::per_second(burst));
-        Limiter { inner: RateLimiter::hashmap(quota.allow_burst(burst)) }
+        Limiter { inner: RateLimiter::hashmap(quota.allow_burst(burst)), door }
     }
 
-    /// `per_minute` at once, refilled over a minute.
-    pub fn per_minute(per_minute: u32) -> Self {
-        Self::new(per_minute, f64::from(per_minute) / 60.0)
+    /// At `door`: `per_minute` at once, refilled over a minute.
+    pub fn per_minute(door: &'static str, per_minute: u32) -> Self {
+        Self::new(door, per_minute, f64::from(per_minute) / 60.0)
     }
 
     /// Takes one turn for `key`; `Err` says how long until the next one.
     pub fn check(&self, key: &K) -> Result<(), Duration> {
-        self.inner
-            .check_key(key)
-            .map_err(|not_until| not_until.wait_time_from(self.inner.clock().now()))
+        self.inner.check_key(key).map_err(|not_until| {
+            metrics::counter!(RATE_LIMITED, "door" => self.door).increment(1);
+            not_until.wait_time_from(self.inner.clock().now())
+        })
     }
 
     /// Forgets keys that are as good as new again.
@@ -101,7 +107,7 @@ mod tests {
 
     #[test]
     fn a_burst_is_allowed_then_refused_with_the_wait() {
-        let limiter = Limiter::new(3, 1.0);
+        let limiter = Limiter::new("test", 3, 1.0);
         for _ in 0..3 {
             assert!(limiter.check(&"ip").is_ok());
         }
@@ -113,7 +119,7 @@ mod tests {
     #[test]
     fn memory_stays_flat_after_a_million_distinct_keys() {
         // A quota that is fresh again a millisecond after each use.
-        let limiter = Limiter::new(1, 1000.0);
+        let limiter = Limiter::new("test", 1, 1000.0);
         let mut most = 0;
         for batch in 0..10u32 {
             for i in 0..100_000u32 {

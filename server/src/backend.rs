@@ -4,6 +4,7 @@
 use crate::broker::memory::MemoryBroker;
 use crate::broker::redis::RedisBroker;
 use crate::broker::{Broker, Delivery};
+use crate::health::{AlwaysReady, Readiness};
 use crate::presence::Presence;
 use crate::presence::memory::MemoryPresence;
 use crate::presence::redis::RedisPresence;
@@ -20,6 +21,8 @@ pub struct Backend {
     pub store: Arc<dyn RoomStore>,
     pub broker: Arc<dyn Broker>,
     pub presence: Arc<dyn Presence>,
+    /// Whether they can serve now (`/readyz`).
+    pub readiness: Arc<dyn Readiness>,
     /// What the three deliver to this instance.
     pub deliveries: mpsc::UnboundedReceiver<Delivery>,
     /// Which backend this is, for logs.
@@ -34,6 +37,7 @@ impl Backend {
             store: MemoryStore::start(bus.clone(), history_cap),
             broker: Arc::new(MemoryBroker::new(bus.clone())),
             presence: Arc::new(MemoryPresence::new(bus)),
+            readiness: Arc::new(AlwaysReady),
             deliveries,
             kind: "embedded",
         }
@@ -51,12 +55,42 @@ impl Backend {
             .context("cannot reach Redis")?;
         let keys = Keys::new(prefix);
         let (bus, deliveries) = mpsc::unbounded_channel();
+        let broker = RedisBroker::start(client, conn.clone(), keys.clone(), bus);
         Ok(Backend {
             store: Arc::new(RedisStore::new(conn.clone(), keys.clone(), history_cap)),
-            presence: Arc::new(RedisPresence::new(conn.clone(), keys.clone())),
-            broker: Arc::new(RedisBroker::start(client, conn, keys, bus)),
+            presence: Arc::new(RedisPresence::new(conn.clone(), keys)),
+            readiness: Arc::new(RedisReadiness { conn, liveness: broker.liveness() }),
+            broker: Arc::new(broker),
             deliveries,
             kind: "redis",
+        })
+    }
+}
+
+/// The Redis backend is ready when the store answers a PING and the pub/sub connection is up
+/// and has answered lately.
+struct RedisReadiness {
+    conn: ConnectionManager,
+    liveness: Arc<crate::broker::redis::Liveness>,
+}
+
+impl Readiness for RedisReadiness {
+    fn check(&self) -> futures::future::BoxFuture<'static, Result<(), String>> {
+        let mut conn = self.conn.clone();
+        let subscribed = self.liveness.ready();
+        Box::pin(async move {
+            subscribed?;
+            let ping = redis::cmd("PING");
+            match tokio::time::timeout(
+                Duration::from_secs(1),
+                ping.query_async::<String>(&mut conn),
+            )
+            .await
+            {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(err)) => Err(format!("store: {err}")),
+                Err(_) => Err("store: Redis did not answer within 1 s".into()),
+            }
         })
     }
 }

@@ -110,11 +110,14 @@ impl Hub {
         let (kick, kicked) = oneshot::channel();
         let subscribed = {
             let mut rooms = self.lock();
-            let entry = rooms.entry(room.clone()).or_insert_with(|| RoomEntry {
-                peers: HashMap::new(),
-                // Asked for under the lock, so subscribes and unsubscribes keep their order.
-                subscribed: self.broker.subscribe(room).shared(),
-                deadline: self.end_at_deadline(room, expires_at),
+            let entry = rooms.entry(room.clone()).or_insert_with(|| {
+                metrics::gauge!(crate::metrics::ROOMS_ACTIVE).increment(1.0);
+                RoomEntry {
+                    peers: HashMap::new(),
+                    // Asked for under the lock, so subscribes and unsubscribes keep their order.
+                    subscribed: self.broker.subscribe(room).shared(),
+                    deadline: self.end_at_deadline(room, expires_at),
+                }
             });
             let peer = Peer { events, kick: Some(kick) };
             entry.peers.insert(id, peer);
@@ -142,6 +145,7 @@ impl Hub {
     /// Drops a room with no sockets left: its timer and its subscription.
     fn forget(&self, rooms: &mut HashMap<RoomId, RoomEntry>, room: &RoomId) {
         if let Some(entry) = rooms.remove(room) {
+            metrics::gauge!(crate::metrics::ROOMS_ACTIVE).decrement(1.0);
             entry.deadline.abort();
             self.broker.unsubscribe(room);
         }
@@ -173,6 +177,7 @@ impl Hub {
 
     /// Asks every local socket to catch up from the store.
     fn resync(&self) {
+        metrics::counter!(crate::metrics::RESYNCS).increment(1);
         let mut rooms = self.lock();
         let emptied: Vec<RoomId> = rooms
             .iter_mut()

@@ -6,7 +6,9 @@
 pub mod api_status;
 pub mod backend;
 pub mod broker;
+pub mod health;
 pub mod hub;
+pub mod metrics;
 pub mod origin;
 pub mod presence;
 pub mod redis_keys;

@@ -18,7 +18,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    server::telemetry::init(&settings.log);
+    if let Err(err) = server::telemetry::init(&settings.log) {
+        eprintln!("burner: setting log.filter (BURNER_LOG): {err}");
+        return ExitCode::from(2);
+    }
+    server::metrics::install();
     let started = async { Application::build(settings).await?.run_until_stopped().await };
     match started.await {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,19 +5,25 @@
 mod api_guard;
 mod headers;
 
+use crate::health::{self, Readiness};
 use crate::settings::Settings;
 use crate::ws::{self, WsState};
 use app::proxy::ProxyTrust;
 use app::state::ServerState;
 use app::{App, shell};
 use axum::Router;
+use axum::body::Body;
+use axum::extract::MatchedPath;
+use axum::http::Request;
 use axum::http::request::Parts;
 use axum::middleware;
 use axum::routing::get;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tower_http::compression::CompressionLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use headers::CspNonce;
 
@@ -29,6 +35,8 @@ pub struct Edge {
     pub proxy: ProxyTrust,
     /// Origins besides the site's own that may call it from a browser.
     pub allowed_origins: Arc<Vec<String>>,
+    /// Whether the backend can serve now.
+    pub readiness: Arc<dyn Readiness>,
 }
 
 pub fn router(settings: &Settings, state: ServerState, ws: WsState, edge: Edge) -> Router {
@@ -46,7 +54,8 @@ pub fn router(settings: &Settings, state: ServerState, ws: WsState, edge: Edge) 
     };
     Router::new()
         .route("/ws/{room_id}", get(ws::upgrade).with_state(ws))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz).with_state(edge.readiness.clone()))
         .leptos_routes_with_context(&options, routes, context.clone(), move || {
             shell(shell_options.clone())
         })
@@ -55,5 +64,20 @@ pub fn router(settings: &Settings, state: ServerState, ws: WsState, edge: Edge) 
         .layer(middleware::from_fn_with_state(edge.clone(), api_guard::api_guard))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(edge, headers::response_headers))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // A 503 from /readyz while Redis is away is expected, once a second.
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
         .with_state(options)
+}
+
+/// Each request's span: a number, the method and the route (the pattern, not the path: a room
+/// id is never in it).
+fn request_span(request: &Request<Body>) -> tracing::Span {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let route = request.extensions().get::<MatchedPath>().map_or("-", MatchedPath::as_str);
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    tracing::info_span!("request", id, method = %request.method(), route)
 }

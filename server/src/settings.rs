@@ -13,8 +13,8 @@ use app::model::CAPACITY_RANGE;
 use clap::{Args, ValueEnum};
 use garde::Validate;
 use rules::{
-    between, filter_syntax, key_safe, not_blank, origin_shape, positive, redis_scheme, trimmed,
-    whole_number,
+    between, filter_syntax, key_safe, not_blank, optional_address, origin_shape, positive,
+    redis_scheme, trimmed, whole_number,
 };
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -44,6 +44,9 @@ pub struct Settings {
     #[command(flatten, next_help_heading = "[log]")]
     #[garde(dive)]
     pub log: Log,
+    #[command(flatten, next_help_heading = "[metrics]")]
+    #[garde(dive)]
+    pub metrics: Metrics,
 }
 
 /// Where the site is served from (these keep cargo-leptos's variable names).
@@ -290,6 +293,40 @@ pub struct Log {
     #[arg(id = "log.filter", long, env = "BURNER_LOG", default_value = "info")]
     #[garde(custom(filter_syntax))]
     pub filter: String,
+    /// Log lines as text (for people) or json (one object a line, for collectors).
+    #[arg(
+        id = "log.format",
+        long,
+        env = "BURNER_LOG_FORMAT",
+        default_value = "text",
+        ignore_case = true
+    )]
+    #[garde(skip)]
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[value(rename_all = "lower")]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where Prometheus reads this instance's metrics; never on the public port.
+#[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Metrics {
+    /// Address for GET /metrics (Prometheus text format); empty turns metrics off.
+    #[arg(
+        id = "metrics.addr",
+        long,
+        env = "BURNER_METRICS_ADDR",
+        default_value = "127.0.0.1:9100"
+    )]
+    #[garde(custom(optional_address))]
+    pub addr: String,
 }
 
 impl Settings {
@@ -319,6 +356,11 @@ impl Settings {
                 SiteEnv::Prod => leptos::config::Env::PROD,
             })
             .build()
+    }
+
+    /// Where to serve metrics, unless they are off.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.addr.trim().parse().ok()
     }
 
     /// The certificate and key to serve HTTPS with, when both are set.

@@ -18,6 +18,7 @@ pub struct Active(Sessions);
 impl Sessions {
     pub fn enter(&self) -> Active {
         self.inner.0.fetch_add(1, Ordering::SeqCst);
+        metrics::gauge!(crate::metrics::SOCKETS_OPEN).increment(1.0);
         Active(self.clone())
     }
 
@@ -39,6 +40,7 @@ impl Sessions {
 impl Drop for Active {
     fn drop(&mut self) {
         self.0.inner.0.fetch_sub(1, Ordering::SeqCst);
+        metrics::gauge!(crate::metrics::SOCKETS_OPEN).decrement(1.0);
         self.0.inner.1.notify_waiters();
     }
 }

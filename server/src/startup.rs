@@ -29,6 +29,8 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
 
 pub struct Application {
+    /// Where metrics are served, when they are.
+    metrics_addr: Option<SocketAddr>,
     /// Which backend, for the log.
     backend: &'static str,
     listener: std::net::TcpListener,
@@ -71,10 +73,10 @@ impl Application {
         let sessions = Sessions::default();
         let limits = &settings.limits;
         let doors = Arc::new(Doors {
-            create: Limiter::per_minute(limits.rooms_per_minute),
-            views: Limiter::per_minute(limits.views_per_minute),
-            upgrades: Limiter::per_minute(limits.upgrades_per_minute),
-            messages: Limiter::new(limits.messages_burst, limits.messages_per_second),
+            create: Limiter::per_minute("create_room", limits.rooms_per_minute),
+            views: Limiter::per_minute("room_read", limits.views_per_minute),
+            upgrades: Limiter::per_minute("websocket", limits.upgrades_per_minute),
+            messages: Limiter::new("message", limits.messages_burst, limits.messages_per_second),
         });
         tokio::spawn(forget_idle(Arc::downgrade(&doors)));
         let proxy = ProxyTrust {
@@ -108,10 +110,23 @@ impl Application {
             seat_sockets: SeatSockets::new(limits.sockets_per_seat),
             sessions: sessions.clone(),
         };
-        let edge =
-            Edge { https: tls.is_some(), proxy, allowed_origins: ws.allowed_origins.clone() };
+        let edge = Edge {
+            https: tls.is_some(),
+            proxy,
+            allowed_origins: ws.allowed_origins.clone(),
+            readiness: backend.readiness,
+        };
+        let metrics_addr = match (settings.metrics_addr(), crate::metrics::install()) {
+            (Some(addr), Some(handle)) => Some(
+                crate::metrics::serve(addr, handle)
+                    .await
+                    .with_context(|| format!("cannot serve metrics on {addr}"))?,
+            ),
+            _ => None,
+        };
         let router = routes::router(&settings, state, ws, edge);
         Ok(Application {
+            metrics_addr,
             backend: backend.kind,
             listener,
             tls,
@@ -158,6 +173,7 @@ impl Application {
             backend = self.backend,
             address = %self.local_addr(),
             tls = self.tls.is_some(),
+            metrics = ?self.metrics_addr,
             "Burner is listening"
         );
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();

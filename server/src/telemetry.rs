@@ -1,12 +1,24 @@
-//! Logs to stderr, filtered by the `log.filter` setting (checked when settings load). No message
-//! content is ever logged.
+//! Logs to stderr: text for people, or JSON (one object a line) for collectors, filtered by
+//! `log.filter`. Requests and sockets log within spans carrying an id; message texts, names,
+//! tokens and cookies are never logged, and room ids only at debug level.
 
-use crate::settings::Log;
+use crate::settings::{Log, LogFormat};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::FmtSpan;
 
-pub fn init(log: &Log) {
-    // The filter was validated with the settings; "info" is only for a filter that a test
-    // built by hand.
-    let filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+/// Starts logging; the filter was checked with the settings. A second call (tests build many
+/// apps in one process) keeps the first subscriber.
+pub fn init(log: &Log) -> Result<(), String> {
+    let filter = EnvFilter::builder().parse(&log.filter).map_err(|e| e.to_string())?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = match log.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_span_events(FmtSpan::NONE)
+            .try_init(),
+    };
+    Ok(())
 }

@@ -25,6 +25,8 @@ use serde::Deserialize;
 use session::{Session, Shared, WsIn, WsOut};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tracing::Instrument;
 
 /// What the WebSocket edge needs.
 #[derive(Clone)]
@@ -76,16 +78,32 @@ pub async fn upgrade(
             .into_response();
     }
     let admission = admit(&state, &raw_room, &cookies).await;
-    // Frames over the protocol's limit are refused by the transport (the session closes 1009).
-    ws.max_message_size(FRAME_MAX_BYTES).max_frame_size(FRAME_MAX_BYTES).on_upgrade(
-        move |socket| async move {
-            match admission {
-                Ok(admitted) => serve(socket, admitted, since, state).await,
-                Err(code) => refuse(socket, code).await,
-            }
-        },
-    )
+    sized_for_chat(ws).on_upgrade(move |socket| async move {
+        match admission {
+            Ok(admitted) => serve(socket, admitted, since, state).await,
+            Err(code) => refuse(socket, code).await,
+        }
+    })
 }
+
+/// Buffers sized for chat frames, not tungstenite's 128 KiB defaults: an idle socket holds
+/// little, and a client that stops reading cannot make the server hold more than
+/// [`WRITE_BUFFER_MAX`] for it (its writes then wait, and it is closed with 4408). Frames over
+/// the protocol's limit are refused by the transport (the session closes with 1009).
+fn sized_for_chat(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.max_message_size(FRAME_MAX_BYTES)
+        .max_frame_size(FRAME_MAX_BYTES)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(WRITE_BUFFER_MAX)
+}
+
+/// Bytes read from the socket at a time (the buffer grows to a whole frame when one is larger).
+const READ_BUFFER: usize = 4 * 1024;
+/// Bytes gathered before they are written out.
+const WRITE_BUFFER: usize = 4 * 1024;
+/// The most a socket's writes may hold: a full buffer and one largest frame, twice.
+const WRITE_BUFFER_MAX: usize = 2 * (WRITE_BUFFER + FRAME_MAX_BYTES + 16);
 
 /// Who may connect: a parsable id of a live room, and a seat cookie of that room that holds
 /// a seat. A refusal is sent as a close code, which browsers can read (a status cannot be).
@@ -110,6 +128,7 @@ async fn refuse(mut socket: WebSocket, code: CloseCode) {
 
 async fn serve(socket: WebSocket, admitted: Admitted, since: u64, state: WsState) {
     let Some(_seat_socket) = state.seat_sockets.enter(&admitted.room, &admitted.seat) else {
+        metrics::counter!(crate::metrics::RATE_LIMITED, "door" => "sockets_per_seat").increment(1);
         return refuse(socket, CloseCode::RateLimited).await;
     };
     let _active = state.sessions.enter();
@@ -124,9 +143,18 @@ async fn serve(socket: WebSocket, admitted: Admitted, since: u64, state: WsState
         expires_at: admitted.info.expires_at,
         shared: state.shared,
     };
-    let exit = session::run(session, Box::pin(sink), stream).await;
-    tracing::debug!(?exit, "socket closed");
+    let span = tracing::info_span!("socket", id = NEXT_SOCKET.fetch_add(1, Ordering::Relaxed));
+    let exit = async {
+        tracing::debug!(room = %session.room, "socket open");
+        let exit = session::run(session, Box::pin(sink), stream).await;
+        tracing::debug!(?exit, "socket closed");
+        exit
+    };
+    exit.instrument(span).await;
 }
+
+/// Numbers sockets for the logs.
+static NEXT_SOCKET: AtomicU64 = AtomicU64::new(1);
 
 fn close(code: CloseCode) -> Message {
     Message::Close(Some(CloseFrame { code: code.code(), reason: code.reason().into() }))

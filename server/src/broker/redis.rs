@@ -9,13 +9,16 @@ use app::model::RoomId;
 use futures::future::{BoxFuture, FutureExt};
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
+use std::sync::Arc;
 use subscriber::Command;
+pub use subscriber::Liveness;
 use tokio::sync::{mpsc, oneshot};
 
 pub struct RedisBroker {
     commands: mpsc::UnboundedSender<Command>,
     conn: ConnectionManager,
     keys: Keys,
+    liveness: Arc<Liveness>,
 }
 
 impl RedisBroker {
@@ -27,8 +30,14 @@ impl RedisBroker {
         deliveries: Deliveries,
     ) -> Self {
         let (commands, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(subscriber::run(client, keys.clone(), receiver, deliveries));
-        RedisBroker { commands, conn, keys }
+        let liveness = Arc::new(Liveness::default());
+        tokio::spawn(subscriber::run(client, keys.clone(), receiver, deliveries, liveness.clone()));
+        RedisBroker { commands, conn, keys, liveness }
+    }
+
+    /// What the subscriber knows of its connection.
+    pub fn liveness(&self) -> Arc<Liveness> {
+        self.liveness.clone()
     }
 }
 
@@ -60,7 +69,10 @@ impl Broker for RedisBroker {
         let mut conn = self.conn.clone();
         async move {
             let payload = serde_json::to_string(&event).map_err(failed)?;
-            conn.publish::<_, _, ()>(channel, payload).await.map_err(failed)
+            conn.publish::<_, _, ()>(channel, payload).await.map_err(|err| {
+                crate::metrics::redis_failed(&err);
+                failed(err)
+            })
         }
         .boxed()
     }

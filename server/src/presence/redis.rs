@@ -46,7 +46,10 @@ impl RedisPresence {
                 .arg(args)
                 .invoke_async(&mut conn)
                 .await
-                .map_err(|err| PresenceError(err.to_string()))?;
+                .map_err(|err| {
+                    crate::metrics::redis_failed(&err);
+                    PresenceError(err.to_string())
+                })?;
             let flat = flat.unwrap_or_default();
             Ok(flat
                 .chunks_exact(2)

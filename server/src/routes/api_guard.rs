@@ -53,7 +53,12 @@ mod tests {
     use std::sync::Arc;
 
     fn edge() -> Edge {
-        Edge { https: false, proxy: ProxyTrust::NONE, allowed_origins: Arc::new(Vec::new()) }
+        Edge {
+            https: false,
+            proxy: ProxyTrust::NONE,
+            allowed_origins: Arc::new(Vec::new()),
+            readiness: Arc::new(crate::health::AlwaysReady),
+        }
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -70,3 +70,12 @@ pub(super) fn filter_syntax(filter: &str, _: &()) -> garde::Result {
         .map(|_| ())
         .map_err(|err| garde::Error::new(format!("{filter:?} is not a log filter: {err}")))
 }
+
+pub(super) fn optional_address(addr: &str, _: &()) -> garde::Result {
+    let addr = addr.trim();
+    if addr.is_empty() || addr.parse::<std::net::SocketAddr>().is_ok() {
+        Ok(())
+    } else {
+        Err(garde::Error::new(format!("{addr:?} is not an address like 127.0.0.1:9100 (or empty)")))
+    }
+}

@@ -27,6 +27,12 @@ struct Scripts {
     destroy: Script,
 }
 
+/// A Redis command that failed: counted, and kept for the log.
+fn failed(err: redis::RedisError) -> StoreError {
+    crate::metrics::redis_failed(&err);
+    StoreError::Backend(err.to_string())
+}
+
 fn backend(err: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(err.to_string())
 }
@@ -73,7 +79,7 @@ impl RoomStore for RedisStore {
             .ignore()
             .query_async::<()>(&mut conn)
             .await
-            .map_err(backend)?;
+            .map_err(failed)?;
         Ok(RoomInfo { id, created_at, expires_at, capacity, seated: 0, key_check: None })
     }
 
@@ -85,7 +91,7 @@ impl RoomStore for RedisStore {
             .hlen(&keys.seats)
             .query_async(&mut conn)
             .await
-            .map_err(backend)?;
+            .map_err(failed)?;
         let number = |name: &str| meta.get(name).and_then(|v| v.parse::<u64>().ok());
         let (Some(created_at), Some(expires_at), Some(capacity)) =
             (number("created_at"), number("expires_at"), number("capacity"))
@@ -117,7 +123,7 @@ impl RoomStore for RedisStore {
             .arg(key_check.unwrap_or(""))
             .invoke_async(&mut conn)
             .await
-            .map_err(backend)?;
+            .map_err(failed)?;
         match reply.as_slice() {
             [status, seat] if status == "ok" => decode::<Seat>(seat),
             [status] if status == "full" => Err(StoreError::Full),
@@ -129,7 +135,7 @@ impl RoomStore for RedisStore {
     async fn seat(&self, room: &RoomId, token: &TokenHash) -> Result<Option<Seat>, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
-        let seat: Option<String> = conn.hget(&keys.seats, token.as_str()).await.map_err(backend)?;
+        let seat: Option<String> = conn.hget(&keys.seats, token.as_str()).await.map_err(failed)?;
         seat.map(|json| decode::<Seat>(&json)).transpose()
     }
 
@@ -145,7 +151,7 @@ impl RoomStore for RedisStore {
             .arg(&keys.channel)
             .invoke_async(&mut conn)
             .await
-            .map_err(backend)?;
+            .map_err(failed)?;
         match released {
             -1 => Err(StoreError::Gone),
             n => Ok(n == 1),
@@ -178,7 +184,7 @@ impl RoomStore for RedisStore {
             .arg(&keys.channel)
             .invoke_async(&mut conn)
             .await
-            .map_err(backend)?;
+            .map_err(failed)?;
         match reply.as_slice() {
             [status, json] if status == "ok" || status == "dup" => {
                 let message: ChatMessage = decode(json)?;
@@ -202,7 +208,7 @@ impl RoomStore for RedisStore {
             .arg(since)
             .invoke_async(&mut conn)
             .await
-            .map_err(backend)?;
+            .map_err(failed)?;
         let (seq, truncated, stored) = reply.ok_or(StoreError::Gone)?;
         let messages = stored.iter().map(|json| decode(json)).collect::<Result<_, _>>()?;
         Ok(History { messages, seq, truncated: truncated == 1 })
@@ -216,7 +222,7 @@ impl RoomStore for RedisStore {
             invocation.key(key);
         }
         let existed: i64 =
-            invocation.arg(&keys.channel).invoke_async(&mut conn).await.map_err(backend)?;
+            invocation.arg(&keys.channel).invoke_async(&mut conn).await.map_err(failed)?;
         Ok(existed == 1)
     }
 }

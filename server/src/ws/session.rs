@@ -61,6 +61,9 @@ impl Default for Timing {
     }
 }
 
+/// The longest a close frame may take to go out.
+const CLOSE_WITHIN: Duration = Duration::from_secs(1);
+
 /// What every session of this instance shares.
 #[derive(Clone)]
 pub struct Shared {
@@ -99,6 +102,17 @@ pub enum Exit {
     Closed(CloseCode),
 }
 
+impl Exit {
+    /// The metrics label: the close code, or why the client is gone.
+    pub fn label(self) -> &'static str {
+        match self {
+            Exit::ClientLeft => "client_left",
+            Exit::Idle => "idle",
+            Exit::Closed(code) => code.label(),
+        }
+    }
+}
+
 /// Runs the session until it ends.
 pub async fn run<S, R>(session: Session, sink: S, mut stream: R) -> Exit
 where
@@ -120,10 +134,11 @@ where
         Ok(()) => live.serve(&mut out, &mut stream, &mut membership).await,
         Err(exit) => exit,
     };
+    metrics::counter!(crate::metrics::SOCKETS_CLOSED, "code" => exit.label()).increment(1);
+    drop(membership);
     if let Exit::Closed(code) = exit {
         out.close(code).await;
     }
-    drop(membership);
     here.leave().await;
     exit
 }
@@ -148,13 +163,19 @@ impl<S: Sink<WsOut> + Unpin> Out<S> {
 
     async fn raw(&mut self, frame: WsOut) -> Result<(), Exit> {
         match tokio::time::timeout(self.timeout, self.sink.send(frame)).await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => {
+                metrics::counter!(crate::metrics::FRAMES_DELIVERED).increment(1);
+                Ok(())
+            }
             Ok(Err(_)) => Err(Exit::ClientLeft),
             Err(_) => Err(Exit::Closed(CloseCode::SlowConsumer)),
         }
     }
 
+    /// Says goodbye with `code`, but waits at most [`CLOSE_WITHIN`] for a client that does not
+    /// read (a slow consumer's close frame is behind everything it did not read).
     async fn close(&mut self, code: CloseCode) -> Exit {
+        self.timeout = self.timeout.min(CLOSE_WITHIN);
         let _ = self.raw(WsOut::Close(code)).await;
         Exit::Closed(code)
     }

@@ -58,6 +58,7 @@ async fn under_test(kind: Kind, cap: u32) -> UnderTest {
         store: memory.clone(),
         broker: Arc::new(MemoryBroker::new(bus.clone())),
         presence: Arc::new(MemoryPresence::new(bus)),
+        readiness: Arc::new(server::health::AlwaysReady),
         deliveries,
         kind: "embedded",
     };

@@ -45,10 +45,7 @@ pub fn private_redis() -> String {
         "these tests need Redis: set REDIS_URL, or install redis-server \
          (Debian: apt-get install redis-server)"
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
+    let port = free_port();
     let me = std::process::id();
     // A watchdog stops the server when this test process ends, however it ends; it is never
     // waited for because it outlives this process by design.
@@ -70,6 +67,14 @@ pub fn private_redis() -> String {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("redis-server did not start on port {port}");
+}
+
+/// A TCP port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// A key prefix no other test uses.
@@ -122,6 +127,8 @@ pub fn test_settings() -> Settings {
     settings.limits.messages_burst = 1000;
     settings.limits.messages_per_second = 1000.0;
     settings.log.filter = "warn".into();
+    // Many apps run in one test process: none serves metrics.
+    settings.metrics.addr = String::new();
     settings
 }
 
@@ -154,7 +161,7 @@ impl TestApp {
         prefix: String,
         timing: Timing,
     ) -> Self {
-        server::telemetry::init(&settings.log);
+        server::telemetry::init(&settings.log).expect("the test log filter");
         let app = Application::with_backend(settings, backend, timing).await.expect("app");
         let addr = app.local_addr();
         let shutdown = app.shutdown();
@@ -304,20 +311,34 @@ impl Visitor {
         query: &str,
         origin: Option<&str>,
     ) -> Result<Socket, u16> {
+        match self.try_connect(room, query, origin).await {
+            Ok(socket) => Ok(socket),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(other) => panic!("WebSocket connect failed: {other}"),
+        }
+    }
+
+    /// Opens `/ws/{room}?{query}`; any failure (a dead instance, say) is an error, not a panic.
+    pub async fn try_connect(
+        &self,
+        room: &RoomId,
+        query: &str,
+        origin: Option<&str>,
+    ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
         let url = format!("ws://{}/ws/{room}?{query}", self.addr);
-        let mut request = url.into_client_request().expect("request");
+        let mut request = url.into_client_request()?;
         if let Some(origin) = origin {
             request.headers_mut().insert("origin", HeaderValue::from_str(origin).expect("origin"));
         }
         if let Some(cookie) = self.cookie_header() {
             request.headers_mut().insert("cookie", cookie);
         }
-        match tokio_tungstenite::connect_async(request).await {
-            Ok((stream, _)) => Ok(Socket { stream, room: room.clone() }),
-            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-                Err(response.status().as_u16())
-            }
-            Err(other) => panic!("WebSocket connect failed: {other}"),
+        let connect = tokio_tungstenite::connect_async(request);
+        match tokio::time::timeout(WAIT, connect).await {
+            Ok(connected) => connected.map(|(stream, _)| Socket { stream, room: room.clone() }),
+            Err(_) => Err(tokio_tungstenite::tungstenite::Error::ConnectionClosed),
         }
     }
 }

@@ -80,7 +80,11 @@ impl<'a> Live<'a> {
         ping.tick().await;
         let mut last_seen = Instant::now();
         loop {
+            // Biased: what the room sends goes out before more is read from the client, so a
+            // client that floods the room waits for its own acknowledgements instead of
+            // overflowing its queue.
             let step = tokio::select! {
+                biased;
                 code = &mut membership.kicked => Err(Exit::Closed(code.unwrap_or(CloseCode::SlowConsumer))),
                 _ = shutdown.changed() => Err(Exit::Closed(CloseCode::Restarting)),
                 outbound = membership.events.recv() => match outbound {
@@ -120,7 +124,13 @@ impl<'a> Live<'a> {
     ) -> Result<(), Exit> {
         let seat = &self.session.seat;
         match event {
-            RoomEvent::Message(message) => self.deliver(out, message.clone()).await,
+            RoomEvent::Message(message) => {
+                let stored_at = message.ts;
+                self.deliver(out, message.clone()).await?;
+                let latency = now_ms().saturating_sub(stored_at) as f64 / 1000.0;
+                metrics::histogram!(crate::metrics::DELIVERY_SECONDS).record(latency);
+                Ok(())
+            }
             RoomEvent::Presence(online) => {
                 out.send(ServerFrame::Presence { online: online.clone() }).await
             }
@@ -212,10 +222,14 @@ impl<'a> Live<'a> {
         // A message ends a typing burst; the next keystroke may be announced at once.
         self.last_typing = None;
         match s.shared.store.post(&s.room, &s.token, client_id, body).await {
-            // A resend: acknowledge again (the client dedupes by sequence number).
-            Ok(posted) if posted.duplicate => out.send(ServerFrame::Message(posted.message)).await,
+            // A resend: acknowledge again, unless this socket already sent it (after a
+            // reconnect, the replay from `since` may have).
+            Ok(posted) if posted.duplicate => self.deliver(out, posted.message).await,
             // The stored copy comes back through the hub, in order, as the acknowledgement.
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                metrics::counter!(crate::metrics::MESSAGES_STORED).increment(1);
+                Ok(())
+            }
             Err(err) => Err(self.store_failed(out, err).await),
         }
     }
