@@ -48,11 +48,7 @@ async fn a_client_that_stops_reading_is_closed_and_memory_stays_bounded() {
     // than the kernel's socket buffers can hide from the server.
     let text = "😀".repeat(1000);
     for i in 0..MESSAGES {
-        let body = key.seal(
-            Purpose::Message,
-            &room,
-            "about a hundred bytes of text, sealed like any other, to fill a queue",
-        );
+        let body = key.seal(Purpose::Message, &room, &text);
         let frame = ClientFrame::Send { client_id: format!("m{i}"), body };
         let text = frame.encode().expect("encodable");
         futures::SinkExt::send(&mut sink, Message::Text(text.into())).await.expect("sent");
