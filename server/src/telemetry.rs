@@ -10,7 +10,10 @@ use tracing_subscriber::fmt::format::FmtSpan;
 /// apps in one process) keeps the first subscriber.
 pub fn init(log: &Log) -> Result<(), String> {
     let filter = EnvFilter::builder().parse(&log.filter).map_err(|e| e.to_string())?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr);
     let _ = match log.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder

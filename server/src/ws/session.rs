@@ -63,6 +63,8 @@ impl Default for Timing {
 
 /// The longest a close frame may take to go out.
 const CLOSE_WITHIN: Duration = Duration::from_secs(1);
+/// How long a socket refused for an oversized frame stays open after its close frame.
+const LINGER_AFTER_TOO_BIG: Duration = Duration::from_millis(300);
 
 /// What every session of this instance shares.
 #[derive(Clone)]
@@ -138,6 +140,11 @@ where
     drop(membership);
     if let Exit::Closed(code) = exit {
         out.close(code).await;
+        if code == CloseCode::TooBig {
+            // The rest of the oversized frame may still be arriving; closing at once would make
+            // the kernel reset the connection and the client could lose the close frame.
+            tokio::time::sleep(LINGER_AFTER_TOO_BIG).await;
+        }
     }
     here.leave().await;
     exit

@@ -9,8 +9,91 @@ fn server() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     // The repository root, so the shipped Leptos.toml is the one read.
     command.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    command.env("BURNER_REDIS_URL", "").env("BURNER_LOG", "warn");
+    command.env("BURNER_REDIS_URL", "").env("BURNER_LOG", "warn").env("BURNER_METRICS_ADDR", "");
     command
+}
+
+/// Starts the binary with these variables; answers once it serves.
+async fn running(vars: &[(&str, &str)]) -> (std::process::Child, SocketAddr) {
+    let addr: SocketAddr = ([127, 0, 0, 1], crate::helpers::free_port()).into();
+    let child = server()
+        .env("LEPTOS_SITE_ADDR", addr.to_string())
+        .envs(vars.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let started = Instant::now();
+    while reqwest::get(format!("http://{addr}/healthz")).await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "server answered within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, addr)
+}
+
+/// A short conversation: a room, a seat, a socket, a message; returns the room, the seat
+/// cookie's header and the open socket.
+async fn converse(addr: SocketAddr) -> (app::model::RoomId, String, crate::helpers::Socket) {
+    let visitor = Visitor::new(addr);
+    let room = visitor.room_with_seat("Zebulon Quartermaine").await;
+    let mut socket = visitor.enter(&room).await;
+    socket.say("c1", "the password is swordfish").await;
+    socket.message().await;
+    let cookie = visitor.cookie_header().and_then(|c| c.to_str().ok().map(str::to_owned));
+    (room, cookie.expect("a seat cookie"), socket)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_on_their_own_address_without_room_ids() {
+    let metrics: SocketAddr = ([127, 0, 0, 1], crate::helpers::free_port()).into();
+    let (mut child, addr) = running(&[("BURNER_METRICS_ADDR", &metrics.to_string())]).await;
+    let (room, _, _socket) = converse(addr).await;
+    let text = reqwest::get(format!("http://{metrics}/metrics")).await.expect("scrape");
+    let text = text.text().await.unwrap_or_default();
+    let public = reqwest::get(format!("http://{addr}/metrics")).await.expect("public port");
+    let _ = child.kill();
+    let _ = child.wait();
+    for expected in [
+        "burner_sockets_open 1",
+        "burner_rooms_active 1",
+        "burner_messages_stored_total 1",
+        "burner_frames_delivered_total",
+        "burner_delivery_latency_seconds_bucket",
+        "burner_build_info{version=",
+    ] {
+        assert!(text.contains(expected), "{expected} in:\n{text}");
+    }
+    assert!(!text.contains(room.as_str()), "no room id in any metric");
+    assert_eq!(public.status().as_u16(), 404, "not on the public port");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_a_line_and_never_hold_text_names_or_cookies() {
+    let (child, addr) = running(&[
+        ("BURNER_LOG_FORMAT", "json"),
+        ("BURNER_LOG", "info,server=debug,app=debug,tower_http=debug"),
+    ])
+    .await;
+    let (room, cookie, _socket) = converse(addr).await;
+    let _ = reqwest::get(format!("http://{addr}/room/{room}")).await;
+    let signalled = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    assert!(signalled.is_ok_and(|s| s.success()));
+    let output = child.wait_with_output().expect("logs");
+    let logs = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "Burner is listening"), "{logs}");
+    assert!(
+        lines.iter().any(|l| l["span"]["name"] == "request" && l["span"]["route"].is_string()),
+        "request spans with their route"
+    );
+    assert!(lines.iter().any(|l| l["span"]["name"] == "socket"), "socket spans with an id");
+    let token = cookie.split('=').nth(1).and_then(|v| v.split('.').next()).unwrap_or("?");
+    for secret in ["swordfish", "Zebulon", token] {
+        assert!(!logs.contains(secret), "{secret} is never logged");
+    }
 }
 
 #[test]

@@ -20,6 +20,7 @@ mod contract;
 mod cross_instance;
 mod edge;
 mod helpers;
+mod hostile;
 mod interop;
 mod rooms;
 mod sealing;

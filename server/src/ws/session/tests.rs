@@ -275,3 +275,5 @@ async fn a_client_that_goes_ends_the_session() {
     h.send(WsIn::Close);
     assert_eq!(h.exit().await, Exit::ClientLeft);
 }
+
+mod hostile;
