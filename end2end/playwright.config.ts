@@ -44,6 +44,8 @@ function server(at: number, env: Record<string, string>) {
       BURNER_VIEWS_PER_MINUTE: '10000',
       BURNER_UPGRADES_PER_MINUTE: '10000',
       BURNER_LOG: 'warn',
+      // Several instances on one machine: none serves metrics (each would need its own port).
+      BURNER_METRICS_ADDR: '',
       ...env,
     },
   };
