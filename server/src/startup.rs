@@ -14,7 +14,8 @@ use app::rate_limit::{Doors, Limiter};
 use app::state::{RoomRules, ServerState};
 use axum::Router;
 use axum_server::Handle;
-use axum_server::tls_rustls::RustlsConfig;
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -178,13 +179,19 @@ impl Application {
         );
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         match self.tls {
+            // Chat frames are small: without TCP_NODELAY, Nagle's algorithm holds a frame
+            // back until the previous one is acknowledged (tens of milliseconds).
             Some(tls) => {
-                let mut server = axum_server::from_tcp_rustls(self.listener, tls)?.handle(handle);
+                let acceptor = RustlsAcceptor::new(tls).acceptor(NoDelayAcceptor::new());
+                let mut server =
+                    axum_server::from_tcp(self.listener)?.acceptor(acceptor).handle(handle);
                 server.http_builder().http1().header_read_timeout(self.header_timeout);
                 server.serve(service).await?;
             }
             None => {
-                let mut server = axum_server::from_tcp(self.listener)?.handle(handle);
+                let mut server = axum_server::from_tcp(self.listener)?
+                    .acceptor(NoDelayAcceptor::new())
+                    .handle(handle);
                 server.http_builder().http1().header_read_timeout(self.header_timeout);
                 server.serve(service).await?;
             }

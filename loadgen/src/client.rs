@@ -1,0 +1,114 @@
+//! One person, as the server sees them: a cookie jar for the seat, the server functions over
+//! HTTP, and the room's WebSocket — all as docs/PROTOCOL.md describes them.
+
+use crate::envelope::RoomKey;
+use anyhow::{Context, bail};
+use reqwest::cookie::{CookieStore, Jar};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use tokio::net::TcpSocket;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A frame from the server (fields this client does not use are ignored).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Welcome {},
+    Message { seq: u64, client_id: String, body: String },
+    Presence {},
+    Typing {},
+    Ended {},
+    Error { code: String },
+}
+
+pub struct Person {
+    http: reqwest::Client,
+    jar: Arc<Jar>,
+    base: String,
+    addr: SocketAddr,
+}
+
+impl Person {
+    /// Someone using the instance at `base` (`http://host:port`).
+    pub fn new(base: &str) -> anyhow::Result<Self> {
+        let jar = Arc::new(Jar::default());
+        let http = reqwest::Client::builder().cookie_provider(jar.clone()).build()?;
+        let url = reqwest::Url::parse(base).context("an instance URL")?;
+        let addr = url.socket_addrs(|| None)?.into_iter().next().context("an address")?;
+        Ok(Person { http, jar, base: base.trim_end_matches('/').to_owned(), addr })
+    }
+
+    async fn call(&self, endpoint: &str, body: Value) -> anyhow::Result<Value> {
+        let url = format!("{}/api/{endpoint}", self.base);
+        let response = self.http.post(url).json(&body).send().await?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("{endpoint}: {status} {answer}");
+        }
+        Ok(answer)
+    }
+
+    /// Creates a room (`capacity` seats) and takes its first seat under `name`; returns the
+    /// room id and its key.
+    pub async fn create(&self, capacity: usize, name: &str) -> anyhow::Result<(String, RoomKey)> {
+        let created = self.call("create_room", json!({ "capacity": capacity })).await?;
+        let room = created["room_id"].as_str().context("a room id")?.to_owned();
+        let key = RoomKey::generate(&room);
+        let check = key.seal(b'k', "burner key check");
+        let name = key.seal(b'n', name);
+        self.call("join_room", json!({ "room_id": room, "name": name, "key_check": check }))
+            .await?;
+        Ok((room, key))
+    }
+
+    /// Takes a seat in `room` under `name`.
+    pub async fn join(&self, room: &str, key: &RoomKey, name: &str) -> anyhow::Result<()> {
+        let name = key.seal(b'n', name);
+        self.call("join_room", json!({ "room_id": room, "name": name })).await.map(drop)
+    }
+
+    /// Opens the room's WebSocket (from `source`, when given) and reads `welcome`.
+    pub async fn connect(&self, room: &str, source: Option<IpAddr>) -> anyhow::Result<Socket> {
+        let ws_base = self.base.replacen("http", "ws", 1);
+        let mut request = format!("{ws_base}/ws/{room}?since=0").into_client_request()?;
+        let url = reqwest::Url::parse(&self.base)?;
+        let cookie = self.jar.cookies(&url).context("a seat cookie")?;
+        request.headers_mut().insert("cookie", cookie);
+        request.headers_mut().insert("origin", self.base.parse()?);
+        let tcp = match self.addr {
+            SocketAddr::V4(_) => TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => TcpSocket::new_v6()?,
+        };
+        if let Some(source) = source {
+            tcp.bind(SocketAddr::new(source, 0))?;
+        }
+        let stream = tcp.connect(self.addr).await?;
+        stream.set_nodelay(true)?;
+        let (mut socket, _) =
+            tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await?;
+        match next_frame(&mut socket).await? {
+            Some(ServerFrame::Welcome { .. }) => Ok(socket),
+            other => bail!("expected welcome, got {other:?}"),
+        }
+    }
+}
+
+/// The next frame from the server (pings skipped); `None` when the socket closed.
+pub async fn next_frame(socket: &mut Socket) -> anyhow::Result<Option<ServerFrame>> {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    while let Some(message) = socket.next().await {
+        match message? {
+            Message::Text(text) => return Ok(Some(serde_json::from_str(text.as_str())?)),
+            Message::Close(_) => return Ok(None),
+            _ => continue,
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,130 @@
+//! `loadgen`: Burner under load, from the outside. It speaks only the documented protocol —
+//! the server functions and the WebSocket, with every message sealed as a browser seals it —
+//! and sends on a fixed schedule (open loop: a slow server does not slow the sender).
+//!
+//! ```text
+//! loadgen pairs --url http://127.0.0.1:3000 --url http://127.0.0.1:3001 --rooms 1000 --rate 1 --secs 30 --pid 1234 --pid 1235
+//! loadgen rooms --url http://127.0.0.1:3000 --rooms 100 --clients 10 --senders all --rate 1 --secs 20
+//! loadgen ramp  --url http://127.0.0.1:3000 --rooms 1000 --start 2 --step 2 --p99-ms 50
+//! loadgen idle  --url http://127.0.0.1:3000 --sockets 10000 --sources 4 --pid 1234
+//! ```
+//!
+//! Progress goes to stderr; the result is a table and one JSON line on stdout.
+
+mod client;
+mod envelope;
+mod measure;
+mod scenarios;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "loadgen", about = "Load Burner from the outside and measure it.")]
+struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Rooms of two, each person sending at a steady rate; clients spread over the URLs.
+    Pairs(Traffic),
+    /// Rooms of K people (up to 10); one or all sending.
+    Rooms(Traffic),
+    /// Pairs at a rising rate until p99 passes a bound; reports the highest rate held.
+    Ramp(Ramp),
+    /// Idle sockets: the server's memory per connection, and how long connecting takes.
+    Idle(Idle),
+}
+
+/// Where the servers are, and whose CPU and memory to read.
+#[derive(Args, Clone)]
+pub struct Target {
+    /// A Burner instance (repeat for several; clients are spread over them in turn).
+    #[arg(long = "url", required = true)]
+    pub urls: Vec<String>,
+    /// A process to read CPU time and memory of (/proc/<pid>): the instances, Redis.
+    #[arg(long = "pid")]
+    pub pids: Vec<u32>,
+}
+
+#[derive(Args, Clone)]
+pub struct Traffic {
+    #[command(flatten)]
+    pub target: Target,
+    /// Rooms.
+    #[arg(long, default_value_t = 100)]
+    pub rooms: usize,
+    /// People per room (pairs: 2).
+    #[arg(long, default_value_t = 2)]
+    pub clients: usize,
+    /// Who sends: `all`, or `one` per room.
+    #[arg(long, default_value = "all")]
+    pub senders: String,
+    /// Messages per second per sender.
+    #[arg(long, default_value_t = 1.0)]
+    pub rate: f64,
+    /// Seconds of sending.
+    #[arg(long, default_value_t = 10)]
+    pub secs: u64,
+    /// Bytes of text per message (before sealing).
+    #[arg(long, default_value_t = 100)]
+    pub size: usize,
+    /// Fail (exit 1) on any lost, duplicated or out-of-order message.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Args, Clone)]
+pub struct Ramp {
+    #[command(flatten)]
+    pub traffic: Traffic,
+    /// First rate, messages per second per sender.
+    #[arg(long, default_value_t = 1.0)]
+    pub start: f64,
+    /// Added to the rate at each step.
+    #[arg(long, default_value_t = 1.0)]
+    pub step: f64,
+    /// The p99 bound, milliseconds: the ramp stops at the first step over it (or with loss).
+    #[arg(long = "p99-ms", default_value_t = 50.0)]
+    pub p99_ms: f64,
+    /// Seconds per step.
+    #[arg(long = "step-secs", default_value_t = 10)]
+    pub step_secs: u64,
+}
+
+#[derive(Args, Clone)]
+pub struct Idle {
+    #[command(flatten)]
+    pub target: Target,
+    /// Sockets to open and hold.
+    #[arg(long, default_value_t = 1000)]
+    pub sockets: usize,
+    /// Source addresses 127.0.0.1 … 127.0.0.N to connect from (more ports for many sockets).
+    #[arg(long, default_value_t = 1)]
+    pub sources: u8,
+    /// Seconds to hold them before measuring.
+    #[arg(long, default_value_t = 5)]
+    pub settle_secs: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    measure::raise_file_limit();
+    let report = match Cli::parse().scenario {
+        Scenario::Pairs(mut traffic) => {
+            traffic.clients = 2;
+            scenarios::traffic(&traffic, "pairs").await?
+        }
+        Scenario::Rooms(traffic) => scenarios::traffic(&traffic, "rooms").await?,
+        Scenario::Ramp(ramp) => scenarios::ramp(&ramp).await?,
+        Scenario::Idle(idle) => scenarios::idle(&idle).await?,
+    };
+    println!("{}", report.table());
+    println!("{}", report.json());
+    if !report.clean() {
+        eprintln!("loadgen: messages were lost, duplicated or out of order");
+        std::process::exit(1);
+    }
+    Ok(())
+}

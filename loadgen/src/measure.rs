@@ -1,0 +1,123 @@
+//! What is measured, and how it is reported: latency histograms, counts, the CPU time and
+//! memory of the server's processes (from /proc), and a table and a JSON line at the end.
+
+use hdrhistogram::Histogram;
+use serde_json::{Map, Value, json};
+use std::time::Duration;
+
+/// Lets this process hold many sockets.
+pub fn raise_file_limit() {
+    // SAFETY: getrlimit/setrlimit with a valid pointer to a local struct.
+    unsafe {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// CPU seconds (user + system) the process `pid` has used.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): state is the 3rd field.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
+    // SAFETY: sysconf with a valid name.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (ticks(11) + ticks(12)) / per_second.max(1.0)
+}
+
+/// Resident memory of `pid`, kB.
+pub fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn latency_histogram() -> Histogram<u64> {
+    // Microseconds, from 1 µs to 60 s, 3 significant digits.
+    Histogram::new_with_bounds(1, 60_000_000, 3)
+        .unwrap_or_else(|_| Histogram::new(3).expect("histogram"))
+}
+
+/// `µs` as milliseconds with three decimals.
+pub fn ms(micros: u64) -> f64 {
+    (micros as f64 / 1000.0 * 1000.0).round() / 1000.0
+}
+
+/// The outcome of a scenario.
+pub struct Report {
+    pub scenario: String,
+    rows: Vec<(String, Value)>,
+    clean: bool,
+}
+
+impl Report {
+    pub fn new(scenario: &str) -> Self {
+        Report { scenario: scenario.to_owned(), rows: Vec::new(), clean: true }
+    }
+
+    pub fn add(&mut self, name: &str, value: impl Into<Value>) {
+        self.rows.push((name.to_owned(), value.into()));
+    }
+
+    /// Records counts that must be zero.
+    pub fn integrity(&mut self, lost: u64, duplicated: u64, out_of_order: u64) {
+        self.add("lost", lost);
+        self.add("duplicated", duplicated);
+        self.add("out_of_order", out_of_order);
+        self.clean &= lost == 0 && duplicated == 0 && out_of_order == 0;
+    }
+
+    pub fn latency(&mut self, histogram: &Histogram<u64>) {
+        for (name, q) in [("p50_ms", 0.5), ("p90_ms", 0.9), ("p99_ms", 0.99), ("p999_ms", 0.999)] {
+            self.add(name, ms(histogram.value_at_quantile(q)));
+        }
+        self.add("max_ms", ms(histogram.max()));
+    }
+
+    /// CPU seconds each process used in `window`, per message.
+    pub fn cpu(&mut self, pids: &[u32], before: &[f64], messages: u64) {
+        for (i, pid) in pids.iter().enumerate() {
+            let used = cpu_seconds(*pid) - before.get(i).copied().unwrap_or(0.0);
+            self.add(&format!("cpu_s[{pid}]"), (used * 1000.0).round() / 1000.0);
+            if messages > 0 {
+                let per = used / messages as f64 * 1e6;
+                self.add(&format!("cpu_us_per_msg[{pid}]"), (per * 10.0).round() / 10.0);
+            }
+        }
+    }
+
+    pub fn clean(&self) -> bool {
+        self.clean
+    }
+
+    pub fn table(&self) -> String {
+        let width = self.rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        let mut out = format!("{}\n", self.scenario);
+        for (name, value) in &self.rows {
+            out.push_str(&format!("  {name:<width$}  {value}\n"));
+        }
+        out
+    }
+
+    pub fn json(&self) -> String {
+        let mut map = Map::new();
+        map.insert("scenario".into(), json!(self.scenario));
+        for (name, value) in &self.rows {
+            map.insert(name.clone(), value.clone());
+        }
+        Value::Object(map).to_string()
+    }
+}
+
+/// Prints progress to stderr.
+pub fn progress(what: &str, done: usize, of: usize, elapsed: Duration) {
+    eprintln!("  {what}: {done}/{of} ({:.1} s)", elapsed.as_secs_f64());
+}
