@@ -86,18 +86,38 @@ pub enum NotSealed {
     Version,
 }
 
-/// The envelope's bytes, checked for shape (the server's check: it cannot open it).
-pub fn decode(sealed: &str, max_len: usize) -> Result<Vec<u8>, NotSealed> {
+/// Checks an envelope's shape as [`decode`] does, without keeping its bytes: the server's
+/// check of every message (it cannot open one), so it decodes into a buffer on the stack.
+pub fn check(sealed: &str, max_len: usize) -> Result<(), NotSealed> {
+    const ON_STACK: usize = 4096;
     if sealed.len() > max_len {
         return Err(NotSealed::TooLong(max_len));
     }
-    let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| NotSealed::Encoding)?;
+    if sealed.len() / 4 * 3 + 3 > ON_STACK {
+        return decode(sealed, max_len).map(drop);
+    }
+    let mut buffer = [0u8; ON_STACK];
+    let len = URL_SAFE_NO_PAD.decode_slice(sealed, &mut buffer).map_err(|_| NotSealed::Encoding)?;
+    shape(&buffer[..len])
+}
+
+fn shape(bytes: &[u8]) -> Result<(), NotSealed> {
     if bytes.len() <= 1 + IV_LEN + TAG_LEN {
         return Err(NotSealed::TooShort);
     }
     if bytes[0] != VERSION {
         return Err(NotSealed::Version);
     }
+    Ok(())
+}
+
+/// The envelope's bytes, checked for shape (the server's check: it cannot open it).
+pub fn decode(sealed: &str, max_len: usize) -> Result<Vec<u8>, NotSealed> {
+    if sealed.len() > max_len {
+        return Err(NotSealed::TooLong(max_len));
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| NotSealed::Encoding)?;
+    shape(&bytes)?;
     Ok(bytes)
 }
 
@@ -142,6 +162,30 @@ mod tests {
         assert!(decode(&largest, MESSAGE_SEALED_MAX).is_ok());
         let one_more = encode(&[0; IV_LEN], &vec![0; 4001 + TAG_LEN]);
         assert_eq!(decode(&one_more, MESSAGE_SEALED_MAX), Err(NotSealed::TooLong(5372)));
+    }
+
+    #[test]
+    fn check_agrees_with_decode() {
+        let sealed = encode(&[7; IV_LEN], &[1; 40 + TAG_LEN]);
+        let largest = encode(&[0; IV_LEN], &vec![0; 4000 + TAG_LEN]);
+        let mut wrong_version = sealed.clone();
+        wrong_version.replace_range(0..1, "B");
+        let cases = [
+            sealed.as_str(),
+            largest.as_str(),
+            wrong_version.as_str(),
+            "not base64!",
+            "",
+            "QQ",
+            &sealed[..sealed.len() - 1],
+        ];
+        for case in cases {
+            let expected = decode(case, MESSAGE_SEALED_MAX).map(drop);
+            assert_eq!(check(case, MESSAGE_SEALED_MAX), expected, "{case:.20}");
+        }
+        assert_eq!(check(&largest, 100), Err(NotSealed::TooLong(100)));
+        let huge = encode(&[0; IV_LEN], &vec![0; 6000 + TAG_LEN]);
+        assert_eq!(check(&huge, usize::MAX), Ok(()), "larger than the stack buffer");
     }
 
     #[test]

@@ -43,9 +43,10 @@ pub struct Target {
     /// A Burner instance (repeat for several; clients are spread over them in turn).
     #[arg(long = "url", required = true)]
     pub urls: Vec<String>,
-    /// A process to read CPU time and memory of (/proc/<pid>): the instances, Redis.
-    #[arg(long = "pid")]
-    pub pids: Vec<u32>,
+    /// A process to read CPU time and memory of (/proc/<pid>), as `PID` or `NAME=PID`
+    /// (e.g. `redis=1234`); repeat for the instances and Redis.
+    #[arg(long = "pid", value_parser = measure::Watched::parse)]
+    pub pids: Vec<measure::Watched>,
 }
 
 #[derive(Args, Clone)]

@@ -17,6 +17,23 @@ pub fn raise_file_limit() {
     }
 }
 
+/// A process whose CPU time and memory are reported, under a name.
+#[derive(Clone, Debug)]
+pub struct Watched {
+    pub name: String,
+    pub pid: u32,
+}
+
+impl Watched {
+    /// `PID` or `NAME=PID`.
+    pub fn parse(arg: &str) -> Result<Self, String> {
+        let (name, pid) = arg.split_once('=').unwrap_or(("", arg));
+        let pid: u32 = pid.parse().map_err(|_| format!("not a process id: {pid}"))?;
+        let name = if name.is_empty() { pid.to_string() } else { name.to_owned() };
+        Ok(Watched { name, pid })
+    }
+}
+
 /// CPU seconds (user + system) the process `pid` has used.
 pub fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -82,15 +99,21 @@ impl Report {
         self.add("max_ms", ms(histogram.max()));
     }
 
-    /// CPU seconds each process used in `window`, per message.
-    pub fn cpu(&mut self, pids: &[u32], before: &[f64], messages: u64) {
-        for (i, pid) in pids.iter().enumerate() {
-            let used = cpu_seconds(*pid) - before.get(i).copied().unwrap_or(0.0);
-            self.add(&format!("cpu_s[{pid}]"), (used * 1000.0).round() / 1000.0);
-            if messages > 0 {
-                let per = used / messages as f64 * 1e6;
-                self.add(&format!("cpu_us_per_msg[{pid}]"), (per * 10.0).round() / 10.0);
+    /// CPU seconds each process used since `before`, and per message sent; processes named
+    /// `instance…` are also summed.
+    pub fn cpu(&mut self, watched: &[Watched], before: &[f64], messages: u64) {
+        let per_message = |used: f64| (used / messages.max(1) as f64 * 1e7).round() / 10.0;
+        let mut instances = 0.0;
+        for (i, w) in watched.iter().enumerate() {
+            let used = cpu_seconds(w.pid) - before.get(i).copied().unwrap_or(0.0);
+            if w.name.starts_with("instance") {
+                instances += used;
             }
+            self.add(&format!("cpu_s[{}]", w.name), (used * 1000.0).round() / 1000.0);
+            self.add(&format!("cpu_us_per_msg[{}]", w.name), per_message(used));
+        }
+        if watched.iter().filter(|w| w.name.starts_with("instance")).count() > 1 {
+            self.add("cpu_us_per_msg[instances]", per_message(instances));
         }
     }
 

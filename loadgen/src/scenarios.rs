@@ -269,7 +269,7 @@ impl Tally {
 pub async fn traffic(traffic: &Traffic, name: &str) -> anyhow::Result<Report> {
     let mut crowd = gather(traffic).await?;
     let pids = &traffic.target.pids;
-    let cpu_before: Vec<f64> = pids.iter().map(|p| cpu_seconds(*p)).collect();
+    let cpu_before: Vec<f64> = pids.iter().map(|w| cpu_seconds(w.pid)).collect();
     eprintln!("sending at {} a second each for {} s", traffic.rate, traffic.secs);
     let result = round(&mut crowd, traffic.rate, traffic.secs, traffic.size).await?;
     let mut report = Report::new(name);
@@ -355,7 +355,7 @@ pub async fn idle(idle: &Idle) -> anyhow::Result<Report> {
         .flatten()
         .collect::<Vec<_>>();
     let pids = &idle.target.pids;
-    let before: Vec<u64> = pids.iter().map(|p| rss_kb(*p)).collect();
+    let before: Vec<u64> = pids.iter().map(|w| rss_kb(w.pid)).collect();
     let mut connect_times = latency_histogram();
     let mut sockets = Vec::with_capacity(idle.sockets);
     let sources: Vec<IpAddr> =
@@ -382,12 +382,12 @@ pub async fn idle(idle: &Idle) -> anyhow::Result<Report> {
     report.add("open_secs", (opened_in.as_secs_f64() * 100.0).round() / 100.0);
     report.add("connect_p50_ms", ms(connect_times.value_at_quantile(0.5)));
     report.add("connect_p99_ms", ms(connect_times.value_at_quantile(0.99)));
-    for (i, pid) in pids.iter().enumerate() {
-        let after = rss_kb(*pid);
-        report.add(&format!("rss_kb_before[{pid}]"), before[i]);
-        report.add(&format!("rss_kb_after[{pid}]"), after);
+    for (i, w) in pids.iter().enumerate() {
+        let after = rss_kb(w.pid);
+        report.add(&format!("rss_kb_before[{}]", w.name), before[i]);
+        report.add(&format!("rss_kb_after[{}]", w.name), after);
         let per = (after.saturating_sub(before[i]) * 1024) as f64 / sockets.len().max(1) as f64;
-        report.add(&format!("rss_bytes_per_socket[{pid}]"), per.round());
+        report.add(&format!("rss_bytes_per_socket[{}]", w.name), per.round());
     }
     drop(sockets);
     Ok(report)

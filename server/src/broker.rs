@@ -10,8 +10,11 @@ pub mod memory;
 pub mod redis;
 
 use app::model::{ChatMessage, EndReason, RoomId, Seat};
+use app::protocol::ServerFrame;
+use axum::extract::ws::Utf8Bytes;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 use tokio::sync::mpsc;
 
 /// Something every instance must hear about a room.
@@ -30,10 +33,62 @@ pub enum RoomEvent {
     SeatLeft(String),
 }
 
+/// An event on its way to sockets, with the frame clients receive for it: encoded once, by
+/// the first socket that sends it, and shared by every other (or, for a message published
+/// through Redis, the published text itself: it is already that frame).
+#[derive(Debug)]
+pub struct Announcement {
+    pub event: RoomEvent,
+    frame: OnceLock<Option<Utf8Bytes>>,
+}
+
+impl Announcement {
+    /// An event whose frame arrived with it (already the text of [`ServerFrame`]).
+    pub fn with_frame(event: RoomEvent, frame: String) -> Self {
+        Announcement { event, frame: OnceLock::from(Some(frame.into())) }
+    }
+
+    /// The frame clients receive for this event (`None` for events they are not sent).
+    pub fn frame(&self) -> Option<&Utf8Bytes> {
+        self.frame
+            .get_or_init(|| {
+                let frame = match &self.event {
+                    RoomEvent::Message(message) => ServerFrame::Message(message.clone()),
+                    RoomEvent::Presence(online) => ServerFrame::Presence { online: online.clone() },
+                    RoomEvent::Typing(sender) => ServerFrame::Typing { sender: sender.clone() },
+                    RoomEvent::Ended(reason) => ServerFrame::Ended { reason: *reason },
+                    RoomEvent::SeatLeft(_) => return None,
+                };
+                match frame.encode() {
+                    Ok(text) => Some(text.into()),
+                    Err(err) => {
+                        tracing::error!(%err, "a server frame could not be encoded");
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+}
+
+impl From<RoomEvent> for Announcement {
+    fn from(event: RoomEvent) -> Self {
+        Announcement { event, frame: OnceLock::new() }
+    }
+}
+
+impl PartialEq for Announcement {
+    fn eq(&self, other: &Self) -> bool {
+        self.event == other.event
+    }
+}
+
+impl Eq for Announcement {}
+
 /// What a broker hands to this instance's hub.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Delivery {
-    Event(RoomId, RoomEvent),
+    Event(RoomId, Announcement),
     /// Events may have been missed (the broker reconnected): sockets must catch up.
     Resync,
 }
@@ -66,6 +121,21 @@ pub trait Broker: Send + Sync + 'static {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_announcement_is_encoded_once_as_the_frame_clients_receive() {
+        let event = RoomEvent::Ended(EndReason::Expired);
+        let announcement = Announcement::from(event);
+        let frame = announcement.frame().map(|f| f.as_str().to_owned());
+        assert_eq!(frame.as_deref(), Some(r#"{"type":"ended","reason":"expired"}"#));
+        let again = announcement.frame().map(|f| f.as_str().as_ptr());
+        assert_eq!(
+            again,
+            announcement.frame().map(|f| f.as_str().as_ptr()),
+            "shared, not re-encoded"
+        );
+        assert_eq!(Announcement::from(RoomEvent::SeatLeft("s".into())).frame(), None);
+    }
 
     #[test]
     fn room_events_are_tagged_json() {

@@ -2,7 +2,7 @@
 //! socket a bounded queue (a socket that cannot keep up is closed, never waited for), follows a
 //! room through the broker while it has sockets here, and ends a room's sockets at its deadline.
 
-use crate::broker::{Broker, BrokerError, Delivery, RoomEvent};
+use crate::broker::{Announcement, Broker, BrokerError, Delivery, RoomEvent};
 use app::model::{EndReason, RoomId, now_ms};
 use app::protocol::CloseCode;
 use futures::FutureExt;
@@ -21,7 +21,8 @@ const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// What the hub hands a socket.
 #[derive(Clone, Debug)]
 pub enum Outbound {
-    Event(Arc<RoomEvent>),
+    /// An event, with its frame encoded once for every socket.
+    Event(Arc<Announcement>),
     /// Events may have been missed: catch up from the store.
     Resync,
 }
@@ -166,8 +167,8 @@ impl Hub {
     }
 
     /// Hands `event` to every local socket of `room`; a socket whose queue is full is closed.
-    pub fn dispatch(&self, room: &RoomId, event: RoomEvent) {
-        let event = Outbound::Event(Arc::new(event));
+    pub fn dispatch(&self, room: &RoomId, event: impl Into<Announcement>) {
+        let event = Outbound::Event(Arc::new(event.into()));
         let mut rooms = self.lock();
         let emptied = rooms.get_mut(room).is_some_and(|entry| offer(entry, &event));
         if emptied {

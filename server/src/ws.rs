@@ -24,6 +24,7 @@ use futures::{SinkExt, StreamExt, future};
 use serde::Deserialize;
 use session::{Session, Shared, WsIn, WsOut};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tracing::Instrument;
@@ -78,10 +79,13 @@ pub async fn upgrade(
             .into_response();
     }
     let admission = admit(&state, &raw_room, &cookies).await;
-    sized_for_chat(ws).on_upgrade(move |socket| async move {
+    // Boxed, so the task that waits for the upgrade holds a pointer, not the state itself.
+    let pending = Box::new((admission, since, state));
+    sized_for_chat(ws).on_upgrade(move |socket| {
+        let (admission, since, state) = *pending;
         match admission {
-            Ok(admitted) => serve(socket, admitted, since, state).await,
-            Err(code) => refuse(socket, code).await,
+            Ok(admitted) => serve(socket, admitted, since, state),
+            Err(code) => Box::pin(refuse(socket, code)),
         }
     })
 }
@@ -98,8 +102,9 @@ fn sized_for_chat(ws: WebSocketUpgrade) -> WebSocketUpgrade {
         .max_write_buffer_size(WRITE_BUFFER_MAX)
 }
 
-/// Bytes read from the socket at a time (the buffer grows to a whole frame when one is larger).
-const READ_BUFFER: usize = 4 * 1024;
+/// Bytes read from the socket at a time: a typical chat frame fits (the buffer grows to hold a
+/// larger frame whole). Allocated for every socket, so kept small.
+const READ_BUFFER: usize = 1024;
 /// Bytes gathered before they are written out.
 const WRITE_BUFFER: usize = 4 * 1024;
 /// The most a socket's writes may hold: a full buffer and one largest frame, twice.
@@ -126,12 +131,19 @@ async fn refuse(mut socket: WebSocket, code: CloseCode) {
     let _ = socket.send(close(code)).await;
 }
 
-async fn serve(socket: WebSocket, admitted: Admitted, since: u64, state: WsState) {
-    let Some(_seat_socket) = state.seat_sockets.enter(&admitted.room, &admitted.seat) else {
+/// The session of an admitted socket. Set up here, outside the future, so the future holds only
+/// what the session uses (an async fn would keep room for its arguments all along).
+fn serve(
+    socket: WebSocket,
+    admitted: Admitted,
+    since: u64,
+    state: WsState,
+) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    let Some(seat_socket) = state.seat_sockets.enter(&admitted.room, &admitted.seat) else {
         metrics::counter!(crate::metrics::RATE_LIMITED, "door" => "sockets_per_seat").increment(1);
-        return refuse(socket, CloseCode::RateLimited).await;
+        return Box::pin(refuse(socket, CloseCode::RateLimited));
     };
-    let _active = state.sessions.enter();
+    let active = state.sessions.enter();
     let (sink, stream) = socket.split();
     let sink = sink.with(|out: WsOut| future::ready(Ok::<_, axum::Error>(to_axum(out))));
     let stream = stream.map(from_axum);
@@ -144,13 +156,15 @@ async fn serve(socket: WebSocket, admitted: Admitted, since: u64, state: WsState
         shared: state.shared,
     };
     let span = tracing::info_span!("socket", id = NEXT_SOCKET.fetch_add(1, Ordering::Relaxed));
-    let exit = async {
-        tracing::debug!(room = %session.room, "socket open");
-        let exit = session::run(session, Box::pin(sink), stream).await;
-        tracing::debug!(?exit, "socket closed");
-        exit
-    };
-    exit.instrument(span).await;
+    Box::pin(
+        async move {
+            let _held = (seat_socket, active);
+            tracing::debug!(room = %session.room, "socket open");
+            let exit = session::run(session, Box::pin(sink), stream).await;
+            tracing::debug!(?exit, "socket closed");
+        }
+        .instrument(span),
+    )
 }
 
 /// Numbers sockets for the logs.
@@ -162,7 +176,7 @@ fn close(code: CloseCode) -> Message {
 
 fn to_axum(out: WsOut) -> Message {
     match out {
-        WsOut::Text(text) => Message::Text(text.into()),
+        WsOut::Text(text) => Message::Text(text),
         WsOut::Ping => Message::Ping(Default::default()),
         WsOut::Close(code) => close(code),
     }

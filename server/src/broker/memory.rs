@@ -27,7 +27,7 @@ impl Broker for MemoryBroker {
         room: &RoomId,
         event: RoomEvent,
     ) -> BoxFuture<'static, Result<(), BrokerError>> {
-        let sent = self.bus.send(Delivery::Event(room.clone(), event));
+        let sent = self.bus.send(Delivery::Event(room.clone(), event.into()));
         ready(sent.map_err(|_| BrokerError("the hub has stopped".into()))).boxed()
     }
 }

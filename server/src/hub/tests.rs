@@ -68,7 +68,7 @@ async fn sockets_of_a_room_hear_its_end_at_the_deadline() {
     let event = tokio::time::timeout(Duration::from_secs(2), socket.events.recv()).await;
     match event.ok().flatten() {
         Some(Outbound::Event(event)) => {
-            assert_eq!(*event, RoomEvent::Ended(EndReason::Expired))
+            assert_eq!(event.event, RoomEvent::Ended(EndReason::Expired))
         }
         other => panic!("expected the end of the room, got {other:?}"),
     }

@@ -39,7 +39,7 @@ impl MemoryPresence {
         drop(all);
         if after != before {
             let event = RoomEvent::Presence(after.clone());
-            let _ = self.bus.send(Delivery::Event(room.clone(), event));
+            let _ = self.bus.send(Delivery::Event(room.clone(), event.into()));
         }
         after
     }

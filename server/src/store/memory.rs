@@ -86,7 +86,7 @@ impl MemoryStore {
     }
 
     fn announce(&self, id: &RoomId, event: RoomEvent) {
-        let _ = self.bus.send(Delivery::Event(id.clone(), event));
+        let _ = self.bus.send(Delivery::Event(id.clone(), event.into()));
     }
 }
 

@@ -41,6 +41,11 @@ fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, StoreError> {
     serde_json::from_str(json).map_err(|e| backend(format!("stored JSON: {e}")))
 }
 
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> Result<String, StoreError> {
+    serde_json::to_string(text).map_err(|e| backend(format!("encoding JSON: {e}")))
+}
+
 impl RedisStore {
     pub fn new(conn: ConnectionManager, keys: Keys, history_cap: u32) -> Self {
         let scripts = Scripts {
@@ -167,6 +172,14 @@ impl RoomStore for RedisStore {
     ) -> Result<Posted, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
+        let id = nanoid::nanoid!(12);
+        let ts = now_ms();
+        // The end of the message's JSON, escaped here so the script only concatenates.
+        let tail = format!(
+            r#","client_id":{},"body":{},"ts":{ts}}}"#,
+            json_string(client_id)?,
+            json_string(body)?
+        );
         let reply: Vec<String> = self
             .scripts
             .post
@@ -177,18 +190,23 @@ impl RoomStore for RedisStore {
             .key(&keys.sent)
             .arg(token.as_str())
             .arg(client_id)
-            .arg(body)
-            .arg(now_ms())
-            .arg(nanoid::nanoid!(12))
+            .arg(tail)
+            .arg(&id)
             .arg(self.history_cap)
             .arg(&keys.channel)
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;
         match reply.as_slice() {
-            [status, json] if status == "ok" || status == "dup" => {
-                let message: ChatMessage = decode(json)?;
-                Ok(Posted { message, duplicate: status == "dup" })
+            [status, seq, seat] if status == "ok" => {
+                let seq = seq.parse().map_err(|_| backend(format!("post answered seq {seq}")))?;
+                let sender: Seat = decode(seat)?;
+                let (client_id, body) = (client_id.to_owned(), body.to_owned());
+                let message = ChatMessage { seq, id, client_id, sender, body, ts };
+                Ok(Posted { message, duplicate: false })
+            }
+            [status, json] if status == "dup" => {
+                Ok(Posted { message: decode(json)?, duplicate: true })
             }
             [status] if status == "gone" => Err(StoreError::Gone),
             [status] if status == "no_seat" => Err(StoreError::NotSeated),

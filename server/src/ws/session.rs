@@ -14,6 +14,7 @@ use app::protocol::{CloseCode, ServerFrame, TYPING_EVERY_MS};
 use app::rate_limit::Doors;
 use app::seat::TokenHash;
 use app::store::{RoomStore, Seat};
+use axum::extract::ws::Utf8Bytes;
 use futures::{Sink, SinkExt, Stream};
 use live::Live;
 use std::sync::Arc;
@@ -32,10 +33,10 @@ pub enum WsIn {
     Close,
 }
 
-/// A frame to the client.
+/// A frame to the client. Text is shared: an event's frame is encoded once for every socket.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WsOut {
-    Text(String),
+    Text(Utf8Bytes),
     Ping,
     Close(CloseCode),
 }
@@ -132,7 +133,8 @@ where
     };
     let (here, online) = shared.roster.enter(&session.room, &session.seat).await;
     let mut live = Live::new(&session);
-    let exit = match live.welcome(&mut out, online).await {
+    // Boxed: it runs once, and its state need not be part of every idle session.
+    let exit = match Box::pin(live.welcome(&mut out, online)).await {
         Ok(()) => live.serve(&mut out, &mut stream, &mut membership).await,
         Err(exit) => exit,
     };
@@ -160,7 +162,7 @@ impl<S: Sink<WsOut> + Unpin> Out<S> {
     /// Sends a frame; `Err` when the client is gone or too slow to take it.
     async fn send(&mut self, frame: ServerFrame) -> Result<(), Exit> {
         match frame.encode() {
-            Ok(text) => self.raw(WsOut::Text(text)).await,
+            Ok(text) => self.raw(WsOut::Text(text.into())).await,
             Err(err) => {
                 tracing::error!(%err, "a server frame could not be encoded");
                 Err(Exit::Closed(CloseCode::Restarting))

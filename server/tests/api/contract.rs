@@ -271,7 +271,7 @@ async fn delivery(
     loop {
         let next = tokio::time::timeout(Duration::from_secs(5), deliveries.recv()).await;
         match next.expect("a delivery in time").expect("deliveries open") {
-            Delivery::Event(r, event) if r == *room => return event,
+            Delivery::Event(r, announced) if r == *room => return announced.event,
             _ => continue,
         }
     }

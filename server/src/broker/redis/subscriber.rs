@@ -5,7 +5,7 @@
 //! is asked to resync every socket, since events may have been missed meanwhile.
 
 use super::failed;
-use crate::broker::{BrokerError, Deliveries, Delivery, RoomEvent};
+use crate::broker::{Announcement, BrokerError, Deliveries, Delivery, RoomEvent};
 use crate::redis_keys::Keys;
 use app::model::{RoomId, now_ms};
 use futures::StreamExt;
@@ -197,18 +197,24 @@ impl Subscriber {
         }
     }
 
-    /// Hands one pub/sub message to the hub.
+    /// Hands one pub/sub message to the hub. A stored message is published as the frame
+    /// clients receive (see `post.lua`), so that text is passed on as it is.
     fn forward(&self, message: &Msg) {
         let Some(room) = self.keys.room_of_channel(message.get_channel_name()) else { return };
-        let event =
-            message.get_payload::<String>().map_err(|err| err.to_string()).and_then(|payload| {
-                serde_json::from_str::<RoomEvent>(&payload).map_err(|e| e.to_string())
-            });
-        match event {
-            Ok(event) => {
-                let _ = self.deliveries.send(Delivery::Event(room, event));
+        match message.get_payload::<String>().map_err(|e| e.to_string()).and_then(announcement) {
+            Ok(announced) => {
+                let _ = self.deliveries.send(Delivery::Event(room, announced));
             }
             Err(err) => tracing::warn!(%err, "ignoring an unreadable room event"),
         }
     }
+}
+
+/// What a payload announces: a message frame, or another [`RoomEvent`].
+fn announcement(payload: String) -> Result<Announcement, String> {
+    if payload.starts_with(r#"{"type":"message","#) {
+        let message = serde_json::from_str(&payload).map_err(|e| e.to_string())?;
+        return Ok(Announcement::with_frame(RoomEvent::Message(message), payload));
+    }
+    serde_json::from_str::<RoomEvent>(&payload).map(Announcement::from).map_err(|e| e.to_string())
 }

@@ -2,7 +2,7 @@
 //! sends, with the rate limit and the typing throttle.
 
 use super::{Exit, Out, Session, WsIn, WsOut};
-use crate::broker::RoomEvent;
+use crate::broker::{Announcement, RoomEvent};
 use crate::hub::{Membership, Outbound};
 use app::envelope::{self, MESSAGE_SEALED_MAX};
 use app::model::{CLIENT_ID_MAX_CHARS, ChatMessage, EndReason, FRAME_MAX_BYTES, Seat, now_ms};
@@ -79,6 +79,8 @@ impl<'a> Live<'a> {
         let mut ping = tokio::time::interval(timing.ping_every);
         ping.tick().await;
         let mut last_seen = Instant::now();
+        // What each step does is boxed while it runs: an idle session holds only this loop's
+        // small state, not room for the largest thing it might do (memory per idle socket).
         loop {
             // Biased: what the room sends goes out before more is read from the client, so a
             // client that floods the room waits for its own acknowledgements instead of
@@ -88,15 +90,15 @@ impl<'a> Live<'a> {
                 code = &mut membership.kicked => Err(Exit::Closed(code.unwrap_or(CloseCode::SlowConsumer))),
                 _ = shutdown.changed() => Err(Exit::Closed(CloseCode::Restarting)),
                 outbound = membership.events.recv() => match outbound {
-                    Some(Outbound::Event(event)) => self.forward(out, &event).await,
-                    Some(Outbound::Resync) => self.catch_up(out).await,
+                    Some(Outbound::Event(event)) => Box::pin(self.forward(out, &event)).await,
+                    Some(Outbound::Resync) => Box::pin(self.catch_up(out)).await,
                     None => Err(Exit::Closed(CloseCode::Restarting)),
                 },
                 incoming = stream.next() => {
                     last_seen = Instant::now();
                     match incoming {
-                        Some(WsIn::Text(text)) => self.receive(out, &text).await,
-                        Some(WsIn::Binary) => self.refuse(out, bad_frame("Burner speaks JSON text frames.")).await,
+                        Some(WsIn::Text(text)) => Box::pin(self.receive(out, &text)).await,
+                        Some(WsIn::Binary) => Box::pin(self.refuse(out, bad_frame("Burner speaks JSON text frames."))).await,
                         Some(WsIn::Alive) => Ok(()),
                         Some(WsIn::TooBig) => Err(Exit::Closed(CloseCode::TooBig)),
                         Some(WsIn::Close) | None => Err(Exit::ClientLeft),
@@ -106,7 +108,7 @@ impl<'a> Live<'a> {
                     if last_seen.elapsed() > timing.idle_timeout {
                         Err(Exit::Idle)
                     } else {
-                        out.raw(WsOut::Ping).await
+                        Box::pin(out.raw(WsOut::Ping)).await
                     }
                 }
             };
@@ -116,27 +118,36 @@ impl<'a> Live<'a> {
         }
     }
 
-    /// Forwards one room event to this client.
+    /// Forwards one room event to this client, as the frame encoded once for every socket.
     async fn forward<S: Sink<WsOut> + Unpin>(
         &mut self,
         out: &mut Out<S>,
-        event: &RoomEvent,
+        announced: &Announcement,
     ) -> Result<(), Exit> {
         let seat = &self.session.seat;
-        match event {
+        let frame = || announced.frame().cloned().map(WsOut::Text);
+        match &announced.event {
             RoomEvent::Message(message) => {
-                let stored_at = message.ts;
-                self.deliver(out, message.clone()).await?;
-                let latency = now_ms().saturating_sub(stored_at) as f64 / 1000.0;
+                // Already sent on this socket (history, or a resend's acknowledgement).
+                if message.seq <= self.last_sent {
+                    return Ok(());
+                }
+                self.last_sent = message.seq;
+                if let Some(frame) = frame() {
+                    out.raw(frame).await?;
+                }
+                let latency = now_ms().saturating_sub(message.ts) as f64 / 1000.0;
                 metrics::histogram!(crate::metrics::DELIVERY_SECONDS).record(latency);
                 Ok(())
             }
-            RoomEvent::Presence(online) => {
-                out.send(ServerFrame::Presence { online: online.clone() }).await
-            }
-            RoomEvent::Typing(sender) if sender.id != seat.id => {
-                out.send(ServerFrame::Typing { sender: sender.clone() }).await
-            }
+            RoomEvent::Presence(_) => match frame() {
+                Some(frame) => out.raw(frame).await,
+                None => Ok(()),
+            },
+            RoomEvent::Typing(sender) if sender.id != seat.id => match frame() {
+                Some(frame) => out.raw(frame).await,
+                None => Ok(()),
+            },
             RoomEvent::Typing(_) => Ok(()),
             RoomEvent::Ended(reason) => Err(out.end(*reason).await),
             RoomEvent::SeatLeft(seat_id) if *seat_id == seat.id => {
@@ -208,7 +219,7 @@ impl<'a> Live<'a> {
             let problem = format!("client_id must be 1 to {CLIENT_ID_MAX_CHARS} characters.");
             return self.refuse(out, bad_frame(&problem)).await;
         }
-        if let Err(problem) = envelope::decode(body, MESSAGE_SEALED_MAX) {
+        if let Err(problem) = envelope::check(body, MESSAGE_SEALED_MAX) {
             // The text was checked (1 to 1000 characters) before it was sealed; here only the
             // envelope's shape and size can be.
             let problem = format!("A sealed message body {problem}.");

@@ -28,6 +28,10 @@ fn unseal(sealed: &str) -> String {
     String::from_utf8_lossy(text).into_owned()
 }
 
+/// The most a session's own state may take: every open socket keeps one (1,256 bytes when this
+/// was written, from 2,128 before its steps were boxed; docs/PERFORMANCE.md).
+const IDLE_SESSION_MAX_BYTES: usize = 1536;
+
 struct Harness {
     input: mpsc::UnboundedSender<WsIn>,
     output: mpsc::UnboundedReceiver<WsOut>,
@@ -60,7 +64,7 @@ async fn start(setup: Setup) -> Harness {
     let detached = setup.detached;
     tokio::spawn(async move {
         while let Some(delivery) = from_backend.recv().await {
-            let presence = matches!(delivery, Delivery::Event(_, RoomEvent::Presence(_)));
+            let presence = matches!(&delivery, Delivery::Event(_, a) if matches!(a.event, RoomEvent::Presence(_)));
             if !detached || presence {
                 let _ = forward.send(delivery);
             }
@@ -100,7 +104,13 @@ async fn start(setup: Setup) -> Harness {
     };
     let (input, stream) = mpsc::unbounded();
     let (sink, output) = mpsc::unbounded();
-    let session = tokio::spawn(run(session, sink, stream));
+    let session = run(session, sink, stream);
+    assert!(
+        std::mem::size_of_val(&session) <= IDLE_SESSION_MAX_BYTES,
+        "a session's future is kept for every open socket: {} bytes",
+        std::mem::size_of_val(&session)
+    );
+    let session = tokio::spawn(session);
     Harness { input, output, session, store, hub, room: info.id, token, shutdown, deliveries }
 }
 
