@@ -1,8 +1,8 @@
 import { defineConfig, devices } from '@playwright/test';
 
 // Burner's browser tests run in Debian's Chromium against a server started here with the
-// built site (`cargo leptos build --release` first; scripts/test does it). Paths are
-// relative to the repository root.
+// built site (`cargo leptos build --release --precompress` first; scripts/test does it). Paths
+// are relative to the repository root.
 const port = Number(process.env.BURNER_E2E_PORT ?? 3100);
 const binary = process.env.BURNER_SERVER_BIN ?? 'target/release/server';
 

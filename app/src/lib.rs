@@ -13,6 +13,7 @@ pub mod identity;
 pub mod model;
 pub mod names;
 pub mod protocol;
+pub mod random;
 pub mod room;
 
 #[cfg(feature = "ssr")]
@@ -28,7 +29,7 @@ pub mod store;
 
 use home::HomePage;
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, Link, Meta, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 use room::RoomPage;
@@ -45,6 +46,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                     content="width=device-width, initial-scale=1, viewport-fit=cover, interactive-widget=resizes-content"
                 />
                 <AutoReload options=options.clone() />
+                // The built CSS, by its hashed name when the build hashes names.
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -59,7 +62,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/burner.css" />
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Link rel="manifest" href="/site.webmanifest" />
         <Meta name="theme-color" content="#09090b" />

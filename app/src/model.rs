@@ -25,7 +25,9 @@ pub const ROOM_ID_LEN: usize = 16;
 pub struct RoomId(String);
 
 impl RoomId {
-    /// A new random id (about 95 bits of entropy: the link is the invitation).
+    /// A new random id (about 95 bits of entropy: the link is the invitation). Made on the
+    /// server only.
+    #[cfg(feature = "ssr")]
     pub fn generate() -> Self {
         RoomId(nanoid::nanoid!(ROOM_ID_LEN))
     }
@@ -191,9 +193,35 @@ fn disguises(c: char) -> bool {
         )
 }
 
-/// Unix time in milliseconds.
+/// Unix time in milliseconds (the browser's clock in the browser: no date library in the wasm).
 pub fn now_ms() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+    #[cfg(feature = "ssr")]
+    let now = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    let now = js_sys::Date::now() as u64;
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    now
+}
+
+/// `ts` (Unix ms) as ISO 8601 in UTC with milliseconds, `2026-11-28T07:05:00.000Z`: the same
+/// text on both sides (chrono on the server, the browser's `Date` in it).
+pub fn iso_time(ts: u64) -> String {
+    #[cfg(feature = "ssr")]
+    let iso = i64::try_from(ts)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default();
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    let iso = String::from(
+        js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ts as f64)).to_iso_string(),
+    );
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let iso = format!("{ts}");
+    iso
 }
 
 #[cfg(test)]
@@ -201,10 +229,19 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "ssr")]
     fn a_generated_room_id_parses_back() {
         let id = RoomId::generate();
         assert_eq!(id.as_str().parse::<RoomId>(), Ok(id.clone()));
         assert_eq!(id.short().len(), 8);
+    }
+
+    #[test]
+    #[cfg(feature = "ssr")]
+    fn times_are_iso_8601_in_utc_with_milliseconds() {
+        // What the browser's Date.toISOString() gives for the same instant.
+        assert_eq!(iso_time(1_795_849_500_123), "2026-11-28T07:05:00.123Z");
+        assert_eq!(iso_time(0), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Anonymous names: `anonymous-<animal>-<5 chars>`.
 
+use crate::random;
+
 const ANIMALS: [&str; 24] = [
     "wolf", "fox", "owl", "otter", "lynx", "raven", "badger", "heron", "marten", "falcon", "hare",
     "seal", "moth", "newt", "crane", "viper", "bison", "gecko", "koala", "panda", "shark", "tiger",
@@ -13,10 +15,9 @@ const SUFFIX_ALPHABET: [char; 36] = [
 
 /// A fresh anonymous name.
 pub fn anonymous_name() -> String {
-    // One random byte; the bias of 256 % 24 is irrelevant for a display name.
-    let byte = nanoid::rngs::default(1).first().copied().unwrap_or(0);
-    let index = usize::from(byte) % ANIMALS.len();
-    format!("anonymous-{}-{}", ANIMALS[index], nanoid::nanoid!(5, &SUFFIX_ALPHABET))
+    let animal = random::pick(&ANIMALS).unwrap_or("wolf");
+    let suffix: String = (0..5).filter_map(|_| random::pick(&SUFFIX_ALPHABET)).collect();
+    format!("anonymous-{animal}-{suffix}")
 }
 
 #[cfg(test)]

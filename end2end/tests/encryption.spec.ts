@@ -142,7 +142,9 @@ test('a name that hides or reverses text is refused before it is sealed', async 
 test('the envelope, in the browser build: round trip, wrong key, tampering, wrong room', async ({ page }) => {
   await openHydrated(page, '/');
   const results = await page.evaluate(async () => {
-    const burner = await import('/pkg/burner.js');
+    // The build's JavaScript, by the content-hashed name the page preloads.
+    const script = document.querySelector('link[rel="modulepreload"]')?.getAttribute('href');
+    const burner = await import(script ?? '/pkg/burner.js');
     // 43 base64url characters are 32 bytes (the last character's low bits must be zero).
     const key = `${'B'.repeat(42)}A`;
     const other = `${'C'.repeat(42)}A`;

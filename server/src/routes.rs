@@ -32,6 +32,8 @@ pub use headers::CspNonce;
 pub struct Edge {
     /// Served over HTTPS by this process.
     pub https: bool,
+    /// The built assets have content-hashed names: they never change under a name.
+    pub hashed_assets: bool,
     pub proxy: ProxyTrust,
     /// Origins besides the site's own that may call it from a browser.
     pub allowed_origins: Arc<Vec<String>>,

@@ -77,6 +77,21 @@ pub struct Site {
     #[arg(id = "site.env", long, env = "LEPTOS_ENV", default_value = "PROD", ignore_case = true)]
     #[garde(skip)]
     pub env: SiteEnv,
+    /// The built wasm, js and css have content-hashed names (cargo-leptos hash-files), cached
+    /// by browsers as immutable.
+    #[arg(
+        id = "site.hash-files",
+        long,
+        env = "LEPTOS_HASH_FILES",
+        default_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    #[garde(skip)]
+    pub hash_files: bool,
+    /// File of those hashes, relative to the server binary's folder (where the build writes it).
+    #[arg(id = "site.hash-file", long, env = "LEPTOS_HASH_FILE_NAME", default_value = "hash.txt")]
+    #[garde(custom(not_blank))]
+    pub hash_file: String,
 }
 
 /// The build cargo-leptos serves.
@@ -355,7 +370,20 @@ impl Settings {
                 SiteEnv::Dev => leptos::config::Env::DEV,
                 SiteEnv::Prod => leptos::config::Env::PROD,
             })
+            .hash_files(site.hash_files)
+            .hash_file(std::sync::Arc::from(site.hash_file.as_str()))
             .build()
+    }
+
+    /// Where the asset hashes are read from: `site.hash-file` beside the server binary (as
+    /// Leptos reads it), when hashed names are on.
+    pub fn hash_file_path(&self) -> Option<std::path::PathBuf> {
+        if !self.site.hash_files {
+            return None;
+        }
+        let exe = std::env::current_exe().unwrap_or_default();
+        let beside = exe.parent().unwrap_or(std::path::Path::new(""));
+        Some(beside.join(&self.site.hash_file))
     }
 
     /// Where to serve metrics, unless they are off.

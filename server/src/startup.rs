@@ -59,6 +59,16 @@ impl Application {
         backend: Backend,
         timing: Timing,
     ) -> anyhow::Result<Self> {
+        if let Some(hashes) = settings.hash_file_path()
+            && !hashes.exists()
+        {
+            anyhow::bail!(
+                "site.hash-files is on but {} does not exist: build the site with `cargo leptos \
+                 build --release` (it writes that file beside the server binary), or set \
+                 site.hash-files=false (LEPTOS_HASH_FILES=false) for a build without hashed names",
+                hashes.display()
+            );
+        }
         let addr = settings.site.addr;
         let listener = std::net::TcpListener::bind(addr)
             .with_context(|| format!("cannot listen on {addr}"))?;
@@ -113,6 +123,7 @@ impl Application {
         };
         let edge = Edge {
             https: tls.is_some(),
+            hashed_assets: settings.site.hash_files,
             proxy,
             allowed_origins: ws.allowed_origins.clone(),
             readiness: backend.readiness,

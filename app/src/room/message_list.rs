@@ -119,14 +119,13 @@ fn scroll_to_bottom(scroller: NodeRef<Div>) {
 
 /// `HH:mm` in the browser's time zone once hydrated; UTC in the server-rendered page.
 fn clock_time(ts: u64, local: bool) -> String {
-    use chrono::{Local, TimeZone, Utc};
-    let Ok(ms) = i64::try_from(ts) else { return String::new() };
-    let Some(utc) = Utc.timestamp_millis_opt(ms).single() else { return String::new() };
+    #[cfg(feature = "hydrate")]
     if local {
-        utc.with_timezone(&Local).format("%H:%M").to_string()
-    } else {
-        utc.format("%H:%M").to_string()
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ts as f64));
+        return format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
     }
+    let _ = local;
+    format!("{:02}:{:02}", ts / 3_600_000 % 24, ts / 60_000 % 60)
 }
 
 #[component]
@@ -135,9 +134,7 @@ fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoV
     let mine = live.is_you(&message.sender);
     let ts = message.ts;
     let time = move || clock_time(ts, hydrated.get());
-    let iso = chrono::DateTime::from_timestamp_millis(i64::try_from(ts).unwrap_or(0))
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_default();
+    let iso = crate::model::iso_time(ts);
     let sender = message.sender.clone();
     let (align, name_tone) = if mine {
         ("items-end text-right", "text-mine")

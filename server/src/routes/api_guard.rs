@@ -55,6 +55,7 @@ mod tests {
     fn edge() -> Edge {
         Edge {
             https: false,
+            hashed_assets: false,
             proxy: ProxyTrust::NONE,
             allowed_origins: Arc::new(Vec::new()),
             readiness: Arc::new(crate::health::AlwaysReady),

@@ -22,7 +22,7 @@ pub async fn response_headers(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    let cache = cache_control(path);
+    let cache = cache_control(path, edge.hashed_assets);
     let https = edge.https || edge.proxy.forwarded_https(request.headers());
     let host = crate::origin::host(request.headers(), Some(request.uri())).map(str::to_owned);
     let nonce = CspNonce(nanoid::nanoid!(22).into());
@@ -67,9 +67,11 @@ fn is_html(headers: &HeaderMap) -> bool {
 }
 
 /// How a response may be cached, by what it is.
-fn cache_control(path: &str) -> &'static str {
-    if path.starts_with("/pkg/") {
-        // The built wasm, JavaScript and CSS.
+fn cache_control(path: &str, hashed_assets: bool) -> &'static str {
+    if path.starts_with("/pkg/") && hashed_assets {
+        // The built wasm, JavaScript and CSS, named by their content: a new build has new names.
+        "public, max-age=31536000, immutable"
+    } else if path.starts_with("/pkg/") {
         "public, max-age=3600"
     } else if is_public_file(path) {
         // public/: the icon, the manifest, robots.txt.
@@ -91,12 +93,16 @@ mod tests {
 
     #[test]
     fn pages_are_never_cached_and_assets_are() {
-        assert_eq!(cache_control("/"), "no-store");
-        assert_eq!(cache_control("/room/abcdefghijklmnop"), "no-store");
-        assert_eq!(cache_control("/api/room_view"), "no-store");
-        assert_eq!(cache_control("/favicon.svg"), "public, max-age=86400");
-        assert_eq!(cache_control("/robots.txt"), "public, max-age=86400");
-        assert_eq!(cache_control("/pkg/burner.wasm"), "public, max-age=3600");
+        for hashed in [true, false] {
+            assert_eq!(cache_control("/", hashed), "no-store");
+            assert_eq!(cache_control("/room/abcdefghijklmnop", hashed), "no-store");
+            assert_eq!(cache_control("/api/room_view", hashed), "no-store");
+            assert_eq!(cache_control("/favicon.svg", hashed), "public, max-age=86400");
+            assert_eq!(cache_control("/robots.txt", hashed), "public, max-age=86400");
+        }
+        let hashed = cache_control("/pkg/burner.1a2b3c.wasm", true);
+        assert_eq!(hashed, "public, max-age=31536000, immutable");
+        assert_eq!(cache_control("/pkg/burner.wasm", false), "public, max-age=3600");
     }
 
     #[test]

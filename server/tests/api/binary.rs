@@ -10,6 +10,8 @@ fn server() -> Command {
     // The repository root, so the shipped Leptos.toml is the one read.
     command.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     command.env("BURNER_REDIS_URL", "").env("BURNER_LOG", "warn").env("BURNER_METRICS_ADDR", "");
+    // This build of the binary has no hash.txt beside it (and these tests load no wasm).
+    command.env("LEPTOS_HASH_FILES", "false");
     command
 }
 

@@ -119,6 +119,22 @@ pub struct TestApp {
 }
 
 /// Settings for a test app: port 0, second-long lifetimes offered, limits out of the way.
+/// The release build's list of asset hashes: beside the release server binary, in the same
+/// target folder as this test binary (`<target>/debug/deps/api-…`).
+pub fn release_hash_file() -> String {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let target = exe.ancestors().nth(3).unwrap_or(std::path::Path::new("target"));
+    target.join("release/hash.txt").display().to_string()
+}
+
+/// Settings to serve the release build's site (its pages load the wasm): `root` and the
+/// asset hashes the build wrote.
+pub fn serve_release_site(settings: &mut Settings, root: &str) {
+    settings.site.root = root.to_owned();
+    settings.site.hash_files = true;
+    settings.site.hash_file = release_hash_file();
+}
+
 pub fn test_settings() -> Settings {
     let mut settings = Settings::defaults();
     settings.site.addr = ([127, 0, 0, 1], 0).into();
@@ -129,6 +145,8 @@ pub fn test_settings() -> Settings {
     settings.log.filter = "warn".into();
     // Many apps run in one test process: none serves metrics.
     settings.metrics.addr = String::new();
+    // The test binary has no hash.txt beside it; the site test points at the release build's.
+    settings.site.hash_files = false;
     settings
 }
 

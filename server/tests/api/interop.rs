@@ -25,7 +25,8 @@ async fn a_rust_client_and_the_browser_read_each_others_sealed_messages() {
     );
     let root = std::env::var("BURNER_SITE_ROOT")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").to_owned());
-    let app = TestApp::spawn_with(Kind::Embedded, |s| s.site.root = root.clone()).await;
+    let app =
+        TestApp::spawn_with(Kind::Embedded, |s| crate::helpers::serve_release_site(s, &root)).await;
     let mut browser = tokio::process::Command::new("node")
         .arg("interop/browser.mjs")
         .arg(app.url(""))

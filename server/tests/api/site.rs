@@ -9,34 +9,77 @@ fn site_root() -> String {
 }
 
 #[tokio::test]
+async fn a_server_told_to_use_hashed_names_without_their_list_refuses_to_start() {
+    let mut settings = crate::helpers::test_settings();
+    settings.site.hash_files = true;
+    settings.site.hash_file = "/nonexistent/hash.txt".into();
+    let backend = server::backend::Backend::embedded(settings.rooms.history_cap);
+    let started = server::startup::Application::with_backend(
+        settings,
+        backend,
+        server::ws::session::Timing::default(),
+    )
+    .await;
+    let err = started.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("/nonexistent/hash.txt does not exist"), "{err}");
+    assert!(err.contains("cargo leptos build --release"), "{err}");
+}
+
+/// The first `/pkg/…<suffix>` path the page names.
+fn asset(html: &str, suffix: &str) -> Option<String> {
+    html.match_indices("/pkg/").find_map(|(at, _)| {
+        let rest = &html[at..];
+        let end = rest.find(['"', '\'', ')', ' '])?;
+        rest[..end].ends_with(suffix).then(|| rest[..end].to_owned())
+    })
+}
+
+#[tokio::test]
 async fn the_home_page_and_its_webassembly_are_served() {
     let root = site_root();
-    let wasm_path = format!("{root}/pkg/burner.wasm");
+    let hashes = crate::helpers::release_hash_file();
     assert!(
-        std::path::Path::new(&wasm_path).exists(),
-        "{wasm_path} is missing: build the site first (cargo leptos build --release)"
+        std::path::Path::new(&hashes).exists(),
+        "{hashes} is missing: build the site first (cargo leptos build --release --precompress)"
     );
-    let app = TestApp::spawn_with(Kind::Embedded, |s| s.site.root = root.clone()).await;
+    let app =
+        TestApp::spawn_with(Kind::Embedded, |s| crate::helpers::serve_release_site(s, &root)).await;
     let home = reqwest::get(app.url("/")).await.expect("home");
     assert_eq!(home.status().as_u16(), 200);
     let html = home.text().await.expect("html");
     assert!(html.contains("&gt;private_chat"), "the title is rendered on the server");
-    assert!(
-        html.contains("/pkg/burner.wasm") || html.contains("\"burner\""),
-        "the page loads the wasm"
-    );
     assert!(html.contains("anonymous-"), "an anonymous name is filled in before the wasm loads");
+    // The assets are named by their content (a new build has new names).
+    let wasm = asset(&html, ".wasm").expect("the page loads the wasm");
+    let css = asset(&html, ".css").expect("the page links the stylesheet");
+    let hash = std::fs::read_to_string(&hashes).unwrap_or_default();
+    let wasm_hash = hash.lines().find_map(|l| l.strip_prefix("wasm: ")).unwrap_or("?");
+    assert_eq!(wasm, format!("/pkg/burner.{wasm_hash}.wasm"));
+
     let client = reqwest::Client::new();
-    let wasm = client
-        .get(app.url("/pkg/burner.wasm"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .expect("wasm");
-    assert_eq!(wasm.status().as_u16(), 200);
-    assert_eq!(wasm.headers()["content-type"], "application/wasm");
-    assert_eq!(wasm.headers()["content-encoding"], "gzip", "the wasm is sent compressed");
-    let css = reqwest::get(app.url("/pkg/burner.css")).await.expect("css");
+    for (encoding, raw) in [("br", false), ("gzip", false), ("identity", true)] {
+        let sent = client
+            .get(app.url(&wasm))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .expect("wasm");
+        assert_eq!(sent.status().as_u16(), 200);
+        let headers = sent.headers().clone();
+        assert_eq!(headers["content-type"], "application/wasm");
+        assert_eq!(headers["cache-control"], "public, max-age=31536000, immutable");
+        let body = sent.bytes().await.unwrap_or_default();
+        if raw {
+            assert!(headers.get("content-encoding").is_none());
+            assert!(body.starts_with(b"\0asm"), "the wasm itself");
+        } else {
+            // Compressed when built (--precompress), at the highest setting: much smaller.
+            assert_eq!(headers["content-encoding"], encoding, "the {encoding} file is sent");
+            let on_disk = std::fs::metadata(format!("{root}{wasm}")).map_or(0, |m| m.len());
+            assert!((body.len() as u64) < on_disk / 2, "{encoding}: {} of {on_disk}", body.len());
+        }
+    }
+    let css = reqwest::get(app.url(&css)).await.expect("css");
     assert_eq!(css.status().as_u16(), 200);
     assert!(css.text().await.unwrap_or_default().contains("--burner-canvas"));
 

@@ -31,6 +31,8 @@ impl Instance {
             .env("BURNER_MESSAGES_PER_SECOND", "100000")
             .env("BURNER_DEFAULT_CAPACITY", "3")
             .env("BURNER_LOG", "warn")
+            // This build of the binary has no hash.txt beside it (no page is loaded here).
+            .env("LEPTOS_HASH_FILES", "false")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

@@ -125,7 +125,7 @@ fn offset(server_now: u64, local_now: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{EndReason, History, RoomId};
+    use crate::model::{EndReason, History};
     use crate::room::RoomSnapshot;
     use crate::room::chat_log::Revealed;
 
@@ -135,7 +135,7 @@ mod tests {
         owner.set();
         std::mem::forget(owner);
         let room = RoomSnapshot {
-            room_id: RoomId::generate(),
+            room_id: "abcdefghijklmnop".parse().expect("a room id"),
             expires_at: 100_000,
             now: 1_000,
             capacity: 2,
