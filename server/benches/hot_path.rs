@@ -1,0 +1,102 @@
+//! The real-time path, piece by piece, so a regression shows as a number: a client frame
+//! decoded and checked, a message frame encoded for sockets and read back from pub/sub, and a
+//! post to each store (Redis at `REDIS_URL`, else 127.0.0.1:6379; skipped when there is none).
+//!
+//! `cargo bench -p server --features app/ssr --bench hot_path`
+
+use app::envelope::{self, MESSAGE_SEALED_MAX};
+use app::model::{ChatMessage, RoomId, Seat};
+use app::protocol::{ClientFrame, ServerFrame};
+use app::seat::{SeatToken, TokenHash};
+use app::store::RoomStore;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use server::backend::Backend;
+use server::broker::{Announcement, RoomEvent};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// A sealed 100-character message, as a browser sends it.
+fn sealed_body() -> String {
+    envelope::encode(&[7; envelope::IV_LEN], &[42; 100 + envelope::TAG_LEN])
+}
+
+fn message() -> ChatMessage {
+    ChatMessage {
+        seq: 41,
+        id: "V1StGXR8_Z5j".into(),
+        client_id: "xk3-2u9QmZr1pL0a".into(),
+        sender: Seat { id: "seat-abcdefgh".into(), name: envelope::encode(&[1; 12], &[2; 40]) },
+        body: sealed_body(),
+        ts: 1_795_849_500_123,
+    }
+}
+
+fn frames(c: &mut Criterion) {
+    let send = ClientFrame::Send { client_id: "xk3-2u9QmZr1pL0a".into(), body: sealed_body() };
+    let text = send.encode().unwrap_or_default();
+    c.bench_function("client frame: decode and check a send", |b| {
+        b.iter(|| match ClientFrame::decode(black_box(&text)) {
+            Ok(ClientFrame::Send { client_id, body }) => {
+                black_box(client_id.chars().count());
+                black_box(envelope::check(&body, MESSAGE_SEALED_MAX).is_ok())
+            }
+            _ => false,
+        })
+    });
+
+    let event = RoomEvent::Message(message());
+    c.bench_function("message event: encode its frame once", |b| {
+        b.iter_batched(
+            || Announcement::from(event.clone()),
+            |announced| black_box(announced.frame().map(|f| f.len())),
+            BatchSize::SmallInput,
+        )
+    });
+    let published = ServerFrame::Message(message()).encode().unwrap_or_default();
+    c.bench_function("message event: read from pub/sub", |b| {
+        b.iter(|| black_box(serde_json::from_str::<ChatMessage>(black_box(&published)).is_ok()))
+    });
+}
+
+/// A room with one seat in `store`, and that seat's token.
+async fn seated(store: &Arc<dyn RoomStore>) -> Option<(RoomId, TokenHash)> {
+    let room = store.create_room(Duration::from_secs(600), 2).await.ok()?;
+    let token = SeatToken::generate().hash();
+    let name = envelope::encode(&[1; 12], &[2; 40]);
+    store.claim_seat(&room.id, &token, &name, None).await.ok()?;
+    Some((room.id, token))
+}
+
+fn bench_post(c: &mut Criterion, name: &str, runtime: &tokio::runtime::Runtime, backend: Backend) {
+    let store = backend.store.clone();
+    let Some((room, token)) = runtime.block_on(seated(&store)) else {
+        eprintln!("{name}: could not set up a room; skipped");
+        return;
+    };
+    let body = sealed_body();
+    let next = AtomicU64::new(0);
+    c.bench_function(name, |b| {
+        b.to_async(runtime).iter(|| {
+            let id = next.fetch_add(1, Ordering::Relaxed).to_string();
+            let (store, room, token, body) = (&store, &room, &token, &body);
+            async move { black_box(store.post(room, token, &id, body).await.is_ok()) }
+        })
+    });
+}
+
+fn stores(c: &mut Criterion) {
+    let Ok(runtime) = tokio::runtime::Runtime::new() else { return };
+    let embedded = runtime.block_on(async { Backend::embedded(500) });
+    bench_post(c, "store: post (embedded)", &runtime, embedded);
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let prefix = format!("bench{}", std::process::id());
+    match runtime.block_on(Backend::redis(&url, &prefix, 500)) {
+        Ok(backend) => bench_post(c, "store: post (Redis, one round trip)", &runtime, backend),
+        Err(err) => eprintln!("store: post (Redis): no Redis at {url} ({err}); skipped"),
+    }
+}
+
+criterion_group!(hot_path, frames, stores);
+criterion_main!(hot_path);
