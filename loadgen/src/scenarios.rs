@@ -298,16 +298,32 @@ pub async fn ramp(ramp: &Ramp) -> anyhow::Result<Report> {
     let mut report = Report::new("ramp");
     let mut held: Option<(f64, u64)> = None;
     let mut rate = ramp.start;
+    let mut own_before = cpu_seconds(std::process::id());
+    let pids = &traffic.target.pids;
     loop {
+        let cpu_before: Vec<f64> = pids.iter().map(|w| cpu_seconds(w.pid)).collect();
         let result = round(&mut crowd, rate, ramp.step_secs, traffic.size).await?;
+        // How busy each watched process was: which one saturates first.
+        let busy: Vec<String> = pids
+            .iter()
+            .zip(&cpu_before)
+            .map(|(w, before)| {
+                let share = (cpu_seconds(w.pid) - before) / result.window.as_secs_f64();
+                format!("{} {:.0}%", w.name, share * 100.0)
+            })
+            .collect();
+        let own = cpu_seconds(std::process::id()) - own_before;
+        own_before += own;
         let p99 = result.latency.value_at_quantile(0.99);
         let total = senders * rate;
         let clean = result.lost == 0 && result.duplicated == 0 && result.out_of_order == 0;
         eprintln!(
-            "  {total:.0} msg/s: p99 {:.2} ms, lost {}, duplicated {}",
+            "  {total:.0} msg/s: p99 {:.2} ms, lost {}, duplicated {}; CPU: {}, loadgen {:.0}%",
             ms(p99),
             result.lost,
-            result.duplicated
+            result.duplicated,
+            busy.join(", "),
+            own / (result.window + DRAIN).as_secs_f64() * 100.0
         );
         if !clean || ms(p99) > ramp.p99_ms {
             report.add("stopped_at_msgs_per_sec", total.round());
