@@ -9,8 +9,7 @@
 //! purpose it was sealed for: it cannot be replayed into another room, or a name shown as a
 //! message.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::base64url;
 
 /// The only envelope version so far.
 pub const VERSION: u8 = 1;
@@ -93,11 +92,11 @@ pub fn check(sealed: &str, max_len: usize) -> Result<(), NotSealed> {
     if sealed.len() > max_len {
         return Err(NotSealed::TooLong(max_len));
     }
-    if sealed.len() / 4 * 3 + 3 > ON_STACK {
+    if base64url::decoded_len(sealed.len()).is_some_and(|len| len > ON_STACK) {
         return decode(sealed, max_len).map(drop);
     }
     let mut buffer = [0u8; ON_STACK];
-    let len = URL_SAFE_NO_PAD.decode_slice(sealed, &mut buffer).map_err(|_| NotSealed::Encoding)?;
+    let len = base64url::decode_into(sealed, &mut buffer).ok_or(NotSealed::Encoding)?;
     shape(&buffer[..len])
 }
 
@@ -116,7 +115,7 @@ pub fn decode(sealed: &str, max_len: usize) -> Result<Vec<u8>, NotSealed> {
     if sealed.len() > max_len {
         return Err(NotSealed::TooLong(max_len));
     }
-    let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| NotSealed::Encoding)?;
+    let bytes = base64url::decode(sealed).ok_or(NotSealed::Encoding)?;
     shape(&bytes)?;
     Ok(bytes)
 }
@@ -127,7 +126,7 @@ pub fn encode(iv: &[u8], ciphertext: &[u8]) -> String {
     bytes.push(VERSION);
     bytes.extend_from_slice(iv);
     bytes.extend_from_slice(ciphertext);
-    URL_SAFE_NO_PAD.encode(bytes)
+    base64url::encode(&bytes)
 }
 
 /// The IV and the ciphertext (with its tag) of an envelope's bytes.
@@ -140,13 +139,13 @@ pub fn split(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
 pub fn key_from_fragment(fragment: &str) -> Option<[u8; KEY_LEN]> {
     let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
     let encoded = fragment.split('&').find_map(|part| part.strip_prefix("k="))?;
-    let bytes = URL_SAFE_NO_PAD.decode(encoded).ok()?;
+    let bytes = base64url::decode(encoded)?;
     bytes.try_into().ok()
 }
 
 /// The fragment that carries `key`.
 pub fn fragment_of(key: &[u8; KEY_LEN]) -> String {
-    format!("#k={}", URL_SAFE_NO_PAD.encode(key))
+    format!("#k={}", base64url::encode(key))
 }
 
 #[cfg(test)]
@@ -192,9 +191,9 @@ mod tests {
     fn malformed_envelopes_are_told_apart() {
         assert_eq!(decode("not base64!", 100), Err(NotSealed::Encoding));
         assert_eq!(decode(&encode(&[0; IV_LEN], &[0; TAG_LEN]), 100), Err(NotSealed::TooShort));
-        let mut wrong = URL_SAFE_NO_PAD.decode(encode(&[0; 12], &[1; 20])).unwrap_or_default();
+        let mut wrong = base64url::decode(&encode(&[0; 12], &[1; 20])).unwrap_or_default();
         wrong[0] = 2;
-        assert_eq!(decode(&URL_SAFE_NO_PAD.encode(wrong), 100), Err(NotSealed::Version));
+        assert_eq!(decode(&base64url::encode(&wrong), 100), Err(NotSealed::Version));
     }
 
     #[test]

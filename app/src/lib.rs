@@ -4,6 +4,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod base64url;
 #[cfg(feature = "hydrate")]
 pub mod crypto;
 pub mod envelope;

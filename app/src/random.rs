@@ -2,7 +2,7 @@
 //! `crypto.getRandomValues`, the kernel on the server) without a userspace RNG in the wasm.
 
 /// URL-safe characters: 64 of them, so a random byte's low six bits pick one without bias.
-const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+use crate::base64url::ALPHABET as URL_SAFE;
 
 /// `N` random bytes (zeros only if the platform has no generator, which browsers and Linux do).
 pub fn bytes<const N: usize>() -> [u8; N] {
