@@ -90,6 +90,8 @@ test('a link without its key shows why and takes no seat; the invitee still gets
       'This link is missing its key. Ask for the full link.',
     );
     await expect(stranger.page.getByRole('button', { name: 'Join', exact: true })).toHaveCount(0);
+    // Nothing offers to pass on a link that does not work.
+    await expect(stranger.page.getByRole('button', { name: 'Copy link' })).toHaveCount(0);
   }
   await joinRoom(bob.page, `${path}#${fragment}`, 'bob');
   await say(bob.page, 'I am in');

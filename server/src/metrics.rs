@@ -48,10 +48,21 @@ pub fn install() -> Option<PrometheusHandle> {
                 .ok()?;
             let handle = builder.install_recorder().ok()?;
             describe();
+            start_at_zero();
             metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
             Some(handle)
         })
         .clone()
+}
+
+/// Every unlabelled series exists from the start, at zero, so an alert on "drops to 0" or on a
+/// rate has a series to watch before the first socket or message.
+fn start_at_zero() {
+    metrics::gauge!(SOCKETS_OPEN).set(0.0);
+    metrics::gauge!(ROOMS_ACTIVE).set(0.0);
+    for counter in [MESSAGES_STORED, FRAMES_DELIVERED, PUBSUB_RECONNECTS, RESYNCS] {
+        metrics::counter!(counter).increment(0);
+    }
 }
 
 fn describe() {

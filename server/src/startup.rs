@@ -185,7 +185,7 @@ impl Application {
             backend = self.backend,
             address = %self.local_addr(),
             tls = self.tls.is_some(),
-            metrics = ?self.metrics_addr,
+            metrics = %self.metrics_addr.map_or_else(|| "off".to_owned(), |a| a.to_string()),
             "Burner is listening"
         );
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();

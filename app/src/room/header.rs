@@ -1,7 +1,7 @@
 //! The room's header: its id and link, the countdown, the connection, Leave and Destroy.
 
 use super::countdown::Countdown;
-use super::live::{LinkStatus, Live};
+use super::live::{KeyState, LinkStatus, Live};
 use super::{destroy_room, leave_room};
 use leptos::prelude::*;
 
@@ -19,7 +19,10 @@ pub fn RoomHeader(live: Live, clock: RwSignal<u64>) -> impl IntoView {
                             {short}"…"
                         </span>
                     </div>
-                    <CopyLink />
+                    // A link without its key (or with a wrong one) is not worth passing on.
+                    <Show when=move || !matches!(live.key.get(), KeyState::Missing | KeyState::Wrong)>
+                        <CopyLink />
+                    </Show>
                 </div>
                 <Countdown expires_at=live.expires_at now=clock />
                 <Show when=move || live.you.with(Option::is_some)>
