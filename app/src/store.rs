@@ -23,10 +23,23 @@ pub struct RoomInfo {
 
 /// The outcome of a post.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Posted {
-    pub message: ChatMessage,
-    /// True when this seat had already posted this `client_id`: nothing new was stored.
-    pub duplicate: bool,
+pub enum Posted {
+    /// Stored under this sequence number and published: the stored message reaches every socket
+    /// (this one too, as its acknowledgement) through pub/sub.
+    Stored { seq: u64 },
+    /// This seat had already posted this `client_id`: nothing new was stored or published; the
+    /// stored message is returned so it can be acknowledged again.
+    Duplicate(ChatMessage),
+}
+
+impl Posted {
+    /// The message's sequence number, new or not.
+    pub fn seq(&self) -> u64 {
+        match self {
+            Posted::Stored { seq } => *seq,
+            Posted::Duplicate(message) => message.seq,
+        }
+    }
 }
 
 /// Why a store call did not do what was asked.
@@ -78,7 +91,7 @@ pub trait RoomStore: Send + Sync + 'static {
     /// Stores a sealed message from the seat of `token` in one atomic step: assigns the next sequence
     /// number (from 1, no gaps), appends to the history (dropping the oldest past the cap) and
     /// publishes it to every instance. The same `client_id` from the same seat is stored once:
-    /// a repeat returns the stored message with `duplicate: true` and publishes nothing.
+    /// a repeat returns [`Posted::Duplicate`] with the stored message and publishes nothing.
     /// Fails with [`StoreError::Gone`] for a room that is gone (nothing is stored) and
     /// [`StoreError::NotSeated`] when `token` holds no seat.
     async fn post(

@@ -6,7 +6,7 @@
 -- The message is stored and published as the very frame clients receive:
 --   {"type":"message","seq":N,"id":"…","sender":<seat JSON>,"client_id":…,"body":…,"ts":…}
 -- so no instance decodes and re-encodes it per socket, and nothing here decodes JSON.
--- Returns {'ok', seq, seat JSON} | {'dup', message JSON} | {'gone'} | {'no_seat'}
+-- Returns {'ok', seq} | {'dup', message JSON} | {'gone'} | {'no_seat'}
 local meta, seats, log, seq_key, sent = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 -- The seats hash ends with the room (same deadline, same destroy): a seat means a live room.
 local seat = redis.call('HGET', seats, ARGV[1])
@@ -56,4 +56,4 @@ elseif seq % cap == 0 then
   end
 end
 redis.call('PUBLISH', ARGV[6], stored)
-return {'ok', tostring(seq), seat}
+return {'ok', tostring(seq)}

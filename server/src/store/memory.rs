@@ -189,8 +189,7 @@ impl RoomStore for MemoryStore {
             };
             if let Some(&seq) = room.sent.get(&guard) {
                 let stored = room.log.iter().find(|m| m.seq == seq).cloned();
-                let message = stored.unwrap_or_else(|| new_message(seq));
-                return Ok(Posted { message, duplicate: true });
+                return Ok(Posted::Duplicate(stored.unwrap_or_else(|| new_message(seq))));
             }
             room.seq += 1;
             let message = new_message(room.seq);
@@ -204,7 +203,7 @@ impl RoomStore for MemoryStore {
                 room.sent.retain(|_, seq| *seq >= oldest);
             }
             self.announce(id, RoomEvent::Message(message.clone()));
-            Ok(Posted { message, duplicate: false })
+            Ok(Posted::Stored { seq: room.seq })
         })
     }
 

@@ -3,7 +3,7 @@
 //! only as SHA-256.
 
 use crate::redis_keys::Keys;
-use app::model::{ChatMessage, History, RoomId, Seat, now_ms};
+use app::model::{History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
 use app::store::{Posted, RoomInfo, RoomStore, StoreError};
 use async_trait::async_trait;
@@ -198,16 +198,11 @@ impl RoomStore for RedisStore {
             .await
             .map_err(failed)?;
         match reply.as_slice() {
-            [status, seq, seat] if status == "ok" => {
-                let seq = seq.parse().map_err(|_| backend(format!("post answered seq {seq}")))?;
-                let sender: Seat = decode(seat)?;
-                let (client_id, body) = (client_id.to_owned(), body.to_owned());
-                let message = ChatMessage { seq, id, client_id, sender, body, ts };
-                Ok(Posted { message, duplicate: false })
-            }
-            [status, json] if status == "dup" => {
-                Ok(Posted { message: decode(json)?, duplicate: true })
-            }
+            [status, seq] if status == "ok" => seq
+                .parse()
+                .map(|seq| Posted::Stored { seq })
+                .map_err(|_| backend(format!("post answered seq {seq}"))),
+            [status, json] if status == "dup" => Ok(Posted::Duplicate(decode(json)?)),
             [status] if status == "gone" => Err(StoreError::Gone),
             [status] if status == "no_seat" => Err(StoreError::NotSeated),
             other => Err(backend(format!("post script answered {other:?}"))),

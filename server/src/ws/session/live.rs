@@ -7,7 +7,7 @@ use crate::hub::{Membership, Outbound};
 use app::envelope::{self, MESSAGE_SEALED_MAX};
 use app::model::{CLIENT_ID_MAX_CHARS, ChatMessage, EndReason, FRAME_MAX_BYTES, Seat, now_ms};
 use app::protocol::{ClientFrame, CloseCode, ErrorCode, ServerFrame};
-use app::store::StoreError;
+use app::store::{Posted, StoreError};
 use futures::{Sink, Stream, StreamExt};
 use std::time::Instant;
 
@@ -235,9 +235,9 @@ impl<'a> Live<'a> {
         match s.shared.store.post(&s.room, &s.token, client_id, body).await {
             // A resend: acknowledge again, unless this socket already sent it (after a
             // reconnect, the replay from `since` may have).
-            Ok(posted) if posted.duplicate => self.deliver(out, posted.message).await,
+            Ok(Posted::Duplicate(message)) => self.deliver(out, message).await,
             // The stored copy comes back through the hub, in order, as the acknowledgement.
-            Ok(_) => {
+            Ok(Posted::Stored { .. }) => {
                 metrics::counter!(crate::metrics::MESSAGES_STORED).increment(1);
                 Ok(())
             }

@@ -272,8 +272,9 @@ async fn after_a_resync_the_client_gets_what_the_broker_lost() {
     // A late copy of an event already sent is dropped.
     let message = h.store.history(&h.room, 2).await.expect("history").messages;
     h.hub.dispatch(&h.room, RoomEvent::Message(message[0].clone()));
-    let fresh = h.store.post(&h.room, &h.token, "fresh", &seal("new")).await.expect("post");
-    h.hub.dispatch(&h.room, RoomEvent::Message(fresh.message));
+    h.store.post(&h.room, &h.token, "fresh", &seal("new")).await.expect("post");
+    let fresh = h.store.history(&h.room, 3).await.expect("history").messages;
+    h.hub.dispatch(&h.room, RoomEvent::Message(fresh[0].clone()));
     let ServerFrame::Message(next) = h.frame().await else { panic!("a message") };
     assert_eq!(next.seq, 4, "seq 3 was not sent twice");
 }
