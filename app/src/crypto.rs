@@ -29,11 +29,9 @@ fn crypto() -> Result<Crypto, CryptoError> {
     web_sys::window().and_then(|w| w.crypto().ok()).ok_or(CryptoError::Unavailable)
 }
 
-/// `n` random bytes from the browser's cryptographic generator.
+/// `N` random bytes from the browser's cryptographic generator.
 fn random<const N: usize>() -> Result<[u8; N], CryptoError> {
-    let mut bytes = [0u8; N];
-    crypto()?.get_random_values_with_u8_array(&mut bytes).map_err(|_| CryptoError::Unavailable)?;
-    Ok(bytes)
+    crate::random::bytes().ok_or(CryptoError::Unavailable)
 }
 
 impl RoomKey {

@@ -110,7 +110,7 @@ fn shape(bytes: &[u8]) -> Result<(), NotSealed> {
     Ok(())
 }
 
-/// The envelope's bytes, checked for shape (the server's check: it cannot open it).
+/// The envelope's bytes, checked for shape, for the browser to open.
 pub fn decode(sealed: &str, max_len: usize) -> Result<Vec<u8>, NotSealed> {
     if sealed.len() > max_len {
         return Err(NotSealed::TooLong(max_len));

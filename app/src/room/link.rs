@@ -165,7 +165,10 @@ mod imp {
         /// Shows `text` as sending at once, seals it, and sends it.
         pub fn send_message(self, live: Live, text: String) {
             let Some(key) = self.key.get_value() else { return };
-            let client_id = crate::random::url_safe_id(16);
+            let Some(client_id) = crate::random::url_safe_id(16) else {
+                live.notice.set(Some(UNSUPPORTED.into()));
+                return;
+            };
             live.log.update(|log| log.queue(client_id.clone(), text.clone(), now_ms()));
             spawn_local(async move {
                 match key.seal(Purpose::Message, &text).await {

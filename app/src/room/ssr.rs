@@ -29,9 +29,7 @@ fn room_id_shape(raw: &&str, _: &()) -> garde::Result {
 /// A sealed value of at most `max` characters (the server cannot look inside).
 fn sealed(max: usize) -> impl FnOnce(&&str, &()) -> garde::Result {
     move |raw, _| {
-        envelope::decode(raw, max)
-            .map(|_| ())
-            .map_err(|e| garde::Error::new(format!("a sealed value {e}")))
+        envelope::check(raw, max).map_err(|e| garde::Error::new(format!("a sealed value {e}")))
     }
 }
 
