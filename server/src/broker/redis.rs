@@ -6,6 +6,7 @@ mod subscriber;
 use super::{Broker, BrokerError, Deliveries, RoomEvent};
 use crate::redis_keys::Keys;
 use app::model::RoomId;
+use app::protocol::ServerFrame;
 use futures::future::{BoxFuture, FutureExt};
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
@@ -68,7 +69,13 @@ impl Broker for RedisBroker {
         let channel = self.keys.room(room).channel;
         let mut conn = self.conn.clone();
         async move {
-            let payload = serde_json::to_string(&event).map_err(failed)?;
+            // A message travels as the frame clients receive, as `post.lua` publishes it, so
+            // the subscriber reads every message one way.
+            let payload = match event {
+                RoomEvent::Message(message) => ServerFrame::Message(message).encode(),
+                other => serde_json::to_string(&other),
+            }
+            .map_err(failed)?;
             conn.publish::<_, _, ()>(channel, payload).await.map_err(|err| {
                 crate::metrics::redis_failed(&err);
                 failed(err)

@@ -115,7 +115,7 @@ async fn refresh(roster: Weak<Roster>) {
         // would hold up messages behind it (at 1,000 rooms it showed as a 25 ms p99.9).
         let pause = (REFRESH_EVERY / 2) / u32::try_from(rooms.len().max(1)).unwrap_or(u32::MAX);
         let mut pace = tokio::time::interval(pause.max(std::time::Duration::from_micros(1)));
-        pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         for (room, members) in rooms {
             pace.tick().await;
             if let Err(err) = roster.presence.refresh(&room, members).await {

@@ -210,7 +210,9 @@ impl Subscriber {
     }
 }
 
-/// What a payload announces: a message frame, or another [`RoomEvent`].
+/// What a payload announces: a message frame, or another [`RoomEvent`]. Every publisher sends a
+/// message as its frame (`post.lua`, [`super::RedisBroker`]'s `publish`), never as a
+/// `RoomEvent`, so the frame's opening tells the two apart without parsing twice.
 fn announcement(payload: String) -> Result<Announcement, String> {
     if payload.starts_with(r#"{"type":"message","#) {
         let message = serde_json::from_str(&payload).map_err(|e| e.to_string())?;
