@@ -25,6 +25,25 @@ async fn a_server_told_to_use_hashed_names_without_their_list_refuses_to_start()
     assert!(err.contains("cargo leptos build --release"), "{err}");
 }
 
+#[tokio::test]
+async fn a_list_of_hashes_without_the_stylesheet_is_refused_at_start_up_not_on_every_page() {
+    let path = std::env::temp_dir().join(format!("burner-hash-{}.txt", std::process::id()));
+    std::fs::write(&path, "js: 0123abcd\nwasm: 4567ef01\n").expect("write the hash file");
+    let mut settings = crate::helpers::test_settings();
+    settings.site.hash_files = true;
+    settings.site.hash_file = path.display().to_string();
+    let backend = server::backend::Backend::embedded(settings.rooms.history_cap);
+    let started = server::startup::Application::with_backend(
+        settings,
+        backend,
+        server::ws::session::Timing::default(),
+    )
+    .await;
+    let _ = std::fs::remove_file(&path);
+    let err = started.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("names no hash for the css file"), "{err}");
+}
+
 /// The first `/pkg/…<suffix>` path the page names.
 fn asset(html: &str, suffix: &str) -> Option<String> {
     html.match_indices("/pkg/").find_map(|(at, _)| {
