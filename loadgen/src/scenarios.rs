@@ -4,7 +4,7 @@
 use crate::client::{Person, ServerFrame, Socket};
 use crate::envelope::RoomKey;
 use crate::measure::{Report, cpu_seconds, latency_histogram, ms, progress, rss_kb};
-use crate::{Idle, Ramp, Traffic};
+use crate::{Idle, Ramp, Senders, Traffic};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
@@ -37,6 +37,9 @@ struct Crowd {
     /// Who is in each room (indices into `seats`).
     rooms: Vec<Vec<usize>>,
     started: Instant,
+    /// Rounds sent so far: a round's client ids carry its number, so a late delivery from an
+    /// earlier round is neither counted as this round's nor taken for a duplicate.
+    rounds: u64,
 }
 
 /// What one round of sending produced.
@@ -74,14 +77,14 @@ async fn gather(traffic: &Traffic) -> anyhow::Result<Crowd> {
         .buffer_unordered(SETUP_AT_ONCE)
         .collect::<Vec<_>>()
         .await;
-    let mut crowd = Crowd { seats: Vec::new(), rooms: Vec::new(), started };
+    let mut crowd = Crowd { seats: Vec::new(), rooms: Vec::new(), started, rounds: 0 };
     for (room, result) in rooms.into_iter().enumerate() {
         let (key, sockets) = result?;
         let mut members = Vec::new();
         for (i, socket) in sockets.into_iter().enumerate() {
             let (sink, stream) = socket.split();
             let index = crowd.seats.len();
-            let sender = traffic.senders == "all" || i == 0;
+            let sender = traffic.senders == Senders::All || i == 0;
             members.push(index);
             crowd.seats.push(Seat {
                 index,
@@ -108,6 +111,8 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
     let sent: Arc<Vec<AtomicU64>> =
         Arc::new((0..crowd.seats.len()).map(|_| AtomicU64::new(0)).collect());
     let started = crowd.started;
+    crowd.rounds += 1;
+    let this_round = crowd.rounds;
     let text: String = "x".repeat(size);
     let mut writers = Vec::new();
     let mut readers = Vec::new();
@@ -125,7 +130,7 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
                 tokio::time::sleep(offset).await;
                 let mut every = tokio::time::interval(period);
                 every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-                let mut n = counter[index].load(Ordering::Relaxed);
+                let mut n = 0;
                 loop {
                     tokio::select! {
                         _ = stop.changed() => break,
@@ -133,7 +138,7 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
                             let at = started.elapsed().as_micros();
                             let frame = serde_json::json!({
                                 "type": "send",
-                                "client_id": format!("{index}-{n}-{at}"),
+                                "client_id": format!("{this_round}-{index}-{n}-{at}"),
                                 "body": key.seal(b'm', &text),
                             });
                             if sink.send(Message::Text(frame.to_string().into())).await.is_err() {
@@ -178,18 +183,20 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
                 }
                 let now = started.elapsed().as_micros() as u64;
                 let mut parts = client_id.split('-').map(|p| p.parse::<u64>().unwrap_or(0));
-                let (from, n, at) = (
-                    parts.next().unwrap_or(0),
-                    parts.next().unwrap_or(0),
-                    parts.next().unwrap_or(0),
-                );
+                let mut part = || parts.next().unwrap_or(0);
+                let (round, from, n, at) = (part(), part(), part(), part());
                 tally.delivered += 1;
+                if !seen.insert((round, from, n)) {
+                    tally.duplicated += 1;
+                    continue;
+                }
                 if seq <= tally.last_seq {
                     tally.out_of_order += 1;
                 }
                 tally.last_seq = tally.last_seq.max(seq);
-                if !seen.insert((from, n)) {
-                    tally.duplicated += 1;
+                if round != this_round {
+                    // Sent in an earlier round and later than its drain: that round counted it
+                    // as lost.
                     continue;
                 }
                 *tally.received.entry(from as usize).or_insert(0) += 1;
@@ -236,7 +243,6 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
             result.lost += expected.saturating_sub(got);
         }
     }
-    // The next round continues each sender's numbering.
     Ok(result)
 }
 
@@ -316,7 +322,7 @@ pub async fn ramp(ramp: &Ramp) -> anyhow::Result<Report> {
         own_before += own;
         let p99 = result.latency.value_at_quantile(0.99);
         let total = senders * rate;
-        let clean = result.lost == 0 && result.duplicated == 0 && result.out_of_order == 0;
+        let clean = result.lost + result.unreadable + result.duplicated + result.out_of_order == 0;
         eprintln!(
             "  {total:.0} msg/s: p99 {:.2} ms, lost {}, duplicated {}; CPU: {}, loadgen {:.0}%",
             ms(p99),
