@@ -19,10 +19,7 @@ pub fn RoomHeader(live: Live, clock: RwSignal<u64>) -> impl IntoView {
                             {short}"…"
                         </span>
                     </div>
-                    // A link without its key (or with a wrong one) is not worth passing on.
-                    <Show when=move || !matches!(live.key.get(), KeyState::Missing | KeyState::Wrong)>
-                        <CopyLink />
-                    </Show>
+                    <CopyLink live />
                 </div>
                 <Countdown expires_at=live.expires_at now=clock />
                 <Show when=move || live.you.with(Option::is_some)>
@@ -39,7 +36,9 @@ pub fn RoomHeader(live: Live, clock: RwSignal<u64>) -> impl IntoView {
 }
 
 #[component]
-fn CopyLink() -> impl IntoView {
+fn CopyLink(live: Live) -> impl IntoView {
+    // A link without its key (or with a wrong one) is not worth passing on.
+    let keyless = move || matches!(live.key.get(), KeyState::Missing | KeyState::Wrong);
     let copied = RwSignal::new(None::<bool>);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
@@ -65,6 +64,7 @@ fn CopyLink() -> impl IntoView {
                    cursor-pointer transition-colors"
             on:click=copy
             aria-live="polite"
+            hidden=keyless
         >
             {label}
         </button>
