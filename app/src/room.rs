@@ -99,6 +99,15 @@ pub fn RoomPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match view.await {
                     Ok(room) => view! { <ChatRoom room /> }.into_any(),
+                    // The room may well exist: say what happened, and stay on its link.
+                    Err(err @ (ApiError::RateLimited { .. } | ApiError::Unavailable)) => {
+                        #[cfg(feature = "ssr")]
+                        crate::state::page_status(err.status());
+                        view! {
+                            <p class="p-6 text-muted" role="alert">{err.to_string()}</p>
+                        }
+                        .into_any()
+                    }
                     Err(err) => {
                         #[cfg(feature = "ssr")]
                         crate::state::redirect_page(err.home_query());

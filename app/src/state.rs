@@ -127,6 +127,13 @@ pub fn pass(door: &Limiter<ClientKey>, rules: &RoomRules) -> Result<(), ApiError
         .map_err(|wait| ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) })
 }
 
+/// Answers the page being rendered with this status (a page that explains an error).
+pub fn page_status(status: axum::http::StatusCode) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+}
+
 /// Sends the page being rendered elsewhere with a real `302`, which any HTTP client follows
 /// (Leptos's own redirect answers `200` unless the request says it accepts HTML).
 pub fn redirect_page(to: &'static str) {

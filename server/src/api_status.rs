@@ -1,10 +1,11 @@
 //! The one place server-function errors get their HTTP status: whatever produced the error
 //! (a server function, or the framework refusing its arguments), the status follows from the
-//! `ApiError` in the body.
+//! `ApiError` in the body (with `Retry-After` when it is a rate limit).
 
 use app::error::ApiError;
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -27,6 +28,9 @@ pub async fn status_from_error(request: Request, next: Next) -> Response {
     };
     if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
         parts.status = err.status();
+        if let ApiError::RateLimited { retry_after_secs } = err {
+            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

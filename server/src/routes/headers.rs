@@ -39,7 +39,8 @@ pub async fn response_headers(
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
     }
     if is_html(headers)
-        && let Ok(policy) = HeaderValue::from_str(&content_security_policy(&nonce, host.as_deref()))
+        && let Ok(policy) =
+            HeaderValue::from_str(&content_security_policy(&nonce, host.as_deref(), https))
     {
         headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     }
@@ -47,9 +48,14 @@ pub async fn response_headers(
 }
 
 /// What a page may load and do: its own scripts (by nonce), its own wasm, its own styles and
-/// connections (the WebSocket included), nothing framed, no plugins, no `<base>`.
-fn content_security_policy(nonce: &CspNonce, host: Option<&str>) -> String {
-    let sockets = host.map(|h| format!(" ws://{h} wss://{h}")).unwrap_or_default();
+/// connections (the WebSocket included: only `wss:` once the site is served over HTTPS), nothing
+/// framed, no plugins, no `<base>`.
+fn content_security_policy(nonce: &CspNonce, host: Option<&str>, https: bool) -> String {
+    let sockets = match host {
+        Some(h) if https => format!(" wss://{h}"),
+        Some(h) => format!(" ws://{h} wss://{h}"),
+        None => String::new(),
+    };
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'{sockets}; \
@@ -107,9 +113,11 @@ mod tests {
 
     #[test]
     fn the_policy_allows_only_this_sites_nonced_scripts_and_sockets() {
-        let policy = content_security_policy(&CspNonce("abc".into()), Some("chat.example"));
+        let policy = content_security_policy(&CspNonce("abc".into()), Some("chat.example"), false);
         assert!(policy.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
         assert!(policy.contains("connect-src 'self' ws://chat.example wss://chat.example;"));
+        let https = content_security_policy(&CspNonce("abc".into()), Some("chat.example"), true);
+        assert!(https.contains("connect-src 'self' wss://chat.example;"), "{https}");
         assert!(!policy.contains("unsafe-inline"));
         for directive in ["frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"] {
             assert!(policy.contains(directive), "{directive}");

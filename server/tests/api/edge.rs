@@ -92,6 +92,20 @@ async fn room_reads_are_limited_per_address() {
     }
     let limited = alice.call("room_history", json!({ "room_id": room })).await;
     assert_eq!((limited.status, limited.body["error"].as_str()), (429, Some("rate_limited")));
+    let retry = alice
+        .http
+        .post(app.url("/api/room_view"))
+        .json(&json!({ "room_id": room }))
+        .send()
+        .await
+        .expect("request");
+    let wait =
+        retry.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    assert!(wait.is_some_and(|secs| secs >= 1), "Retry-After: {wait:?}");
+    // The room page says so and stays on the link: the room is not "not found".
+    let (status, location, html) = alice.page(&format!("/room/{room}"), &[]).await;
+    assert_eq!((status, location), (429, None));
+    assert!(html.contains("Too many requests"), "{html}");
 }
 
 #[tokio::test]

@@ -20,6 +20,8 @@ use tokio::time::timeout;
 
 /// The pause after a failed attempt to connect or to subscribe again.
 const RETRY_AFTER: Duration = Duration::from_millis(250);
+/// Failed attempts in a row between two warnings (about ten seconds): the others log at debug.
+const WARN_EVERY: u32 = 40;
 /// How often the connection is asked to prove it is alive.
 const PING_EVERY: Duration = Duration::from_secs(3);
 /// How long connecting, subscribing or a PING may take before the connection counts as dead.
@@ -129,11 +131,16 @@ impl Subscriber {
     /// A connection subscribed to every wanted room; `None` once the broker is gone. Commands
     /// keep being answered while Redis is away (subscribes fail at once).
     async fn connect_and_resubscribe(&mut self) -> Option<(PubSubSink, PubSubStream)> {
+        let mut failures = 0u32;
         loop {
             match self.try_connect().await {
                 Ok(connection) => return Some(connection),
-                Err(err) => tracing::warn!(%err, "pub/sub connection to Redis failed; retrying"),
+                Err(err) if failures.is_multiple_of(WARN_EVERY) => {
+                    tracing::warn!(%err, failures, "pub/sub connection to Redis failed; retrying");
+                }
+                Err(err) => tracing::debug!(%err, "pub/sub connection to Redis failed; retrying"),
             }
+            failures += 1;
             let pause = tokio::time::sleep(RETRY_AFTER);
             tokio::pin!(pause);
             loop {
