@@ -28,11 +28,30 @@ struct Cli {
 #[derive(Subcommand)]
 enum Scenario {
     /// Rooms of two, each person sending at a steady rate; clients spread over the URLs.
-    Pairs(Traffic),
+    Pairs {
+        #[command(flatten)]
+        people: People,
+        #[command(flatten)]
+        pace: Pace,
+    },
     /// Rooms of K people (up to 10); one or all sending.
-    Rooms(Traffic),
-    /// Pairs at a rising rate until p99 passes a bound; reports the highest rate held.
-    Ramp(Ramp),
+    Rooms {
+        #[command(flatten)]
+        people: People,
+        #[command(flatten)]
+        size: RoomSize,
+        #[command(flatten)]
+        pace: Pace,
+    },
+    /// Rooms at a rising rate until p99 passes a bound; reports the highest rate held.
+    Ramp {
+        #[command(flatten)]
+        people: People,
+        #[command(flatten)]
+        size: RoomSize,
+        #[command(flatten)]
+        ramp: Ramp,
+    },
     /// Idle sockets: the server's memory per connection, and how long connecting takes.
     Idle(Idle),
 }
@@ -49,25 +68,17 @@ pub struct Target {
     pub pids: Vec<measure::Watched>,
 }
 
+/// The rooms of a traffic scenario and what their people send.
 #[derive(Args, Clone)]
-pub struct Traffic {
+pub struct People {
     #[command(flatten)]
     pub target: Target,
     /// Rooms.
     #[arg(long, default_value_t = 100)]
     pub rooms: usize,
-    /// People per room (pairs: 2).
-    #[arg(long, default_value_t = 2)]
-    pub clients: usize,
     /// Who sends: everyone, or one person per room.
     #[arg(long, value_enum, default_value_t = Senders::All)]
     pub senders: Senders,
-    /// Messages per second per sender.
-    #[arg(long, default_value_t = 1.0)]
-    pub rate: f64,
-    /// Seconds of sending.
-    #[arg(long, default_value_t = 10)]
-    pub secs: u64,
     /// Bytes of text per message (before sealing).
     #[arg(long, default_value_t = 100)]
     pub size: usize,
@@ -76,16 +87,32 @@ pub struct Traffic {
     pub strict: bool,
 }
 
+#[derive(Args, Clone, Copy)]
+pub struct RoomSize {
+    /// People per room.
+    #[arg(long, default_value_t = 2)]
+    pub clients: usize,
+}
+
+/// A steady rate for a while.
+#[derive(Args, Clone, Copy)]
+pub struct Pace {
+    /// Messages per second per sender.
+    #[arg(long, default_value_t = 1.0)]
+    pub rate: f64,
+    /// Seconds of sending.
+    #[arg(long, default_value_t = 10)]
+    pub secs: u64,
+}
+
 #[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub enum Senders {
     All,
     One,
 }
 
-#[derive(Args, Clone)]
+#[derive(Args, Clone, Copy)]
 pub struct Ramp {
-    #[command(flatten)]
-    pub traffic: Traffic,
     /// First rate, messages per second per sender.
     #[arg(long, default_value_t = 1.0)]
     pub start: f64,
@@ -120,17 +147,19 @@ async fn main() -> anyhow::Result<()> {
     measure::raise_file_limit();
     let scenario = Cli::parse().scenario;
     let strict = match &scenario {
-        Scenario::Pairs(traffic) | Scenario::Rooms(traffic) => traffic.strict,
-        Scenario::Ramp(ramp) => ramp.traffic.strict,
+        Scenario::Pairs { people, .. }
+        | Scenario::Rooms { people, .. }
+        | Scenario::Ramp { people, .. } => people.strict,
         Scenario::Idle(_) => false,
     };
     let report = match scenario {
-        Scenario::Pairs(mut traffic) => {
-            traffic.clients = 2;
-            scenarios::traffic(&traffic, "pairs").await?
+        Scenario::Pairs { people, pace } => {
+            scenarios::traffic(&people, RoomSize { clients: 2 }, pace, "pairs").await?
         }
-        Scenario::Rooms(traffic) => scenarios::traffic(&traffic, "rooms").await?,
-        Scenario::Ramp(ramp) => scenarios::ramp(&ramp).await?,
+        Scenario::Rooms { people, size, pace } => {
+            scenarios::traffic(&people, size, pace, "rooms").await?
+        }
+        Scenario::Ramp { people, size, ramp } => scenarios::ramp(&people, size, ramp).await?,
         Scenario::Idle(idle) => scenarios::idle(&idle).await?,
     };
     println!("{}", report.table());

@@ -4,7 +4,7 @@
 use crate::client::{Person, ServerFrame, Socket};
 use crate::envelope::RoomKey;
 use crate::measure::{Report, cpu_seconds, latency_histogram, ms, progress, rss_kb};
-use crate::{Idle, Ramp, Senders, Traffic};
+use crate::{Idle, Pace, People, Ramp, RoomSize, Senders};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
@@ -52,19 +52,21 @@ struct Round {
     duplicated: u64,
     out_of_order: u64,
     latency: Histogram<u64>,
+    /// How late each send went out against its schedule.
+    send_lag: Histogram<u64>,
     window: Duration,
 }
 
-async fn gather(traffic: &Traffic) -> anyhow::Result<Crowd> {
+async fn gather(traffic: &People, clients: usize) -> anyhow::Result<Crowd> {
     let urls = &traffic.target.urls;
     let started = Instant::now();
-    eprintln!("setting up {} rooms of {}", traffic.rooms, traffic.clients);
+    eprintln!("setting up {} rooms of {clients}", traffic.rooms);
     let rooms = futures::stream::iter(0..traffic.rooms)
         .map(|room| async move {
-            let people: Vec<Person> = (0..traffic.clients)
-                .map(|i| Person::new(&urls[(room * traffic.clients + i) % urls.len()]))
+            let people: Vec<Person> = (0..clients)
+                .map(|i| Person::new(&urls[(room * clients + i) % urls.len()]))
                 .collect::<Result<_, _>>()?;
-            let (id, key) = people[0].create(traffic.clients, "person 0").await?;
+            let (id, key) = people[0].create(clients, "person 0").await?;
             for (i, person) in people.iter().enumerate().skip(1) {
                 person.join(&id, &key, &format!("person {i}")).await?;
             }
@@ -126,6 +128,7 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
         let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
         let offset = period.mul_f64(index as f64 / count as f64);
         writers.push(tokio::spawn(async move {
+            let mut lag = latency_histogram();
             if sender {
                 tokio::time::sleep(offset).await;
                 let mut every = tokio::time::interval(period);
@@ -134,8 +137,12 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
                 loop {
                     tokio::select! {
                         _ = stop.changed() => break,
-                        _ = every.tick() => {
+                        due = every.tick() => {
+                            // Latency runs from when the message goes out; how far that is
+                            // behind its schedule is measured apart (a held-up sender shows
+                            // there instead of hiding).
                             let at = started.elapsed().as_micros();
+                            let _ = lag.record(due.elapsed().as_micros() as u64);
                             let frame = serde_json::json!({
                                 "type": "send",
                                 "client_id": format!("{this_round}-{index}-{n}-{at}"),
@@ -150,7 +157,7 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
                     }
                 }
             }
-            sink
+            (sink, lag)
         }));
         let mut stop = reading.clone();
         let key = seat.key.clone();
@@ -206,7 +213,13 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
         }));
     }
     let before = Instant::now();
-    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let every = Duration::from_secs(10);
+    while before.elapsed() + every < Duration::from_secs(secs) {
+        tokio::time::sleep(every).await;
+        let so_far: u64 = sent.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+        eprintln!("  sending: {} s of {secs}, {so_far} sent", before.elapsed().as_secs());
+    }
+    tokio::time::sleep(Duration::from_secs(secs).saturating_sub(before.elapsed())).await;
     let _ = stop_sending.send(true);
     let sinks = futures::future::join_all(writers).await;
     let window = before.elapsed();
@@ -222,11 +235,14 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
         duplicated: 0,
         out_of_order: 0,
         latency: latency_histogram(),
+        send_lag: latency_histogram(),
         window,
     };
-    for (i, (sink, tally)) in sinks.into_iter().zip(tallies).enumerate() {
+    for (i, (writer, tally)) in sinks.into_iter().zip(tallies).enumerate() {
         let (stream, tally) = tally?;
-        crowd.seats[i].sink = Some(sink?);
+        let (sink, lag) = writer?;
+        let _ = result.send_lag.add(&lag);
+        crowd.seats[i].sink = Some(sink);
         crowd.seats[i].stream = Some(stream);
         result.delivered += tally.delivered;
         result.unreadable += tally.unreadable;
@@ -272,24 +288,31 @@ impl Tally {
     }
 }
 
-pub async fn traffic(traffic: &Traffic, name: &str) -> anyhow::Result<Report> {
-    let mut crowd = gather(traffic).await?;
+pub async fn traffic(
+    traffic: &People,
+    room: RoomSize,
+    pace: Pace,
+    name: &str,
+) -> anyhow::Result<Report> {
+    let mut crowd = gather(traffic, room.clients).await?;
     let pids = &traffic.target.pids;
     let cpu_before: Vec<f64> = pids.iter().map(|w| cpu_seconds(w.pid)).collect();
-    eprintln!("sending at {} a second each for {} s", traffic.rate, traffic.secs);
-    let result = round(&mut crowd, traffic.rate, traffic.secs, traffic.size).await?;
+    eprintln!("sending at {} a second each for {} s", pace.rate, pace.secs);
+    let result = round(&mut crowd, pace.rate, pace.secs, traffic.size).await?;
     let mut report = Report::new(name);
     report.add("instances", traffic.target.urls.len());
     report.add("rooms", traffic.rooms);
     report.add("people", crowd.seats.len());
-    report.add("rate_per_sender", traffic.rate);
-    report.add("secs", traffic.secs);
+    report.add("rate_per_sender", pace.rate);
+    report.add("secs", pace.secs);
     report.add("sent", result.sent);
     report.add("sent_per_sec", (result.sent as f64 / result.window.as_secs_f64()).round());
     report.add("delivered", result.delivered);
     report
         .add("delivered_per_sec", (result.delivered as f64 / result.window.as_secs_f64()).round());
     report.latency(&result.latency);
+    report.add("send_lag_p99_ms", ms(result.send_lag.value_at_quantile(0.99)));
+    report.add("send_lag_max_ms", ms(result.send_lag.max()));
     report.integrity(result.lost + result.unreadable, result.duplicated, result.out_of_order);
     report.add("unreadable", result.unreadable);
     report.add("errors", serde_json::to_value(&result.errors).unwrap_or_default());
@@ -297,9 +320,8 @@ pub async fn traffic(traffic: &Traffic, name: &str) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-pub async fn ramp(ramp: &Ramp) -> anyhow::Result<Report> {
-    let traffic = &ramp.traffic;
-    let mut crowd = gather(traffic).await?;
+pub async fn ramp(traffic: &People, room: RoomSize, ramp: Ramp) -> anyhow::Result<Report> {
+    let mut crowd = gather(traffic, room.clients).await?;
     let senders = crowd.seats.iter().filter(|s| s.sender).count() as f64;
     let mut report = Report::new("ramp");
     let mut held: Option<(f64, u64)> = None;
@@ -404,13 +426,17 @@ pub async fn idle(idle: &Idle) -> anyhow::Result<Report> {
     report.add("open_secs", (opened_in.as_secs_f64() * 100.0).round() / 100.0);
     report.add("connect_p50_ms", ms(connect_times.value_at_quantile(0.5)));
     report.add("connect_p99_ms", ms(connect_times.value_at_quantile(0.99)));
+    // The server side's memory per connection: what every watched process (the instances,
+    // which hold the sockets, and Redis) grew by, over every socket open on them.
+    let mut grown_kb = 0;
     for (i, w) in pids.iter().enumerate() {
         let after = rss_kb(w.pid);
         report.add(&format!("rss_kb_before[{}]", w.name), before[i]);
         report.add(&format!("rss_kb_after[{}]", w.name), after);
-        let per = (after.saturating_sub(before[i]) * 1024) as f64 / sockets.len().max(1) as f64;
-        report.add(&format!("rss_bytes_per_socket[{}]", w.name), per.round());
+        grown_kb += after.saturating_sub(before[i]);
     }
+    let per = (grown_kb * 1024) as f64 / sockets.len().max(1) as f64;
+    report.add("rss_bytes_per_socket", per.round());
     drop(sockets);
     Ok(report)
 }
