@@ -191,20 +191,7 @@ fn a_settings_file_that_is_not_toml_is_one_line_without_its_contents() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_sigterm_sockets_close_with_1012_and_the_process_exits_within_five_seconds() {
-    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port");
-    let mut child = server()
-        .env("LEPTOS_SITE_ADDR", addr.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let started = Instant::now();
-    while reqwest::get(format!("http://{addr}/healthz")).await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "server answered within 10 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (mut child, addr) = running(&[]).await;
     let visitor = Visitor::new(addr);
     let room = visitor.room_with_seat("alice").await;
     let mut socket = visitor.enter(&room).await;

@@ -8,11 +8,11 @@ fn site_root() -> String {
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").to_owned())
 }
 
-#[tokio::test]
-async fn a_server_told_to_use_hashed_names_without_their_list_refuses_to_start() {
+/// Why a server with hashed names and this list of hashes does not start ("" if it does).
+async fn refusal_with_hash_file(path: &str) -> String {
     let mut settings = crate::helpers::test_settings();
     settings.site.hash_files = true;
-    settings.site.hash_file = "/nonexistent/hash.txt".into();
+    settings.site.hash_file = path.into();
     let backend = server::backend::Backend::embedded(settings.rooms.history_cap);
     let started = server::startup::Application::with_backend(
         settings,
@@ -20,7 +20,12 @@ async fn a_server_told_to_use_hashed_names_without_their_list_refuses_to_start()
         server::ws::session::Timing::default(),
     )
     .await;
-    let err = started.err().map(|e| e.to_string()).unwrap_or_default();
+    started.err().map(|e| e.to_string()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_server_told_to_use_hashed_names_without_their_list_refuses_to_start() {
+    let err = refusal_with_hash_file("/nonexistent/hash.txt").await;
     assert!(err.contains("/nonexistent/hash.txt does not exist"), "{err}");
     assert!(err.contains("cargo leptos build --release"), "{err}");
 }
@@ -29,18 +34,8 @@ async fn a_server_told_to_use_hashed_names_without_their_list_refuses_to_start()
 async fn a_list_of_hashes_without_the_stylesheet_is_refused_at_start_up_not_on_every_page() {
     let path = std::env::temp_dir().join(format!("burner-hash-{}.txt", std::process::id()));
     std::fs::write(&path, "js: 0123abcd\nwasm: 4567ef01\n").expect("write the hash file");
-    let mut settings = crate::helpers::test_settings();
-    settings.site.hash_files = true;
-    settings.site.hash_file = path.display().to_string();
-    let backend = server::backend::Backend::embedded(settings.rooms.history_cap);
-    let started = server::startup::Application::with_backend(
-        settings,
-        backend,
-        server::ws::session::Timing::default(),
-    )
-    .await;
+    let err = refusal_with_hash_file(&path.display().to_string()).await;
     let _ = std::fs::remove_file(&path);
-    let err = started.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("names no hash for the css file"), "{err}");
 }
 
