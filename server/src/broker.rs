@@ -48,6 +48,19 @@ impl Announcement {
         Announcement { event, frame: OnceLock::from(Some(frame.into())) }
     }
 
+    /// What a pub/sub payload announces: a message frame, or another [`RoomEvent`]. Every
+    /// publisher sends a message as its frame (`post.lua`, [`redis::RedisBroker`]'s `publish`),
+    /// never as a `RoomEvent`, so the frame's opening tells the two apart without parsing twice.
+    pub fn from_published(payload: String) -> Result<Self, String> {
+        if payload.starts_with(r#"{"type":"message","#) {
+            let message = serde_json::from_str(&payload).map_err(|e| e.to_string())?;
+            return Ok(Announcement::with_frame(RoomEvent::Message(message), payload));
+        }
+        serde_json::from_str::<RoomEvent>(&payload)
+            .map(Announcement::from)
+            .map_err(|e| e.to_string())
+    }
+
     /// The frame clients receive for this event (`None` for events they are not sent).
     pub fn frame(&self) -> Option<&Utf8Bytes> {
         self.frame
@@ -143,5 +156,26 @@ mod tests {
         let json = serde_json::to_string(&event).unwrap_or_default();
         assert_eq!(json, r#"{"type":"ended","data":"destroyed"}"#);
         assert_eq!(serde_json::from_str::<RoomEvent>(&json).ok(), Some(event));
+    }
+
+    #[test]
+    fn a_published_message_is_passed_on_as_it_came_and_other_events_are_decoded() {
+        let message = ChatMessage {
+            seq: 7,
+            id: "m7".into(),
+            client_id: "c7".into(),
+            sender: Seat { id: "s1".into(), name: "sealed".into() },
+            body: "sealed body".into(),
+            ts: 1,
+        };
+        let frame = ServerFrame::Message(message.clone()).encode().unwrap_or_default();
+        let read = Announcement::from_published(frame.clone()).expect("a message frame");
+        assert_eq!(read.event, RoomEvent::Message(message));
+        assert_eq!(read.frame().map(|f| f.as_str()), Some(frame.as_str()), "not re-encoded");
+        let ended = r#"{"type":"ended","data":"expired"}"#.to_owned();
+        let read = Announcement::from_published(ended).expect("a room event");
+        assert_eq!(read.event, RoomEvent::Ended(EndReason::Expired));
+        assert!(Announcement::from_published(r#"{"type":"message","data":1}"#.into()).is_err());
+        assert!(Announcement::from_published("not json".into()).is_err());
     }
 }

@@ -5,7 +5,7 @@
 //! is asked to resync every socket, since events may have been missed meanwhile.
 
 use super::failed;
-use crate::broker::{Announcement, BrokerError, Deliveries, Delivery, RoomEvent};
+use crate::broker::{Announcement, BrokerError, Deliveries, Delivery};
 use crate::redis_keys::Keys;
 use app::model::{RoomId, now_ms};
 use futures::StreamExt;
@@ -208,22 +208,15 @@ impl Subscriber {
     /// clients receive (see `post.lua`), so that text is passed on as it is.
     fn forward(&self, message: &Msg) {
         let Some(room) = self.keys.room_of_channel(message.get_channel_name()) else { return };
-        match message.get_payload::<String>().map_err(|e| e.to_string()).and_then(announcement) {
+        match message
+            .get_payload::<String>()
+            .map_err(|e| e.to_string())
+            .and_then(Announcement::from_published)
+        {
             Ok(announced) => {
                 let _ = self.deliveries.send(Delivery::Event(room, announced));
             }
             Err(err) => tracing::warn!(%err, "ignoring an unreadable room event"),
         }
     }
-}
-
-/// What a payload announces: a message frame, or another [`RoomEvent`]. Every publisher sends a
-/// message as its frame (`post.lua`, [`super::RedisBroker`]'s `publish`), never as a
-/// `RoomEvent`, so the frame's opening tells the two apart without parsing twice.
-fn announcement(payload: String) -> Result<Announcement, String> {
-    if payload.starts_with(r#"{"type":"message","#) {
-        let message = serde_json::from_str(&payload).map_err(|e| e.to_string())?;
-        return Ok(Announcement::with_frame(RoomEvent::Message(message), payload));
-    }
-    serde_json::from_str::<RoomEvent>(&payload).map(Announcement::from).map_err(|e| e.to_string())
 }
