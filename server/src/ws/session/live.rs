@@ -128,11 +128,9 @@ impl<'a> Live<'a> {
         let frame = || announced.frame().cloned().map(WsOut::Text);
         match &announced.event {
             RoomEvent::Message(message) => {
-                // Already sent on this socket (history, or a resend's acknowledgement).
-                if message.seq <= self.last_sent {
+                if !self.first_time(message.seq) {
                     return Ok(());
                 }
-                self.last_sent = message.seq;
                 if let Some(frame) = frame() {
                     out.raw(frame).await?;
                 }
@@ -163,11 +161,18 @@ impl<'a> Live<'a> {
         out: &mut Out<S>,
         message: ChatMessage,
     ) -> Result<(), Exit> {
-        if message.seq <= self.last_sent {
+        if !self.first_time(message.seq) {
             return Ok(());
         }
-        self.last_sent = message.seq;
         out.send(ServerFrame::Message(message)).await
+    }
+
+    /// Whether message `seq` is still to be sent on this socket (not already sent as history,
+    /// a resend's acknowledgement or a live event), noting it as sent if so.
+    fn first_time(&mut self, seq: u64) -> bool {
+        let first = seq > self.last_sent;
+        self.last_sent = self.last_sent.max(seq);
+        first
     }
 
     /// Sends what was stored after the last message this socket sent.
