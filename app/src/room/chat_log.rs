@@ -5,7 +5,6 @@
 use crate::model::{ChatMessage, History};
 use std::collections::BTreeMap;
 
-#[cfg(any(feature = "hydrate", test))]
 /// How long a sent message may wait for its acknowledgement before it is shown as failed.
 pub const ACK_TIMEOUT_MS: u64 = 10_000;
 
@@ -113,28 +112,13 @@ impl ChatLog {
     }
 }
 
-/// What only the browser does: opening, sending, resuming, resending, timing out.
-#[cfg(any(feature = "hydrate", test))]
+/// What the page's changes do to the log: opening, sending, resending, timing out.
 impl ChatLog {
     /// Records what a message's sealed body turned out to be.
     pub fn reveal(&mut self, seq: u64, text: Revealed) {
         if let Some(entry) = self.messages.get_mut(&seq) {
             entry.text = text;
         }
-    }
-
-    /// Messages still sealed: their sequence numbers and bodies.
-    pub fn sealed(&self) -> Vec<(u64, String)> {
-        self.messages
-            .values()
-            .filter(|e| e.text == Revealed::Sealed)
-            .map(|e| (e.message.seq, e.message.body.clone()))
-            .collect()
-    }
-
-    /// Every message held, opened or not.
-    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.messages.values()
     }
 
     /// Records a message just written (not sealed yet).
@@ -156,11 +140,6 @@ impl ChatLog {
         pending.failed = false;
         pending.sent_at = now;
         pending.body.clone()
-    }
-
-    /// The highest sequence number held: what to resume from after a reconnect.
-    pub fn last_seq(&self) -> u64 {
-        self.messages.last_key_value().map_or(0, |(seq, _)| *seq)
     }
 
     /// Marks messages unacknowledged for longer than [`ACK_TIMEOUT_MS`] as failed. Returns
@@ -188,6 +167,29 @@ impl ChatLog {
             .iter()
             .filter(|p| !p.failed)
             .filter_map(|p| p.body.as_deref().map(|body| (p.client_id.as_str(), body)))
+    }
+}
+
+/// What only the browser asks of the log: what to open, and what to resume from.
+#[cfg(any(feature = "hydrate", test))]
+impl ChatLog {
+    /// Messages still sealed: their sequence numbers and bodies.
+    pub fn sealed(&self) -> Vec<(u64, String)> {
+        self.messages
+            .values()
+            .filter(|e| e.text == Revealed::Sealed)
+            .map(|e| (e.message.seq, e.message.body.clone()))
+            .collect()
+    }
+
+    /// Every message held, opened or not.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.messages.values()
+    }
+
+    /// The highest sequence number held: what to resume from after a reconnect.
+    pub fn last_seq(&self) -> u64 {
+        self.messages.last_key_value().map_or(0, |(seq, _)| *seq)
     }
 }
 

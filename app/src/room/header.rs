@@ -1,7 +1,7 @@
 //! The room's header: its id and link, the countdown, the connection, Leave and Destroy.
 
 use super::countdown::Countdown;
-use super::live::{KeyState, LinkStatus, Live};
+use super::live::{Change, KeyState, LinkStatus, Live};
 use super::{destroy_room, leave_room};
 use leptos::prelude::*;
 
@@ -95,10 +95,10 @@ fn LinkIndicator(live: Live) -> impl IntoView {
 #[component]
 fn LeaveButton(live: Live) -> impl IntoView {
     let leave = Action::new(move |_: &()| leave_room(live.room_id.get_value().to_string()));
-    Effect::new(move |_| match leave.value().get() {
-        Some(Ok(())) => live.leave_to.set(Some("/?left=1".into())),
-        Some(Err(err)) => live.notice.set(Some(err.to_string())),
-        None => {}
+    Effect::new(move |_| {
+        if let Some(answer) = leave.value().get() {
+            live.dispatch(Change::LeaveAnswered(answer));
+        }
     });
     view! {
         <button
@@ -119,13 +119,13 @@ fn LeaveButton(live: Live) -> impl IntoView {
 fn DestroyButton(live: Live) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let destroy = Action::new(move |_: &()| destroy_room(live.room_id.get_value().to_string()));
-    Effect::new(move |_| match destroy.value().get() {
-        Some(Ok(())) => live.leave_to.set(Some("/?destroyed=1".into())),
-        Some(Err(err)) => {
-            confirming.set(false);
-            live.notice.set(Some(err.to_string()));
+    Effect::new(move |_| {
+        if let Some(answer) = destroy.value().get() {
+            if answer.is_err() {
+                confirming.set(false);
+            }
+            live.dispatch(Change::DestroyAnswered(answer));
         }
-        None => {}
     });
     let confirm_ref = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {

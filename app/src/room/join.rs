@@ -3,7 +3,7 @@
 //! link cannot open it. Nothing takes a seat until the visitor presses Join.
 
 use super::countdown::format_remaining;
-use super::live::{KeyState, Live};
+use super::live::{Change, KeyState, Live};
 use crate::identity::current_name;
 use crate::model::{USERNAME_MAX_CHARS, clean_username};
 use leptos::prelude::*;
@@ -35,7 +35,7 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
             && !joining.get_untracked()
         {
             joining.set(true);
-            live.notice.set(None);
+            live.dispatch(Change::JoinPressed);
             on_join.run(clean.to_owned());
         }
     };

@@ -34,12 +34,11 @@ mod imp {
 mod imp {
     use crate::crypto::{CryptoError, RoomKey};
     use crate::envelope::{self, Purpose};
-    use crate::error::ApiError;
     use crate::identity::store_name;
     use crate::model::now_ms;
     use crate::protocol::ClientFrame;
     use crate::room::chat_log::Revealed;
-    use crate::room::live::{KeyState, LinkStatus, Live};
+    use crate::room::live::{Change, Live, Next};
     use crate::room::{join_room, room_view, socket};
     use leptos::prelude::*;
     use leptos::task::spawn_local;
@@ -70,7 +69,7 @@ mod imp {
                 set_interval_with_handle(move || tick(live, clock), Duration::from_millis(250));
             let visible = window_event_listener(leptos::ev::visibilitychange, move |_| {
                 if !document().hidden() {
-                    live.unread.set(0);
+                    live.dispatch(Change::TabShown);
                 }
             });
             on_cleanup(move || {
@@ -101,38 +100,33 @@ mod imp {
             let fragment = window().location().hash().unwrap_or_default();
             let room = live.room_id.get_value();
             let Some(raw) = envelope::key_from_fragment(&fragment) else {
-                live.key.set(KeyState::Missing);
+                live.dispatch(Change::KeyMissing);
                 return false;
             };
             let key = match RoomKey::import(&raw, &room).await {
                 Ok(key) => key,
                 Err(_) => {
-                    live.notice.set(Some(UNSUPPORTED.into()));
-                    live.key.set(KeyState::Missing);
+                    live.dispatch(Change::NoCrypto);
+                    live.dispatch(Change::KeyMissing);
                     return false;
                 }
             };
             if let Some(check) = live.key_check.get_value()
                 && !key.opens_check(&check).await
             {
-                live.key.set(KeyState::Wrong);
+                live.dispatch(Change::KeyWrong);
                 return false;
             }
             self.key.set_value(Some(key));
-            live.key.set(KeyState::Ready);
+            live.dispatch(Change::KeyReady);
             true
         }
 
         /// Arriving by a link from another site, the browser withheld the seat cookie from the
         /// page request; asking from the page itself carries it.
         async fn find_seat(self, live: Live) {
-            let Ok(view) = room_view(live.room_id.get_value().to_string()).await else { return };
-            live.seated.set(view.seated);
-            if let Some(you) = view.you {
-                if let Some(history) = view.history {
-                    live.log.update(|log| log.replace_history(history));
-                }
-                live.you.set(Some(you));
+            if let Ok(view) = room_view(live.room_id.get_value().to_string()).await {
+                live.dispatch(Change::Viewed(view));
             }
         }
 
@@ -141,23 +135,19 @@ mod imp {
             let Some(key) = self.key.get_value() else { return };
             spawn_local(async move {
                 let room = live.room_id.get_value().to_string();
-                let sealed = match key.seal(Purpose::Name, &name).await {
-                    Ok(sealed) => sealed,
-                    Err(_) => return live.notice.set(Some(UNSUPPORTED.into())),
+                let Ok(sealed) = key.seal(Purpose::Name, &name).await else {
+                    live.dispatch(Change::NoCrypto);
+                    return;
                 };
-                match join_room(room, sealed, None).await {
-                    Ok(joined) => {
-                        store_name(&name);
-                        live.notice.set(None);
-                        live.you.set(Some(joined.you));
-                        self.open_sealed(live);
-                        self.connect(live);
-                    }
-                    Err(err @ (ApiError::Network { .. } | ApiError::Unavailable)) => {
-                        live.notice.set(Some(err.to_string()));
-                    }
-                    Err(err @ ApiError::Invalid { .. }) => live.notice.set(Some(err.to_string())),
-                    Err(err) => live.leave_to.set(Some(err.home_query().to_owned())),
+                let answer = join_room(room, sealed, None).await;
+                let joined = answer.is_ok();
+                if joined {
+                    store_name(&name);
+                }
+                live.dispatch(Change::JoinAnswered(answer));
+                if joined {
+                    self.open_sealed(live);
+                    self.connect(live);
                 }
             });
         }
@@ -166,31 +156,37 @@ mod imp {
         pub fn send_message(self, live: Live, text: String) {
             let Some(key) = self.key.get_value() else { return };
             let Some(client_id) = crate::random::url_safe_id(16) else {
-                live.notice.set(Some(UNSUPPORTED.into()));
+                live.dispatch(Change::NoCrypto);
                 return;
             };
-            live.log.update(|log| log.queue(client_id.clone(), text.clone(), now_ms()));
+            let queued =
+                Change::Queued { client_id: client_id.clone(), text: text.clone(), now: now_ms() };
+            live.dispatch(queued);
             spawn_local(async move {
-                match key.seal(Purpose::Message, &text).await {
-                    Ok(body) => {
-                        live.log.update(|log| log.sealed_as(&client_id, body.clone()));
-                        self.send(ClientFrame::Send { client_id, body });
-                    }
-                    Err(_) => live.notice.set(Some(UNSUPPORTED.into())),
-                }
+                let change = match key.seal(Purpose::Message, &text).await {
+                    Ok(body) => Change::Sealed { client_id, body },
+                    Err(_) => Change::NoCrypto,
+                };
+                self.follow(live.dispatch(change));
             });
         }
 
         /// Sends a failed message again (the same sealed body, so it is stored once).
         pub fn retry(self, live: Live, client_id: String) {
-            let body = live.log.try_update(|log| log.retry(&client_id, now_ms())).flatten();
-            if let Some(body) = body {
-                self.send(ClientFrame::Send { client_id, body });
-            }
+            self.follow(live.dispatch(Change::RetryPressed { client_id, now: now_ms() }));
         }
 
         pub fn typing(self) {
             self.send(ClientFrame::Typing {});
+        }
+
+        /// Sends what a change asks to send.
+        fn follow(self, next: Next) {
+            if let Next::Send(frames) = next {
+                for frame in frames {
+                    self.send(frame);
+                }
+            }
         }
 
         /// Hands a frame to the connection; a message sent while offline stays pending and is
@@ -224,11 +220,7 @@ mod imp {
                         break;
                     }
                     // Marked as being opened, so the next batch does not take them again.
-                    live.names.update(|known| {
-                        for name in &names {
-                            known.insert(name.clone(), Revealed::Sealed);
-                        }
-                    });
+                    live.dispatch(Change::Opening { names: names.clone() });
                     let texts = futures::future::join_all(
                         bodies.iter().map(|(_, body)| key.open(Purpose::Message, body)),
                     )
@@ -237,24 +229,16 @@ mod imp {
                         names.iter().map(|name| key.open(Purpose::Name, name)),
                     )
                     .await;
-                    live.log.update(|log| {
-                        for ((seq, _), text) in bodies.iter().zip(texts) {
-                            log.reveal(*seq, revealed(text));
-                        }
-                    });
-                    live.names.update(|known| {
-                        for (name, text) in names.into_iter().zip(opened) {
-                            known.insert(name, revealed(text));
-                        }
-                    });
+                    let messages =
+                        bodies.iter().map(|(seq, _)| *seq).zip(texts.into_iter().map(revealed));
+                    let names = names.into_iter().zip(opened.into_iter().map(revealed));
+                    let (messages, names) = (messages.collect(), names.collect());
+                    live.dispatch(Change::Opened { messages, names });
                 }
                 self.opening.set_value(false);
             });
         }
     }
-
-    const UNSUPPORTED: &str =
-        "This browser cannot encrypt (WebCrypto is missing). Open the link in a current browser.";
 
     fn revealed(opened: Result<String, CryptoError>) -> Revealed {
         match opened {
@@ -264,19 +248,8 @@ mod imp {
     }
 
     fn tick(live: Live, clock: RwSignal<u64>) {
-        let local = now_ms();
-        let now = live.server_now(local);
-        clock.set(now);
-        if live.log.with_untracked(|log| log.has_overdue(local)) {
-            live.log.update(|log| {
-                log.fail_overdue(local);
-            });
-        }
-        // The deadline is never extended: if the server's word is late (offline), the room is
-        // over all the same.
-        let grace = 3_000;
-        if now > live.expires_at + grace && live.link.get_untracked() != LinkStatus::Connected {
-            live.leave_to.set(Some("/?expired=1".into()));
-        }
+        let local_now = now_ms();
+        clock.set(live.server_now(local_now));
+        live.dispatch(Change::Ticked { local_now });
     }
 }

@@ -1,5 +1,5 @@
-//! The live state of an open room, as signals. How each server frame changes it is in
-//! [`frames`], which only the browser (and the tests) compile.
+//! The live state of an open room: signals any component may read, and one way to change them,
+//! [`Live::dispatch`] with a [`Change`] (in [`change`]; server frames in [`frames`]).
 
 use super::RoomSnapshot;
 use super::chat_log::{ChatLog, Revealed};
@@ -7,12 +7,15 @@ use crate::model::{RoomId, Seat};
 use leptos::prelude::*;
 use std::collections::HashMap;
 
-#[cfg(any(feature = "hydrate", test))]
-pub mod frames;
+mod change;
+mod frames;
+
+pub use change::Change;
+// What follows a change matters to the connection, which only the browser has.
+#[cfg(feature = "hydrate")]
+pub use change::Next;
 
 /// The state of the WebSocket, as the connection indicator shows it.
-// The server renders the page before any connection exists: it only ever says Connecting.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkStatus {
     Connecting,
@@ -23,8 +26,6 @@ pub enum LinkStatus {
 
 /// Where the room key stands. The key lives only in the link's fragment, which the server never
 /// sees, so the server renders `Checking` and the browser decides.
-// The server renders before the key is read: it only ever says Checking.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyState {
     Checking,
@@ -35,64 +36,107 @@ pub enum KeyState {
     Ready,
 }
 
-/// Every signal of an open room. `Copy`, so components and tasks share it freely.
+/// Every signal of an open room, read-only: only [`Live::dispatch`] writes them. `Copy`, so
+/// components and tasks share it freely.
 #[derive(Clone, Copy)]
 pub struct Live {
     pub room_id: StoredValue<RoomId>,
     pub expires_at: u64,
     pub capacity: u8,
-    /// Seats taken when the page was rendered.
-    pub seated: RwSignal<u8>,
+    /// Seats taken, as last heard.
+    pub seated: ReadSignal<u8>,
     #[cfg(feature = "hydrate")]
     pub key_check: StoredValue<Option<String>>,
-    pub key: RwSignal<KeyState>,
-    pub log: RwSignal<ChatLog>,
+    pub key: ReadSignal<KeyState>,
+    pub log: ReadSignal<ChatLog>,
     /// Your seat, once you hold one.
-    pub you: RwSignal<Option<Seat>>,
-    pub link: RwSignal<LinkStatus>,
+    pub you: ReadSignal<Option<Seat>>,
+    pub link: ReadSignal<LinkStatus>,
     /// Everyone online now, you included.
-    pub online: RwSignal<Vec<Seat>>,
+    pub online: ReadSignal<Vec<Seat>>,
     /// Everyone else seen in this room since the page opened, online or not.
-    pub peers: RwSignal<Vec<Seat>>,
+    pub peers: ReadSignal<Vec<Seat>>,
     /// Names opened so far, by their sealed form.
-    pub names: RwSignal<HashMap<String, Revealed>>,
+    pub names: ReadSignal<HashMap<String, Revealed>>,
     /// Who is typing, and until when (Unix ms).
-    pub typing: RwSignal<Option<(Seat, u64)>>,
-    /// Server clock minus this browser's clock, ms.
-    #[cfg(any(feature = "hydrate", test))]
-    pub clock_offset: RwSignal<i64>,
+    pub typing: ReadSignal<Option<(Seat, u64)>>,
     /// New messages from others while the tab was hidden.
-    pub unread: RwSignal<u32>,
+    pub unread: ReadSignal<u32>,
     /// A refusal to show near the input (rate limit, invalid message).
-    pub notice: RwSignal<Option<String>>,
+    pub notice: ReadSignal<Option<String>>,
     /// Set when the page must leave the room, with where to go.
-    pub leave_to: RwSignal<Option<String>>,
+    pub leave_to: ReadSignal<Option<String>>,
+    /// Server clock minus this browser's clock, ms.
+    clock_offset: RwSignal<i64>,
+    write: Writes,
+}
+
+/// The write halves of [`Live`]'s signals, private to this module: the reducer's alone.
+#[derive(Clone, Copy)]
+struct Writes {
+    seated: WriteSignal<u8>,
+    key: WriteSignal<KeyState>,
+    log: WriteSignal<ChatLog>,
+    you: WriteSignal<Option<Seat>>,
+    link: WriteSignal<LinkStatus>,
+    online: WriteSignal<Vec<Seat>>,
+    peers: WriteSignal<Vec<Seat>>,
+    names: WriteSignal<HashMap<String, Revealed>>,
+    typing: WriteSignal<Option<(Seat, u64)>>,
+    unread: WriteSignal<u32>,
+    notice: WriteSignal<Option<String>>,
+    leave_to: WriteSignal<Option<String>>,
 }
 
 impl Live {
     /// The state of `room` as rendered; the clock offset is learnt from `welcome`.
     pub fn new(room: &RoomSnapshot) -> Self {
-        let log = room.history.clone().map(ChatLog::from_history).unwrap_or_default();
+        let (seated, write_seated) = signal(room.seated);
+        let (key, write_key) = signal(KeyState::Checking);
+        let history = room.history.clone();
+        let (log, write_log) = signal(history.map(ChatLog::from_history).unwrap_or_default());
+        let (you, write_you) = signal(room.you.clone());
+        let (link, write_link) = signal(LinkStatus::Connecting);
+        let (online, write_online) = signal(Vec::new());
+        let (peers, write_peers) = signal(Vec::new());
+        let (names, write_names) = signal(HashMap::new());
+        let (typing, write_typing) = signal(None);
+        let (unread, write_unread) = signal(0);
+        let (notice, write_notice) = signal(None);
+        let (leave_to, write_leave_to) = signal(None);
         Live {
             room_id: StoredValue::new(room.room_id.clone()),
             expires_at: room.expires_at,
             capacity: room.capacity,
-            seated: RwSignal::new(room.seated),
+            seated,
             #[cfg(feature = "hydrate")]
             key_check: StoredValue::new(room.key_check.clone()),
-            key: RwSignal::new(KeyState::Checking),
-            log: RwSignal::new(log),
-            you: RwSignal::new(room.you.clone()),
-            link: RwSignal::new(LinkStatus::Connecting),
-            online: RwSignal::new(Vec::new()),
-            peers: RwSignal::new(Vec::new()),
-            names: RwSignal::new(HashMap::new()),
-            typing: RwSignal::new(None),
-            #[cfg(any(feature = "hydrate", test))]
+            key,
+            log,
+            you,
+            link,
+            online,
+            peers,
+            names,
+            typing,
+            unread,
+            notice,
+            leave_to,
             clock_offset: RwSignal::new(0),
-            unread: RwSignal::new(0),
-            notice: RwSignal::new(None),
-            leave_to: RwSignal::new(None),
+            write: Writes {
+                seated: write_seated,
+                key: write_key,
+                log: write_log,
+                you: write_you,
+                link: write_link,
+                online: write_online,
+                peers: write_peers,
+                names: write_names,
+                typing: write_typing,
+                unread: write_unread,
+                notice: write_notice,
+                leave_to: write_leave_to,
+            },
         }
     }
 
@@ -129,4 +173,39 @@ impl Live {
 /// A short, stable tag for a seat: the first characters of its id.
 pub fn tag(seat_id: &str) -> String {
     seat_id.chars().take(4).collect()
+}
+
+/// What the reducer's tests start from.
+#[cfg(test)]
+mod fixture {
+    use super::Live;
+    use crate::model::{History, Seat};
+    use crate::room::RoomSnapshot;
+    use leptos::prelude::Owner;
+
+    /// A two-seat room with one seat taken, not yours, ending at 100 000 by the server's clock.
+    pub fn room() -> RoomSnapshot {
+        RoomSnapshot {
+            room_id: "abcdefghijklmnop".parse().expect("a room id"),
+            expires_at: 100_000,
+            now: 1_000,
+            capacity: 2,
+            seated: 1,
+            key_check: None,
+            you: None,
+            history: Some(History::default()),
+        }
+    }
+
+    /// The live state of [`room`], under a reactive owner kept current for this test's thread.
+    pub fn live() -> Live {
+        let owner = Owner::new();
+        owner.set();
+        std::mem::forget(owner);
+        Live::new(&room())
+    }
+
+    pub fn seat(id: &str) -> Seat {
+        Seat { id: id.into(), name: format!("sealed {id}") }
+    }
 }

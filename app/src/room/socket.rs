@@ -2,8 +2,7 @@
 //! reconnect with backoff, and leave when the room is over. Browser only.
 
 use super::backoff::reconnect_delay;
-use super::live::frames::Next;
-use super::live::{LinkStatus, Live};
+use super::live::{Change, Live, Next};
 use super::{room_history, room_view};
 use crate::model::now_ms;
 use crate::protocol::{ClientFrame, CloseCode, ServerFrame};
@@ -28,8 +27,8 @@ pub fn connect(live: Live, opened: impl Fn() + Copy + 'static) -> Outbox {
 enum Ending {
     /// The page closed the outbox: it is leaving.
     PageLeft,
-    /// The room is over; go there.
-    Leave(String),
+    /// The room is over; the page is leaving.
+    RoomOver,
     /// The server closed for good (the room or the seat is over): ask why.
     Refused,
     /// The connection dropped; `welcomed` if it had been working.
@@ -59,31 +58,20 @@ async fn run(
         };
         let welcomed = match ending {
             Ending::PageLeft => break,
-            Ending::Leave(to) => {
-                live.leave_to.set(Some(to));
-                break;
+            Ending::RoomOver => break,
+            Ending::Refused => {
+                let view = room_view(live.room_id.get_value().to_string()).await;
+                match live.dispatch(Change::Refused { view }) {
+                    Next::Leave(_) => break,
+                    // Seated after all: try again.
+                    _ => false,
+                }
             }
-            Ending::Refused => match room_view(live.room_id.get_value().to_string()).await {
-                Err(err) => {
-                    live.leave_to.set(Some(err.home_query().to_owned()));
-                    break;
-                }
-                Ok(view) if view.you.is_none() => {
-                    live.leave_to.set(Some("/?error=seat-lost".to_owned()));
-                    break;
-                }
-                // Seated after all (a race with a reconnect elsewhere): try again.
-                Ok(_) => false,
-            },
             Ending::Dropped { welcomed } => welcomed,
         };
         failures = if welcomed { 1 } else { failures + 1 };
         let offline = !window().navigator().on_line();
-        live.link.set(if offline || failures > 3 {
-            LinkStatus::Offline
-        } else {
-            LinkStatus::Reconnecting
-        });
+        live.dispatch(Change::Disconnected { failures, offline });
         // While the browser says it is offline, wait for it to come back (or a backstop delay)
         // rather than fail attempt after attempt.
         let delay = if offline {
@@ -136,7 +124,8 @@ async fn session(
                     // A frame this version does not know is skipped, not fatal.
                     let Ok(frame) = ServerFrame::decode(&text) else { continue };
                     welcomed |= matches!(frame, ServerFrame::Welcome { .. });
-                    let next = live.apply(frame, now_ms(), tab_hidden());
+                    let change = Change::Frame { frame, local_now: now_ms(), hidden: tab_hidden() };
+                    let next = live.dispatch(change);
                     opened();
                     match next {
                         Next::Continue => Vec::new(),
@@ -145,7 +134,7 @@ async fn session(
                             reload_history(live, opened);
                             frames
                         }
-                        Next::Leave(to) => return Ending::Leave(to),
+                        Next::Leave(_) => return Ending::RoomOver,
                     }
                 }
                 Some(Ok(Message::Bytes(_))) => Vec::new(),
@@ -175,7 +164,7 @@ async fn session(
 fn reload_history(live: Live, opened: impl Fn() + 'static) {
     leptos::task::spawn_local(async move {
         if let Ok(history) = room_history(live.room_id.get_value().to_string(), None).await {
-            live.log.update(|log| log.replace_history(history));
+            live.dispatch(Change::HistoryLoaded(history));
             opened();
         }
     });

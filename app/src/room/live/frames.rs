@@ -1,5 +1,6 @@
 //! How each server frame changes an open room's state, and what the connection does next.
 
+use super::change::Next;
 use super::{LinkStatus, Live};
 use crate::model::{ChatMessage, Seat};
 use crate::protocol::{ClientFrame, ErrorCode, ServerFrame};
@@ -8,27 +9,16 @@ use leptos::prelude::*;
 /// How long a typing hint stays after the last `typing` frame.
 pub const TYPING_SHOWN_MS: u64 = 3_000;
 
-/// What the connection should do after a frame was applied.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Next {
-    Continue,
-    /// Send these frames (messages still in flight after a reconnect).
-    Send(Vec<ClientFrame>),
-    /// Send these, and reload the history: the gap since the last connection is not covered.
-    SendAndReload(Vec<ClientFrame>),
-    /// The room is over: leave for this address.
-    Leave(String),
-}
-
 impl Live {
-    /// Applies a server frame received at `local_now` while the tab is `hidden` or not.
-    pub fn apply(&self, frame: ServerFrame, local_now: u64, hidden: bool) -> Next {
+    /// Applies a server frame received at `local_now` while the tab is `hidden` or not. Only
+    /// through [`Live::dispatch`], which also leaves when the frame says the room is over.
+    pub(super) fn apply(&self, frame: ServerFrame, local_now: u64, hidden: bool) -> Next {
         match frame {
             ServerFrame::Welcome { you, now, peers, recovered, .. } => {
                 self.clock_offset.set(offset(now, local_now));
                 self.note_online(peers.iter().cloned().chain([you.clone()]).collect(), &you);
-                self.you.set(Some(you));
-                self.link.set(LinkStatus::Connected);
+                self.write.you.set(Some(you));
+                self.write.link.set(LinkStatus::Connected);
                 let resend = self.log.with_untracked(|log| {
                     log.in_flight()
                         .map(|(client_id, body)| ClientFrame::Send {
@@ -51,7 +41,7 @@ impl Live {
             }
             ServerFrame::Typing { sender } => {
                 if !self.is_you(&sender) {
-                    self.typing.set(Some((sender, local_now + TYPING_SHOWN_MS)));
+                    self.write.typing.set(Some((sender, local_now + TYPING_SHOWN_MS)));
                 }
                 Next::Continue
             }
@@ -61,7 +51,7 @@ impl Live {
                     ErrorCode::BadFrame => "Burner did not understand the last frame.".into(),
                     _ => message,
                 };
-                self.notice.set(Some(text));
+                self.write.notice.set(Some(text));
                 Next::Continue
             }
         }
@@ -70,15 +60,15 @@ impl Live {
     fn receive(&self, message: ChatMessage, hidden: bool) {
         let from_other = !self.is_you(&message.sender);
         let sender = message.sender.id.clone();
-        let is_new = self.log.try_update(|log| log.receive(message)).unwrap_or(false);
+        let is_new = self.write.log.try_update(|log| log.receive(message)).unwrap_or(false);
         if is_new && from_other {
             let typed =
                 |t: &Option<(Seat, u64)>| t.as_ref().is_some_and(|(who, _)| who.id == sender);
             if self.typing.with_untracked(typed) {
-                self.typing.set(None);
+                self.write.typing.set(None);
             }
             if hidden {
-                self.unread.update(|n| *n += 1);
+                self.write.unread.update(|n| *n += 1);
             }
         }
     }
@@ -86,17 +76,18 @@ impl Live {
     fn note_online(&self, mut online: Vec<Seat>, you: &Seat) {
         online.sort_by(|a, b| a.id.cmp(&b.id));
         online.dedup_by(|a, b| a.id == b.id);
-        self.peers.update(|peers| {
+        self.write.peers.update(|peers| {
             for seat in online.iter().filter(|s| s.id != you.id) {
                 if !peers.iter().any(|p| p.id == seat.id) {
                     peers.push(seat.clone());
                 }
             }
         });
-        self.online.set(online);
+        self.write.online.set(online);
     }
 
     /// Sealed names seen in this room that are not opened yet.
+    #[cfg(any(feature = "hydrate", test))]
     pub fn sealed_names(&self) -> Vec<String> {
         let mut seats: Vec<Seat> = self.peers.get_untracked();
         seats.extend(self.you.get_untracked());
@@ -125,31 +116,9 @@ fn offset(server_now: u64, local_now: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{EndReason, History};
-    use crate::room::RoomSnapshot;
+    use crate::model::EndReason;
     use crate::room::chat_log::Revealed;
-
-    /// A room's live state, under a reactive owner kept current for this test's thread.
-    fn live() -> Live {
-        let owner = Owner::new();
-        owner.set();
-        std::mem::forget(owner);
-        let room = RoomSnapshot {
-            room_id: "abcdefghijklmnop".parse().expect("a room id"),
-            expires_at: 100_000,
-            now: 1_000,
-            capacity: 2,
-            seated: 1,
-            key_check: None,
-            you: None,
-            history: Some(History::default()),
-        };
-        Live::new(&room)
-    }
-
-    fn seat(id: &str) -> Seat {
-        Seat { id: id.into(), name: format!("sealed {id}") }
-    }
+    use crate::room::live::fixture::{live, seat};
 
     fn welcome(recovered: bool) -> ServerFrame {
         ServerFrame::Welcome {
@@ -177,7 +146,7 @@ mod tests {
     fn welcome_connects_corrects_the_clock_and_resends_what_is_in_flight() {
         let live = live();
         assert_eq!(live.clock_offset.get_untracked(), 0);
-        live.log.update(|log| {
+        live.write.log.update(|log| {
             log.queue("c1".into(), "hello".into(), 0);
             log.sealed_as("c1", "sealed hello".into());
         });
@@ -243,8 +212,8 @@ mod tests {
         live.apply(welcome(true), 0, false);
         let bob = Seat { id: "bobseat1".into(), name: "sealed bob 1".into() };
         let twin = Seat { id: "twinseat".into(), name: "sealed bob 2".into() };
-        live.peers.set(vec![bob.clone(), twin.clone()]);
-        live.names.update(|n| {
+        live.write.peers.set(vec![bob.clone(), twin.clone()]);
+        live.write.names.update(|n| {
             n.insert(bob.name.clone(), Revealed::Text("bob".into()));
             n.insert(twin.name.clone(), Revealed::Text("bob".into()));
             n.insert(seat("peer").name, Revealed::Text("eve\u{202E}".into()));

@@ -1,0 +1,231 @@
+//! What each change does to an open room, as a visitor would notice it.
+
+use super::*;
+use crate::model::{ChatMessage, EndReason};
+use crate::protocol::ErrorCode;
+use crate::room::chat_log::ACK_TIMEOUT_MS;
+use crate::room::live::fixture::{live, room, seat};
+
+fn frame(frame: ServerFrame) -> Change {
+    Change::Frame { frame, local_now: 0, hidden: true }
+}
+
+fn welcome() -> Change {
+    let you = seat("me");
+    let peers = vec![seat("peer")];
+    let welcome =
+        ServerFrame::Welcome { you, seq: 0, expires_at: 0, now: 0, peers, recovered: true };
+    frame(welcome)
+}
+
+fn message(seq: u64, sender: &str) -> ChatMessage {
+    let id = format!("m{seq}");
+    let (client_id, body) = (format!("c{seq}"), "sealed".to_owned());
+    ChatMessage { seq, id, client_id, sender: seat(sender), body, ts: 0 }
+}
+
+#[test]
+fn a_failed_leave_shows_why_and_stays_in_the_room() {
+    let live = live();
+    let next = live.dispatch(Change::LeaveAnswered(Err(ApiError::Unavailable)));
+    assert_eq!(next, Next::Continue);
+    assert_eq!(live.notice.get_untracked(), Some(ApiError::Unavailable.to_string()));
+    assert_eq!(live.leave_to.get_untracked(), None);
+}
+
+#[test]
+fn a_successful_leave_goes_home_with_the_left_banner() {
+    let live = live();
+    assert_eq!(live.dispatch(Change::LeaveAnswered(Ok(()))), Next::Leave("/?left=1".into()));
+    assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?left=1"));
+}
+
+#[test]
+fn a_successful_destroy_goes_home_with_the_destroyed_banner() {
+    let live = live();
+    let next = live.dispatch(Change::DestroyAnswered(Ok(())));
+    assert_eq!(next, Next::Leave("/?destroyed=1".into()));
+    assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?destroyed=1"));
+}
+
+#[test]
+fn a_failed_destroy_shows_why_and_stays_in_the_room() {
+    let live = live();
+    let limited = ApiError::RateLimited { retry_after_secs: 3 };
+    live.dispatch(Change::DestroyAnswered(Err(limited.clone())));
+    assert_eq!(live.notice.get_untracked(), Some(limited.to_string()));
+    assert_eq!(live.leave_to.get_untracked(), None);
+}
+
+#[test]
+fn a_refused_socket_leaves_for_why_the_room_turned_it_away() {
+    let live = live();
+    let ended = ApiError::Ended { reason: EndReason::Expired };
+    let next = live.dispatch(Change::Refused { view: Err(ended) });
+    assert_eq!(next, Next::Leave("/?expired=1".into()));
+    assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?expired=1"));
+    live.dispatch(Change::Refused { view: Err(ApiError::NotFound) });
+    assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?error=room-not-found"));
+}
+
+#[test]
+fn a_refused_socket_without_a_seat_leaves_for_seat_lost_and_a_seated_one_tries_again() {
+    let live = live();
+    let seated = RoomSnapshot { you: Some(seat("me")), ..room() };
+    assert_eq!(live.dispatch(Change::Refused { view: Ok(seated) }), Next::Continue);
+    assert_eq!(live.leave_to.get_untracked(), None);
+    let next = live.dispatch(Change::Refused { view: Ok(room()) });
+    assert_eq!(next, Next::Leave("/?error=seat-lost".into()));
+    assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?error=seat-lost"));
+}
+
+#[test]
+fn sending_a_draft_or_pressing_join_clears_the_notice() {
+    let live = live();
+    live.dispatch(Change::NoCrypto);
+    assert_eq!(live.notice.get_untracked().as_deref(), Some(NO_CRYPTO));
+    live.dispatch(Change::DraftSent);
+    assert_eq!(live.notice.get_untracked(), None);
+    live.dispatch(Change::LeaveAnswered(Err(ApiError::Unavailable)));
+    live.dispatch(Change::JoinPressed);
+    assert_eq!(live.notice.get_untracked(), None);
+}
+
+#[test]
+fn a_join_takes_the_seat_and_clears_the_notice() {
+    let live = live();
+    live.dispatch(Change::NoCrypto);
+    let joined = Joined { you: seat("me"), expires_at: 100_000, capacity: 2 };
+    assert_eq!(live.dispatch(Change::JoinAnswered(Ok(joined))), Next::Continue);
+    assert_eq!(live.you.get_untracked(), Some(seat("me")));
+    assert_eq!(live.notice.get_untracked(), None);
+}
+
+#[test]
+fn a_join_that_can_be_tried_again_says_why_and_a_full_room_turns_the_visitor_away() {
+    let live = live();
+    let lost = ApiError::Network { detail: "offline".into() };
+    live.dispatch(Change::JoinAnswered(Err(lost.clone())));
+    assert_eq!(live.notice.get_untracked(), Some(lost.to_string()));
+    let invalid = ApiError::invalid("username", "at most 100 characters");
+    live.dispatch(Change::JoinAnswered(Err(invalid.clone())));
+    assert_eq!(live.notice.get_untracked(), Some(invalid.to_string()));
+    assert_eq!(live.leave_to.get_untracked(), None);
+    let next = live.dispatch(Change::JoinAnswered(Err(ApiError::Full)));
+    assert_eq!(next, Next::Leave("/?error=room-full".into()));
+    assert_eq!(live.you.get_untracked(), None);
+}
+
+#[test]
+fn the_key_read_from_the_link_decides_what_the_page_shows() {
+    let live = live();
+    for (change, state) in [
+        (Change::KeyMissing, KeyState::Missing),
+        (Change::KeyWrong, KeyState::Wrong),
+        (Change::KeyReady, KeyState::Ready),
+    ] {
+        live.dispatch(change);
+        assert_eq!(live.key.get_untracked(), state);
+    }
+}
+
+#[test]
+fn the_link_shows_reconnecting_for_three_failures_then_offline_and_offline_at_once_without_network()
+{
+    let live = live();
+    let link = |failures, offline| {
+        live.dispatch(Change::Disconnected { failures, offline });
+        live.link.get_untracked()
+    };
+    assert_eq!(link(1, false), LinkStatus::Reconnecting);
+    assert_eq!(link(3, false), LinkStatus::Reconnecting);
+    assert_eq!(link(4, false), LinkStatus::Offline);
+    assert_eq!(link(1, true), LinkStatus::Offline);
+}
+
+#[test]
+fn a_room_past_its_end_and_grace_is_left_unless_the_server_is_still_connected() {
+    let live = live();
+    assert_eq!(live.dispatch(Change::Ticked { local_now: 103_000 }), Next::Continue);
+    assert_eq!(live.leave_to.get_untracked(), None);
+    live.dispatch(welcome());
+    assert_eq!(live.dispatch(Change::Ticked { local_now: 103_001 }), Next::Continue);
+    live.dispatch(Change::Disconnected { failures: 1, offline: false });
+    let next = live.dispatch(Change::Ticked { local_now: 103_001 });
+    assert_eq!(next, Next::Leave("/?expired=1".into()));
+    assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?expired=1"));
+}
+
+#[test]
+fn a_sealed_message_is_sent_and_one_unacknowledged_too_long_fails_until_retried() {
+    let live = live();
+    let (client_id, body) = ("c1".to_owned(), "sealed hello".to_owned());
+    let send =
+        Next::Send(vec![ClientFrame::Send { client_id: client_id.clone(), body: body.clone() }]);
+    let text = "hello".to_owned();
+    live.dispatch(Change::Queued { client_id: client_id.clone(), text, now: 0 });
+    assert_eq!(live.dispatch(Change::Sealed { client_id: client_id.clone(), body }), send);
+    let failed = || {
+        live.log.with_untracked(|log| log.pending().iter().map(|p| p.failed).collect::<Vec<_>>())
+    };
+    live.dispatch(Change::Ticked { local_now: ACK_TIMEOUT_MS - 1 });
+    assert_eq!(failed(), vec![false]);
+    live.dispatch(Change::Ticked { local_now: ACK_TIMEOUT_MS });
+    assert_eq!(failed(), vec![true]);
+    let now = ACK_TIMEOUT_MS + 1;
+    assert_eq!(live.dispatch(Change::RetryPressed { client_id, now }), send);
+    assert_eq!(failed(), vec![false]);
+    let unknown = Change::RetryPressed { client_id: "c9".into(), now };
+    assert_eq!(live.dispatch(unknown), Next::Continue);
+}
+
+#[test]
+fn a_refused_frame_shows_its_notice_and_the_room_ending_leaves() {
+    let live = live();
+    let bad = ServerFrame::Error { code: ErrorCode::BadFrame, message: "x".into() };
+    live.dispatch(frame(bad));
+    let understood = "Burner did not understand the last frame.";
+    assert_eq!(live.notice.get_untracked().as_deref(), Some(understood));
+    live.dispatch(frame(ServerFrame::Ended { reason: EndReason::Destroyed }));
+    assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?destroyed=1"));
+}
+
+#[test]
+fn the_room_as_the_page_sees_it_gives_the_seat_and_history_this_browser_holds() {
+    let live = live();
+    let history = History { messages: vec![message(1, "peer")], seq: 1, truncated: false };
+    let view = RoomSnapshot { seated: 2, you: Some(seat("me")), history: Some(history), ..room() };
+    live.dispatch(Change::Viewed(view));
+    assert_eq!(live.seated.get_untracked(), 2);
+    assert_eq!(live.you.get_untracked(), Some(seat("me")));
+    assert_eq!(live.log.with_untracked(|log| log.last_seq()), 1);
+}
+
+#[test]
+fn opened_messages_and_names_are_revealed() {
+    let live = live();
+    let history = History { messages: vec![message(1, "peer")], seq: 1, truncated: false };
+    live.dispatch(Change::HistoryLoaded(history));
+    live.dispatch(Change::Opening { names: vec![seat("peer").name] });
+    assert_eq!(
+        live.names.with_untracked(|n| n.get(&seat("peer").name).cloned()),
+        Some(Revealed::Sealed)
+    );
+    let messages = vec![(1, Revealed::Text("hi".into()))];
+    let names = vec![(seat("peer").name, Revealed::Text("bob".into()))];
+    live.dispatch(Change::Opened { messages, names });
+    let shown =
+        live.log.with_untracked(|log| log.shown().map(|e| e.text.clone()).collect::<Vec<_>>());
+    assert_eq!(shown, vec![Revealed::Text("hi".to_owned())]);
+    assert_eq!(live.name_of(&seat("peer")), "bob");
+}
+
+#[test]
+fn showing_the_tab_again_clears_the_unread_count() {
+    let live = live();
+    live.dispatch(welcome());
+    live.dispatch(frame(ServerFrame::Message(message(1, "peer"))));
+    assert_eq!(live.unread.get_untracked(), 1);
+    live.dispatch(Change::TabShown);
+    assert_eq!(live.unread.get_untracked(), 0);
+}
