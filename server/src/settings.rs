@@ -11,14 +11,19 @@ mod rules;
 pub use load::{Loaded, SettingsError, load};
 
 use app::model::CAPACITY_RANGE;
-use clap::{Args, ValueEnum};
+use clap::{ArgAction::Set, Args, ValueEnum};
 use garde::Validate;
 use rules::{
-    between, filter_syntax, key_safe, not_blank, optional_address, origin_shape, positive,
-    redis_scheme, trimmed, whole_number,
+    between, both_or_neither, filter_syntax, key_safe, not_blank, one_of, optional,
+    optional_in_file, origin_shape, positive, redis_scheme, trimmed,
 };
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+
+/// A setting that may be none, written as an empty value (`VAR=`, `key = ""`). This is `Option`
+/// under another name: clap reads a field typed `Option<T>` as a flag that may be left out and
+/// parses its value as a `T`, so an empty value could not become `None`.
+pub type Maybe<T> = Option<T>;
 
 /// The settings of one server instance.
 #[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
@@ -53,10 +58,10 @@ pub struct Settings {
 /// Where the site is served from (these keep cargo-leptos's variable names).
 #[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[garde(allow_unvalidated)]
 pub struct Site {
     /// Address and port to listen on.
     #[arg(id = "site.addr", long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000", value_parser = trimmed::<SocketAddr>)]
-    #[garde(skip)]
     pub addr: SocketAddr,
     /// Folder of the built site (pkg/, assets).
     #[arg(id = "site.root", long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
@@ -72,22 +77,13 @@ pub struct Site {
     pub output_name: String,
     /// Live-reload port used by `cargo leptos watch`.
     #[arg(id = "site.reload-port", long, env = "LEPTOS_RELOAD_PORT", default_value = "3001", value_parser = trimmed::<u16>)]
-    #[garde(skip)]
     pub reload_port: u16,
     /// DEV enables live reload; PROD otherwise.
     #[arg(id = "site.env", long, env = "LEPTOS_ENV", default_value = "PROD", ignore_case = true)]
-    #[garde(skip)]
     pub env: SiteEnv,
     /// The built wasm, js and css have content-hashed names (cargo-leptos hash-files), cached
     /// by browsers as immutable.
-    #[arg(
-        id = "site.hash-files",
-        long,
-        env = "LEPTOS_HASH_FILES",
-        default_value = "true",
-        action = clap::ArgAction::Set
-    )]
-    #[garde(skip)]
+    #[arg(id = "site.hash-files", long, env = "LEPTOS_HASH_FILES", default_value = "true", action = Set)]
     pub hash_files: bool,
     /// File of those hashes, relative to the server binary's folder (where the build writes it).
     #[arg(id = "site.hash-file", long, env = "LEPTOS_HASH_FILE_NAME", default_value = "hash.txt")]
@@ -111,35 +107,14 @@ pub enum SiteEnv {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Backend {
     /// Redis URL; empty runs the embedded single-machine backend.
-    #[arg(
-        id = "backend.redis-url",
-        long,
-        env = "BURNER_REDIS_URL",
-        default_value = "",
-        hide_env_values = true
-    )]
-    #[garde(custom(redis_scheme))]
-    pub redis_url: String,
+    #[arg(id = "backend.redis-url", long, env = "BURNER_REDIS_URL", default_value = "", value_parser = optional::<String>, hide_env_values = true)]
+    #[serde(deserialize_with = "optional_in_file")]
+    #[garde(inner(custom(redis_scheme)))]
+    pub redis_url: Maybe<String>,
     /// Prefix of every Redis key and channel.
     #[arg(id = "backend.key-prefix", long, env = "BURNER_KEY_PREFIX", default_value = "burner")]
     #[garde(custom(key_safe))]
     pub key_prefix: String,
-}
-
-impl Backend {
-    /// The Redis URL as logs and messages may show it: any password replaced by `***`.
-    pub fn redis_url_shown(&self) -> String {
-        let url = self.redis_url.trim();
-        let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-        match rest.rsplit_once('@') {
-            Some((user_info, host)) => {
-                let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
-                let hidden = if user_info.contains(':') { ":***" } else { "" };
-                format!("{scheme}://{user}{hidden}@{host}")
-            }
-            None => url.to_owned(),
-        }
-    }
 }
 
 /// What rooms may be.
@@ -147,34 +122,15 @@ impl Backend {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Rooms {
     /// Lifetimes a room may be created with, in seconds (the home page offers these).
-    #[arg(
-        id = "rooms.lifetimes-secs",
-        long,
-        env = "BURNER_LIFETIMES_SECS",
-        default_value = "300,600,3600,86400",
-        value_delimiter = ',',
-        value_parser = whole_number
-    )]
+    #[arg(id = "rooms.lifetimes-secs", long, env = "BURNER_LIFETIMES_SECS", default_value = "300,600,3600,86400", value_delimiter = ',', value_parser = trimmed::<u64>)]
     #[garde(length(min = 1), inner(custom(between(1, 31_536_000))))]
     pub lifetimes_secs: Vec<u64>,
     /// Lifetime when none is asked for; one of rooms.lifetimes-secs.
-    #[arg(
-        id = "rooms.default-lifetime-secs",
-        long,
-        env = "BURNER_DEFAULT_LIFETIME_SECS",
-        default_value = "600",
-        value_parser = trimmed::<u64>
-    )]
-    #[garde(skip)]
+    #[arg(id = "rooms.default-lifetime-secs", long, env = "BURNER_DEFAULT_LIFETIME_SECS", default_value = "600", value_parser = trimmed::<u64>)]
+    #[garde(custom(one_of(&self.lifetimes_secs, "rooms.lifetimes-secs")))]
     pub default_lifetime_secs: u64,
     /// Seats when none are asked for (2-10, as a room may have).
-    #[arg(
-        id = "rooms.default-capacity",
-        long,
-        env = "BURNER_DEFAULT_CAPACITY",
-        default_value = "2",
-        value_parser = trimmed::<u8>
-    )]
+    #[arg(id = "rooms.default-capacity", long, env = "BURNER_DEFAULT_CAPACITY", default_value = "2", value_parser = trimmed::<u8>)]
     #[garde(custom(between(CAPACITY_RANGE.0, CAPACITY_RANGE.1)))]
     pub default_capacity: u8,
     /// Messages kept per room; older ones are dropped.
@@ -186,6 +142,7 @@ pub struct Rooms {
 /// Who may connect, and how seat cookies are marked.
 #[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[garde(allow_unvalidated)]
 pub struct Security {
     /// Extra Origins allowed to open WebSockets (comma-separated).
     #[arg(
@@ -197,25 +154,11 @@ pub struct Security {
     #[garde(inner(custom(origin_shape)))]
     pub allowed_origins: Vec<String>,
     /// Mark seat cookies Secure (site served over HTTPS).
-    #[arg(
-        id = "security.secure-cookies",
-        long,
-        env = "BURNER_SECURE_COOKIES",
-        default_value = "false",
-        action = clap::ArgAction::Set
-    )]
-    #[garde(skip)]
+    #[arg(id = "security.secure-cookies", long, env = "BURNER_SECURE_COOKIES", default_value = "false", action = Set)]
     pub secure_cookies: bool,
     /// Behind a reverse proxy: take client addresses from X-Forwarded-For and the scheme
     /// from X-Forwarded-Proto.
-    #[arg(
-        id = "security.trust-proxy",
-        long,
-        env = "BURNER_TRUST_PROXY",
-        default_value = "false",
-        action = clap::ArgAction::Set
-    )]
-    #[garde(skip)]
+    #[arg(id = "security.trust-proxy", long, env = "BURNER_TRUST_PROXY", default_value = "false", action = Set)]
     pub trust_proxy: bool,
     /// With trust-proxy: how many proxies in front append to X-Forwarded-For (the client is
     /// the address the outermost one saw).
@@ -230,11 +173,14 @@ pub struct Security {
 #[garde(allow_unvalidated)]
 pub struct Tls {
     /// PEM certificate chain; with tls.key, the site is served over HTTPS only.
-    #[arg(id = "tls.cert", long, env = "BURNER_TLS_CERT", default_value = "")]
-    pub cert: String,
+    #[arg(id = "tls.cert", long, env = "BURNER_TLS_CERT", default_value = "", value_parser = optional::<String>)]
+    #[serde(deserialize_with = "optional_in_file")]
+    pub cert: Maybe<String>,
     /// PEM private key of tls.cert.
-    #[arg(id = "tls.key", long, env = "BURNER_TLS_KEY", default_value = "")]
-    pub key: String,
+    #[arg(id = "tls.key", long, env = "BURNER_TLS_KEY", default_value = "", value_parser = optional::<String>)]
+    #[serde(deserialize_with = "optional_in_file")]
+    #[garde(custom(both_or_neither(&self.cert, "tls.cert and tls.key")))]
+    pub key: Maybe<String>,
 }
 
 /// How fast one client may go.
@@ -242,13 +188,7 @@ pub struct Tls {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Limits {
     /// Rooms one client address may create per minute.
-    #[arg(
-        id = "limits.rooms-per-minute",
-        long,
-        env = "BURNER_ROOMS_PER_MINUTE",
-        default_value = "10",
-        value_parser = trimmed::<u32>
-    )]
+    #[arg(id = "limits.rooms-per-minute", long, env = "BURNER_ROOMS_PER_MINUTE", default_value = "10", value_parser = trimmed::<u32>)]
     #[garde(custom(between(1, 1_000_000)))]
     pub rooms_per_minute: u32,
     /// Messages a seat may send at once.
@@ -256,33 +196,15 @@ pub struct Limits {
     #[garde(custom(between(1, 1_000_000)))]
     pub messages_burst: u32,
     /// Messages a seat may send per second after the burst.
-    #[arg(
-        id = "limits.messages-per-second",
-        long,
-        env = "BURNER_MESSAGES_PER_SECOND",
-        default_value = "2",
-        value_parser = trimmed::<f64>
-    )]
+    #[arg(id = "limits.messages-per-second", long, env = "BURNER_MESSAGES_PER_SECOND", default_value = "2", value_parser = trimmed::<f64>)]
     #[garde(custom(positive))]
     pub messages_per_second: f64,
     /// Room page and history reads one client address may make per minute.
-    #[arg(
-        id = "limits.views-per-minute",
-        long,
-        env = "BURNER_VIEWS_PER_MINUTE",
-        default_value = "120",
-        value_parser = trimmed::<u32>
-    )]
+    #[arg(id = "limits.views-per-minute", long, env = "BURNER_VIEWS_PER_MINUTE", default_value = "120", value_parser = trimmed::<u32>)]
     #[garde(custom(between(1, 1_000_000)))]
     pub views_per_minute: u32,
     /// WebSocket connections one client address may open per minute.
-    #[arg(
-        id = "limits.upgrades-per-minute",
-        long,
-        env = "BURNER_UPGRADES_PER_MINUTE",
-        default_value = "60",
-        value_parser = trimmed::<u32>
-    )]
+    #[arg(id = "limits.upgrades-per-minute", long, env = "BURNER_UPGRADES_PER_MINUTE", default_value = "60", value_parser = trimmed::<u32>)]
     #[garde(custom(between(1, 1_000_000)))]
     pub upgrades_per_minute: u32,
     /// Open WebSockets one seat may hold on an instance (tabs); one more is closed with 4429.
@@ -290,13 +212,7 @@ pub struct Limits {
     #[garde(custom(between(1, 100)))]
     pub sockets_per_seat: u32,
     /// Seconds a client may take to send a request's headers (slow clients are cut off).
-    #[arg(
-        id = "limits.header-timeout-secs",
-        long,
-        env = "BURNER_HEADER_TIMEOUT_SECS",
-        default_value = "10",
-        value_parser = trimmed::<u64>
-    )]
+    #[arg(id = "limits.header-timeout-secs", long, env = "BURNER_HEADER_TIMEOUT_SECS", default_value = "10", value_parser = trimmed::<u64>)]
     #[garde(custom(between(1, 300)))]
     pub header_timeout_secs: u64,
 }
@@ -304,6 +220,7 @@ pub struct Limits {
 /// What the server logs.
 #[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[garde(allow_unvalidated)]
 pub struct Log {
     /// Log filter (tracing EnvFilter syntax, e.g. `info` or `warn,server=debug`).
     #[arg(id = "log.filter", long, env = "BURNER_LOG", default_value = "info")]
@@ -317,7 +234,6 @@ pub struct Log {
         default_value = "text",
         ignore_case = true
     )]
-    #[garde(skip)]
     pub format: LogFormat,
 }
 
@@ -333,16 +249,12 @@ pub enum LogFormat {
 /// Where Prometheus reads this instance's metrics; never on the public port.
 #[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[garde(allow_unvalidated)]
 pub struct Metrics {
     /// Address for GET /metrics (Prometheus text format); empty turns metrics off.
-    #[arg(
-        id = "metrics.addr",
-        long,
-        env = "BURNER_METRICS_ADDR",
-        default_value = "127.0.0.1:9100"
-    )]
-    #[garde(custom(optional_address))]
-    pub addr: String,
+    #[arg(id = "metrics.addr", long, env = "BURNER_METRICS_ADDR", default_value = "127.0.0.1:9100", value_parser = optional::<SocketAddr>)]
+    #[serde(deserialize_with = "optional_in_file")]
+    pub addr: Maybe<SocketAddr>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! What the rest of the server reads from the settings: values derived from one or more of
-//! them (the Redis URL or none, Leptos's options, the TLS files), and the rules that span two.
+//! What the rest of the server reads from the settings beyond the fields themselves: the Redis
+//! URL fit to show, Leptos's options, the asset hashes' file, the TLS files.
 
 use super::{Settings, SiteEnv};
 use std::net::SocketAddr;
@@ -7,13 +7,23 @@ use std::net::SocketAddr;
 impl Settings {
     /// The Redis URL, or `None` for the embedded backend.
     pub fn redis_url(&self) -> Option<&str> {
-        Some(self.backend.redis_url.trim()).filter(|url| !url.is_empty())
+        self.backend.redis_url.as_deref()
+    }
+
+    /// Where to serve metrics, unless they are off.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.addr
+    }
+
+    /// The certificate and key to serve HTTPS with, when both are set.
+    pub fn tls_files(&self) -> Option<(&str, &str)> {
+        self.tls.cert.as_deref().zip(self.tls.key.as_deref())
     }
 
     /// These settings as JSON, with any password in the Redis URL hidden.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         let mut shown = self.clone();
-        shown.backend.redis_url = self.backend.redis_url_shown();
+        shown.backend.redis_url = self.redis_url().map(password_hidden);
         serde_json::to_string_pretty(&shown).map(|json| json + "\n")
     }
 
@@ -45,33 +55,17 @@ impl Settings {
         let beside = exe.parent().unwrap_or(std::path::Path::new(""));
         Some(beside.join(&self.site.hash_file))
     }
+}
 
-    /// Where to serve metrics, unless they are off.
-    pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics.addr.trim().parse().ok()
-    }
-
-    /// The certificate and key to serve HTTPS with, when both are set.
-    pub fn tls_files(&self) -> Option<(&str, &str)> {
-        let (cert, key) = (self.tls.cert.trim(), self.tls.key.trim());
-        (!cert.is_empty() && !key.is_empty()).then_some((cert, key))
-    }
-
-    /// Rules that span two settings (garde checks one field at a time).
-    pub(super) fn check_together(&self) -> Result<(), (&'static str, String)> {
-        if self.tls.cert.trim().is_empty() != self.tls.key.trim().is_empty() {
-            return Err((
-                "tls.key",
-                "tls.cert and tls.key go together: set both or neither".into(),
-            ));
+/// A Redis URL as it may be shown: any password replaced by `***`.
+fn password_hidden(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    match rest.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+            let hidden = if user_info.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}")
         }
-        let rooms = &self.rooms;
-        if !rooms.lifetimes_secs.contains(&rooms.default_lifetime_secs) {
-            return Err((
-                "rooms.default-lifetime-secs",
-                "must be one of rooms.lifetimes-secs".into(),
-            ));
-        }
-        Ok(())
+        None => url.to_owned(),
     }
 }

@@ -3,14 +3,16 @@
 //! start-up with one line naming the setting and its variable.
 
 use super::Settings;
-use clap::parser::ValueSource;
-use clap::{Arg, ArgMatches, Args, Command, CommandFactory, FromArgMatches, Parser};
+use clap::parser::ValueSource::{CommandLine, EnvVariable};
+use clap::{Arg, Command, CommandFactory, FromArgMatches, Parser};
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
-use figment::value::{Dict, Value};
 use garde::Validate;
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The settings file read when `--config` names none, if there is one.
+const FILE: &str = "burner.toml";
 
 /// The command line: the settings file, and every setting as a flag (`--rooms.history-cap 50`).
 #[derive(Parser, Debug)]
@@ -22,8 +24,8 @@ use std::path::PathBuf;
     after_help = "Every setting can also be written in the settings file, under its [section] \
                   with the name after the dot; the variable beats the file, the flag beats both."
 )]
-struct Cli {
-    /// Settings file. Default: Leptos.toml in the working directory, if there is one.
+pub(super) struct Cli {
+    /// Settings file. Default: burner.toml in the working directory, if there is one.
     #[arg(long, env = "BURNER_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
     /// Check the settings, print them as JSON (passwords hidden) and exit.
@@ -65,15 +67,15 @@ where
         Err(err) if err.kind() == clap::error::ErrorKind::DisplayHelp => {
             return Ok(Loaded::Print(err.render().to_string()));
         }
-        Err(err) => return Err(from_clap(&command, &err)),
+        Err(err) => return Err(from_clap(&err)),
     };
-    let cli = Cli::from_arg_matches(&matches).map_err(|err| from_clap(&command, &err))?;
-    let file = match cli.config {
-        Some(path) => Some((path, true)),
-        None => Some((PathBuf::from("Leptos.toml"), false)),
-    };
-    let explicit = explicit_values(&command, &matches, &cli.settings)?;
-    let settings = layer(&command, file, explicit)?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|err| from_clap(&err))?;
+    let given: Vec<&str> = setting_args(&command)
+        .map(|arg| arg.get_id().as_str())
+        .filter(|key| matches!(matches.value_source(key), Some(EnvVariable | CommandLine)))
+        .collect();
+    let file = cli.config.as_deref().map_or((Path::new(FILE), false), |path| (path, true));
+    let settings = layer(&cli.settings, file, &given)?;
     if cli.check {
         let json = settings.to_json().map_err(|err| SettingsError::Usage(err.to_string()))?;
         return Ok(Loaded::Print(json));
@@ -82,78 +84,55 @@ where
 }
 
 impl Settings {
-    /// The declared defaults, read from nothing else (tests start from these).
+    /// The declared defaults: what clap gives for no flags and no variables.
     pub fn defaults() -> Self {
-        let command = Settings::augment_args(Command::new("server")).mut_args(|arg| arg.env(None));
-        // The defaults are constants of this file; a test proves they parse and pass the rules.
-        let matches = command.clone().try_get_matches_from(["server"]);
-        match matches.and_then(|m| Settings::from_arg_matches(&m)) {
-            Ok(settings) => settings,
+        let command = Cli::command().mut_args(|arg| arg.env(None));
+        let parsed =
+            command.try_get_matches_from(["server"]).and_then(|m| Cli::from_arg_matches(&m));
+        // The defaults are constants of settings.rs; a test proves they parse and pass the rules.
+        match parsed {
+            Ok(cli) => cli.settings,
             Err(err) => unreachable!("the declared defaults do not parse: {err}"),
         }
     }
 
-    /// These settings with the file at `path` read on top (for tests of the file layer).
-    pub fn with_file(path: &std::path::Path) -> Result<Self, SettingsError> {
-        let command = Cli::command();
-        layer(&command, Some((path.to_owned(), true)), Dict::new())
-    }
-
     /// Checks every rule; the first broken one is the error.
     pub fn validate_all(&self) -> Result<(), SettingsError> {
-        let command = Cli::command();
-        check(&command, self)
-    }
-}
-
-/// Defaults, then the file, then what the environment or the command line set; then the rules.
-fn layer(
-    command: &Command,
-    file: Option<(PathBuf, bool)>,
-    explicit: Dict,
-) -> Result<Settings, SettingsError> {
-    let mut figment = Figment::from(Serialized::defaults(Settings::defaults()));
-    let mut file_name = String::new();
-    if let Some((path, required)) = file {
-        file_name = path.display().to_string();
-        if path.is_file() {
-            figment = figment.merge(Toml::file_exact(&path));
-        } else if required {
-            let problem = "not found (or not a file)".to_owned();
-            return Err(SettingsError::File { path: file_name, problem });
-        }
-    }
-    let figment = figment.merge(Serialized::globals(explicit));
-    let mut settings: Settings = figment.extract().map_err(|err| from_figment(err, &file_name))?;
-    normalise(&mut settings);
-    check(command, &settings)?;
-    Ok(settings)
-}
-
-/// Values the environment or the command line gave, as a nested dictionary of file keys.
-fn explicit_values(
-    command: &Command,
-    matches: &ArgMatches,
-    parsed: &Settings,
-) -> Result<Dict, SettingsError> {
-    let all = Value::serialize(parsed).map_err(|err| SettingsError::Usage(err.to_string()))?;
-    let mut explicit = Dict::new();
-    for arg in own_args(command) {
-        let key = arg.get_id().as_str();
-        let from_outside = matches!(
-            matches.value_source(key),
-            Some(ValueSource::EnvVariable | ValueSource::CommandLine)
-        );
-        if let (true, Some((section, name))) = (from_outside, key.split_once('.'))
-            && let Some(value) = all.find_ref(key)
+        if let Err(report) = self.validate()
+            && let Some((path, error)) = report.iter().next()
         {
-            let section = explicit.entry(section.to_owned()).or_insert_with(|| Dict::new().into());
-            if let Value::Dict(_, entries) = section {
-                entries.insert(name.to_owned(), value.clone());
-            }
+            // garde names fields as written in Rust (`rooms.history_cap`, `x.list[0]`).
+            let path = path.to_string();
+            let key = path.split('[').next().unwrap_or_default().replace('_', "-");
+            return Err(invalid(&key, error.message().to_owned()));
         }
+        Ok(())
     }
-    Ok(explicit)
+}
+
+/// What clap `parsed` (the defaults, and the keys the environment or command line `given`),
+/// with the `file` (required or not) read in between; then the rules.
+pub(super) fn layer(
+    parsed: &Settings,
+    (file, required): (&Path, bool),
+    given: &[&str],
+) -> Result<Settings, SettingsError> {
+    let parsed = Figment::from(Serialized::defaults(parsed));
+    let mut layers = parsed.clone();
+    if file.is_file() {
+        layers = layers.merge(Toml::file_exact(file));
+    } else if required {
+        let (path, problem) = (file.display().to_string(), "not found (or not a file)".into());
+        return Err(SettingsError::File { path, problem });
+    }
+    for key in given {
+        let value = parsed.find_value(key).map_err(|err| SettingsError::Usage(err.to_string()))?;
+        layers = layers.merge(Serialized::default(key, value));
+    }
+    let mut settings: Settings = layers.extract().map_err(|err| from_figment(err, file))?;
+    normalise(&mut settings);
+    settings.validate_all()?;
+    Ok(settings)
 }
 
 /// Lists come with stray spaces, repeats and trailing slashes; settle them once.
@@ -162,48 +141,25 @@ fn normalise(settings: &mut Settings) {
     lifetimes.sort_unstable();
     lifetimes.dedup();
     let origins = &mut settings.security.allowed_origins;
-    *origins = origins
-        .iter()
-        .map(|o| o.trim().trim_end_matches('/').to_owned())
-        .filter(|o| !o.is_empty())
-        .collect();
+    origins.iter_mut().for_each(|o| *o = o.trim().trim_end_matches('/').to_owned());
+    origins.retain(|o| !o.is_empty());
 }
 
-fn check(command: &Command, settings: &Settings) -> Result<(), SettingsError> {
-    if let Err(report) = settings.validate() {
-        let (path, error) = report.iter().next().map_or_else(
-            || (String::from("settings"), "is invalid".to_owned()),
-            |(path, error)| (path.to_string(), error.message().to_owned()),
-        );
-        // garde names fields as written in Rust (`rooms.history_cap`, `x.list[0]`).
-        let key = path.split('[').next().unwrap_or_default().replace('_', "-");
-        return Err(invalid(command, &key, error));
-    }
-    settings.check_together().map_err(|(key, problem)| invalid(command, key, problem))
-}
-
-/// The settings' own arguments (not `--config` or `--help`).
-fn own_args(command: &Command) -> impl Iterator<Item = &Arg> {
+/// Every setting as declared (flag, variable, default, help): not `--config` or `--help`.
+pub(super) fn setting_args(command: &Command) -> impl Iterator<Item = &Arg> {
     command.get_arguments().filter(|arg| arg.get_id().as_str().contains('.'))
 }
 
-/// Every setting, as declared (with its flag, variable, default and help).
-#[cfg(test)]
-pub(super) fn settings_args() -> impl Iterator<Item = Arg> {
-    own_args(&Cli::command()).cloned().collect::<Vec<_>>().into_iter()
-}
-
-fn invalid(command: &Command, key: &str, problem: String) -> SettingsError {
-    let env = own_args(command)
-        .find(|arg| arg.get_id() == key)
-        .and_then(|arg| arg.get_env())
-        .map(|env| env.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "no variable".into());
+/// Setting `key` (named with its variable) cannot be used, for this reason.
+fn invalid(key: &str, problem: String) -> SettingsError {
+    let command = Cli::command();
+    let env = setting_args(&command).find(|arg| arg.get_id() == key).and_then(Arg::get_env);
+    let env = env.map_or_else(|| "no variable".into(), |env| env.to_string_lossy().into_owned());
     SettingsError::Invalid { key: key.to_owned(), env, problem }
 }
 
 /// A refused flag or variable, in one line.
-fn from_clap(command: &Command, err: &clap::Error) -> SettingsError {
+fn from_clap(err: &clap::Error) -> SettingsError {
     use clap::error::{ContextKind, ContextValue};
     let context = |kind| match err.get(kind) {
         Some(ContextValue::String(text)) => Some(text.clone()),
@@ -215,7 +171,7 @@ fn from_clap(command: &Command, err: &clap::Error) -> SettingsError {
     match (key, context(ContextKind::InvalidValue)) {
         (Some(key), Some(value)) if key.contains('.') => {
             let why = std::error::Error::source(err).map(|e| format!(": {e}")).unwrap_or_default();
-            invalid(command, &key, format!("{value:?} is not valid{why}"))
+            invalid(&key, format!("{value:?} is not valid{why}"))
         }
         _ => {
             let rendered = err.render().to_string();
@@ -225,20 +181,8 @@ fn from_clap(command: &Command, err: &clap::Error) -> SettingsError {
     }
 }
 
-/// A TOML syntax error in one line, without the quoted source (which may hold a password):
-/// where it is, and what is wrong.
-fn syntax_error(message: &str) -> String {
-    let mut lines = message.lines().map(str::trim).filter(|line| !line.is_empty());
-    let place = lines.next().unwrap_or("not valid TOML");
-    let what = lines.rfind(|line| !line.starts_with('|') && !line.contains(" | "));
-    match what {
-        Some(what) if !what.starts_with(|c: char| c.is_ascii_digit()) => format!("{place}: {what}"),
-        _ => place.to_owned(),
-    }
-}
-
-/// A file value of the wrong type or an unknown key, in one line.
-fn from_figment(err: figment::Error, file: &str) -> SettingsError {
+/// A value of the wrong type, an unknown key or a TOML syntax error in the file, in one line.
+fn from_figment(err: figment::Error, file: &Path) -> SettingsError {
     use figment::error::Kind;
     let path = err.path.join(".");
     // figment's path ends with the unknown key itself.
@@ -248,5 +192,17 @@ fn from_figment(err: figment::Error, file: &str) -> SettingsError {
         Kind::Message(message) if path.is_empty() => syntax_error(message),
         other => format!("{path}: {other}"),
     };
-    SettingsError::File { path: file.to_owned(), problem }
+    SettingsError::File { path: file.display().to_string(), problem }
+}
+
+/// A TOML syntax error without the quoted source (which may hold a password): where it is,
+/// and what is wrong.
+fn syntax_error(message: &str) -> String {
+    let mut lines = message.lines().map(str::trim).filter(|line| !line.is_empty());
+    let place = lines.next().unwrap_or("not valid TOML");
+    let what = lines.rfind(|line| !line.starts_with('|') && !line.contains(" | "));
+    match what {
+        Some(what) if !what.starts_with(|c: char| c.is_ascii_digit()) => format!("{place}: {what}"),
+        _ => place.to_owned(),
+    }
 }

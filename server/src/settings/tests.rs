@@ -1,13 +1,20 @@
 //! Settings: the declaration, the file layer, the rules and the errors an operator sees. (The
 //! environment layer is read by the real binary in `tests/api/binary.rs`.)
 
+use super::load::{Cli, layer, setting_args};
 use super::*;
+use clap::CommandFactory;
 use std::path::{Path, PathBuf};
 
 fn write(contents: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("burner-settings-{}.toml", nanoid::nanoid!(8)));
     std::fs::write(&path, contents).expect("temp file");
     path
+}
+
+/// The declared defaults with the file at `path` read on top.
+fn with_file(path: &Path) -> Result<Settings, SettingsError> {
+    layer(&Settings::defaults(), (path, true), &[])
 }
 
 /// Settings from these command-line flags (the same parsing as their variables).
@@ -30,9 +37,9 @@ fn the_declared_defaults_pass_every_rule() {
 }
 
 #[test]
-fn the_shipped_leptos_toml_loads_and_selects_the_embedded_backend() {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../Leptos.toml"));
-    let settings = Settings::with_file(path).expect("Leptos.toml is valid");
+fn the_shipped_burner_toml_loads_and_selects_the_embedded_backend() {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../burner.toml"));
+    let settings = with_file(path).expect("burner.toml is valid");
     assert_eq!(settings.redis_url(), None);
     assert_eq!(settings.site.addr.to_string(), "127.0.0.1:3000");
     assert_eq!(settings.rooms.lifetimes_secs, [300, 600, 3600, 86400]);
@@ -46,7 +53,7 @@ fn every_setting_is_a_file_key_under_its_section() {
     // the flags and the variables can never name different things.
     let all = figment::value::Value::serialize(Settings::defaults()).expect("serializable");
     let mut keys = 0;
-    for arg in load::settings_args() {
+    for arg in setting_args(&Cli::command()) {
         let key = arg.get_id().as_str();
         assert!(all.find_ref(key).is_some(), "{key} is not a field of its section");
         assert_eq!(arg.get_long(), Some(key));
@@ -62,7 +69,7 @@ fn every_setting_is_a_file_key_under_its_section() {
 
 #[test]
 fn a_required_file_that_is_missing_is_an_error() {
-    let err = Settings::with_file(Path::new("/nonexistent/x.toml")).unwrap_err();
+    let err = with_file(Path::new("/nonexistent/x.toml")).unwrap_err();
     assert!(err.to_string().starts_with("settings file /nonexistent/x.toml:"), "{err}");
 }
 
@@ -72,7 +79,7 @@ fn the_file_sets_values_and_lists_are_toml_arrays() {
         "[rooms]\nhistory-cap = 50\nlifetimes-secs = [60, 600]\n\
          [security]\nallowed-origins = [\"https://a.example/\"]\n",
     );
-    let settings = Settings::with_file(&path).expect("ok");
+    let settings = with_file(&path).expect("ok");
     assert_eq!(settings.rooms.history_cap, 50);
     assert_eq!(settings.rooms.lifetimes_secs, [60, 600]);
     assert_eq!(settings.security.allowed_origins, ["https://a.example"]);
@@ -104,6 +111,16 @@ fn a_bad_setting_is_named_with_its_variable_and_the_problem() {
         ("limits.messages-per-second", "-1", "is not a positive number"),
         ("site.env", "staging", "(LEPTOS_ENV): \"staging\" is not valid"),
         ("log.filter", "info,[", "(BURNER_LOG): \"info,[\" is not a log filter"),
+        (
+            "tls.cert",
+            "/x.pem",
+            "setting tls.key (BURNER_TLS_KEY): tls.cert and tls.key go together",
+        ),
+        (
+            "metrics.addr",
+            "9100",
+            "setting metrics.addr (BURNER_METRICS_ADDR): \"9100\" is not valid",
+        ),
     ];
     for (key, value, expected) in cases {
         let flag = format!("--{key}={value}");
@@ -116,26 +133,39 @@ fn a_bad_setting_is_named_with_its_variable_and_the_problem() {
 #[test]
 fn a_bad_value_in_the_file_is_named_like_one_from_the_environment() {
     let path = write("[rooms]\nhistory-cap = 0\n");
-    let err = Settings::with_file(&path).unwrap_err().to_string();
+    let err = with_file(&path).unwrap_err().to_string();
     assert_eq!(
         err,
         "setting rooms.history-cap (BURNER_HISTORY_CAP): 0 is not between 1 and 100000"
     );
     let typed = write("[rooms]\nhistory-cap = \"lots\"\n");
-    let err = Settings::with_file(&typed).unwrap_err().to_string();
+    let err = with_file(&typed).unwrap_err().to_string();
     assert!(err.contains("rooms.history-cap") && err.contains("invalid type"), "{err}");
 }
 
 #[test]
 fn an_unknown_key_in_the_file_is_an_error_not_silently_ignored() {
     let path = write("[rooms]\nhistroy-cap = 10\n");
-    let err = Settings::with_file(&path).unwrap_err();
+    let err = with_file(&path).unwrap_err();
     assert!(err.to_string().contains("unknown setting rooms.histroy-cap"), "{err}");
     let section = write("[room]\nhistory-cap = 10\n");
-    let err = Settings::with_file(&section).unwrap_err();
+    let err = with_file(&section).unwrap_err();
     assert!(err.to_string().contains("unknown section [room]"), "{err}");
     let broken = write("[rooms\n");
-    assert!(Settings::with_file(&broken).is_err());
+    assert!(with_file(&broken).is_err());
+}
+
+#[test]
+fn an_empty_value_is_none_wherever_it_is_written() {
+    let path = write("[backend]\nredis-url = \"\"\n[metrics]\naddr = \" \"\n");
+    let settings = with_file(&path).expect("ok");
+    assert_eq!((settings.redis_url(), settings.metrics_addr()), (None, None));
+    let settings = flags(&["--metrics.addr=", "--backend.redis-url", " "]).expect("ok");
+    assert_eq!((settings.redis_url(), settings.metrics_addr()), (None, None));
+    let settings = flags(&["--metrics.addr= 127.0.0.1:9 ", "--tls.cert=c", "--tls.key=k"]);
+    let settings = settings.expect("ok");
+    assert_eq!(settings.metrics_addr(), Some(([127, 0, 0, 1], 9).into()));
+    assert_eq!(settings.tls_files(), Some(("c", "k")));
 }
 
 #[test]
@@ -147,7 +177,7 @@ fn a_redis_password_is_never_repeated_in_an_error() {
 #[test]
 fn help_lists_every_setting_with_its_variable_and_default() {
     let Ok(Loaded::Print(help)) = load(["server", "--help"]) else { panic!("help") };
-    for arg in load::settings_args() {
+    for arg in setting_args(&Cli::command()) {
         let key = arg.get_id().as_str();
         let env = arg.get_env().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
         assert!(help.contains(&format!("--{key}")) && help.contains(&env), "{key}");
@@ -168,7 +198,7 @@ fn the_readme_table_is_the_help() {
         })
         .filter(|(key, ..)| key.contains('.'))
         .collect();
-    let expected: Vec<(String, String, String, String)> = load::settings_args()
+    let expected: Vec<(String, String, String, String)> = setting_args(&Cli::command())
         .map(|arg| {
             let env = arg.get_env().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
             let default: Vec<String> =

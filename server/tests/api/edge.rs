@@ -212,8 +212,8 @@ fn self_signed() -> (String, String, String) {
 async fn served_over_tls_the_site_sends_hsts_and_host_only_secure_seat_cookies() {
     let (cert, key, pem) = self_signed();
     let app = TestApp::spawn_with(Kind::Embedded, |s| {
-        s.tls.cert = cert;
-        s.tls.key = key;
+        s.tls.cert = Some(cert);
+        s.tls.key = Some(key);
     })
     .await;
     let root = reqwest::Certificate::from_pem(pem.as_bytes()).expect("root");

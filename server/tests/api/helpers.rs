@@ -144,7 +144,7 @@ pub fn test_settings() -> Settings {
     settings.limits.messages_per_second = 1000.0;
     settings.log.filter = "warn".into();
     // Many apps run in one test process: none serves metrics.
-    settings.metrics.addr = String::new();
+    settings.metrics.addr = None;
     // The test binary has no hash.txt beside it; the site test points at the release build's.
     settings.site.hash_files = false;
     settings
