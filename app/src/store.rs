@@ -5,6 +5,7 @@ pub use crate::model::Seat;
 use crate::model::{ChatMessage, History, RoomId};
 use crate::seat::TokenHash;
 use async_trait::async_trait;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What a store knows about a live room.
@@ -43,7 +44,7 @@ impl Posted {
 }
 
 /// Why a store call did not do what was asked.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("room not found or ended")]
     Gone,
@@ -51,10 +52,29 @@ pub enum StoreError {
     Full,
     #[error("no seat in this room")]
     NotSeated,
-    /// The backend failed (connection lost, script error); the message is for logs only.
+    /// The backend failed (connection lost, script error); the cause is for logs only.
     #[error("store backend: {0}")]
-    Backend(String),
+    Backend(#[source] Arc<dyn std::error::Error + Send + Sync>),
 }
+
+impl StoreError {
+    /// A backend failure, keeping its cause.
+    pub fn backend(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Backend(Arc::new(cause))
+    }
+}
+
+/// Backend failures are equal only when they are the same failure.
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (StoreError::Backend(a), StoreError::Backend(b)) => Arc::ptr_eq(a, b),
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
+        }
+    }
+}
+
+impl Eq for StoreError {}
 
 /// Rooms, seats and messages. All methods are safe to call concurrently from many tasks and,
 /// for shared backends, from many server instances.

@@ -6,12 +6,12 @@
 
 use app::envelope::{self, MESSAGE_SEALED_MAX};
 use app::model::{ChatMessage, RoomId, Seat};
-use app::protocol::{ClientFrame, ServerFrame};
+use app::protocol::ClientFrame;
 use app::seat::{SeatToken, TokenHash};
 use app::store::RoomStore;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use server::backend::Backend;
-use server::broker::{Announcement, RoomEvent};
+use server::event::{Announcement, RoomEvent, wire};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,20 +47,17 @@ fn frames(c: &mut Criterion) {
     });
 
     let event = RoomEvent::Message(message());
+    let room = app::model::RoomId::generate();
     c.bench_function("message event: encode its frame once", |b| {
         b.iter_batched(
-            || Announcement::from(event.clone()),
+            || Announcement::new(room.clone(), event.clone()),
             |announced| black_box(announced.frame().map(|f| f.len())),
             BatchSize::SmallInput,
         )
     });
-    let published = ServerFrame::Message(message()).encode().unwrap_or_default();
+    let published = wire::encode(&event).unwrap_or_default();
     c.bench_function("message event: read from pub/sub", |b| {
-        b.iter_batched(
-            || published.clone(),
-            |payload| black_box(Announcement::from_published(payload).is_ok()),
-            BatchSize::SmallInput,
-        )
+        b.iter(|| black_box(wire::decode(black_box(&published)).is_ok()))
     });
 }
 

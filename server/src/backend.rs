@@ -1,15 +1,17 @@
 //! Chooses and wires a backend: Redis when a URL is set, else embedded. A backend is a store, a
 //! broker and presence, and the stream of events they deliver to this instance's hub.
 
+use crate::broker::Broker;
 use crate::broker::memory::MemoryBroker;
 use crate::broker::redis::RedisBroker;
-use crate::broker::{Broker, Delivery};
+use crate::event::Delivery;
 use crate::health::{AlwaysReady, Readiness};
 use crate::presence::Presence;
 use crate::presence::memory::MemoryPresence;
 use crate::presence::redis::RedisPresence;
 use crate::redis_keys::Keys;
 use crate::store::{MemoryStore, RedisStore};
+use crate::tasks::Tasks;
 use anyhow::Context;
 use app::store::RoomStore;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -27,19 +29,23 @@ pub struct Backend {
     pub deliveries: mpsc::UnboundedReceiver<Delivery>,
     /// Which backend this is, for logs.
     pub kind: &'static str,
+    /// The tasks the backend started, and every task of the instance built on it.
+    pub tasks: Tasks,
 }
 
 impl Backend {
     /// The embedded backend: everything in this process.
     pub fn embedded(history_cap: u32) -> Self {
         let (bus, deliveries) = mpsc::unbounded_channel();
+        let tasks = Tasks::new();
         Backend {
-            store: MemoryStore::start(bus.clone(), history_cap),
+            store: MemoryStore::start(bus.clone(), history_cap, &tasks),
             broker: Arc::new(MemoryBroker::new(bus.clone())),
             presence: Arc::new(MemoryPresence::new(bus)),
             readiness: Arc::new(AlwaysReady),
             deliveries,
             kind: "embedded",
+            tasks,
         }
     }
 
@@ -55,7 +61,8 @@ impl Backend {
             .context("cannot reach Redis")?;
         let keys = Keys::new(prefix);
         let (bus, deliveries) = mpsc::unbounded_channel();
-        let broker = RedisBroker::start(client, conn.clone(), keys.clone(), bus);
+        let tasks = Tasks::new();
+        let broker = RedisBroker::start(client, conn.clone(), keys.clone(), bus, &tasks);
         Ok(Backend {
             store: Arc::new(RedisStore::new(conn.clone(), keys.clone(), history_cap)),
             presence: Arc::new(RedisPresence::new(conn.clone(), keys)),
@@ -63,6 +70,7 @@ impl Backend {
             broker: Arc::new(broker),
             deliveries,
             kind: "redis",
+            tasks,
         })
     }
 }

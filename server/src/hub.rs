@@ -2,7 +2,9 @@
 //! socket a bounded queue (a socket that cannot keep up is closed, never waited for), follows a
 //! room through the broker while it has sockets here, and ends a room's sockets at its deadline.
 
-use crate::broker::{Announcement, Broker, BrokerError, Delivery, RoomEvent};
+use crate::broker::{Broker, BrokerError};
+use crate::event::{Announcement, Delivery, RoomEvent};
+use crate::tasks::Tasks;
 use app::model::{EndReason, RoomId, now_ms};
 use app::protocol::CloseCode;
 use futures::FutureExt;
@@ -18,17 +20,8 @@ use tokio::task::AbortHandle;
 /// How long a socket may wait for its room's subscription before giving up.
 const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What the hub hands a socket.
-#[derive(Clone, Debug)]
-pub enum Outbound {
-    /// An event, with its frame encoded once for every socket.
-    Event(Arc<Announcement>),
-    /// Events may have been missed: catch up from the store.
-    Resync,
-}
-
 struct Peer {
-    events: mpsc::Sender<Outbound>,
+    events: mpsc::Sender<Delivery>,
     kick: Option<oneshot::Sender<CloseCode>>,
 }
 
@@ -51,6 +44,7 @@ pub struct Hub {
     broker: Arc<dyn Broker>,
     next: AtomicU64,
     queue: usize,
+    tasks: Tasks,
 }
 
 /// A socket's place in the hub; leaving is dropping it.
@@ -58,7 +52,7 @@ pub struct Membership {
     hub: Arc<Hub>,
     room: RoomId,
     id: u64,
-    pub events: mpsc::Receiver<Outbound>,
+    pub events: mpsc::Receiver<Delivery>,
     /// Fires when the hub closes this socket (it could not keep up).
     pub kicked: oneshot::Receiver<CloseCode>,
 }
@@ -70,24 +64,27 @@ impl Drop for Membership {
 }
 
 impl Hub {
-    /// Starts the hub's dispatcher, which reads `deliveries`.
+    /// Starts the hub's dispatcher, which reads `deliveries` until they end or the hub is
+    /// dropped; its tasks (the dispatcher, the rooms' deadline timers) are tracked by `tasks`.
     pub fn start(
         broker: Arc<dyn Broker>,
         mut deliveries: mpsc::UnboundedReceiver<Delivery>,
         queue: usize,
+        tasks: &Tasks,
     ) -> Arc<Self> {
         let hub = Arc::new(Hub {
             rooms: Mutex::new(HashMap::new()),
             broker,
             next: AtomicU64::new(1),
             queue,
+            tasks: tasks.clone(),
         });
         let weak = Arc::downgrade(&hub);
-        tokio::spawn(async move {
+        tasks.spawn_until_stopped(async move {
             while let Some(delivery) = deliveries.recv().await {
                 let Some(hub) = weak.upgrade() else { return };
                 match delivery {
-                    Delivery::Event(room, event) => hub.dispatch(&room, event),
+                    Delivery::Event(announced) => hub.deliver(announced),
                     Delivery::Resync => hub.resync(),
                 }
             }
@@ -129,7 +126,7 @@ impl Hub {
         match tokio::time::timeout(SUBSCRIBE_TIMEOUT, subscribed).await {
             Ok(Ok(())) => Ok(membership),
             Ok(Err(err)) => Err(err),
-            Err(_) => Err(BrokerError("subscribing to the room timed out".into())),
+            Err(_) => Err(BrokerError::TimedOut),
         }
     }
 
@@ -157,22 +154,28 @@ impl Hub {
         let hub = Arc::downgrade(self);
         let room = room.clone();
         let wait = Duration::from_millis(expires_at.saturating_sub(now_ms()));
-        tokio::spawn(async move {
+        self.tasks.spawn_until_stopped(async move {
             tokio::time::sleep(wait).await;
             if let Some(hub) = hub.upgrade() {
                 hub.dispatch(&room, RoomEvent::Ended(EndReason::Expired));
             }
         })
-        .abort_handle()
     }
 
-    /// Hands `event` to every local socket of `room`; a socket whose queue is full is closed.
-    pub fn dispatch(&self, room: &RoomId, event: impl Into<Announcement>) {
-        let event = Outbound::Event(Arc::new(event.into()));
+    /// Hands `event` to every local socket of `room`.
+    pub fn dispatch(&self, room: &RoomId, event: RoomEvent) {
+        self.deliver(Announcement::new(room.clone(), event));
+    }
+
+    /// Hands an announcement to every local socket of its room; a socket whose queue is full
+    /// is closed.
+    fn deliver(&self, announced: Arc<Announcement>) {
+        let room = announced.room.clone();
         let mut rooms = self.lock();
-        let emptied = rooms.get_mut(room).is_some_and(|entry| offer(entry, &event));
+        let event = Delivery::Event(announced);
+        let emptied = rooms.get_mut(&room).is_some_and(|entry| offer(entry, &event));
         if emptied {
-            self.forget(&mut rooms, room);
+            self.forget(&mut rooms, &room);
         }
     }
 
@@ -182,7 +185,7 @@ impl Hub {
         let mut rooms = self.lock();
         let emptied: Vec<RoomId> = rooms
             .iter_mut()
-            .filter_map(|(room, entry)| offer(entry, &Outbound::Resync).then(|| room.clone()))
+            .filter_map(|(room, entry)| offer(entry, &Delivery::Resync).then(|| room.clone()))
             .collect();
         for room in emptied {
             self.forget(&mut rooms, &room);
@@ -192,7 +195,7 @@ impl Hub {
 
 /// Offers `item` to every socket of a room, closing those that cannot take it; returns whether
 /// the room has no socket left.
-fn offer(entry: &mut RoomEntry, item: &Outbound) -> bool {
+fn offer(entry: &mut RoomEntry, item: &Delivery) -> bool {
     entry.peers.retain(|_, peer| match peer.events.try_send(item.clone()) {
         Ok(()) => true,
         Err(TrySendError::Full(_)) => {

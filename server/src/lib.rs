@@ -6,6 +6,7 @@
 pub mod api_status;
 pub mod backend;
 pub mod broker;
+pub mod event;
 pub mod health;
 pub mod hub;
 pub mod metrics;
@@ -14,8 +15,8 @@ pub mod presence;
 pub mod redis_keys;
 pub mod routes;
 pub mod settings;
-pub mod shutdown;
 pub mod startup;
 pub mod store;
+pub mod tasks;
 pub mod telemetry;
 pub mod ws;

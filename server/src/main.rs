@@ -22,7 +22,6 @@ async fn main() -> ExitCode {
         eprintln!("burner: setting log.filter (BURNER_LOG): {err}");
         return ExitCode::from(2);
     }
-    server::metrics::install();
     let started = async { Application::build(settings).await?.run_until_stopped().await };
     match started.await {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 //! code that counts does not know who reads; labels never carry a room id, a name or a text.
 //! docs/OPERATIONS.md lists each metric with what to alert on.
 
+use crate::tasks::Tasks;
 use axum::Router;
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -84,12 +85,16 @@ fn describe() {
     describe_gauge!(BUILD_INFO, "Always 1; the version is a label.");
 }
 
-/// Serves `GET /metrics` on `addr` until the process ends; fails if it cannot listen there.
-pub async fn serve(addr: SocketAddr, handle: PrometheusHandle) -> std::io::Result<SocketAddr> {
+/// Serves `GET /metrics` on `addr` until the instance stops; fails if it cannot listen there.
+pub async fn serve(
+    addr: SocketAddr,
+    handle: PrometheusHandle,
+    tasks: &Tasks,
+) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let upkeep = handle.clone();
-    tokio::spawn(async move {
+    tasks.spawn_until_stopped(async move {
         let mut every = tokio::time::interval(Duration::from_secs(5));
         loop {
             every.tick().await;
@@ -97,7 +102,7 @@ pub async fn serve(addr: SocketAddr, handle: PrometheusHandle) -> std::io::Resul
         }
     });
     let router = Router::new().route("/metrics", get(move || async move { handle.render() }));
-    tokio::spawn(async move {
+    tasks.spawn_until_stopped(async move {
         if let Err(err) = axum::serve(listener, router).await {
             tracing::error!(%err, "the metrics listener stopped");
         }

@@ -29,9 +29,13 @@ pub struct Member {
 }
 
 /// Why a presence call failed (presence is best effort: callers log it and go on).
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("presence: {0}")]
-pub struct PresenceError(pub String);
+#[derive(Debug, thiserror::Error)]
+pub enum PresenceError {
+    #[error("presence: {0}")]
+    Redis(#[from] ::redis::RedisError),
+    #[error("presence: {0}")]
+    Wire(#[from] crate::event::wire::WireError),
+}
 
 /// The shared record of who is online. Every method returns the room's online seats and
 /// announces them to every instance when they changed.

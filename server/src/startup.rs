@@ -5,8 +5,8 @@ use crate::hub::Hub;
 use crate::presence::Roster;
 use crate::routes::{self, Edge};
 use crate::settings::Settings;
-use crate::shutdown::{Sessions, Shutdown};
-use crate::ws::session::{Shared, Timing};
+use crate::tasks::Tasks;
+use crate::ws::socket::{Services, Timing};
 use crate::ws::{SeatSockets, WsState};
 use anyhow::Context;
 use app::proxy::ProxyTrust;
@@ -22,8 +22,8 @@ use std::time::Duration;
 
 /// Queued events per socket before it counts as too slow.
 const SOCKET_QUEUE: usize = 256;
-/// After a stop signal: how long open requests get to finish, then sessions to close. Together
-/// well inside the 5 seconds a process manager waits.
+/// After a stop signal: how long open requests get to finish, then sockets and tasks to end.
+/// Together well inside the 5 seconds a process manager waits.
 const REQUEST_GRACE: Duration = Duration::from_secs(2);
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// How often idle rate-limit keys are forgotten.
@@ -38,8 +38,7 @@ pub struct Application {
     tls: Option<RustlsConfig>,
     header_timeout: Duration,
     router: Router,
-    shutdown: Shutdown,
-    sessions: Sessions,
+    tasks: Tasks,
 }
 
 impl Application {
@@ -73,8 +72,7 @@ impl Application {
             }
             None => None,
         };
-        let (shutdown, stopping) = Shutdown::new();
-        let sessions = Sessions::default();
+        let tasks = backend.tasks.clone();
         let limits = &settings.limits;
         let doors = Arc::new(Doors {
             create: Limiter::per_minute("create_room", limits.rooms_per_minute),
@@ -82,7 +80,7 @@ impl Application {
             upgrades: Limiter::per_minute("websocket", limits.upgrades_per_minute),
             messages: Limiter::new("message", limits.messages_burst, limits.messages_per_second),
         });
-        tokio::spawn(forget_idle(Arc::downgrade(&doors)));
+        tasks.spawn_until_stopped(forget_idle(Arc::downgrade(&doors)));
         let proxy = ProxyTrust {
             trusted: settings.security.trust_proxy,
             hops: settings.security.proxy_hops,
@@ -100,19 +98,18 @@ impl Application {
             doors: doors.clone(),
         };
         let ws = WsState {
-            shared: Shared {
+            services: Services {
                 store: backend.store,
-                hub: Hub::start(backend.broker.clone(), backend.deliveries, SOCKET_QUEUE),
+                hub: Hub::start(backend.broker.clone(), backend.deliveries, SOCKET_QUEUE, &tasks),
                 broker: backend.broker,
-                roster: Roster::start(backend.presence),
+                roster: Roster::start(backend.presence, &tasks),
                 doors,
-                shutdown: stopping,
+                tasks: tasks.clone(),
                 timing,
             },
             allowed_origins: Arc::new(settings.security.allowed_origins.clone()),
             proxy,
             seat_sockets: SeatSockets::new(limits.sockets_per_seat),
-            sessions: sessions.clone(),
         };
         let edge = Edge {
             https: tls.is_some(),
@@ -123,7 +120,7 @@ impl Application {
         };
         let metrics_addr = match (settings.metrics_addr(), crate::metrics::install()) {
             (Some(addr), Some(handle)) => Some(
-                crate::metrics::serve(addr, handle)
+                crate::metrics::serve(addr, handle, &tasks)
                     .await
                     .with_context(|| format!("cannot serve metrics on {addr}"))?,
             ),
@@ -137,8 +134,7 @@ impl Application {
             tls,
             header_timeout: Duration::from_secs(limits.header_timeout_secs),
             router,
-            shutdown,
-            sessions,
+            tasks,
         })
     }
 
@@ -146,32 +142,33 @@ impl Application {
         self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// A handle that stops this application.
-    pub fn shutdown(&self) -> Shutdown {
-        self.shutdown.clone()
+    /// The instance's tasks: [`Tasks::stop`] stops the application.
+    pub fn tasks(&self) -> Tasks {
+        self.tasks.clone()
     }
 
     /// Serves until Ctrl-C or SIGTERM; fails at once if those signals cannot be listened for.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let shutdown = self.shutdown.clone();
-        let signal = crate::shutdown::signal()
+        let tasks = self.tasks.clone();
+        let signal = crate::tasks::signal()
             .map_err(|e| anyhow::anyhow!("cannot listen for Ctrl-C and SIGTERM: {e}"))?;
-        tokio::spawn(async move {
+        self.tasks.spawn_until_stopped(async move {
             signal.await;
             tracing::info!("stopping: closing sockets with 1012");
-            shutdown.trigger();
+            tasks.stop();
         });
         self.run().await
     }
 
-    /// Serves until the shutdown handle fires: then requests get a moment to finish (a client
-    /// holding a half-sent request does not hold the process), and sessions close.
+    /// Serves until the instance is told to stop: then requests get a moment to finish (a
+    /// client holding a half-sent request does not hold the process), sockets close and every
+    /// task ends.
     pub async fn run(self) -> anyhow::Result<()> {
         let handle = Handle::new();
-        let stop = self.shutdown.clone();
         let stopping = handle.clone();
-        tokio::spawn(async move {
-            stop.triggered().await;
+        let tasks = self.tasks.clone();
+        self.tasks.spawn(async move {
+            tasks.stopped().await;
             stopping.graceful_shutdown(Some(REQUEST_GRACE));
         });
         tracing::info!(
@@ -181,27 +178,21 @@ impl Application {
             metrics = %self.metrics_addr.map_or_else(|| "off".to_owned(), |a| a.to_string()),
             "Burner is listening"
         );
+        // Chat frames are small: without TCP_NODELAY, Nagle's algorithm holds a frame back until
+        // the previous one is acknowledged (tens of milliseconds).
+        let mut server =
+            axum_server::from_tcp(self.listener)?.acceptor(NoDelayAcceptor::new()).handle(handle);
+        server.http_builder().http1().header_read_timeout(self.header_timeout);
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        match self.tls {
-            // Chat frames are small: without TCP_NODELAY, Nagle's algorithm holds a frame
-            // back until the previous one is acknowledged (tens of milliseconds).
+        // The one difference HTTPS makes: TLS on top of the same acceptor.
+        let served = match self.tls {
             Some(tls) => {
-                let acceptor = RustlsAcceptor::new(tls).acceptor(NoDelayAcceptor::new());
-                let mut server =
-                    axum_server::from_tcp(self.listener)?.acceptor(acceptor).handle(handle);
-                server.http_builder().http1().header_read_timeout(self.header_timeout);
-                server.serve(service).await?;
+                server.map(|tcp| RustlsAcceptor::new(tls).acceptor(tcp)).serve(service).await
             }
-            None => {
-                let mut server = axum_server::from_tcp(self.listener)?
-                    .acceptor(NoDelayAcceptor::new())
-                    .handle(handle);
-                server.http_builder().http1().header_read_timeout(self.header_timeout);
-                server.serve(service).await?;
-            }
-        }
-        self.sessions.drained(DRAIN_LIMIT).await;
-        Ok(())
+            None => server.serve(service).await,
+        };
+        self.tasks.drained(DRAIN_LIMIT).await;
+        Ok(served?)
     }
 }
 

@@ -1,14 +1,12 @@
 //! `GET /ws/{room_id}?since=<seq>`: the WebSocket edge. The upgrade checks the Origin, the
-//! client's rate, and the seat cookie before accepting; the session itself lives in
-//! [`session`].
+//! client's rate, and the seat cookie before accepting; the socket's life is in [`socket`].
 
 mod seat_sockets;
-pub mod session;
+pub mod socket;
 
 pub use seat_sockets::SeatSockets;
 
 use crate::origin;
-use crate::shutdown::Sessions;
 use app::model::{FRAME_MAX_BYTES, RoomId};
 use app::protocol::CloseCode;
 use app::proxy::ProxyTrust;
@@ -22,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use futures::{SinkExt, StreamExt, future};
 use serde::Deserialize;
-use session::{Session, Shared, WsIn, WsOut};
+use socket::{Services, Socket, WsIn, WsOut};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -32,13 +30,12 @@ use tracing::Instrument;
 /// What the WebSocket edge needs.
 #[derive(Clone)]
 pub struct WsState {
-    pub shared: Shared,
+    pub services: Services,
     pub allowed_origins: Arc<Vec<String>>,
     /// Where the client's address comes from.
     pub proxy: ProxyTrust,
     /// Open sockets per seat on this instance.
     pub seat_sockets: SeatSockets,
-    pub sessions: Sessions,
 }
 
 /// The upgrade's query: the highest sequence number the client already has.
@@ -70,7 +67,7 @@ pub async fn upgrade(
             .into_response();
     }
     let client = state.proxy.client_ip(&headers, Some(peer.ip())).unwrap_or(peer.ip());
-    if let Err(wait) = state.shared.doors.upgrades.check(&ClientKey::from(client)) {
+    if let Err(wait) = state.services.doors.upgrades.check(&ClientKey::from(client)) {
         // Refused before the upgrade: to a browser this is a failed connection, and it backs
         // off before trying again.
         let retry = wait.as_secs().max(1).to_string();
@@ -93,7 +90,7 @@ pub async fn upgrade(
 /// Buffers sized for chat frames, not tungstenite's 128 KiB defaults: an idle socket holds
 /// little, and a client that stops reading cannot make the server hold more than
 /// [`WRITE_BUFFER_MAX`] for it (its writes then wait, and it is closed with 4408). Frames over
-/// the protocol's limit are refused by the transport (the session closes with 1009).
+/// the protocol's limit are refused by the transport (the socket closes with 1009).
 fn sized_for_chat(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.max_message_size(FRAME_MAX_BYTES)
         .max_frame_size(FRAME_MAX_BYTES)
@@ -120,7 +117,7 @@ async fn admit(state: &WsState, raw: &str, cookies: &CookieJar) -> Result<Admitt
         tracing::warn!(%err, "store unavailable during a WebSocket upgrade");
         CloseCode::Restarting
     };
-    let store = &state.shared.store;
+    let store = &state.services.store;
     let info = store.room(&room).await.map_err(unavailable)?.ok_or(CloseCode::RoomGone)?;
     let token = cookie.token.hash();
     let seat = store.seat(&room, &token).await.map_err(unavailable)?.ok_or(CloseCode::NoSeat)?;
@@ -131,8 +128,8 @@ async fn refuse(mut socket: WebSocket, code: CloseCode) {
     let _ = socket.send(close(code)).await;
 }
 
-/// The session of an admitted socket. Set up here, outside the future, so the future holds only
-/// what the session uses (an async fn would keep room for its arguments all along).
+/// The life of an admitted socket. Set up here, outside the future, so the future holds only
+/// what the socket uses (an async fn would keep room for its arguments all along).
 fn serve(
     socket: WebSocket,
     admitted: Admitted,
@@ -143,28 +140,48 @@ fn serve(
         metrics::counter!(crate::metrics::RATE_LIMITED, "door" => "sockets_per_seat").increment(1);
         return Box::pin(refuse(socket, CloseCode::RateLimited));
     };
-    let active = state.sessions.enter();
+    let open = Open::count();
     let (sink, stream) = socket.split();
     let sink = sink.with(|out: WsOut| future::ready(Ok::<_, axum::Error>(to_axum(out))));
     let stream = stream.map(from_axum);
-    let session = Session {
+    let tasks = state.services.tasks.clone();
+    let socket = Socket {
         room: admitted.room,
         seat: admitted.seat,
         token: admitted.token,
         since,
         expires_at: admitted.info.expires_at,
-        shared: state.shared,
+        services: state.services,
     };
     let span = tracing::info_span!("socket", id = NEXT_SOCKET.fetch_add(1, Ordering::Relaxed));
+    // Tracked, so stopping the instance waits for the socket's goodbye.
     Box::pin(
-        async move {
-            let _held = (seat_socket, active);
-            tracing::debug!(room = %session.room, "socket open");
-            let exit = session::run(session, Box::pin(sink), stream).await;
-            tracing::debug!(?exit, "socket closed");
-        }
-        .instrument(span),
+        tasks.track(
+            async move {
+                let _held = (seat_socket, open);
+                tracing::debug!(room = %socket.room, "socket open");
+                let exit = socket::run(socket, Box::pin(sink), stream).await;
+                tracing::debug!(?exit, "socket closed");
+            }
+            .instrument(span),
+        ),
     )
+}
+
+/// Counts an open socket in `burner_sockets_open` while it lives.
+struct Open;
+
+impl Open {
+    fn count() -> Self {
+        metrics::gauge!(crate::metrics::SOCKETS_OPEN).increment(1.0);
+        Open
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        metrics::gauge!(crate::metrics::SOCKETS_OPEN).decrement(1.0);
+    }
 }
 
 /// Numbers sockets for the logs.

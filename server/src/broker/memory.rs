@@ -1,6 +1,7 @@
 //! The embedded broker: one process, so every event goes straight to this instance's hub.
 
-use super::{Broker, BrokerError, Deliveries, Delivery, RoomEvent};
+use super::{Broker, BrokerError};
+use crate::event::{Announcement, Deliveries, Delivery, RoomEvent};
 use app::model::RoomId;
 use futures::future::{BoxFuture, FutureExt, ready};
 
@@ -27,7 +28,7 @@ impl Broker for MemoryBroker {
         room: &RoomId,
         event: RoomEvent,
     ) -> BoxFuture<'static, Result<(), BrokerError>> {
-        let sent = self.bus.send(Delivery::Event(room.clone(), event.into()));
-        ready(sent.map_err(|_| BrokerError("the hub has stopped".into()))).boxed()
+        let sent = self.bus.send(Delivery::Event(Announcement::new(room.clone(), event)));
+        ready(sent.map_err(|_| BrokerError::Stopped)).boxed()
     }
 }

@@ -3,10 +3,11 @@
 
 mod subscriber;
 
-use super::{Broker, BrokerError, Deliveries, RoomEvent};
+use super::{Broker, BrokerError};
+use crate::event::{Deliveries, RoomEvent, wire};
 use crate::redis_keys::Keys;
+use crate::tasks::Tasks;
 use app::model::RoomId;
-use app::protocol::ServerFrame;
 use futures::future::{BoxFuture, FutureExt};
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
@@ -29,10 +30,17 @@ impl RedisBroker {
         conn: ConnectionManager,
         keys: Keys,
         deliveries: Deliveries,
+        tasks: &Tasks,
     ) -> Self {
         let (commands, receiver) = mpsc::unbounded_channel();
         let liveness = Arc::new(Liveness::default());
-        tokio::spawn(subscriber::run(client, keys.clone(), receiver, deliveries, liveness.clone()));
+        tasks.spawn_until_stopped(subscriber::run(
+            client,
+            keys.clone(),
+            receiver,
+            deliveries,
+            liveness.clone(),
+        ));
         RedisBroker { commands, conn, keys, liveness }
     }
 
@@ -42,17 +50,13 @@ impl RedisBroker {
     }
 }
 
-fn failed(err: impl std::fmt::Display) -> BrokerError {
-    BrokerError(err.to_string())
-}
-
 impl Broker for RedisBroker {
     fn subscribe(&self, room: &RoomId) -> BoxFuture<'static, Result<(), BrokerError>> {
         let (ack, acked) = oneshot::channel();
         let sent = self.commands.send(Command::Subscribe(room.clone(), ack));
         async move {
-            sent.map_err(|_| failed("subscriber stopped"))?;
-            acked.await.map_err(|_| failed("subscriber stopped"))?
+            sent.map_err(|_| BrokerError::Stopped)?;
+            acked.await.map_err(|_| BrokerError::Stopped)?
         }
         .boxed()
     }
@@ -68,18 +72,10 @@ impl Broker for RedisBroker {
     ) -> BoxFuture<'static, Result<(), BrokerError>> {
         let channel = self.keys.room(room).channel;
         let mut conn = self.conn.clone();
+        let payload = wire::encode(&event);
         async move {
-            // A message travels as the frame clients receive, as `post.lua` publishes it, so
-            // the subscriber reads every message one way.
-            let payload = match event {
-                RoomEvent::Message(message) => ServerFrame::Message(message).encode(),
-                other => serde_json::to_string(&other),
-            }
-            .map_err(failed)?;
-            conn.publish::<_, _, ()>(channel, payload).await.map_err(|err| {
-                crate::metrics::redis_failed(&err);
-                failed(err)
-            })
+            let payload = payload.map_err(|err| BrokerError::Encoding(Arc::new(err)))?;
+            Ok(conn.publish::<_, _, ()>(channel, payload).await?)
         }
         .boxed()
     }

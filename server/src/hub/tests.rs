@@ -27,7 +27,7 @@ fn message(seq: u64) -> RoomEvent {
 
 async fn hub(queue: usize) -> Arc<Hub> {
     let (bus, deliveries) = mpsc::unbounded_channel();
-    Hub::start(Arc::new(MemoryBroker::new(bus)), deliveries, queue)
+    Hub::start(Arc::new(MemoryBroker::new(bus)), deliveries, queue, &crate::tasks::Tasks::new())
 }
 
 #[tokio::test]
@@ -67,7 +67,7 @@ async fn sockets_of_a_room_hear_its_end_at_the_deadline() {
     let mut socket = hub.join(&room, now_ms() + 200).await.expect("join");
     let event = tokio::time::timeout(Duration::from_secs(2), socket.events.recv()).await;
     match event.ok().flatten() {
-        Some(Outbound::Event(event)) => {
+        Some(Delivery::Event(event)) => {
             assert_eq!(event.event, RoomEvent::Ended(EndReason::Expired))
         }
         other => panic!("expected the end of the room, got {other:?}"),

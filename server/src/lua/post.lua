@@ -1,25 +1,26 @@
 -- Stores a message and announces it in one step: the next sequence number, the capped
 -- history, the resend guard and the publish happen together or not at all.
 -- KEYS: meta, seats, log, seq, sent
--- ARGV: token hash, client id, the message JSON after its sender (`,"client_id":…,"body":…,
---       "ts":…}`, encoded by the caller), message id, history cap, channel
--- The message is stored and published as the very frame clients receive:
---   {"type":"message","seq":N,"id":"…","sender":<seat JSON>,"client_id":…,"body":…,"ts":…}
--- so no instance decodes and re-encodes it per socket, and nothing here decodes JSON.
--- Returns {'ok', seq} | {'dup', message JSON} | {'gone'} | {'no_seat'}
+-- ARGV: token hash, resend guard (client id), message content (opaque: Rust encodes it),
+--       history cap, channel
+-- The message is stored and published as 'message:' .. seq .. ':' .. seat .. '\n' .. content
+-- (server/src/event/wire.rs): this script adds only what it alone knows, the sequence number
+-- and the seat record the token holds, and never reads or builds JSON.
+-- Returns {'ok', seq} | {'dup', stored message} | {'gone'} | {'no_seat'}
 local meta, seats, log, seq_key, sent = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local token, client_id, content, cap, channel =
+  ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 -- The seats hash ends with the room (same deadline, same destroy): a seat means a live room.
-local seat = redis.call('HGET', seats, ARGV[1])
+local seat = redis.call('HGET', seats, token)
 if not seat then
   if redis.call('EXISTS', meta) == 0 then return {'gone'} end
   return {'no_seat'}
 end
-local cap = tonumber(ARGV[5])
--- Seats are JSON written by join.lua; a sealed name (base64url) cannot hold this pattern.
-local guard = string.match(seat, '"id":"([^"]*)"') .. ':' .. ARGV[2]
+-- A seat is its token's for the room's life, so the token names the sender in the guard.
+local guard = token .. ':' .. client_id
 
-local function message(seq, id)
-  return '{"type":"message","seq":' .. seq .. ',"id":"' .. id .. '","sender":' .. seat .. ARGV[3]
+local function framed(seq)
+  return 'message:' .. seq .. ':' .. seat .. '\n' .. content
 end
 
 local prior = redis.call('HGET', sent, guard)
@@ -29,11 +30,11 @@ if prior then
   local stored = redis.call('LINDEX', log, tonumber(prior) - last - 1)
   if stored then return {'dup', stored} end
   -- Dropped by the cap already: acknowledge with what the sender sent.
-  return {'dup', message(prior, ARGV[4])}
+  return {'dup', framed(prior)}
 end
 
 local seq = redis.call('INCR', seq_key)
-local stored = message(seq, ARGV[4])
+local stored = framed(seq)
 if redis.call('RPUSH', log, stored) > cap then
   redis.call('LTRIM', log, -cap, -1)
 end
@@ -55,5 +56,5 @@ elseif seq % cap == 0 then
     if tonumber(all[i + 1]) < oldest then redis.call('HDEL', sent, all[i]) end
   end
 end
-redis.call('PUBLISH', ARGV[6], stored)
+redis.call('PUBLISH', channel, stored)
 return {'ok', tostring(seq)}

@@ -1,7 +1,7 @@
 //! Presence in this process, for the embedded backend.
 
 use super::{Member, Presence, PresenceError, STALE_AFTER_MS, online_seats};
-use crate::broker::{Deliveries, Delivery, RoomEvent};
+use crate::event::{Deliveries, RoomEvent, announce};
 use app::model::{RoomId, Seat, now_ms};
 use futures::future::{BoxFuture, FutureExt, ready};
 use std::collections::HashMap;
@@ -38,8 +38,7 @@ impl MemoryPresence {
         }
         drop(all);
         if after != before {
-            let event = RoomEvent::Presence(after.clone());
-            let _ = self.bus.send(Delivery::Event(room.clone(), event.into()));
+            announce(&self.bus, room, RoomEvent::Presence(after.clone()));
         }
         after
     }

@@ -2,6 +2,7 @@
 //! the new list on the room's channel when it changed.
 
 use super::{Member, Presence, PresenceError, STALE_AFTER_MS};
+use crate::event::wire;
 use crate::redis_keys::Keys;
 use app::model::{RoomId, Seat, now_ms};
 use futures::future::{BoxFuture, FutureExt};
@@ -29,39 +30,38 @@ impl RedisPresence {
         &self,
         room: &RoomId,
         op: &str,
-        args: Vec<String>,
+        args: Result<Vec<String>, wire::WireError>,
     ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>> {
         let keys = self.keys.room(room);
         let (script, op) = (self.script.clone(), op.to_owned());
         let mut conn = self.conn.clone();
         async move {
-            // Seat ids and names, alternating.
-            let flat: Option<Vec<String>> = script
+            let records: Option<Vec<String>> = script
                 .key(&keys.meta)
                 .key(&keys.online)
                 .arg(op)
                 .arg(now_ms())
                 .arg(STALE_AFTER_MS)
                 .arg(&keys.channel)
-                .arg(args)
+                .arg(args?)
                 .invoke_async(&mut conn)
                 .await
-                .map_err(|err| {
-                    crate::metrics::redis_failed(&err);
-                    PresenceError(err.to_string())
-                })?;
-            let flat = flat.unwrap_or_default();
-            Ok(flat
-                .chunks_exact(2)
-                .map(|pair| Seat { id: pair[0].clone(), name: pair[1].clone() })
-                .collect())
+                .inspect_err(crate::metrics::redis_failed)?;
+            let records = records.unwrap_or_default();
+            Ok(records.iter().map(|record| wire::read_seat(record)).collect::<Result<_, _>>()?)
         }
         .boxed()
     }
 }
 
-fn triples(members: Vec<Member>) -> Vec<String> {
-    members.into_iter().flat_map(|m| [m.conn, m.seat.id, m.seat.name]).collect()
+/// Each member as its connection id and seat record.
+fn pairs(members: Vec<Member>) -> Result<Vec<String>, wire::WireError> {
+    let mut args = Vec::with_capacity(2 * members.len());
+    for Member { conn, seat } in members {
+        args.push(conn);
+        args.push(wire::seat(&seat)?);
+    }
+    Ok(args)
 }
 
 impl Presence for RedisPresence {
@@ -70,7 +70,7 @@ impl Presence for RedisPresence {
         room: &RoomId,
         member: Member,
     ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>> {
-        self.run(room, "online", triples(vec![member]))
+        self.run(room, "online", pairs(vec![member]))
     }
 
     fn leave(
@@ -78,7 +78,7 @@ impl Presence for RedisPresence {
         room: &RoomId,
         conn: &str,
     ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>> {
-        self.run(room, "offline", vec![conn.to_owned()])
+        self.run(room, "offline", Ok(vec![conn.to_owned()]))
     }
 
     fn refresh(
@@ -86,6 +86,6 @@ impl Presence for RedisPresence {
         room: &RoomId,
         members: Vec<Member>,
     ) -> BoxFuture<'static, Result<Vec<Seat>, PresenceError>> {
-        self.run(room, "alive", triples(members))
+        self.run(room, "alive", pairs(members))
     }
 }

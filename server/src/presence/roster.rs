@@ -2,6 +2,7 @@
 //! and one task refreshes every entry the instance holds.
 
 use super::{Member, Presence, REFRESH_EVERY};
+use crate::tasks::Tasks;
 use app::model::{RoomId, Seat};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +15,7 @@ pub struct Roster {
     instance: String,
     next: AtomicU64,
     local: Mutex<HashMap<RoomId, HashMap<String, Member>>>,
+    tasks: Tasks,
 }
 
 /// A socket's entry in presence; [`Here::leave`] (or dropping it) removes it.
@@ -25,14 +27,15 @@ pub struct Here {
 
 impl Roster {
     /// A roster over `presence`, refreshing its entries while it lives.
-    pub fn start(presence: Arc<dyn Presence>) -> Arc<Self> {
+    pub fn start(presence: Arc<dyn Presence>, tasks: &Tasks) -> Arc<Self> {
         let roster = Arc::new(Roster {
             presence,
             instance: nanoid::nanoid!(8),
             next: AtomicU64::new(1),
             local: Mutex::new(HashMap::new()),
+            tasks: tasks.clone(),
         });
-        tokio::spawn(refresh(Arc::downgrade(&roster)));
+        tasks.spawn_until_stopped(refresh(Arc::downgrade(&roster)));
         roster
     }
 
@@ -67,12 +70,6 @@ impl Roster {
             }
         }
     }
-
-    /// Sockets this instance holds, in how many rooms.
-    pub fn counts(&self) -> (usize, usize) {
-        let local = self.lock();
-        (local.values().map(HashMap::len).sum(), local.len())
-    }
 }
 
 impl Here {
@@ -93,8 +90,10 @@ impl Drop for Here {
         let Some(conn) = self.conn.take() else { return };
         self.roster.forget(&self.room, &conn);
         let left = self.roster.presence.leave(&self.room, &conn);
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(left);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            self.roster.tasks.spawn(async move {
+                let _ = left.await;
+            });
         }
     }
 }

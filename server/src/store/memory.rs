@@ -1,7 +1,8 @@
 //! The embedded store: the same rules as the Redis store, in this process, for one machine.
 //! Rooms past their deadline read as gone at once and are swept from memory every second.
 
-use crate::broker::{Deliveries, Delivery, RoomEvent};
+use crate::event::{Deliveries, RoomEvent, announce};
+use crate::tasks::Tasks;
 use app::model::{ChatMessage, EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
 use app::store::{Posted, RoomInfo, RoomStore, StoreError};
@@ -43,14 +44,14 @@ pub struct MemoryStore {
 
 impl MemoryStore {
     /// A store that announces on `bus`, and sweeps expired rooms while it lives.
-    pub fn start(bus: Deliveries, history_cap: u32) -> Arc<Self> {
+    pub fn start(bus: Deliveries, history_cap: u32, tasks: &Tasks) -> Arc<Self> {
         let store = Arc::new(MemoryStore {
             rooms: Mutex::new(HashMap::new()),
             bus,
             history_cap: usize::try_from(history_cap).unwrap_or(500).max(1),
         });
         let weak = Arc::downgrade(&store);
-        tokio::spawn(sweep(weak));
+        tasks.spawn_until_stopped(sweep(weak));
         store
     }
 
@@ -86,7 +87,7 @@ impl MemoryStore {
     }
 
     fn announce(&self, id: &RoomId, event: RoomEvent) {
-        let _ = self.bus.send(Delivery::Event(id.clone(), event.into()));
+        announce(&self.bus, id, event);
     }
 }
 
@@ -161,10 +162,11 @@ impl RoomStore for MemoryStore {
 
     async fn leave(&self, id: &RoomId, token: &TokenHash) -> Result<bool, StoreError> {
         let released = self.with_room(id, |room| Ok(room.seats.remove(token)))?;
-        if let Some(seat) = &released {
-            self.announce(id, RoomEvent::SeatLeft(seat.id.clone()));
+        let left = released.is_some();
+        if let Some(seat) = released {
+            self.announce(id, RoomEvent::SeatLeft(seat));
         }
-        Ok(released.is_some())
+        Ok(left)
     }
 
     async fn post(

@@ -2,8 +2,9 @@
 //! scripts (atomic), all of a room's keys expiring at its deadline, and seat tokens stored
 //! only as SHA-256.
 
+use crate::event::{RoomEvent, wire};
 use crate::redis_keys::Keys;
-use app::model::{History, RoomId, Seat, now_ms};
+use app::model::{EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
 use app::store::{Posted, RoomInfo, RoomStore, StoreError};
 use async_trait::async_trait;
@@ -30,20 +31,19 @@ struct Scripts {
 /// A Redis command that failed: counted, and kept for the log.
 fn failed(err: redis::RedisError) -> StoreError {
     crate::metrics::redis_failed(&err);
-    StoreError::Backend(err.to_string())
+    StoreError::backend(err)
 }
 
-fn backend(err: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(err.to_string())
+/// A script answered what it never answers.
+#[derive(Debug, thiserror::Error)]
+#[error("the {script} script answered {reply:?}")]
+struct UnexpectedReply {
+    script: &'static str,
+    reply: Vec<String>,
 }
 
-fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, StoreError> {
-    serde_json::from_str(json).map_err(|e| backend(format!("stored JSON: {e}")))
-}
-
-/// `text` as a JSON string literal.
-fn json_string(text: &str) -> Result<String, StoreError> {
-    serde_json::to_string(text).map_err(|e| backend(format!("encoding JSON: {e}")))
+fn unexpected(script: &'static str, reply: &[String]) -> StoreError {
+    StoreError::backend(UnexpectedReply { script, reply: reply.to_vec() })
 }
 
 impl RedisStore {
@@ -103,7 +103,7 @@ impl RoomStore for RedisStore {
         else {
             return Ok(None);
         };
-        let capacity = u8::try_from(capacity).map_err(backend)?;
+        let capacity = u8::try_from(capacity).map_err(StoreError::backend)?;
         let key_check = meta.remove("check");
         Ok(Some(RoomInfo { id: room.clone(), created_at, expires_at, capacity, seated, key_check }))
     }
@@ -117,23 +117,23 @@ impl RoomStore for RedisStore {
     ) -> Result<Seat, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
+        let new_seat = Seat { id: nanoid::nanoid!(12), name: name.to_owned() };
         let reply: Vec<String> = self
             .scripts
             .join
             .key(&keys.meta)
             .key(&keys.seats)
             .arg(token.as_str())
-            .arg(name)
-            .arg(nanoid::nanoid!(12))
+            .arg(wire::seat(&new_seat).map_err(StoreError::backend)?)
             .arg(key_check.unwrap_or(""))
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;
         match reply.as_slice() {
-            [status, seat] if status == "ok" => decode::<Seat>(seat),
+            [status, seat] if status == "ok" => read_seat(seat),
             [status] if status == "full" => Err(StoreError::Full),
             [status] if status == "gone" => Err(StoreError::Gone),
-            other => Err(backend(format!("join script answered {other:?}"))),
+            other => Err(unexpected("join", other)),
         }
     }
 
@@ -141,7 +141,7 @@ impl RoomStore for RedisStore {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
         let seat: Option<String> = conn.hget(&keys.seats, token.as_str()).await.map_err(failed)?;
-        seat.map(|json| decode::<Seat>(&json)).transpose()
+        seat.as_deref().map(read_seat).transpose()
     }
 
     async fn leave(&self, room: &RoomId, token: &TokenHash) -> Result<bool, StoreError> {
@@ -172,14 +172,8 @@ impl RoomStore for RedisStore {
     ) -> Result<Posted, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
-        let id = nanoid::nanoid!(12);
-        let ts = now_ms();
-        // The end of the message's JSON, escaped here so the script only concatenates.
-        let tail = format!(
-            r#","client_id":{},"body":{},"ts":{ts}}}"#,
-            json_string(client_id)?,
-            json_string(body)?
-        );
+        let content = wire::content(&nanoid::nanoid!(12), client_id, body, now_ms())
+            .map_err(StoreError::backend)?;
         let reply: Vec<String> = self
             .scripts
             .post
@@ -190,22 +184,21 @@ impl RoomStore for RedisStore {
             .key(&keys.sent)
             .arg(token.as_str())
             .arg(client_id)
-            .arg(tail)
-            .arg(&id)
+            .arg(content)
             .arg(self.history_cap)
             .arg(&keys.channel)
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;
         match reply.as_slice() {
-            [status, seq] if status == "ok" => seq
-                .parse()
-                .map(|seq| Posted::Stored { seq })
-                .map_err(|_| backend(format!("post answered seq {seq}"))),
-            [status, json] if status == "dup" => Ok(Posted::Duplicate(decode(json)?)),
+            [status, seq] if status == "ok" => match seq.parse() {
+                Ok(seq) => Ok(Posted::Stored { seq }),
+                Err(_) => Err(unexpected("post", &reply)),
+            },
+            [status, entry] if status == "dup" => Ok(Posted::Duplicate(read_message(entry)?)),
             [status] if status == "gone" => Err(StoreError::Gone),
             [status] if status == "no_seat" => Err(StoreError::NotSeated),
-            other => Err(backend(format!("post script answered {other:?}"))),
+            other => Err(unexpected("post", other)),
         }
     }
 
@@ -223,7 +216,7 @@ impl RoomStore for RedisStore {
             .await
             .map_err(failed)?;
         let (seq, truncated, stored) = reply.ok_or(StoreError::Gone)?;
-        let messages = stored.iter().map(|json| decode(json)).collect::<Result<_, _>>()?;
+        let messages = stored.iter().map(|entry| read_message(entry)).collect::<Result<_, _>>()?;
         Ok(History { messages, seq, truncated: truncated == 1 })
     }
 
@@ -234,8 +227,21 @@ impl RoomStore for RedisStore {
         for key in keys.all() {
             invocation.key(key);
         }
-        let existed: i64 =
-            invocation.arg(&keys.channel).invoke_async(&mut conn).await.map_err(failed)?;
+        let ended = wire::encode(&RoomEvent::Ended(EndReason::Destroyed));
+        let existed: i64 = invocation
+            .arg(&keys.channel)
+            .arg(ended.map_err(StoreError::backend)?)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(failed)?;
         Ok(existed == 1)
     }
+}
+
+fn read_seat(record: &str) -> Result<Seat, StoreError> {
+    wire::read_seat(record).map_err(StoreError::backend)
+}
+
+fn read_message(entry: &str) -> Result<app::model::ChatMessage, StoreError> {
+    wire::decode_message(entry).map_err(StoreError::backend)
 }

@@ -3,7 +3,7 @@
 
 use crate::helpers::{TestApp, private_redis, test_settings};
 use server::backend::Backend;
-use server::ws::session::Timing;
+use server::ws::socket::Timing;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@ use app::seat::{SeatToken, TokenHash};
 use app::store::{Posted, RoomStore, StoreError};
 use server::backend::Backend;
 use server::broker::memory::MemoryBroker;
-use server::broker::{Delivery, RoomEvent};
+use server::event::{Delivery, RoomEvent};
 use server::presence::Member;
 use server::presence::memory::MemoryPresence;
 use server::store::MemoryStore;
@@ -53,7 +53,8 @@ async fn under_test(kind: Kind, cap: u32) -> UnderTest {
         return UnderTest { backend, prefix, memory: None };
     }
     let (bus, deliveries) = tokio::sync::mpsc::unbounded_channel();
-    let memory = MemoryStore::start(bus.clone(), cap);
+    let tasks = server::tasks::Tasks::new();
+    let memory = MemoryStore::start(bus.clone(), cap, &tasks);
     let backend = Backend {
         store: memory.clone(),
         broker: Arc::new(MemoryBroker::new(bus.clone())),
@@ -61,6 +62,7 @@ async fn under_test(kind: Kind, cap: u32) -> UnderTest {
         readiness: Arc::new(server::health::AlwaysReady),
         deliveries,
         kind: "embedded",
+        tasks,
     };
     UnderTest { backend, prefix: String::new(), memory: Some(memory) }
 }
@@ -271,7 +273,9 @@ async fn delivery(
     loop {
         let next = tokio::time::timeout(Duration::from_secs(5), deliveries.recv()).await;
         match next.expect("a delivery in time").expect("deliveries open") {
-            Delivery::Event(r, announced) if r == *room => return announced.event,
+            Delivery::Event(announced) if announced.room == *room => {
+                return announced.event.clone();
+            }
             _ => continue,
         }
     }
@@ -316,7 +320,7 @@ async fn leaving_frees_the_seat_and_is_announced(kind: Kind) {
         Err(StoreError::Full)
     );
     assert_eq!(backend.store.leave(&room, &alice).await, Ok(true));
-    assert_eq!(delivery(&mut backend.deliveries, &room).await, RoomEvent::SeatLeft(seat.id));
+    assert_eq!(delivery(&mut backend.deliveries, &room).await, RoomEvent::SeatLeft(seat));
     assert_eq!(backend.store.seat(&room, &alice).await, Ok(None));
     assert_eq!(backend.store.leave(&room, &alice).await, Ok(false));
     backend.store.claim_seat(&room, &token(), "carol", None).await.expect("the freed seat");

@@ -9,9 +9,9 @@ use reqwest::cookie::{CookieStore, Jar};
 use serde_json::{Value, json};
 use server::backend::Backend;
 use server::settings::Settings;
-use server::shutdown::Shutdown;
 use server::startup::Application;
-use server::ws::session::Timing;
+use server::tasks::Tasks;
+use server::ws::socket::Timing;
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, OnceLock};
@@ -114,7 +114,8 @@ pub async fn redis_keys(prefix: &str) -> Vec<String> {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub prefix: String,
-    pub shutdown: Shutdown,
+    /// The instance's tasks: `tasks.stop()` stops it.
+    pub tasks: Tasks,
     pub stopped: tokio::task::JoinHandle<()>,
 }
 
@@ -182,11 +183,11 @@ impl TestApp {
         server::telemetry::init(&settings.log).expect("the test log filter");
         let app = Application::with_backend(settings, backend, timing).await.expect("app");
         let addr = app.local_addr();
-        let shutdown = app.shutdown();
+        let tasks = app.tasks();
         let stopped = tokio::spawn(async move {
             let _ = app.run().await;
         });
-        TestApp { addr, prefix, shutdown, stopped }
+        TestApp { addr, prefix, tasks, stopped }
     }
 
     pub fn url(&self, path: &str) -> String {

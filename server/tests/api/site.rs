@@ -17,7 +17,7 @@ async fn refusal_with_hash_file(path: &str) -> String {
     let started = server::startup::Application::with_backend(
         settings,
         backend,
-        server::ws::session::Timing::default(),
+        server::ws::socket::Timing::default(),
     )
     .await;
     started.err().map(|e| e.to_string()).unwrap_or_default()

@@ -342,7 +342,7 @@ async fn stopping_the_server_closes_sockets_with_1012(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let (room, alice, _) = alice_and_bob(&app).await;
     let mut a = alice.enter(&room).await;
-    app.shutdown.trigger();
+    app.tasks.stop();
     assert_eq!(a.closed().await, Some(1012));
     tokio::time::timeout(Duration::from_secs(5), app.stopped)
         .await

@@ -23,3 +23,4 @@ mod pubsub_blackholed;
 mod redis_pauses;
 mod redis_restarts_empty;
 mod slow_consumer;
+mod store_stalls;

@@ -6,7 +6,7 @@ use crate::chatter::Chatter;
 use crate::helpers::{TestApp, test_settings, unique_prefix};
 use crate::redis_process::RedisProcess;
 use server::backend::Backend;
-use server::ws::session::Timing;
+use server::ws::socket::Timing;
 use std::time::{Duration, Instant};
 
 async fn readyz(app: &TestApp) -> u16 {

@@ -6,7 +6,7 @@ use crate::redis_process::RedisProcess;
 use app::protocol::ServerFrame;
 use serde_json::json;
 use server::backend::Backend;
-use server::ws::session::Timing;
+use server::ws::socket::Timing;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,8 +4,8 @@
 //! connected and subscribed again with timeouts, pausing between failed attempts — and the hub
 //! is asked to resync every socket, since events may have been missed meanwhile.
 
-use super::failed;
-use crate::broker::{Announcement, BrokerError, Deliveries, Delivery};
+use crate::broker::BrokerError;
+use crate::event::{Announcement, Deliveries, Delivery, wire};
 use crate::redis_keys::Keys;
 use app::model::{RoomId, now_ms};
 use futures::StreamExt;
@@ -157,17 +157,14 @@ impl Subscriber {
         }
     }
 
-    async fn try_connect(&self) -> Result<(PubSubSink, PubSubStream), String> {
+    async fn try_connect(&self) -> Result<(PubSubSink, PubSubStream), BrokerError> {
         let connecting = timeout(ANSWER_WITHIN, self.client.get_async_pubsub()).await;
-        let pubsub = connecting.map_err(|_| "connecting timed out".to_owned())?;
-        let (mut sink, stream) = pubsub.map_err(|e| e.to_string())?.split();
+        let (mut sink, stream) = connecting.map_err(|_| BrokerError::TimedOut)??.split();
         if !self.wanted.is_empty() {
             let channels: Vec<String> =
                 self.wanted.iter().map(|room| self.keys.room(room).channel).collect();
             let subscribing = timeout(ANSWER_WITHIN, sink.subscribe(&channels)).await;
-            subscribing
-                .map_err(|_| "subscribing timed out".to_owned())?
-                .map_err(|e| e.to_string())?;
+            subscribing.map_err(|_| BrokerError::TimedOut)??;
         }
         Ok((sink, stream))
     }
@@ -180,10 +177,10 @@ impl Subscriber {
                 let channel = self.keys.room(&room).channel;
                 let result = match sink {
                     Some(sink) => match timeout(ANSWER_WITHIN, sink.subscribe(channel)).await {
-                        Ok(done) => done.map_err(failed),
-                        Err(_) => Err(failed("subscribing timed out")),
+                        Ok(done) => done.map_err(BrokerError::from),
+                        Err(_) => Err(BrokerError::TimedOut),
                     },
-                    None => Err(failed("Redis is unreachable")),
+                    None => Err(BrokerError::Unreachable),
                 };
                 let alive = result.is_ok();
                 // Wanted either way: the next connection subscribes it.
@@ -204,17 +201,16 @@ impl Subscriber {
         }
     }
 
-    /// Hands one pub/sub message to the hub. A stored message is published as the frame
-    /// clients receive (see `post.lua`), so that text is passed on as it is.
+    /// Hands one pub/sub message to the hub, decoded once for every socket here.
     fn forward(&self, message: &Msg) {
         let Some(room) = self.keys.room_of_channel(message.get_channel_name()) else { return };
-        match message
-            .get_payload::<String>()
-            .map_err(|e| e.to_string())
-            .and_then(Announcement::from_published)
-        {
-            Ok(announced) => {
-                let _ = self.deliveries.send(Delivery::Event(room, announced));
+        let payload = message.get_payload_bytes();
+        let event = std::str::from_utf8(payload)
+            .map_err(|_| wire::WireError::Malformed("not UTF-8"))
+            .and_then(wire::decode);
+        match event {
+            Ok(event) => {
+                let _ = self.deliveries.send(Delivery::Event(Announcement::new(room, event)));
             }
             Err(err) => tracing::warn!(%err, "ignoring an unreadable room event"),
         }

@@ -1,10 +1,9 @@
-//! The session loop driven through channels: no network, the embedded backend.
+//! The socket loop driven through channels: no network, the embedded backend.
 
 use super::*;
 use crate::backend::Backend;
-use crate::broker::{Delivery, RoomEvent};
+use crate::event::{Delivery, RoomEvent};
 use crate::hub::Hub;
-use crate::shutdown::Shutdown;
 use app::model::FRAME_MAX_BYTES;
 use app::protocol::{ClientFrame, ErrorCode};
 use app::rate_limit::Limiter;
@@ -28,19 +27,19 @@ fn unseal(sealed: &str) -> String {
     String::from_utf8_lossy(text).into_owned()
 }
 
-/// The most a session's own state may take: every open socket keeps one (1,256 bytes when this
+/// The most a socket's own state may take: every open socket keeps one (1,256 bytes when this
 /// was written, from 2,128 before its steps were boxed; docs/PERFORMANCE.md).
-const IDLE_SESSION_MAX_BYTES: usize = 1536;
+const IDLE_SOCKET_MAX_BYTES: usize = 1536;
 
 struct Harness {
     input: mpsc::UnboundedSender<WsIn>,
     output: mpsc::UnboundedReceiver<WsOut>,
-    session: JoinHandle<Exit>,
+    running: JoinHandle<Exit>,
     store: Arc<dyn RoomStore>,
     hub: Arc<Hub>,
     room: RoomId,
     token: TokenHash,
-    shutdown: Shutdown,
+    tasks: Tasks,
     /// Feeds the hub directly (the store's own announcements are cut off when `detached`).
     deliveries: tokio::sync::mpsc::UnboundedSender<Delivery>,
 }
@@ -49,7 +48,7 @@ struct Harness {
 struct Setup {
     since: u64,
     timing: Timing,
-    /// Messages stored before the session starts.
+    /// Messages stored before the socket starts.
     earlier: usize,
     /// Whether the store's announcements reach the hub (false: only what the test sends).
     detached: bool,
@@ -64,13 +63,14 @@ async fn start(setup: Setup) -> Harness {
     let detached = setup.detached;
     tokio::spawn(async move {
         while let Some(delivery) = from_backend.recv().await {
-            let presence = matches!(&delivery, Delivery::Event(_, a) if matches!(a.event, RoomEvent::Presence(_)));
+            let presence = matches!(&delivery, Delivery::Event(a) if matches!(a.event, RoomEvent::Presence(_)));
             if !detached || presence {
                 let _ = forward.send(delivery);
             }
         }
     });
-    let hub = Hub::start(backend.broker.clone(), hub_input, 64);
+    let tasks = backend.tasks.clone();
+    let hub = Hub::start(backend.broker.clone(), hub_input, 64, &tasks);
     let info = store.create_room(Duration::from_secs(60), 2).await.expect("room");
     let token = SeatToken::generate().hash();
     let seat = store.claim_seat(&info.id, &token, &seal("alice"), None).await.expect("seat");
@@ -80,43 +80,42 @@ async fn start(setup: Setup) -> Harness {
             .await
             .expect("post");
     }
-    let (shutdown, stopping) = Shutdown::new();
-    let session = Session {
+    let socket = Socket {
         room: info.id.clone(),
         seat,
         token: token.clone(),
         since: setup.since,
         expires_at: info.expires_at,
-        shared: Shared {
+        services: Services {
             store: store.clone(),
             hub: hub.clone(),
             broker: backend.broker,
-            roster: Roster::start(backend.presence),
+            roster: Roster::start(backend.presence, &tasks),
             doors: Arc::new(Doors {
                 create: Limiter::per_minute("create_room", 100),
                 views: Limiter::per_minute("room_read", 100),
                 upgrades: Limiter::per_minute("websocket", 100),
                 messages: Limiter::new("message", 100, 100.0),
             }),
-            shutdown: stopping,
+            tasks: tasks.clone(),
             timing: setup.timing,
         },
     };
     let (input, stream) = mpsc::unbounded();
     let (sink, output) = mpsc::unbounded();
-    let session = run(session, sink, stream);
+    let running = run(socket, sink, stream);
     assert!(
-        std::mem::size_of_val(&session) <= IDLE_SESSION_MAX_BYTES,
-        "a session's future is kept for every open socket: {} bytes",
-        std::mem::size_of_val(&session)
+        std::mem::size_of_val(&running) <= IDLE_SOCKET_MAX_BYTES,
+        "a socket's future is kept for every open socket: {} bytes",
+        std::mem::size_of_val(&running)
     );
-    let session = tokio::spawn(session);
-    Harness { input, output, session, store, hub, room: info.id, token, shutdown, deliveries }
+    let running = tokio::spawn(running);
+    Harness { input, output, running, store, hub, room: info.id, token, tasks, deliveries }
 }
 
 impl Harness {
     fn send(&self, frame: WsIn) {
-        self.input.unbounded_send(frame).expect("session listening");
+        self.input.unbounded_send(frame).expect("socket listening");
     }
 
     fn say(&self, client_id: &str, text: &str) {
@@ -128,7 +127,7 @@ impl Harness {
     async fn next(&mut self) -> WsOut {
         loop {
             let out = tokio::time::timeout(Duration::from_secs(5), self.output.next()).await;
-            match out.expect("a frame in time").expect("session open") {
+            match out.expect("a frame in time").expect("socket open") {
                 WsOut::Ping => continue,
                 WsOut::Text(text) if text.contains(r#""type":"presence""#) => continue,
                 other => return other,
@@ -144,10 +143,10 @@ impl Harness {
     }
 
     async fn exit(self) -> Exit {
-        tokio::time::timeout(Duration::from_secs(5), self.session)
+        tokio::time::timeout(Duration::from_secs(5), self.running)
             .await
-            .expect("session ended in time")
-            .expect("session task")
+            .expect("socket ended in time")
+            .expect("socket task")
     }
 }
 
@@ -183,7 +182,7 @@ async fn a_send_is_stored_under_the_seat_and_comes_back_as_its_ack() {
 }
 
 #[tokio::test]
-async fn malformed_and_binary_frames_get_an_error_and_the_session_goes_on() {
+async fn malformed_and_binary_frames_get_an_error_and_the_socket_goes_on() {
     let mut h = start(Setup::default()).await;
     h.frame().await;
     h.send(WsIn::Text("{\"type\":\"nope\"}".into()));
@@ -222,7 +221,7 @@ async fn the_end_of_the_room_is_told_then_the_socket_closes_normally() {
 async fn stopping_the_server_closes_with_1012() {
     let mut h = start(Setup::default()).await;
     h.frame().await;
-    h.shutdown.trigger();
+    h.tasks.stop();
     assert_eq!(h.next().await, WsOut::Close(CloseCode::Restarting));
 }
 
@@ -254,7 +253,7 @@ async fn a_client_that_answers_pings_is_kept() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         h.send(WsIn::Alive);
     }
-    assert!(!h.session.is_finished(), "alive after 500 ms of pongs");
+    assert!(!h.running.is_finished(), "alive after 500 ms of pongs");
 }
 
 #[tokio::test]
@@ -280,7 +279,7 @@ async fn after_a_resync_the_client_gets_what_the_broker_lost() {
 }
 
 #[tokio::test]
-async fn a_client_that_goes_ends_the_session() {
+async fn a_client_that_goes_ends_the_socket() {
     let mut h = start(Setup::default()).await;
     h.frame().await;
     h.send(WsIn::Close);

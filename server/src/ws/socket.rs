@@ -1,27 +1,29 @@
-//! One WebSocket session, from `welcome` to close. Generic over the transport (any `Sink` of
+//! One admitted WebSocket, from `welcome` to close. Generic over the transport (any `Sink` of
 //! [`WsOut`] and `Stream` of [`WsIn`]) so tests drive it without a network.
 //!
 //! Order matters: join the hub (subscribe) first, then read history, then stream live events,
-//! dropping any sequence number already sent. The frame-by-frame handling is in [`live`].
+//! dropping any sequence number already sent. The frame-by-frame exchange is in [`exchange`];
+//! store and broker calls run beside it ([`store_work`]), so the loop only moves frames.
 
-mod live;
+mod exchange;
+mod store_work;
 
 use crate::broker::Broker;
 use crate::hub::Hub;
 use crate::presence::Roster;
+use crate::tasks::Tasks;
 use app::model::{EndReason, RoomId};
 use app::protocol::{CloseCode, ServerFrame, TYPING_EVERY_MS};
 use app::rate_limit::Doors;
 use app::seat::TokenHash;
 use app::store::{RoomStore, Seat};
 use axum::extract::ws::Utf8Bytes;
+use exchange::Exchange;
 use futures::{Sink, SinkExt, Stream};
-use live::Live;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
 
-/// A frame from the client, as the session sees it.
+/// A frame from the client, as the socket loop sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WsIn {
     Text(String),
@@ -67,9 +69,9 @@ const CLOSE_WITHIN: Duration = Duration::from_secs(1);
 /// How long a socket refused for an oversized frame stays open after its close frame.
 const LINGER_AFTER_TOO_BIG: Duration = Duration::from_millis(300);
 
-/// What every session of this instance shares.
+/// What every socket of this instance uses.
 #[derive(Clone)]
-pub struct Shared {
+pub struct Services {
     pub store: Arc<dyn RoomStore>,
     /// This instance's sockets by room: live events arrive through it.
     pub hub: Arc<Hub>,
@@ -79,22 +81,23 @@ pub struct Shared {
     pub roster: Arc<Roster>,
     /// This instance's rate limits (messages per seat, here).
     pub doors: Arc<Doors>,
-    pub shutdown: watch::Receiver<bool>,
+    /// Every task of this instance; sockets watch it to close when the instance stops.
+    pub tasks: Tasks,
     pub timing: Timing,
 }
 
 /// One seated socket, as the upgrade admitted it.
-pub struct Session {
+pub struct Socket {
     pub room: RoomId,
     pub seat: Seat,
     pub token: TokenHash,
     /// The highest sequence number the client has.
     pub since: u64,
     pub expires_at: u64,
-    pub shared: Shared,
+    pub services: Services,
 }
 
-/// How a session ended.
+/// How a socket ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// The client closed or vanished.
@@ -116,26 +119,26 @@ impl Exit {
     }
 }
 
-/// Runs the session until it ends.
-pub async fn run<S, R>(session: Session, sink: S, mut stream: R) -> Exit
+/// Runs the socket until it ends.
+pub async fn run<S, R>(socket: Socket, sink: S, mut stream: R) -> Exit
 where
     S: Sink<WsOut> + Unpin,
     R: Stream<Item = WsIn> + Unpin,
 {
-    let shared = &session.shared;
-    let mut out = Out { sink, timeout: shared.timing.send_timeout };
-    let mut membership = match shared.hub.join(&session.room, session.expires_at).await {
+    let services = &socket.services;
+    let mut out = Out { sink, timeout: services.timing.send_timeout };
+    let mut membership = match services.hub.join(&socket.room, socket.expires_at).await {
         Ok(membership) => membership,
         Err(err) => {
             tracing::warn!(%err, "could not follow the room; asking the client to reconnect");
             return out.close(CloseCode::Restarting).await;
         }
     };
-    let (here, online) = shared.roster.enter(&session.room, &session.seat).await;
-    let mut live = Live::new(&session);
-    // Boxed: it runs once, and its state need not be part of every idle session.
-    let exit = match Box::pin(live.welcome(&mut out, online)).await {
-        Ok(()) => live.serve(&mut out, &mut stream, &mut membership).await,
+    let (here, online) = services.roster.enter(&socket.room, &socket.seat).await;
+    let mut exchange = Exchange::new(&socket);
+    // Boxed: it runs once, and its state need not be part of every idle socket.
+    let exit = match Box::pin(exchange.welcome(&mut out, online)).await {
+        Ok(()) => exchange.serve(&mut out, &mut stream, &mut membership).await,
         Err(exit) => exit,
     };
     metrics::counter!(crate::metrics::SOCKETS_CLOSED, "code" => exit.label()).increment(1);

@@ -1,4 +1,4 @@
-//! Hostile input, generated: thousands of random and mutated frames through the real session
+//! Hostile input, generated: thousands of random and mutated frames through the real socket loop
 //! loop. Every frame gets the answer the protocol documents for it — an acknowledgement, an
 //! `error` with the right code, or the right close code — nothing panics, and after a
 //! recoverable error the socket still works.
@@ -18,10 +18,10 @@ enum Answer {
     Close(CloseCode),
 }
 
-/// Refused frames in a row that close the socket (`STRIKES_BEFORE_CLOSE` in the session).
+/// Refused frames in a row that close the socket (`STRIKES_BEFORE_CLOSE` in the exchange).
 const STRIKES: u32 = 10;
 
-/// The documented answer to `frame`, for a session that has acknowledged `acked` and refused
+/// The documented answer to `frame`, for a socket that has acknowledged `acked` and refused
 /// `strikes` frames in a row.
 fn documented(frame: &WsIn, acked: &HashSet<String>, strikes: u32) -> Answer {
     let refused = |code| {
@@ -124,7 +124,7 @@ fn frame() -> impl Strategy<Value = WsIn> {
 
 static FRAMES: AtomicUsize = AtomicUsize::new(0);
 
-/// Plays `frames` into a fresh session and checks each answer.
+/// Plays `frames` into a fresh socket and checks each answer.
 async fn play(frames: Vec<WsIn>) -> Result<(), String> {
     let mut h = start(Setup::default()).await;
     h.frame().await;
@@ -161,7 +161,7 @@ async fn play(frames: Vec<WsIn>) -> Result<(), String> {
             }
         }
     }
-    // Whatever happened, a recoverable session still works.
+    // Whatever happened, a recoverable socket still works.
     h.say("still-usable", "still here");
     match h.frame().await {
         ServerFrame::Message(m) if m.client_id == "still-usable" => Ok(()),

@@ -1,9 +1,11 @@
-//! A welcomed session, frame by frame: history first, then live events and the client's
-//! sends, with the rate limit and the typing throttle.
+//! A welcomed socket, frame by frame: history first, then live events and the client's sends,
+//! with the rate limit and the typing throttle. The loop only moves frames: what waits on the
+//! store or the broker runs beside it ([`StoreWork`]) and comes back as an outcome.
 
-use super::{Exit, Out, Session, WsIn, WsOut};
-use crate::broker::{Announcement, RoomEvent};
-use crate::hub::{Membership, Outbound};
+use super::store_work::{Done, Job, MAX_PENDING, StoreWork};
+use super::{Exit, Out, Socket, WsIn, WsOut};
+use crate::event::{Announcement, Delivery, RoomEvent};
+use crate::hub::Membership;
 use app::envelope::{self, MESSAGE_SEALED_MAX};
 use app::model::{CLIENT_ID_MAX_CHARS, ChatMessage, EndReason, FRAME_MAX_BYTES, Seat, now_ms};
 use app::protocol::{ClientFrame, CloseCode, ErrorCode, ServerFrame};
@@ -15,8 +17,8 @@ use std::time::Instant;
 /// closed with 4429.
 const STRIKES_BEFORE_CLOSE: u32 = 10;
 
-pub(super) struct Live<'a> {
-    session: &'a Session,
+pub(super) struct Exchange<'a> {
+    socket: &'a Socket,
     /// This seat's key in the message rate limiter.
     limit_key: String,
     /// The highest sequence number sent on this socket.
@@ -24,12 +26,20 @@ pub(super) struct Live<'a> {
     /// Refused frames in a row.
     strikes: u32,
     last_typing: Option<Instant>,
+    work: StoreWork,
 }
 
-impl<'a> Live<'a> {
-    pub(super) fn new(session: &'a Session) -> Self {
-        let limit_key = format!("{}:{}", session.room, session.seat.id);
-        Live { session, limit_key, last_sent: 0, strikes: 0, last_typing: None }
+impl<'a> Exchange<'a> {
+    pub(super) fn new(socket: &'a Socket) -> Self {
+        let limit_key = format!("{}:{}", socket.room, socket.seat.id);
+        Exchange {
+            socket,
+            limit_key,
+            last_sent: 0,
+            strikes: 0,
+            last_typing: None,
+            work: StoreWork::default(),
+        }
     }
 
     /// Sends `welcome` and whatever history the client is missing.
@@ -38,8 +48,8 @@ impl<'a> Live<'a> {
         out: &mut Out<S>,
         online: Vec<Seat>,
     ) -> Result<(), Exit> {
-        let s = self.session;
-        let history = match s.shared.store.history(&s.room, s.since).await {
+        let s = self.socket;
+        let history = match s.services.store.history(&s.room, s.since).await {
             Ok(history) => history,
             Err(err) => return Err(self.store_failed(out, err).await),
         };
@@ -74,27 +84,35 @@ impl<'a> Live<'a> {
         S: Sink<WsOut> + Unpin,
         R: Stream<Item = WsIn> + Unpin,
     {
-        let timing = self.session.shared.timing;
-        let mut shutdown = self.session.shared.shutdown.clone();
+        let services = &self.socket.services;
+        let timing = services.timing;
+        let stopping = services.tasks.stopping();
         let mut ping = tokio::time::interval(timing.ping_every);
         ping.tick().await;
         let mut last_seen = Instant::now();
-        // What each step does is boxed while it runs: an idle session holds only this loop's
+        // What each step does is boxed while it runs: an idle socket holds only this loop's
         // small state, not room for the largest thing it might do (memory per idle socket).
         loop {
             // Biased: what the room sends goes out before more is read from the client, so a
             // client that floods the room waits for its own acknowledgements instead of
-            // overflowing its queue.
+            // overflowing its queue. Live events wait while a catch-up is under way (it sends
+            // what came before them); the client waits while its jobs pile up.
+            let catching_up = self.work.catching_up();
+            let reading = self.work.pending() < MAX_PENDING;
             let step = tokio::select! {
                 biased;
                 code = &mut membership.kicked => Err(Exit::Closed(code.unwrap_or(CloseCode::SlowConsumer))),
-                _ = shutdown.changed() => Err(Exit::Closed(CloseCode::Restarting)),
-                outbound = membership.events.recv() => match outbound {
-                    Some(Outbound::Event(event)) => Box::pin(self.forward(out, &event)).await,
-                    Some(Outbound::Resync) => Box::pin(self.catch_up(out)).await,
+                () = stopping.cancelled() => Err(Exit::Closed(CloseCode::Restarting)),
+                done = self.work.done(self.socket) => Box::pin(self.finish(out, done)).await,
+                delivery = membership.events.recv(), if !catching_up => match delivery {
+                    Some(Delivery::Event(event)) => Box::pin(self.forward(out, &event)).await,
+                    Some(Delivery::Resync) => {
+                        self.work.push(self.socket, Job::CatchUp { after: self.last_sent });
+                        Ok(())
+                    }
                     None => Err(Exit::Closed(CloseCode::Restarting)),
                 },
-                incoming = stream.next() => {
+                incoming = stream.next(), if reading => {
                     last_seen = Instant::now();
                     match incoming {
                         Some(WsIn::Text(text)) => Box::pin(self.receive(out, &text)).await,
@@ -124,7 +142,7 @@ impl<'a> Live<'a> {
         out: &mut Out<S>,
         announced: &Announcement,
     ) -> Result<(), Exit> {
-        let seat = &self.session.seat;
+        let seat = &self.socket.seat;
         let frame = || announced.frame().cloned().map(WsOut::Text);
         match &announced.event {
             RoomEvent::Message(message) => {
@@ -148,10 +166,36 @@ impl<'a> Live<'a> {
             },
             RoomEvent::Typing(_) => Ok(()),
             RoomEvent::Ended(reason) => Err(out.end(*reason).await),
-            RoomEvent::SeatLeft(seat_id) if *seat_id == seat.id => {
-                Err(Exit::Closed(CloseCode::NoSeat))
-            }
+            RoomEvent::SeatLeft(left) if left.id == seat.id => Err(Exit::Closed(CloseCode::NoSeat)),
             RoomEvent::SeatLeft(_) => Ok(()),
+        }
+    }
+
+    /// Acts on the outcome of a job that ran beside the loop.
+    async fn finish<S: Sink<WsOut> + Unpin>(
+        &mut self,
+        out: &mut Out<S>,
+        done: Done,
+    ) -> Result<(), Exit> {
+        match done {
+            // A resend: acknowledge again, unless this socket already sent it (after a
+            // reconnect, the replay from `since` may have).
+            Done::Posted(Ok(Posted::Duplicate(message))) => self.deliver(out, message).await,
+            // The stored copy comes back through the hub, in order, as the acknowledgement.
+            Done::Posted(Ok(Posted::Stored { .. })) => {
+                metrics::counter!(crate::metrics::MESSAGES_STORED).increment(1);
+                Ok(())
+            }
+            Done::CaughtUp(Ok(history)) => {
+                for message in history.messages {
+                    self.deliver(out, message).await?;
+                }
+                Ok(())
+            }
+            Done::Posted(Err(err)) | Done::CaughtUp(Err(err)) => {
+                Err(self.store_failed(out, err).await)
+            }
+            Done::Typed => Ok(()),
         }
     }
 
@@ -175,34 +219,20 @@ impl<'a> Live<'a> {
         first
     }
 
-    /// Sends what was stored after the last message this socket sent.
-    async fn catch_up<S: Sink<WsOut> + Unpin>(&mut self, out: &mut Out<S>) -> Result<(), Exit> {
-        let s = self.session;
-        match s.shared.store.history(&s.room, self.last_sent).await {
-            Ok(history) => {
-                for message in history.messages {
-                    self.deliver(out, message).await?;
-                }
-                Ok(())
-            }
-            Err(err) => Err(self.store_failed(out, err).await),
-        }
-    }
-
     /// Handles one text frame from the client.
     async fn receive<S: Sink<WsOut> + Unpin>(
         &mut self,
         out: &mut Out<S>,
         text: &str,
     ) -> Result<(), Exit> {
-        // The transport enforces this too; a session over another transport must not rely on it.
+        // The transport enforces this too; a socket over another transport must not rely on it.
         if text.len() > FRAME_MAX_BYTES {
             return Err(Exit::Closed(CloseCode::TooBig));
         }
         match ClientFrame::decode(text) {
-            Ok(ClientFrame::Send { client_id, body }) => self.post(out, &client_id, &body).await,
+            Ok(ClientFrame::Send { client_id, body }) => self.post(out, client_id, body).await,
             Ok(ClientFrame::Typing {}) => {
-                self.typing().await;
+                self.typing();
                 Ok(())
             }
             Err(_) => {
@@ -212,42 +242,33 @@ impl<'a> Live<'a> {
         }
     }
 
+    /// Checks a send and queues it to be stored.
     async fn post<S: Sink<WsOut> + Unpin>(
         &mut self,
         out: &mut Out<S>,
-        client_id: &str,
-        body: &str,
+        client_id: String,
+        body: String,
     ) -> Result<(), Exit> {
-        let s = self.session;
         let id_len = client_id.chars().count();
         if id_len == 0 || id_len > CLIENT_ID_MAX_CHARS {
             let problem = format!("client_id must be 1 to {CLIENT_ID_MAX_CHARS} characters.");
             return self.refuse(out, bad_frame(&problem)).await;
         }
-        if let Err(problem) = envelope::check(body, MESSAGE_SEALED_MAX) {
+        if let Err(problem) = envelope::check(&body, MESSAGE_SEALED_MAX) {
             // The text was checked (1 to 1000 characters) before it was sealed; here only the
             // envelope's shape and size can be.
             let problem = format!("A sealed message body {problem}.");
             return self.refuse(out, error(ErrorCode::InvalidMessage, problem)).await;
         }
-        if let Err(wait) = s.shared.doors.messages.check(&self.limit_key) {
+        if let Err(wait) = self.socket.services.doors.messages.check(&self.limit_key) {
             let message = format!("Slow down: you can send again in {:.1} s.", wait.as_secs_f64());
             return self.refuse(out, error(ErrorCode::RateLimited, message)).await;
         }
         self.strikes = 0;
         // A message ends a typing burst; the next keystroke may be announced at once.
         self.last_typing = None;
-        match s.shared.store.post(&s.room, &s.token, client_id, body).await {
-            // A resend: acknowledge again, unless this socket already sent it (after a
-            // reconnect, the replay from `since` may have).
-            Ok(Posted::Duplicate(message)) => self.deliver(out, message).await,
-            // The stored copy comes back through the hub, in order, as the acknowledgement.
-            Ok(Posted::Stored { .. }) => {
-                metrics::counter!(crate::metrics::MESSAGES_STORED).increment(1);
-                Ok(())
-            }
-            Err(err) => Err(self.store_failed(out, err).await),
-        }
+        self.work.push(self.socket, Job::Post { client_id, body });
+        Ok(())
     }
 
     /// Tells the client a frame was refused; too many refusals in a row close the socket.
@@ -263,33 +284,31 @@ impl<'a> Live<'a> {
         out.send(refusal).await
     }
 
-    /// Relays a typing hint to the others, at most once per `typing_every`.
-    async fn typing(&mut self) {
-        let s = self.session;
-        if self.last_typing.is_some_and(|t| t.elapsed() < s.shared.timing.typing_every) {
+    /// Relays a typing hint to the others, at most once per `typing_every`, and only when no
+    /// other job waits (a hint is worth nothing late).
+    fn typing(&mut self) {
+        let every = self.socket.services.timing.typing_every;
+        if self.last_typing.is_some_and(|t| t.elapsed() < every) || self.work.pending() > 0 {
             return;
         }
         self.last_typing = Some(Instant::now());
-        let event = RoomEvent::Typing(s.seat.clone());
-        if let Err(err) = s.shared.broker.publish(&s.room, event).await {
-            tracing::debug!(%err, "typing hint not sent");
-        }
+        self.work.push(self.socket, Job::Typing);
     }
 
     /// Turns a store failure into what the client is told (the close is sent by `run`).
     async fn store_failed<S: Sink<WsOut> + Unpin>(
-        &self,
+        &mut self,
         out: &mut Out<S>,
         err: StoreError,
     ) -> Exit {
         match err {
             StoreError::Gone => {
-                let expired = now_ms() >= self.session.expires_at;
+                let expired = now_ms() >= self.socket.expires_at;
                 out.end(if expired { EndReason::Expired } else { EndReason::Destroyed }).await
             }
             StoreError::NotSeated | StoreError::Full => Exit::Closed(CloseCode::NoSeat),
-            StoreError::Backend(detail) => {
-                tracing::warn!(%detail, "store failed during a session");
+            StoreError::Backend(cause) => {
+                tracing::warn!(%cause, "store failed during a socket");
                 let notice =
                     error(ErrorCode::Unavailable, "Burner could not store that; it will retry.");
                 match out.send(notice).await {
