@@ -53,7 +53,7 @@ async fn run(
     let mut failures = 0u32;
     loop {
         let ending = match WebSocket::open(&socket_url(&live)) {
-            Ok(ws) => session(ws, live, &mut frames, &mut went_offline, opened).await,
+            Ok(ws) => connection(ws, live, &mut frames, &mut went_offline, opened).await,
             Err(_) => Ending::Dropped { welcomed: false },
         };
         let welcomed = match ending {
@@ -104,7 +104,8 @@ async fn wait(
     }
 }
 
-async fn session(
+/// One connection, from its opening to its end.
+async fn connection(
     ws: WebSocket,
     live: Live,
     frames: &mut UnboundedReceiver<ClientFrame>,
