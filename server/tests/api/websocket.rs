@@ -348,4 +348,7 @@ async fn stopping_the_server_closes_sockets_with_1012(kind: Kind) {
         .await
         .expect("stopped within 5 s")
         .ok();
+    // Sockets, the hub, the broker's subscriber, presence, the sweeper, the room's timer: all
+    // ended before the application returned.
+    assert_eq!(app.tasks.running(), 0, "every task of the instance ended");
 }
