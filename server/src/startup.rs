@@ -45,7 +45,7 @@ impl Application {
     /// Connects the backend the settings name and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let cap = settings.rooms.history_cap;
-        let backend = match settings.redis_url() {
+        let backend = match settings.backend.redis_url.as_deref() {
             Some(url) => Backend::redis(url, &settings.backend.key_prefix, cap).await?,
             None => Backend::embedded(cap),
         };
@@ -118,7 +118,7 @@ impl Application {
             allowed_origins: ws.allowed_origins.clone(),
             readiness: backend.readiness,
         };
-        let metrics_addr = match (settings.metrics_addr(), crate::metrics::install()) {
+        let metrics_addr = match (settings.metrics.addr, crate::metrics::install()) {
             (Some(addr), Some(handle)) => Some(
                 crate::metrics::serve(addr, handle, &tasks)
                     .await

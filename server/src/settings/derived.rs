@@ -1,20 +1,9 @@
-//! What the rest of the server reads from the settings beyond the fields themselves: the Redis
-//! URL fit to show, Leptos's options, the asset hashes' file, the TLS files.
+//! What the rest of the server reads from the settings beyond the fields themselves: the
+//! settings fit to show, Leptos's options, the asset hashes' file, the TLS files.
 
 use super::{Settings, SiteEnv};
-use std::net::SocketAddr;
 
 impl Settings {
-    /// The Redis URL, or `None` for the embedded backend.
-    pub fn redis_url(&self) -> Option<&str> {
-        self.backend.redis_url.as_deref()
-    }
-
-    /// Where to serve metrics, unless they are off.
-    pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics.addr
-    }
-
     /// The certificate and key to serve HTTPS with, when both are set.
     pub fn tls_files(&self) -> Option<(&str, &str)> {
         self.tls.cert.as_deref().zip(self.tls.key.as_deref())
@@ -23,7 +12,7 @@ impl Settings {
     /// These settings as JSON, with any password in the Redis URL hidden.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         let mut shown = self.clone();
-        shown.backend.redis_url = self.redis_url().map(password_hidden);
+        shown.backend.redis_url = self.backend.redis_url.as_deref().map(password_hidden);
         serde_json::to_string_pretty(&shown).map(|json| json + "\n")
     }
 

@@ -32,7 +32,7 @@ fn flags(args: &[&str]) -> Result<Settings, SettingsError> {
 fn the_declared_defaults_pass_every_rule() {
     let defaults = Settings::defaults();
     assert!(defaults.validate_all().is_ok());
-    assert_eq!(defaults.redis_url(), None);
+    assert_eq!(defaults.backend.redis_url.as_deref(), None);
     assert_eq!((defaults.rooms.default_capacity, defaults.rooms.history_cap), (2, 500));
 }
 
@@ -40,7 +40,7 @@ fn the_declared_defaults_pass_every_rule() {
 fn the_shipped_burner_toml_loads_and_selects_the_embedded_backend() {
     let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../burner.toml"));
     let settings = with_file(path).expect("burner.toml is valid");
-    assert_eq!(settings.redis_url(), None);
+    assert_eq!(settings.backend.redis_url.as_deref(), None);
     assert_eq!(settings.site.addr.to_string(), "127.0.0.1:3000");
     assert_eq!(settings.rooms.lifetimes_secs, [300, 600, 3600, 86400]);
     assert_eq!((settings.rooms.default_lifetime_secs, settings.rooms.default_capacity), (600, 2));
@@ -159,12 +159,12 @@ fn an_unknown_key_in_the_file_is_an_error_not_silently_ignored() {
 fn an_empty_value_is_none_wherever_it_is_written() {
     let path = write("[backend]\nredis-url = \"\"\n[metrics]\naddr = \" \"\n");
     let settings = with_file(&path).expect("ok");
-    assert_eq!((settings.redis_url(), settings.metrics_addr()), (None, None));
+    assert_eq!((settings.backend.redis_url.as_deref(), settings.metrics.addr), (None, None));
     let settings = flags(&["--metrics.addr=", "--backend.redis-url", " "]).expect("ok");
-    assert_eq!((settings.redis_url(), settings.metrics_addr()), (None, None));
+    assert_eq!((settings.backend.redis_url.as_deref(), settings.metrics.addr), (None, None));
     let settings = flags(&["--metrics.addr= 127.0.0.1:9 ", "--tls.cert=c", "--tls.key=k"]);
     let settings = settings.expect("ok");
-    assert_eq!(settings.metrics_addr(), Some(([127, 0, 0, 1], 9).into()));
+    assert_eq!(settings.metrics.addr, Some(([127, 0, 0, 1], 9).into()));
     assert_eq!(settings.tls_files(), Some(("c", "k")));
 }
 
