@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 /// The settings file read when `--config` names none, if there is one.
 const FILE: &str = "burner.toml";
+/// Its name before: never read, but not silently ignored either (docs/DECISIONS.md).
+const FORMER_FILE: &str = "Leptos.toml";
 
 /// The command line: the settings file, and every setting as a flag (`--rooms.history-cap 50`).
 #[derive(Parser, Debug)]
@@ -75,6 +77,11 @@ where
         .filter(|key| matches!(matches.value_source(key), Some(EnvVariable | CommandLine)))
         .collect();
     let file = cli.config.as_deref().map_or((Path::new(FILE), false), |path| (path, true));
+    if !file.1 && !file.0.exists() && Path::new(FORMER_FILE).is_file() {
+        // Started on defaults, an instance meant for Redis would run on its own.
+        let problem = format!("no longer read: rename it {FILE} (or pass --config {FORMER_FILE})");
+        return Err(SettingsError::File { path: FORMER_FILE.into(), problem });
+    }
     let settings = layer(&cli.settings, file, &given)?;
     if cli.check {
         let json = settings.to_json().map_err(|err| SettingsError::Usage(err.to_string()))?;

@@ -189,6 +189,26 @@ fn a_settings_file_that_is_not_toml_is_one_line_without_its_contents() {
     assert!(stderr.contains("line 2") && !stderr.contains("hunter2"), "{stderr}");
 }
 
+#[test]
+fn a_settings_file_under_its_former_name_stops_start_up_instead_of_being_ignored() {
+    let dir = std::env::temp_dir().join(format!("burner-former-{}", nanoid::nanoid!(8)));
+    std::fs::create_dir_all(&dir).expect("folder");
+    std::fs::write(dir.join("Leptos.toml"), "[backend]\nredis-url = \"redis://h\"\n")
+        .expect("file");
+    let output = server().current_dir(&dir).output().expect("server");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "burner: settings file Leptos.toml: no longer read: rename it burner.toml (or pass \
+         --config Leptos.toml)"
+    );
+    std::fs::write(dir.join("burner.toml"), "").expect("file");
+    let checked = server().current_dir(&dir).arg("--check").output().expect("server --check");
+    assert!(checked.status.success(), "with burner.toml beside it, it starts");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_sigterm_sockets_close_with_1012_and_the_process_exits_within_five_seconds() {
     let (mut child, addr) = running(&[]).await;
