@@ -42,6 +42,7 @@ function server(at: number, env: Record<string, string>) {
       // Tests create many rooms and open many pages from one address.
       BURNER_ROOMS_PER_MINUTE: '1000',
       BURNER_VIEWS_PER_MINUTE: '10000',
+      BURNER_ACTIONS_PER_MINUTE: '10000',
       BURNER_UPGRADES_PER_MINUTE: '10000',
       BURNER_LOG: 'warn',
       // Several instances on one machine: none serves metrics (each would need its own port).

@@ -43,7 +43,9 @@ pub struct OfferedLifetimes {
 /// What a new room may be: the lifetimes the operator allows (`rooms.lifetimes-secs`).
 #[server(prefix = "/api", endpoint = "room_options", input = Json)]
 pub async fn room_options() -> Result<OfferedLifetimes, ApiError> {
-    let rules = crate::state::server_state()?.rules;
+    let state = crate::state::server_state()?;
+    crate::state::pass(&state.doors.views, &state.rules)?;
+    let rules = state.rules;
     Ok(OfferedLifetimes {
         lifetimes_secs: rules.lifetimes_secs.clone(),
         default_lifetime_secs: rules.default_lifetime_secs,

@@ -83,8 +83,10 @@ impl From<IpAddr> for ClientKey {
 pub struct Doors {
     /// `create_room`, per client.
     pub create: Limiter<ClientKey>,
-    /// `room_view` and `room_history`, per client.
+    /// `room_view`, `room_history` and `room_options`, per client.
     pub views: Limiter<ClientKey>,
+    /// `join_room`, `leave_room` and `destroy_room`, per client.
+    pub actions: Limiter<ClientKey>,
     /// WebSocket upgrades, per client.
     pub upgrades: Limiter<ClientKey>,
     /// Messages, per seat.
@@ -96,6 +98,7 @@ impl Doors {
     pub fn forget_idle(&self) {
         self.create.forget_idle();
         self.views.forget_idle();
+        self.actions.forget_idle();
         self.upgrades.forget_idle();
         self.messages.forget_idle();
     }

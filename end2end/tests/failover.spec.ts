@@ -21,6 +21,7 @@ async function instance(at: number, prefix: string): Promise<ChildProcess> {
       BURNER_METRICS_ADDR: '',
       BURNER_ROOMS_PER_MINUTE: '1000',
       BURNER_VIEWS_PER_MINUTE: '10000',
+      BURNER_ACTIONS_PER_MINUTE: '10000',
       BURNER_UPGRADES_PER_MINUTE: '10000',
       BURNER_LOG: 'warn',
     },

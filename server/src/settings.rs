@@ -203,6 +203,10 @@ pub struct Limits {
     #[arg(id = "limits.views-per-minute", long, env = "BURNER_VIEWS_PER_MINUTE", default_value = "120", value_parser = trimmed::<u32>)]
     #[garde(custom(between(1, 1_000_000)))]
     pub views_per_minute: u32,
+    /// Joins, leaves and destroys one client address may make per minute.
+    #[arg(id = "limits.actions-per-minute", long, env = "BURNER_ACTIONS_PER_MINUTE", default_value = "30", value_parser = trimmed::<u32>)]
+    #[garde(custom(between(1, 1_000_000)))]
+    pub actions_per_minute: u32,
     /// WebSocket connections one client address may open per minute.
     #[arg(id = "limits.upgrades-per-minute", long, env = "BURNER_UPGRADES_PER_MINUTE", default_value = "60", value_parser = trimmed::<u32>)]
     #[garde(custom(between(1, 1_000_000)))]

@@ -77,6 +77,7 @@ impl Application {
         let doors = Arc::new(Doors {
             create: Limiter::per_minute("create_room", limits.rooms_per_minute),
             views: Limiter::per_minute("room_read", limits.views_per_minute),
+            actions: Limiter::per_minute("room_action", limits.actions_per_minute),
             upgrades: Limiter::per_minute("websocket", limits.upgrades_per_minute),
             messages: Limiter::new("message", limits.messages_burst, limits.messages_per_second),
         });

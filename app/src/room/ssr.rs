@@ -109,6 +109,7 @@ pub async fn join_room(
     key_check: Option<String>,
 ) -> Result<Joined, ApiError> {
     let state = server_state()?;
+    pass(&state.doors.actions, &state.rules)?;
     let request = JoinRequest { room_id: &raw, name: &name, key_check: key_check.as_deref() };
     request.validate().map_err(invalid_input)?;
     let (id, room, cookie) = open(&state, &raw).await?;
@@ -133,6 +134,7 @@ pub async fn room_history(raw: String, since: u64) -> Result<History, ApiError> 
 
 pub async fn destroy_room(raw: String) -> Result<(), ApiError> {
     let state = server_state()?;
+    pass(&state.doors.actions, &state.rules)?;
     let (id, _, cookie) = open(&state, &raw).await?;
     let cookie = require_seat(&state, &id, cookie).await?;
     // The seat cookie is kept: it expires at the deadline anyway, and lets this browser be
@@ -144,6 +146,7 @@ pub async fn destroy_room(raw: String) -> Result<(), ApiError> {
 
 pub async fn leave_room(raw: String) -> Result<(), ApiError> {
     let state = server_state()?;
+    pass(&state.doors.actions, &state.rules)?;
     let (id, _, cookie) = open(&state, &raw).await?;
     let cookie = require_seat(&state, &id, cookie).await?;
     state.store.leave(&id, &cookie.token.hash()).await.map_err(failure(Some(&cookie)))?;

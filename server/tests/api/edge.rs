@@ -83,6 +83,33 @@ async fn behind_a_trusted_proxy_the_client_is_the_hop_the_proxy_added_not_the_le
 }
 
 #[tokio::test]
+async fn joins_leaves_destroys_and_room_options_are_limited_per_address() {
+    let app = TestApp::spawn_with(Kind::Embedded, |s| {
+        s.limits.actions_per_minute = 3;
+        s.limits.views_per_minute = 2;
+    })
+    .await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    assert_eq!(alice.call("leave_room", json!({ "room_id": room })).await.status, 200);
+    assert_eq!(alice.join(&room, "alice").await.status, 200);
+    // The fourth action in a minute from this address: refused, and nothing done.
+    let limited = alice.call("destroy_room", json!({ "room_id": room })).await;
+    assert_eq!((limited.status, limited.body["error"].as_str()), (429, Some("rate_limited")));
+    assert!(limited.body["retry_after_secs"].as_u64().is_some_and(|secs| secs >= 1));
+    let refused_join = app.visitor().join(&room, "bob").await;
+    assert_eq!(refused_join.status, 429, "joins share the address's allowance");
+    assert_eq!(
+        alice.call("room_view", json!({ "room_id": room })).await.status,
+        200,
+        "not destroyed"
+    );
+    assert_eq!(alice.call("room_options", json!({})).await.status, 200);
+    let options = alice.call("room_options", json!({})).await;
+    assert_eq!(options.status, 429, "room_options counts as a read");
+}
+
+#[tokio::test]
 async fn room_reads_are_limited_per_address() {
     let app = TestApp::spawn_with(Kind::Embedded, |s| s.limits.views_per_minute = 3).await;
     let alice = app.visitor();

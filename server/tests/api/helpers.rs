@@ -143,6 +143,7 @@ pub fn test_settings() -> Settings {
     settings.limits.rooms_per_minute = 1000;
     settings.limits.messages_burst = 1000;
     settings.limits.messages_per_second = 1000.0;
+    settings.limits.actions_per_minute = 1000;
     settings.log.filter = "warn".into();
     // Many apps run in one test process: none serves metrics.
     settings.metrics.addr = None;

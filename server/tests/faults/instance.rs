@@ -26,6 +26,7 @@ impl Instance {
             .env("BURNER_KEY_PREFIX", prefix)
             .env("BURNER_ROOMS_PER_MINUTE", "100000")
             .env("BURNER_VIEWS_PER_MINUTE", "100000")
+            .env("BURNER_ACTIONS_PER_MINUTE", "100000")
             .env("BURNER_UPGRADES_PER_MINUTE", "100000")
             .env("BURNER_MESSAGES_BURST", "100000")
             .env("BURNER_MESSAGES_PER_SECOND", "100000")
