@@ -4,6 +4,8 @@
 use super::{Member, Presence, REFRESH_EVERY};
 use crate::tasks::Tasks;
 use app::model::{RoomId, Seat};
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -43,21 +45,27 @@ impl Roster {
         self.local.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Puts a socket of `seat` online in `room`; returns its entry and the room's online seats
-    /// (just this one when presence cannot be reached: it is best effort).
-    pub async fn enter(self: &Arc<Self>, room: &RoomId, seat: &Seat) -> (Here, Vec<Seat>) {
+    /// Puts a socket of `seat` online in `room`: returns its entry, and the call that records
+    /// it in presence, which resolves to the room's online seats (just this one when presence
+    /// cannot be reached: it is best effort).
+    pub fn enter(
+        self: &Arc<Self>,
+        room: &RoomId,
+        seat: &Seat,
+    ) -> (Here, BoxFuture<'static, Vec<Seat>>) {
         let conn = format!("{}:{}", self.instance, self.next.fetch_add(1, Ordering::Relaxed));
         let member = Member { conn: conn.clone(), seat: seat.clone() };
         self.lock().entry(room.clone()).or_default().insert(conn.clone(), member.clone());
         let here = Here { roster: self.clone(), room: room.clone(), conn: Some(conn) };
-        let online = match self.presence.join(room, member).await {
-            Ok(online) => online,
-            Err(err) => {
+        let joined = self.presence.join(room, member);
+        let alone = vec![seat.clone()];
+        let online = async move {
+            joined.await.unwrap_or_else(|err| {
                 tracing::debug!(%err, "presence not recorded");
-                vec![seat.clone()]
-            }
+                alone
+            })
         };
-        (here, online)
+        (here, online.boxed())
     }
 
     /// Forgets `conn` on this instance.

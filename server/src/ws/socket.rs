@@ -134,13 +134,8 @@ where
             return out.close(CloseCode::Restarting).await;
         }
     };
-    let (here, online) = services.roster.enter(&socket.room, &socket.seat).await;
-    let mut exchange = Exchange::new(&socket);
-    // Boxed: it runs once, and its state need not be part of every idle socket.
-    let exit = match Box::pin(exchange.welcome(&mut out, online)).await {
-        Ok(()) => exchange.serve(&mut out, &mut stream, &mut membership).await,
-        Err(exit) => exit,
-    };
+    let (here, online) = services.roster.enter(&socket.room, &socket.seat);
+    let exit = Exchange::new(&socket).serve(&mut out, &mut stream, &mut membership, online).await;
     metrics::counter!(crate::metrics::SOCKETS_CLOSED, "code" => exit.label()).increment(1);
     drop(membership);
     if let Exit::Closed(code) = exit {

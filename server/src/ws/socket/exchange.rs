@@ -1,32 +1,45 @@
-//! A welcomed socket, frame by frame: history first, then live events and the client's sends,
-//! with the rate limit and the typing throttle. The loop only moves frames: what waits on the
-//! store or the broker runs beside it ([`StoreWork`]) and comes back as an outcome.
+//! A socket frame by frame: its welcome (with the history the client is missing), then live
+//! events and the client's sends, with the rate limit and the typing throttle. The loop only
+//! moves frames: what waits on the store, presence or the broker runs beside it
+//! ([`StoreWork`]) and comes back as an outcome.
 
 use super::store_work::{Done, Job, MAX_PENDING, StoreWork};
 use super::{Exit, Out, Socket, WsIn, WsOut};
 use crate::event::{Announcement, Delivery, RoomEvent};
 use crate::hub::Membership;
 use app::envelope::{self, MESSAGE_SEALED_MAX};
-use app::model::{CLIENT_ID_MAX_CHARS, ChatMessage, EndReason, FRAME_MAX_BYTES, Seat, now_ms};
+use app::model::{
+    CLIENT_ID_MAX_CHARS, ChatMessage, EndReason, FRAME_MAX_BYTES, History, Seat, now_ms,
+};
 use app::protocol::{ClientFrame, CloseCode, ErrorCode, ServerFrame};
 use app::store::{Posted, StoreError};
+use futures::future::BoxFuture;
 use futures::{Sink, Stream, StreamExt};
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Refused frames in a row (bad frames, invalid or rate-limited sends) before the socket is
 /// closed with 4429.
 const STRIKES_BEFORE_CLOSE: u32 = 10;
+/// Live events held while a history read runs (as many as the hub queues for a socket); one
+/// more and the socket is too far behind: it is closed with 4408.
+const HELD_MAX: usize = 256;
 
 pub(super) struct Exchange<'a> {
     socket: &'a Socket,
     /// This seat's key in the message rate limiter.
     limit_key: String,
+    /// Whether `welcome` went out.
+    welcomed: bool,
     /// The highest sequence number sent on this socket.
     last_sent: u64,
     /// Refused frames in a row.
     strikes: u32,
     last_typing: Option<Instant>,
     work: StoreWork,
+    /// Live events that came while a history read ran: they go out after it.
+    held: VecDeque<Arc<Announcement>>,
 }
 
 impl<'a> Exchange<'a> {
@@ -35,55 +48,29 @@ impl<'a> Exchange<'a> {
         Exchange {
             socket,
             limit_key,
+            welcomed: false,
             last_sent: 0,
             strikes: 0,
             last_typing: None,
             work: StoreWork::default(),
+            held: VecDeque::new(),
         }
     }
 
-    /// Sends `welcome` and whatever history the client is missing.
-    pub(super) async fn welcome<S: Sink<WsOut> + Unpin>(
-        &mut self,
-        out: &mut Out<S>,
-        online: Vec<Seat>,
-    ) -> Result<(), Exit> {
-        let s = self.socket;
-        let history = match s.services.store.history(&s.room, s.since).await {
-            Ok(history) => history,
-            Err(err) => return Err(self.store_failed(out, err).await),
-        };
-        // Covered when the oldest message kept is right after what the client has.
-        let recovered = history.messages.first().is_none_or(|m| m.seq <= s.since + 1);
-        let peers = online.into_iter().filter(|seat| seat.id != s.seat.id).collect();
-        out.send(ServerFrame::Welcome {
-            you: s.seat.clone(),
-            seq: history.seq,
-            expires_at: s.expires_at,
-            now: now_ms(),
-            peers,
-            recovered,
-        })
-        .await?;
-        if recovered {
-            for message in history.messages {
-                out.send(ServerFrame::Message(message)).await?;
-            }
-        }
-        self.last_sent = history.seq;
-        Ok(())
-    }
-
+    /// Runs the socket: its welcome first (once `online`, the presence call, and the history
+    /// read are done), then everything else.
     pub(super) async fn serve<S, R>(
         &mut self,
         out: &mut Out<S>,
         stream: &mut R,
         membership: &mut Membership,
+        online: BoxFuture<'static, Vec<Seat>>,
     ) -> Exit
     where
         S: Sink<WsOut> + Unpin,
         R: Stream<Item = WsIn> + Unpin,
     {
+        self.work.push(self.socket, Job::Welcome { online });
         let services = &self.socket.services;
         let timing = services.timing;
         let stopping = services.tasks.stopping();
@@ -95,17 +82,15 @@ impl<'a> Exchange<'a> {
         loop {
             // Biased: what the room sends goes out before more is read from the client, so a
             // client that floods the room waits for its own acknowledgements instead of
-            // overflowing its queue. Live events wait while a catch-up is under way (it sends
-            // what came before them); the client waits while its jobs pile up.
-            let catching_up = self.work.catching_up();
+            // overflowing its queue. The client waits while its jobs pile up.
             let reading = self.work.pending() < MAX_PENDING;
             let step = tokio::select! {
                 biased;
                 code = &mut membership.kicked => Err(Exit::Closed(code.unwrap_or(CloseCode::SlowConsumer))),
                 () = stopping.cancelled() => Err(Exit::Closed(CloseCode::Restarting)),
                 done = self.work.done(self.socket) => Box::pin(self.finish(out, done)).await,
-                delivery = membership.events.recv(), if !catching_up => match delivery {
-                    Some(Delivery::Event(event)) => Box::pin(self.forward(out, &event)).await,
+                delivery = membership.events.recv() => match delivery {
+                    Some(Delivery::Event(event)) => Box::pin(self.offer(out, event)).await,
                     Some(Delivery::Resync) => {
                         self.work.push(self.socket, Job::CatchUp { after: self.last_sent });
                         Ok(())
@@ -134,6 +119,52 @@ impl<'a> Exchange<'a> {
                 return exit;
             }
         }
+    }
+
+    /// A live event: sent now, or held while a history read runs (it sends what came first).
+    async fn offer<S: Sink<WsOut> + Unpin>(
+        &mut self,
+        out: &mut Out<S>,
+        event: Arc<Announcement>,
+    ) -> Result<(), Exit> {
+        if !self.work.reading_history() {
+            return self.forward(out, &event).await;
+        }
+        if self.held.len() >= HELD_MAX {
+            return Err(Exit::Closed(CloseCode::SlowConsumer));
+        }
+        self.held.push_back(event);
+        Ok(())
+    }
+
+    /// Sends `welcome` and whatever history the client is missing.
+    async fn welcome<S: Sink<WsOut> + Unpin>(
+        &mut self,
+        out: &mut Out<S>,
+        online: Vec<Seat>,
+        history: History,
+    ) -> Result<(), Exit> {
+        let s = self.socket;
+        // Covered when the oldest message kept is right after what the client has.
+        let recovered = history.messages.first().is_none_or(|m| m.seq <= s.since + 1);
+        let peers = online.into_iter().filter(|seat| seat.id != s.seat.id).collect();
+        out.send(ServerFrame::Welcome {
+            you: s.seat.clone(),
+            seq: history.seq,
+            expires_at: s.expires_at,
+            now: now_ms(),
+            peers,
+            recovered,
+        })
+        .await?;
+        self.welcomed = true;
+        if recovered {
+            for message in history.messages {
+                out.send(ServerFrame::Message(message)).await?;
+            }
+        }
+        self.last_sent = history.seq;
+        Ok(())
     }
 
     /// Forwards one room event to this client, as the frame encoded once for every socket.
@@ -171,16 +202,36 @@ impl<'a> Exchange<'a> {
         }
     }
 
-    /// Acts on the outcome of a job that ran beside the loop.
+    /// Acts on the outcome of a job that ran beside the loop; after the last history read,
+    /// sends the live events held meanwhile.
     async fn finish<S: Sink<WsOut> + Unpin>(
         &mut self,
         out: &mut Out<S>,
         done: Done,
     ) -> Result<(), Exit> {
+        let read_history = matches!(done, Done::Welcome { .. } | Done::CaughtUp(_));
+        self.outcome(out, done).await?;
+        if read_history && !self.work.reading_history() {
+            while let Some(event) = self.held.pop_front() {
+                self.forward(out, &event).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn outcome<S: Sink<WsOut> + Unpin>(
+        &mut self,
+        out: &mut Out<S>,
+        done: Done,
+    ) -> Result<(), Exit> {
         match done {
-            // A resend: acknowledge again, unless this socket already sent it (after a
-            // reconnect, the replay from `since` may have).
-            Done::Posted(Ok(Posted::Duplicate(message))) => self.deliver(out, message).await,
+            Done::Welcome { online, history: Ok(history) } => {
+                self.welcome(out, online, history).await
+            }
+            // A resend. Its stored copy is already on this socket (sent as history or live),
+            // or on its way here in order (it was published when it was stored): either way,
+            // nothing to send now, or it could pass messages queued before it.
+            Done::Posted(Ok(Posted::Duplicate(_))) => Ok(()),
             // The stored copy comes back through the hub, in order, as the acknowledgement.
             Done::Posted(Ok(Posted::Stored { .. })) => {
                 metrics::counter!(crate::metrics::MESSAGES_STORED).increment(1);
@@ -192,9 +243,9 @@ impl<'a> Exchange<'a> {
                 }
                 Ok(())
             }
-            Done::Posted(Err(err)) | Done::CaughtUp(Err(err)) => {
-                Err(self.store_failed(out, err).await)
-            }
+            Done::Welcome { history: Err(err), .. }
+            | Done::Posted(Err(err))
+            | Done::CaughtUp(Err(err)) => Err(self.store_failed(out, err).await),
             Done::Typed => Ok(()),
         }
     }

@@ -4,7 +4,7 @@
 
 use super::Socket;
 use crate::event::RoomEvent;
-use app::model::History;
+use app::model::{History, Seat};
 use app::store::{Posted, StoreError};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -15,6 +15,9 @@ use std::collections::VecDeque;
 pub(super) const MAX_PENDING: usize = 32;
 
 pub(super) enum Job {
+    /// Record this socket in presence (the call, made by the roster) and read the history the
+    /// client is missing, for its welcome.
+    Welcome { online: BoxFuture<'static, Vec<Seat>> },
     /// Store a message from this socket's seat.
     Post { client_id: String, body: String },
     /// Read what was stored after `after` (events may have been missed).
@@ -24,6 +27,7 @@ pub(super) enum Job {
 }
 
 pub(super) enum Done {
+    Welcome { online: Vec<Seat>, history: Result<History, StoreError> },
     Posted(Result<Posted, StoreError>),
     CaughtUp(Result<History, StoreError>),
     Typed,
@@ -33,8 +37,9 @@ pub(super) enum Done {
 pub(super) struct StoreWork {
     queued: VecDeque<Job>,
     running: Option<BoxFuture<'static, Done>>,
-    /// Whether a catch-up is queued or running: live messages wait until it is done.
-    catching_up: bool,
+    /// History reads (a welcome or a catch-up) queued or running: live events wait until they
+    /// are done, since they send what came before them.
+    reading_history: usize,
 }
 
 impl StoreWork {
@@ -43,13 +48,20 @@ impl StoreWork {
         self.queued.len() + usize::from(self.running.is_some())
     }
 
-    pub(super) fn catching_up(&self) -> bool {
-        self.catching_up
+    pub(super) fn reading_history(&self) -> bool {
+        self.reading_history > 0
     }
 
-    /// Queues `job`, starting it at once if nothing runs.
+    /// Queues `job`, starting it at once if nothing runs. A catch-up is not queued twice: one
+    /// that has not started yet will read everything stored until it does.
     pub(super) fn push(&mut self, socket: &Socket, job: Job) {
-        self.catching_up |= matches!(job, Job::CatchUp { .. });
+        let reads_history = matches!(job, Job::Welcome { .. } | Job::CatchUp { .. });
+        if matches!(job, Job::CatchUp { .. })
+            && self.queued.iter().any(|queued| matches!(queued, Job::CatchUp { .. }))
+        {
+            return;
+        }
+        self.reading_history += usize::from(reads_history);
         if self.running.is_none() {
             self.running = Some(start(socket, job));
         } else {
@@ -64,8 +76,8 @@ impl StoreWork {
             return std::future::pending().await;
         };
         let done = running.await;
-        if matches!(done, Done::CaughtUp(_)) {
-            self.catching_up = self.queued.iter().any(|job| matches!(job, Job::CatchUp { .. }));
+        if matches!(done, Done::Welcome { .. } | Done::CaughtUp(_)) {
+            self.reading_history -= 1;
         }
         self.running = self.queued.pop_front().map(|job| start(socket, job));
         done
@@ -77,6 +89,14 @@ fn start(socket: &Socket, job: Job) -> BoxFuture<'static, Done> {
     let services = &socket.services;
     let room = socket.room.clone();
     match job {
+        Job::Welcome { online } => {
+            let (store, since) = (services.store.clone(), socket.since);
+            async move {
+                let (online, history) = futures::join!(online, store.history(&room, since));
+                Done::Welcome { online, history }
+            }
+            .boxed()
+        }
         Job::Post { client_id, body } => {
             let (store, token) = (services.store.clone(), socket.token.clone());
             async move { Done::Posted(store.post(&room, &token, &client_id, &body).await) }.boxed()

@@ -94,6 +94,7 @@ async fn start(setup: Setup) -> Harness {
             doors: Arc::new(Doors {
                 create: Limiter::per_minute("create_room", 100),
                 views: Limiter::per_minute("room_read", 100),
+                actions: Limiter::per_minute("room_action", 100),
                 upgrades: Limiter::per_minute("websocket", 100),
                 messages: Limiter::new("message", 100, 100.0),
             }),
@@ -104,6 +105,9 @@ async fn start(setup: Setup) -> Harness {
     let (input, stream) = mpsc::unbounded();
     let (sink, output) = mpsc::unbounded();
     let running = run(socket, sink, stream);
+    if setup.earlier == 0 && setup.since == 0 {
+        eprintln!("a socket's future: {} bytes", std::mem::size_of_val(&running));
+    }
     assert!(
         std::mem::size_of_val(&running) <= IDLE_SOCKET_MAX_BYTES,
         "a socket's future is kept for every open socket: {} bytes",
