@@ -33,16 +33,6 @@ pub enum Posted {
     Duplicate(ChatMessage),
 }
 
-impl Posted {
-    /// The message's sequence number, new or not.
-    pub fn seq(&self) -> u64 {
-        match self {
-            Posted::Stored { seq } => *seq,
-            Posted::Duplicate(message) => message.seq,
-        }
-    }
-}
-
 /// Why a store call did not do what was asked.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {

@@ -37,7 +37,7 @@ impl Backend {
     /// The embedded backend: everything in this process.
     pub fn embedded(history_cap: u32) -> Self {
         let (bus, deliveries) = mpsc::unbounded_channel();
-        let tasks = Tasks::new();
+        let tasks = Tasks::default();
         Backend {
             store: MemoryStore::start(bus.clone(), history_cap, &tasks),
             broker: Arc::new(MemoryBroker::new(bus.clone())),
@@ -61,7 +61,7 @@ impl Backend {
             .context("cannot reach Redis")?;
         let keys = Keys::new(prefix);
         let (bus, deliveries) = mpsc::unbounded_channel();
-        let tasks = Tasks::new();
+        let tasks = Tasks::default();
         let broker = RedisBroker::start(client, conn.clone(), keys.clone(), bus, &tasks);
         Ok(Backend {
             store: Arc::new(RedisStore::new(conn.clone(), keys.clone(), history_cap)),

@@ -163,7 +163,7 @@ impl Hub {
     }
 
     /// Hands `event` to every local socket of `room`.
-    pub fn dispatch(&self, room: &RoomId, event: RoomEvent) {
+    pub(crate) fn dispatch(&self, room: &RoomId, event: RoomEvent) {
         self.deliver(Announcement::new(room.clone(), event));
     }
 

@@ -8,17 +8,17 @@ use app::model::RoomId;
 /// The names of one room's keys.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoomKeys {
-    /// Hash: `created_at`, `expires_at` (Unix ms), `capacity`.
+    /// Hash: `created_at`, `expires_at` (Unix ms), `capacity`, `check` (the sealed key check).
     pub meta: String,
-    /// Hash: SHA-256 of a seat token → `{"id","name"}` of the seat.
+    /// Hash: SHA-256 of a seat token → the seat's record (`event::wire::seat`).
     pub seats: String,
-    /// List: message JSON, oldest first, capped.
+    /// List: messages as `post.lua` framed them (`event::wire`), oldest first, capped.
     pub log: String,
     /// String: the last sequence number given out.
     pub seq: String,
-    /// Hash: `<seat id>:<client id>` → sequence number, so a resent message is stored once.
+    /// Hash: `<token hash>:<client id>` → sequence number, so a resent message is stored once.
     pub sent: String,
-    /// Hash: connection id → `{"s": seat id, "n": name, "t": last seen}`.
+    /// Hash: connection id → `<last seen ms>:<seat record>`.
     pub online: String,
     /// Pub/sub channel of the room's events.
     pub channel: String,

@@ -119,8 +119,10 @@ impl Application {
             allowed_origins: ws.allowed_origins.clone(),
             readiness: backend.readiness,
         };
-        let metrics_addr = match (settings.metrics.addr, crate::metrics::install()) {
-            (Some(addr), Some(handle)) => Some(
+        // The recorder is installed here only, and only when metrics are served.
+        let metrics_addr = match settings.metrics.addr.map(|addr| (addr, crate::metrics::install()))
+        {
+            Some((addr, Some(handle))) => Some(
                 crate::metrics::serve(addr, handle, &tasks)
                     .await
                     .with_context(|| format!("cannot serve metrics on {addr}"))?,

@@ -16,10 +16,6 @@ pub struct Tasks {
 }
 
 impl Tasks {
-    pub fn new() -> Self {
-        Tasks::default()
-    }
-
     /// Runs `task` until it ends or the instance stops (a loop that would run for ever).
     pub fn spawn_until_stopped(
         &self,
@@ -66,10 +62,12 @@ impl Tasks {
         self.tracker.len()
     }
 
-    /// Waits until every task has ended, or `limit` has passed.
+    /// Waits until every task has ended, or `limit` has passed (then says how many are left).
     pub async fn drained(&self, limit: Duration) {
         self.tracker.close();
-        let _ = tokio::time::timeout(limit, self.tracker.wait()).await;
+        if tokio::time::timeout(limit, self.tracker.wait()).await.is_err() {
+            tracing::warn!(running = self.running(), "stopping without waiting for every task");
+        }
     }
 }
 
@@ -103,7 +101,7 @@ mod tests {
 
     #[tokio::test]
     async fn stopping_ends_loops_and_waits_for_last_writes() {
-        let tasks = Tasks::new();
+        let tasks = Tasks::default();
         tasks.spawn_until_stopped(std::future::pending());
         let (done, finished) = tokio::sync::oneshot::channel();
         let stopping = tasks.stopping();

@@ -3,9 +3,9 @@
 
 use super::RoomSnapshot;
 use super::composer::Composer;
+use super::courier::Courier;
 use super::header::RoomHeader;
 use super::join::{JoinPanel, KeyProblem};
-use super::link::Link;
 use super::live::{KeyState, Live};
 use super::message_list::MessageList;
 use super::presence::PresenceBar;
@@ -29,7 +29,7 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
     // The server's clock, ticking in the browser; starts at the render time on both sides.
     let clock = RwSignal::new(room.now);
     let hydrated = RwSignal::new(false);
-    let link = Link::new();
+    let courier = Courier::new();
 
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -39,13 +39,13 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
     });
     Effect::new(move |_| {
         hydrated.set(true);
-        link.start(live, clock);
+        courier.start(live, clock);
     });
 
-    let on_join = Callback::new(move |name: String| link.join(live, name));
-    let on_send = Callback::new(move |text: String| link.send_message(live, text));
-    let on_retry = Callback::new(move |client_id: String| link.retry(live, client_id));
-    let on_typing = Callback::new(move |()| link.typing());
+    let on_join = Callback::new(move |name: String| courier.join(live, name));
+    let on_send = Callback::new(move |text: String| courier.send_message(live, text));
+    let on_retry = Callback::new(move |client_id: String| courier.retry(live, client_id));
+    let on_typing = Callback::new(move |()| courier.typing());
 
     // The unread count goes into the tab title in the browser only: a reactive <Title> would be
     // read outside the reactive owner during server rendering.

@@ -1,7 +1,7 @@
 //! The room's header: its id and link, the countdown, the connection, Leave and Destroy.
 
 use super::countdown::Countdown;
-use super::live::{Change, KeyState, LinkStatus, Live};
+use super::live::{Change, ConnectionStatus, KeyState, Live};
 use super::{destroy_room, leave_room};
 use leptos::prelude::*;
 
@@ -73,15 +73,15 @@ fn CopyLink(live: Live) -> impl IntoView {
 
 #[component]
 fn LinkIndicator(live: Live) -> impl IntoView {
-    let text = move || match live.link.get() {
-        LinkStatus::Connecting => "connecting…",
-        LinkStatus::Connected => "connected",
-        LinkStatus::Reconnecting => "reconnecting…",
-        LinkStatus::Offline => "offline",
+    let text = move || match live.connection.get() {
+        ConnectionStatus::Connecting => "connecting…",
+        ConnectionStatus::Connected => "connected",
+        ConnectionStatus::Reconnecting => "reconnecting…",
+        ConnectionStatus::Offline => "offline",
     };
-    let dot = move || match live.link.get() {
-        LinkStatus::Connected => "bg-accent",
-        LinkStatus::Offline => "bg-danger",
+    let dot = move || match live.connection.get() {
+        ConnectionStatus::Connected => "bg-accent",
+        ConnectionStatus::Offline => "bg-danger",
         _ => "bg-warn animate-pulse",
     };
     view! {

@@ -17,7 +17,7 @@ pub use change::Next;
 
 /// The state of the WebSocket, as the connection indicator shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LinkStatus {
+pub enum ConnectionStatus {
     Connecting,
     Connected,
     Reconnecting,
@@ -51,7 +51,7 @@ pub struct Live {
     pub log: ReadSignal<ChatLog>,
     /// Your seat, once you hold one.
     pub you: ReadSignal<Option<Seat>>,
-    pub link: ReadSignal<LinkStatus>,
+    pub connection: ReadSignal<ConnectionStatus>,
     /// Everyone online now, you included.
     pub online: ReadSignal<Vec<Seat>>,
     /// Everyone else seen in this room since the page opened, online or not.
@@ -78,7 +78,7 @@ struct Writes {
     key: WriteSignal<KeyState>,
     log: WriteSignal<ChatLog>,
     you: WriteSignal<Option<Seat>>,
-    link: WriteSignal<LinkStatus>,
+    connection: WriteSignal<ConnectionStatus>,
     online: WriteSignal<Vec<Seat>>,
     peers: WriteSignal<Vec<Seat>>,
     names: WriteSignal<HashMap<String, Revealed>>,
@@ -96,7 +96,7 @@ impl Live {
         let history = room.history.clone();
         let (log, write_log) = signal(history.map(ChatLog::from_history).unwrap_or_default());
         let (you, write_you) = signal(room.you.clone());
-        let (link, write_link) = signal(LinkStatus::Connecting);
+        let (connection, write_connection) = signal(ConnectionStatus::Connecting);
         let (online, write_online) = signal(Vec::new());
         let (peers, write_peers) = signal(Vec::new());
         let (names, write_names) = signal(HashMap::new());
@@ -114,7 +114,7 @@ impl Live {
             key,
             log,
             you,
-            link,
+            connection,
             online,
             peers,
             names,
@@ -128,7 +128,7 @@ impl Live {
                 key: write_key,
                 log: write_log,
                 you: write_you,
-                link: write_link,
+                connection: write_connection,
                 online: write_online,
                 peers: write_peers,
                 names: write_names,

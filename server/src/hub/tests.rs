@@ -27,7 +27,7 @@ fn message(seq: u64) -> RoomEvent {
 
 async fn hub(queue: usize) -> Arc<Hub> {
     let (bus, deliveries) = mpsc::unbounded_channel();
-    Hub::start(Arc::new(MemoryBroker::new(bus)), deliveries, queue, &crate::tasks::Tasks::new())
+    Hub::start(Arc::new(MemoryBroker::new(bus)), deliveries, queue, &crate::tasks::Tasks::default())
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 -- Messages after a sequence number.
 -- KEYS: meta, log, seq
 -- ARGV: since
--- Returns nil when the room is gone, else {last seq, truncated (0/1), {message json...}}
+-- Returns nil when the room is gone, else {last seq, truncated (0/1), {stored message...}}
+-- (each as post.lua stored it: server/src/event/wire.rs reads them)
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
 local kept = redis.call('LLEN', KEYS[2])

@@ -61,7 +61,7 @@ impl MemoryStore {
     }
 
     /// Removes rooms past their deadline; returns how many.
-    pub fn sweep_expired(&self) -> usize {
+    fn sweep_expired(&self) -> usize {
         let now = now_ms();
         let mut rooms = self.lock();
         let before = rooms.len();

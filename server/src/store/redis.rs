@@ -216,7 +216,18 @@ impl RoomStore for RedisStore {
             .await
             .map_err(failed)?;
         let (seq, truncated, stored) = reply.ok_or(StoreError::Gone)?;
-        let messages = stored.iter().map(|entry| read_message(entry)).collect::<Result<_, _>>()?;
+        // An entry that cannot be read (written by another version, say) is left out, said in
+        // the log, rather than making the whole room unreadable.
+        let messages = stored
+            .iter()
+            .filter_map(|entry| {
+                wire::decode_message(entry)
+                    .inspect_err(
+                        |err| tracing::warn!(%err, room = %room, "unreadable history entry"),
+                    )
+                    .ok()
+            })
+            .collect();
         Ok(History { messages, seq, truncated: truncated == 1 })
     }
 

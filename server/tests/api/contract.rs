@@ -53,7 +53,7 @@ async fn under_test(kind: Kind, cap: u32) -> UnderTest {
         return UnderTest { backend, prefix, memory: None };
     }
     let (bus, deliveries) = tokio::sync::mpsc::unbounded_channel();
-    let tasks = server::tasks::Tasks::new();
+    let tasks = server::tasks::Tasks::default();
     let memory = MemoryStore::start(bus.clone(), cap, &tasks);
     let backend = Backend {
         store: memory.clone(),
@@ -188,7 +188,10 @@ async fn sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_write
             let mut seqs = Vec::new();
             for i in 0..25 {
                 let posted = store.post(&room, &seat, &format!("{w}-{i}"), "x").await;
-                seqs.push(posted.expect("post").seq());
+                match posted {
+                    Ok(Posted::Stored { seq }) => seqs.push(seq),
+                    other => panic!("a new message is stored: {other:?}"),
+                }
             }
             seqs
         })

@@ -29,6 +29,8 @@ pub struct Chatter {
     pub sent: usize,
     /// Close codes and errors met.
     pub events: Vec<String>,
+    /// When each of them was met.
+    pub met_at: Vec<Instant>,
 }
 
 impl Chatter {
@@ -54,6 +56,7 @@ impl Chatter {
             reconnects: 0,
             sent: 0,
             events: Vec::new(),
+            met_at: Vec::new(),
         }
     }
 
@@ -79,9 +82,9 @@ impl Chatter {
                         self.resend().await;
                         return true;
                     }
-                    other => self.events.push(format!("no welcome from {addr}: {other:?}")),
+                    other => self.met(format!("no welcome from {addr}: {other:?}")),
                 },
-                Err(err) => self.events.push(format!("{addr}: {err}")),
+                Err(err) => self.met(format!("{addr}: {err}")),
             }
             self.current = (self.current + 1) % self.instances.len();
         }
@@ -107,6 +110,11 @@ impl Chatter {
         }
     }
 
+    fn met(&mut self, event: String) {
+        self.events.push(event);
+        self.met_at.push(Instant::now());
+    }
+
     /// Reads what arrives for `for_`, reconnecting whenever the socket drops.
     pub async fn pump(&mut self, for_: Duration) {
         let until = Instant::now() + for_;
@@ -121,14 +129,14 @@ impl Chatter {
                 None => {}
                 Some(Next::Frame(ServerFrame::Message(message))) => self.record(message),
                 Some(Next::Frame(ServerFrame::Error { code, .. })) => {
-                    self.events.push(format!("error {code:?}"));
+                    self.met(format!("error {code:?}"));
                 }
                 Some(Next::Frame(ServerFrame::Ended { reason })) => {
-                    self.events.push(format!("ended {reason:?}"));
+                    self.met(format!("ended {reason:?}"));
                 }
                 Some(Next::Frame(_)) => {}
                 Some(Next::Closed(code)) => {
-                    self.events.push(format!("closed {code:?}"));
+                    self.met(format!("closed {code:?}"));
                     self.socket = None;
                     self.current = (self.current + 1) % self.instances.len();
                 }

@@ -54,7 +54,11 @@ async fn redis_pauses_and_every_send_completes_or_is_retried_and_nothing_hangs()
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     println!("{}\n{}", ca.report(), cb.report());
-    println!("alice met: {:?}; all acknowledged {settled:?} after the pause began", ca.events);
+    let times: Vec<_> = ca.met_at.iter().map(|at| at.saturating_duration_since(paused)).collect();
+    println!(
+        "alice met: {:?} at {times:?} into the pause; all acknowledged {settled:?} after it began",
+        ca.events
+    );
     assert_eq!(ready_again, 200, "ready again after the pause");
     assert_eq!(ca.unacknowledged(), 0, "every send completed or succeeded on retry");
     assert!(settled < Duration::from_secs(12), "nothing hung past the timeouts: {settled:?}");

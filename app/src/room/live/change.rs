@@ -1,7 +1,7 @@
 //! Every change to an open room's state as one event type, [`Change`], and the one reducer that
 //! applies it, [`Live::dispatch`]: server frames and what happens in the page alike.
 
-use super::{KeyState, LinkStatus, Live};
+use super::{ConnectionStatus, KeyState, Live};
 use crate::error::ApiError;
 use crate::model::History;
 use crate::protocol::{ClientFrame, ServerFrame};
@@ -151,10 +151,10 @@ impl Live {
             }
             Change::Disconnected { failures, offline } => {
                 let down = offline || failures > FAILURES_SHOWN_AS_RECONNECTING;
-                self.write.link.set(if down {
-                    LinkStatus::Offline
+                self.write.connection.set(if down {
+                    ConnectionStatus::Offline
                 } else {
-                    LinkStatus::Reconnecting
+                    ConnectionStatus::Reconnecting
                 });
                 Next::Continue
             }
@@ -196,7 +196,7 @@ impl Live {
         // The deadline is never extended: if the server's word is late (offline), the room is
         // over all the same.
         let over = self.server_now(local_now) > self.expires_at + END_GRACE_MS;
-        if over && self.link.get_untracked() != LinkStatus::Connected {
+        if over && self.connection.get_untracked() != ConnectionStatus::Connected {
             Next::Leave("/?expired=1".into())
         } else {
             Next::Continue

@@ -1,7 +1,7 @@
 //! How each server frame changes an open room's state, and what the connection does next.
 
 use super::change::Next;
-use super::{LinkStatus, Live};
+use super::{ConnectionStatus, Live};
 use crate::model::{ChatMessage, Seat};
 use crate::protocol::{ClientFrame, ErrorCode, ServerFrame};
 use leptos::prelude::*;
@@ -18,7 +18,7 @@ impl Live {
                 self.clock_offset.set(offset(now, local_now));
                 self.note_online(peers.iter().cloned().chain([you.clone()]).collect(), &you);
                 self.write.you.set(Some(you));
-                self.write.link.set(LinkStatus::Connected);
+                self.write.connection.set(ConnectionStatus::Connected);
                 let resend = self.log.with_untracked(|log| {
                     log.in_flight()
                         .map(|(client_id, body)| ClientFrame::Send {
@@ -154,7 +154,7 @@ mod tests {
         let resend =
             vec![ClientFrame::Send { client_id: "c1".into(), body: "sealed hello".into() }];
         assert_eq!(next, Next::Send(resend));
-        assert_eq!(live.link.get_untracked(), LinkStatus::Connected);
+        assert_eq!(live.connection.get_untracked(), ConnectionStatus::Connected);
         assert_eq!(live.clock_offset.get_untracked(), 1_000);
         assert_eq!(live.server_now(5_000), 6_000);
         assert_eq!(live.you.get_untracked(), Some(seat("me")));

@@ -135,12 +135,12 @@ fn the_link_shows_reconnecting_for_three_failures_then_offline_and_offline_at_on
     let live = live();
     let link = |failures, offline| {
         live.dispatch(Change::Disconnected { failures, offline });
-        live.link.get_untracked()
+        live.connection.get_untracked()
     };
-    assert_eq!(link(1, false), LinkStatus::Reconnecting);
-    assert_eq!(link(3, false), LinkStatus::Reconnecting);
-    assert_eq!(link(4, false), LinkStatus::Offline);
-    assert_eq!(link(1, true), LinkStatus::Offline);
+    assert_eq!(link(1, false), ConnectionStatus::Reconnecting);
+    assert_eq!(link(3, false), ConnectionStatus::Reconnecting);
+    assert_eq!(link(4, false), ConnectionStatus::Offline);
+    assert_eq!(link(1, true), ConnectionStatus::Offline);
 }
 
 #[test]

@@ -1,8 +1,8 @@
-//! The page's link to its room, in the browser: the key read from the address's fragment, the
-//! seat taken when the visitor presses Join, the connection, and opening what arrives sealed.
-//! The server renders the page without any of it.
+//! The courier between the page and its room, in the browser: it reads the key from the link's
+//! fragment, takes the seat when the visitor presses Join, keeps the connection, seals what is
+//! sent and opens what arrives. The server renders the page without any of it.
 
-pub use imp::Link;
+pub use imp::Courier;
 
 #[cfg(not(feature = "hydrate"))]
 mod imp {
@@ -11,11 +11,11 @@ mod imp {
 
     /// Rendering on the server: no key, no connection; nothing to do.
     #[derive(Clone, Copy)]
-    pub struct Link;
+    pub struct Courier;
 
-    impl Link {
+    impl Courier {
         pub fn new() -> Self {
-            Link
+            Courier
         }
 
         pub fn start(self, _live: Live, _clock: RwSignal<u64>) {}
@@ -46,16 +46,16 @@ mod imp {
 
     /// What the page holds of its room in the browser; `Copy`, so callbacks share it.
     #[derive(Clone, Copy)]
-    pub struct Link {
+    pub struct Courier {
         key: StoredValue<Option<RoomKey>, LocalStorage>,
         outbox: StoredValue<Option<socket::Outbox>, LocalStorage>,
         /// Whether a task is opening sealed messages and names now.
         opening: StoredValue<bool>,
     }
 
-    impl Link {
+    impl Courier {
         pub fn new() -> Self {
-            Link {
+            Courier {
                 key: StoredValue::new_local(None),
                 outbox: StoredValue::new_local(None),
                 opening: StoredValue::new(false),
