@@ -27,8 +27,8 @@ fn unseal(sealed: &str) -> String {
     String::from_utf8_lossy(text).into_owned()
 }
 
-/// The most a socket's own state may take: every open socket keeps one (1,256 bytes when this
-/// was written, from 2,128 before its steps were boxed; docs/PERFORMANCE.md).
+/// The most a socket's own state may take: every open socket keeps one (1,448 bytes now; 1,256
+/// when this was written, from 2,128 before its steps were boxed; docs/PERFORMANCE.md).
 const IDLE_SOCKET_MAX_BYTES: usize = 1536;
 
 struct Harness {
