@@ -70,10 +70,11 @@ pub fn cookie_name(room: &RoomId, secure: bool) -> String {
 
 impl SeatCookie {
     /// The seat cookie of `room` among the request's cookies; a malformed one counts as absent.
-    pub fn read(jar: &CookieJar, room: &RoomId) -> Option<SeatCookie> {
-        let cookie =
-            jar.get(&cookie_name(room, true)).or_else(|| jar.get(&cookie_name(room, false)));
-        cookie.and_then(|cookie| parse_value(cookie.value()))
+    /// Served `secure`ly only the `__Host-` cookie counts: a plain one may have been planted by
+    /// anyone who could answer for the host over HTTP, or for a sibling domain.
+    pub fn read(jar: &CookieJar, room: &RoomId, secure: bool) -> Option<SeatCookie> {
+        let cookie = jar.get(&cookie_name(room, secure))?;
+        parse_value(cookie.value())
     }
 
     /// The cookie giving the seat: HttpOnly, SameSite=Strict, Path=/, kept until the room's
@@ -147,7 +148,7 @@ mod tests {
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
         assert!(set.contains("Max-Age=60") && !set.contains("Secure"), "{set}");
         let pair = set.split(';').next().unwrap_or_default();
-        let read = SeatCookie::read(&jar(&format!("a=b; {pair}; c=d")), &room());
+        let read = SeatCookie::read(&jar(&format!("a=b; {pair}; c=d")), &room(), false);
         assert_eq!(read.as_ref().map(|c| c.token.clone()), Some(token.clone()));
         assert_eq!(read.map(|c| c.expires_at), Some(deadline));
         let removal = SeatCookie::removal(&room(), true).to_string();
@@ -155,8 +156,19 @@ mod tests {
         assert!(removal.starts_with("__Host-burner_seat_"), "{removal}");
         let secure = SeatCookie::issue(&room(), &token, deadline, true).to_string();
         let pair = secure.split(';').next().unwrap_or_default();
-        let read = SeatCookie::read(&jar(pair), &room());
+        let read = SeatCookie::read(&jar(pair), &room(), true);
         assert_eq!(read.map(|c| c.expires_at), Some(deadline), "the __Host- cookie is read back");
+    }
+
+    #[test]
+    fn served_securely_a_plain_cookie_is_no_seat() {
+        let token = SeatToken::generate();
+        let plain = SeatCookie::issue(&room(), &token, now_ms() + 60_000, false).to_string();
+        let pair = plain.split(';').next().unwrap_or_default();
+        assert!(SeatCookie::read(&jar(pair), &room(), true).is_none(), "only __Host- counts");
+        let secure = SeatCookie::issue(&room(), &token, now_ms() + 60_000, true).to_string();
+        let pair = secure.split(';').next().unwrap_or_default();
+        assert!(SeatCookie::read(&jar(pair), &room(), false).is_none(), "and over HTTP, the plain");
     }
 
     #[test]
@@ -164,10 +176,10 @@ mod tests {
         let other: RoomId = "ponmlkjihgfedcba".parse().unwrap_or_else(|_| RoomId::generate());
         let token = SeatToken::generate();
         let cookie = format!("{}={}.1", cookie_name(&other, false), token.as_str());
-        assert!(SeatCookie::read(&jar(&cookie), &room()).is_none());
+        assert!(SeatCookie::read(&jar(&cookie), &room(), false).is_none());
         for forged in ["short.1", "x", "", &format!("{}.notanumber", token.as_str())] {
             let cookie = format!("{}={forged}", cookie_name(&room(), false));
-            assert!(SeatCookie::read(&jar(&cookie), &room()).is_none(), "{forged}");
+            assert!(SeatCookie::read(&jar(&cookie), &room(), false).is_none(), "{forged}");
         }
     }
 }

@@ -55,9 +55,10 @@ pub fn request_parts() -> Result<Parts, ApiError> {
 }
 
 /// The seat cookie of `room` sent with this request, if any.
-pub fn seat_cookie(room: &RoomId) -> Option<SeatCookie> {
+pub fn seat_cookie(room: &RoomId, rules: &RoomRules) -> Option<SeatCookie> {
     let parts = use_context::<Parts>()?;
-    SeatCookie::read(&axum_extra::extract::cookie::CookieJar::from_headers(&parts.headers), room)
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(&parts.headers);
+    SeatCookie::read(&jar, room, served_securely(rules))
 }
 
 /// Adds a `Set-Cookie` header to this server function's response.

@@ -59,6 +59,15 @@ impl Backend {
         let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .context("cannot reach Redis")?;
+        match persistence(&mut conn.clone()).await {
+            Ok(Some(kept)) => tracing::warn!(
+                %kept,
+                "Redis keeps data on disk: messages would outlive their rooms there; run it without \
+                 persistence (docs/OPERATIONS.md)"
+            ),
+            Ok(None) => {}
+            Err(err) => tracing::debug!(%err, "could not ask Redis whether it persists"),
+        }
         let keys = Keys::new(prefix);
         let (bus, deliveries) = mpsc::unbounded_channel();
         let tasks = Tasks::default();
@@ -73,6 +82,25 @@ impl Backend {
             tasks,
         })
     }
+}
+
+/// What Redis writes to disk (`save` snapshots, the append-only file), or `None` when it keeps
+/// nothing there. Fails where `CONFIG` is not permitted (some managed Redis services).
+pub async fn persistence(conn: &mut ConnectionManager) -> redis::RedisResult<Option<String>> {
+    let config = |name: &'static str| redis::cmd("CONFIG").arg("GET").arg(name).clone();
+    let (save, appendonly): (Vec<String>, Vec<String>) = redis::pipe()
+        .add_command(config("save"))
+        .add_command(config("appendonly"))
+        .query_async(conn)
+        .await?;
+    let mut kept = Vec::new();
+    if let Some(rules) = save.get(1).filter(|rules| !rules.trim().is_empty()) {
+        kept.push(format!("snapshots (save {rules})"));
+    }
+    if appendonly.get(1).is_some_and(|on| on == "yes") {
+        kept.push("an append-only file".to_owned());
+    }
+    Ok((!kept.is_empty()).then(|| kept.join(" and ")))
 }
 
 /// The Redis backend is ready when the store answers a PING and the pub/sub connection is up

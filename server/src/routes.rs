@@ -30,7 +30,8 @@ pub use headers::CspNonce;
 /// What the edge needs to know about how the site is reached.
 #[derive(Clone)]
 pub struct Edge {
-    /// Served over HTTPS by this process.
+    /// Known to be served over HTTPS: by this process (TLS), or by a proxy in front
+    /// (`security.secure-cookies`).
     pub https: bool,
     /// The built assets have content-hashed names: they never change under a name.
     pub hashed_assets: bool,

@@ -86,6 +86,9 @@ impl Application {
             trusted: settings.security.trust_proxy,
             hops: settings.security.proxy_hops,
         };
+        // Known to be served over HTTPS: TLS here, or a proxy in front that the operator vouches
+        // for (then seat cookies are __Host- and Secure, HSTS is sent, Origins are https).
+        let secure = settings.security.secure_cookies || tls.is_some();
         let rooms = &settings.rooms;
         let state = ServerState {
             store: backend.store.clone(),
@@ -93,7 +96,7 @@ impl Application {
                 lifetimes_secs: rooms.lifetimes_secs.clone(),
                 default_lifetime_secs: rooms.default_lifetime_secs,
                 default_capacity: rooms.default_capacity,
-                secure_cookies: settings.security.secure_cookies || tls.is_some(),
+                secure_cookies: secure,
                 proxy,
             }),
             doors: doors.clone(),
@@ -110,10 +113,11 @@ impl Application {
             },
             allowed_origins: Arc::new(settings.security.allowed_origins.clone()),
             proxy,
+            https: secure,
             seat_sockets: SeatSockets::new(limits.sockets_per_seat),
         };
         let edge = Edge {
-            https: tls.is_some(),
+            https: secure,
             hashed_assets: settings.site.hash_files,
             proxy,
             allowed_origins: ws.allowed_origins.clone(),

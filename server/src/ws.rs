@@ -32,8 +32,10 @@ use tracing::Instrument;
 pub struct WsState {
     pub services: Services,
     pub allowed_origins: Arc<Vec<String>>,
-    /// Where the client's address comes from.
+    /// Where the client's address comes from (and, behind a proxy, the scheme).
     pub proxy: ProxyTrust,
+    /// Whether the site is served over HTTPS (TLS here, or `security.secure-cookies`).
+    pub https: bool,
     /// Open sockets per seat on this instance.
     pub seat_sockets: SeatSockets,
 }
@@ -62,7 +64,8 @@ pub async fn upgrade(
     cookies: CookieJar,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin::allowed(&headers, &state.allowed_origins) {
+    let https = state.https || state.proxy.forwarded_https(&headers);
+    if !origin::allowed(&headers, &state.allowed_origins, https) {
         return (StatusCode::FORBIDDEN, "This page may not open a Burner WebSocket.\n")
             .into_response();
     }
@@ -75,7 +78,7 @@ pub async fn upgrade(
         return (StatusCode::TOO_MANY_REQUESTS, headers, "Too many connections; wait.\n")
             .into_response();
     }
-    let admission = admit(&state, &raw_room, &cookies).await;
+    let admission = admit(&state, &raw_room, &cookies, https).await;
     // Boxed, so the task that waits for the upgrade holds a pointer, not the state itself.
     let pending = Box::new((admission, since, state));
     sized_for_chat(ws).on_upgrade(move |socket| {
@@ -110,9 +113,14 @@ const WRITE_BUFFER_MAX: usize = 2 * (WRITE_BUFFER + FRAME_MAX_BYTES + 16);
 /// Who may connect: a parsable id of a live room, and a seat cookie of that room that holds
 /// a seat. A refusal is sent as a close code, which browsers can read (a status cannot be).
 /// Without a seat cookie nothing is asked of the store.
-async fn admit(state: &WsState, raw: &str, cookies: &CookieJar) -> Result<Admitted, CloseCode> {
+async fn admit(
+    state: &WsState,
+    raw: &str,
+    cookies: &CookieJar,
+    https: bool,
+) -> Result<Admitted, CloseCode> {
     let room: RoomId = raw.parse().map_err(|_| CloseCode::RoomGone)?;
-    let cookie = SeatCookie::read(cookies, &room).ok_or(CloseCode::NoSeat)?;
+    let cookie = SeatCookie::read(cookies, &room, https).ok_or(CloseCode::NoSeat)?;
     let unavailable = |err: StoreError| {
         tracing::warn!(%err, "store unavailable during a WebSocket upgrade");
         CloseCode::Restarting

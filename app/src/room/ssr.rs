@@ -47,7 +47,7 @@ async fn open(
     raw: &str,
 ) -> Result<(RoomId, crate::store::RoomInfo, Option<SeatCookie>), ApiError> {
     let id = parse_room_id(raw)?;
-    let cookie = seat_cookie(&id);
+    let cookie = seat_cookie(&id, &state.rules);
     let room = state.store.room(&id).await.map_err(failure(cookie.as_ref()))?;
     let room = room.ok_or_else(|| gone_error(cookie.as_ref()))?;
     Ok((id, room, cookie))
@@ -113,8 +113,16 @@ pub async fn join_room(
     let request = JoinRequest { room_id: &raw, name: &name, key_check: key_check.as_deref() };
     request.validate().map_err(invalid_input)?;
     let (id, room, cookie) = open(&state, &raw).await?;
-    // A browser that already holds this room's cookie keeps its token: joining is idempotent.
-    let token = cookie.as_ref().map(|c| c.token.clone()).unwrap_or_else(SeatToken::generate);
+    // A browser whose cookie holds a seat here keeps it: joining is idempotent. Any other token
+    // the request brings is never adopted (it may have been planted): a fresh one is made.
+    let held = match &cookie {
+        Some(c) => state.store.seat(&id, &c.token.hash()).await.map_err(failure(Some(c)))?,
+        None => None,
+    };
+    let token = match (&cookie, held) {
+        (Some(c), Some(_)) => c.token.clone(),
+        _ => SeatToken::generate(),
+    };
     let seat = state
         .store
         .claim_seat(&id, &token.hash(), &name, key_check.as_deref())

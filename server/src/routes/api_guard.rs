@@ -32,7 +32,8 @@ fn refusal(
         headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes() == b"cross-site");
     let foreign_origin = headers.get(header::ORIGIN).is_some_and(|origin| {
         let origin = origin.to_str().unwrap_or("null");
-        !origin::same_site(origin, origin::host(headers, Some(uri)), &edge.allowed_origins)
+        let https = edge.https || edge.proxy.forwarded_https(headers);
+        !origin::same_site(origin, origin::host(headers, Some(uri)), &edge.allowed_origins, https)
     });
     if fetched_cross_site || foreign_origin {
         return Some(ApiError::CrossSite);
@@ -79,7 +80,7 @@ mod tests {
     #[test]
     fn the_sites_own_json_calls_pass() {
         let json = ("content-type", "application/json");
-        assert_eq!(check(&[json, ("origin", "https://chat.example")]), None);
+        assert_eq!(check(&[json, ("origin", "http://chat.example")]), None);
         assert_eq!(check(&[json, ("sec-fetch-site", "same-origin")]), None);
         assert_eq!(check(&[("content-type", "application/json; charset=utf-8")]), None);
         assert_eq!(check(&[json]), None, "a non-browser client sends no Origin");
@@ -93,5 +94,22 @@ mod tests {
         assert_eq!(check(&[json, ("origin", "https://evil.example")]), Some(ApiError::CrossSite));
         assert_eq!(check(&[json, ("origin", "null")]), Some(ApiError::CrossSite));
         assert_eq!(check(&[json, ("sec-fetch-site", "cross-site")]), Some(ApiError::CrossSite));
+    }
+
+    #[test]
+    fn the_same_host_over_another_scheme_is_another_site() {
+        let json = ("content-type", "application/json");
+        let plain = check(&[json, ("origin", "https://chat.example")]);
+        assert_eq!(
+            plain,
+            Some(ApiError::CrossSite),
+            "an https page calling a site served over http"
+        );
+        let secure = Edge { https: true, ..edge() };
+        let uri = axum::http::Uri::from_static("/api/destroy_room");
+        let from_http = headers(&[json, ("origin", "http://chat.example")]);
+        assert_eq!(refusal(&secure, &Method::POST, &from_http, &uri), Some(ApiError::CrossSite));
+        let from_https = headers(&[json, ("origin", "https://chat.example")]);
+        assert_eq!(refusal(&secure, &Method::POST, &from_https, &uri), None);
     }
 }

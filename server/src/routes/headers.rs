@@ -1,6 +1,7 @@
 //! Headers on every response: how long it may be cached, the Content-Security-Policy of pages
-//! (built on a nonce made for this response, which Leptos puts on its scripts), HSTS when the
-//! site is served over HTTPS, and what the browser must not do with the page.
+//! (built on a nonce made for this response, which Leptos puts on its scripts) and their
+//! Cross-Origin-Opener-Policy, HSTS when the site is served over HTTPS, and what the browser
+//! must not do with the page.
 
 use super::Edge;
 use axum::extract::{Request, State};
@@ -38,11 +39,14 @@ pub async fn response_headers(
     if https {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
     }
-    if is_html(headers)
-        && let Ok(policy) =
+    if is_html(headers) {
+        // A page opened from another site (or opening one) shares no window with it.
+        headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+        if let Ok(policy) =
             HeaderValue::from_str(&content_security_policy(&nonce, host.as_deref(), https))
-    {
-        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
     }
     response
 }

@@ -264,7 +264,79 @@ async fn served_over_tls_the_site_sends_hsts_and_host_only_secure_seat_cookies()
     assert!(cookie.starts_with("__Host-burner_seat_"), "{cookie}");
     assert!(cookie.contains("; Secure") && cookie.contains("Path=/"), "{cookie}");
     assert!(!cookie.contains("Domain"), "{cookie}");
+    // Served securely, only the __Host- cookie holds the seat: the same token under the plain
+    // name (which anyone able to answer for the host over HTTP could have set) holds nothing.
+    let token = cookie.split(['=', '.']).nth(1).unwrap_or_default().to_owned();
+    let history = |cookie: String| {
+        https
+            .post(format!("{base}/api/room_history"))
+            .header("cookie", cookie)
+            .json(&json!({ "room_id": room }))
+            .send()
+    };
+    let host_only = history(seat_cookie_header(&room, &token, true)).await.expect("history");
+    assert_eq!(host_only.status().as_u16(), 200);
+    let plain_named = history(seat_cookie_header(&room, &token, false)).await.expect("history");
+    assert_eq!(plain_named.status().as_u16(), 403, "a plain-named cookie is no seat over HTTPS");
+    // An Origin of the same host over plain HTTP is another site.
+    let from_http = https
+        .post(format!("{base}/api/room_options"))
+        .header("origin", format!("http://localhost:{}", app.addr.port()))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("options");
+    assert_eq!(from_http.status().as_u16(), 403);
     // Plain HTTP on the TLS port is not served.
     let plain = Visitor::new(app.addr).http.get(app.url("/")).send().await;
     assert!(plain.is_err() || plain.is_ok_and(|r| !r.status().is_success()));
+}
+
+/// A seat cookie of `room` under `name`'s form (`__Host-` or not) with `token`, as a header.
+fn seat_cookie_header(room: &app::model::RoomId, token: &str, host_only: bool) -> String {
+    let deadline = app::model::now_ms() + 60_000;
+    format!("{}={token}.{deadline}", app::seat::cookie_name(room, host_only))
+}
+
+#[tokio::test]
+async fn a_token_the_visitor_brings_is_never_adopted_unless_it_already_holds_a_seat() {
+    let app = TestApp::spawn(Kind::Embedded).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    // Someone plants a token of their choosing in the next visitor's browser...
+    let planted = "planted-token-of-32-characters_x";
+    let bob = app.visitor();
+    let url = reqwest::Url::parse(&app.url("/")).expect("url");
+    bob.jar.add_cookie_str(&seat_cookie_header(&room, planted, false), &url);
+    let joined = bob.join(&room, "bob").await;
+    assert_eq!(joined.status, 200);
+    let set = joined.set_cookie.expect("a seat cookie");
+    assert!(!set.contains(planted), "a fresh token, not the planted one: {set}");
+    // ...so the planter holds nothing: no history, no socket.
+    let planter = app.visitor();
+    planter.jar.add_cookie_str(&seat_cookie_header(&room, planted, false), &url);
+    let history = planter.call("room_history", json!({ "room_id": room })).await;
+    assert_eq!((history.status, history.body["error"].as_str()), (403, Some("not_seated")));
+    assert_eq!(planter.connect(&room, 0).await.closed().await, Some(4401));
+    // A token that holds a seat here is kept: joining again is the same seat.
+    let again = alice.join(&room, "alice").await;
+    let kept = again.set_cookie.expect("cookie");
+    let token = |cookie: &str| cookie.split(['=', '.']).nth(1).map(str::to_owned);
+    let first = alice.cookie_header().and_then(|v| v.to_str().ok().map(str::to_owned));
+    assert_eq!(token(&kept), first.as_deref().and_then(token), "alice keeps her token");
+}
+
+#[tokio::test]
+async fn known_to_be_served_over_https_the_site_sends_hsts_and_accepts_only_https_origins() {
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.security.secure_cookies = true).await;
+    let alice = app.visitor();
+    let home = alice.http.get(app.url("/")).send().await.expect("home");
+    assert_eq!(home.headers()["strict-transport-security"], "max-age=31536000");
+    assert_eq!(home.headers()["cross-origin-opener-policy"], "same-origin");
+    let room = alice.room_with_seat("alice").await;
+    let host = app.addr.to_string();
+    let plain = format!("http://{host}");
+    assert_eq!(alice.connect_from(&room, 0, Some(&plain)).await.err(), Some(403));
+    let secure = format!("https://{host}");
+    assert!(alice.connect_from(&room, 0, Some(&secure)).await.is_ok(), "its own https origin");
 }

@@ -22,6 +22,7 @@ mod edge;
 mod helpers;
 mod hostile;
 mod interop;
+mod persistence;
 mod rooms;
 mod sealing;
 mod site;
