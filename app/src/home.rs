@@ -108,7 +108,10 @@ pub fn HomePage() -> impl IntoView {
                         "A private, self-destructing chat room. No accounts, no logs."
                     </p>
                 </header>
+                // `method="dialog"`: outside a dialog, a submitted form goes nowhere, so the name
+                // never reaches the server in a query string, hydrated or not.
                 <form
+                    method="dialog"
                     class="border border-line bg-panel p-6 space-y-6"
                     on:submit=on_submit
                     aria-label="Create a room"
@@ -120,7 +123,9 @@ pub fn HomePage() -> impl IntoView {
                         class="w-full bg-ink text-canvas p-3 text-sm font-bold uppercase tracking-wide \
                                hover:opacity-90 disabled:opacity-50 disabled:cursor-not-allowed \
                                cursor-pointer transition-opacity"
-                        prop:disabled=move || !hydrated.get() || !name_ok() || busy()
+                        // An attribute, so the server renders it: before the page is live the
+                        // button is disabled (and the form goes nowhere anyway).
+                        disabled=move || !hydrated.get() || !name_ok() || busy()
                     >
                         {move || if busy() { "Creating…" } else { "Create secure room" }}
                     </button>

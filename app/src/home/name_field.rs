@@ -30,7 +30,6 @@ pub fn NameField(name: RwSignal<String>) -> impl IntoView {
             <div class="flex gap-2">
                 <input
                     id="username"
-                    name="username"
                     type="text"
                     autocomplete="off"
                     spellcheck="false"

@@ -66,7 +66,10 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
     };
 
     view! {
+        // `method="dialog"`: outside a dialog, a submitted form goes nowhere (the browser never
+        // sends the text), hydrated or not.
         <form
+            method="dialog"
             class="border-t border-line bg-panel px-4 pt-3 safe-bottom safe-x"
             on:submit=move |ev| {
                 ev.prevent_default();
@@ -79,7 +82,6 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
                 <textarea
                     node_ref=input
                     id="message"
-                    name="message"
                     rows="1"
                     placeholder="Type a message…"
                     autocomplete="off"
@@ -95,7 +97,9 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
                     type="submit"
                     class="bg-ink text-canvas px-4 py-2 text-sm font-bold uppercase cursor-pointer \
                            disabled:opacity-40 disabled:cursor-not-allowed"
-                    prop:disabled=move || count() == 0 || too_long() || !ready()
+                    // An attribute, so the server renders it: pressed before the page is live,
+                    // the button does nothing.
+                    disabled=move || count() == 0 || too_long() || !ready()
                 >
                     "Send"
                 </button>

@@ -42,6 +42,7 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
     view! {
         <section class="flex-1 flex items-center justify-center px-4 py-10 safe-area">
             <form
+                method="dialog"
                 class="w-full max-w-md border border-line bg-panel p-6 space-y-6"
                 aria-label="Join this room"
                 on:submit=on_submit
@@ -81,7 +82,7 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
                     class="w-full bg-ink text-canvas p-3 text-sm font-bold uppercase tracking-wide \
                            hover:opacity-90 disabled:opacity-50 disabled:cursor-not-allowed \
                            cursor-pointer transition-opacity"
-                    prop:disabled=move || !ready() || problem().is_some() || joining.get() || free() == 0
+                    disabled=move || !ready() || problem().is_some() || joining.get() || free() == 0
                 >
                     {move || if joining.get() { "Joining…" } else { "Join" }}
                 </button>

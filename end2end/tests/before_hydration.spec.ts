@@ -1,0 +1,96 @@
+import { test, expect } from './fixtures';
+import { createRoom, roomLink } from './helpers';
+import type { Page, Request } from '@playwright/test';
+
+/**
+ * Pages are rendered on the server before the WASM runs. Pressed before it does (or with
+ * JavaScript off), no button and no Enter key may send a name, a message or a key to the
+ * server: the forms go nowhere (`method="dialog"`), their buttons are disabled until the page
+ * is live, and no field has a name a form could submit.
+ */
+
+/** Every request the page makes, as text (URL, and body if any). */
+function recordRequests(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('request', (request: Request) => seen.push(`${request.url()} ${request.postData() ?? ''}`));
+  return seen;
+}
+
+function carrying(requests: string[], secret: string): string[] {
+  return requests.filter((r) => r.includes(secret) || r.includes(encodeURIComponent(secret)));
+}
+
+test('with JavaScript off, pressing Create or Enter sends no name anywhere', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const requests = recordRequests(page);
+  await page.goto('/');
+  const name = page.getByLabel('Your identity');
+  await name.fill('secret-owl-4242');
+  const create = page.getByRole('button', { name: 'Create secure room' });
+  await expect(create).toBeDisabled();
+  await create.click({ force: true });
+  await name.press('Enter');
+  await page.waitForTimeout(500);
+  expect(carrying(requests, 'secret-owl-4242'), 'no request carries the name').toEqual([]);
+  expect(new URL(page.url()).search).toBe('');
+  await context.close();
+});
+
+test('with the WASM held back, pressing Create sends no name, and the page works once it loads', async ({ page }) => {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  const requests = recordRequests(page);
+  await page.goto('/');
+  const name = page.getByLabel('Your identity');
+  await name.fill('secret-lynx-1717');
+  await page.getByRole('button', { name: 'Create secure room' }).click({ force: true });
+  await name.press('Enter');
+  await page.waitForTimeout(500);
+  expect(carrying(requests, 'secret-lynx-1717'), 'no request carries the name').toEqual([]);
+  expect(new URL(page.url()).pathname).toBe('/');
+  release();
+  await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
+  await name.fill('secret-lynx-1717');
+  await page.getByRole('button', { name: 'Create secure room' }).click();
+  await page.waitForURL(roomLink);
+  expect(carrying(requests, 'secret-lynx-1717'), 'sealed before it is sent').toEqual([]);
+});
+
+test('with JavaScript off, a room page sends no name, no message and keeps its key', async ({ browser }) => {
+  // A room, made by a person whose browser runs the page; then the same seat with JavaScript off.
+  const live = await browser.newContext();
+  const creator = await live.newPage();
+  const link = await createRoom(creator, 'keeper');
+  const off = await browser.newContext({ javaScriptEnabled: false });
+  await off.addCookies(await live.cookies());
+  const seated = await off.newPage();
+  const requests = recordRequests(seated);
+  await seated.goto(link);
+  const box = seated.getByLabel('Message', { exact: true });
+  await box.fill('secret message 9090');
+  await box.press('Enter');
+  await seated.getByRole('button', { name: 'Send' }).click({ force: true });
+  // And a visitor without a seat, at the join panel.
+  const visitor = await off.newPage();
+  const visitorRequests = recordRequests(visitor);
+  await off.clearCookies();
+  await visitor.goto(link);
+  const joinName = visitor.getByLabel('Your name in this room');
+  await joinName.fill('secret-heron-5151');
+  await joinName.press('Enter');
+  await visitor.getByRole('button', { name: 'Join', exact: true }).click({ force: true });
+  await seated.waitForTimeout(500);
+  const all = [...requests, ...visitorRequests];
+  expect(carrying(all, 'secret message 9090'), 'no request carries the message').toEqual([]);
+  expect(carrying(all, 'secret-heron-5151'), 'no request carries the name').toEqual([]);
+  const key = link.split('#')[1];
+  expect(all.filter((r) => r.includes(key)), 'no request carries the key').toEqual([]);
+  expect(new URL(visitor.url()).hash, 'the link keeps its key').toBe(`#${key}`);
+  await live.close();
+  await off.close();
+});
