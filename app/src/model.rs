@@ -168,6 +168,59 @@ pub fn clean_username(name: &str) -> Result<&str, String> {
     }
 }
 
+/// How a name looks, for telling look-alikes apart: letters drawn like Latin ones (Cyrillic,
+/// Greek, fullwidth forms, `0` for `o`, `1`, `I` and `i` for `l`, `rn` for `m`) become those,
+/// then everything is lowercased. Two names with one look may be taken for each other, so the page
+/// tags both (docs/DECISIONS.md).
+pub fn look(name: &str) -> String {
+    let latin: String = name.chars().map(latin_look).collect();
+    latin.to_lowercase().replace("rn", "m").replace("vv", "w")
+}
+
+/// The Latin letter `c` is drawn like, if any (a short table of the usual suspects, not all of
+/// Unicode's confusables).
+fn latin_look(c: char) -> char {
+    match c {
+        // Fullwidth ASCII.
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+        'А' | 'Α' => 'A',
+        'В' | 'Β' => 'B',
+        'С' | 'Ϲ' => 'C',
+        'Е' | 'Ε' => 'E',
+        'Н' | 'Η' => 'H',
+        // Capital I, small l, one and bar are drawn alike in many fonts; small i joins them
+        // so that a name and its capitals look alike too (a tag too many is harmless).
+        'І' | 'Ι' | 'Ӏ' | 'I' | 'i' | '1' | '|' => 'l',
+        'Ј' => 'J',
+        'К' | 'Κ' => 'K',
+        'М' | 'Μ' => 'M',
+        'Ν' => 'N',
+        'О' | 'Ο' | '0' => 'O',
+        'Р' | 'Ρ' => 'P',
+        'Ѕ' => 'S',
+        'Т' | 'Τ' => 'T',
+        'У' | 'Υ' => 'Y',
+        'Х' | 'Χ' => 'X',
+        'Ζ' => 'Z',
+        'а' | 'α' => 'a',
+        'ԁ' => 'd',
+        'е' => 'e',
+        'һ' => 'h',
+        'і' | 'ι' | 'ӏ' => 'l',
+        'ј' => 'j',
+        'о' | 'ο' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'с' | 'ϲ' => 'c',
+        'ѕ' => 's',
+        'у' => 'y',
+        'ν' => 'v',
+        'ԝ' => 'w',
+        'х' | 'χ' => 'x',
+        other => other,
+    }
+}
+
 /// Characters that can make a name look like another: controls, zero-width and formatting
 /// characters, and bidirectional embeddings, overrides and isolates.
 fn disguises(c: char) -> bool {
@@ -227,6 +280,19 @@ pub fn iso_time(ts: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_drawn_alike_look_alike_and_others_do_not() {
+        // Latin "bob" and "bоb" with a Cyrillic о; "ALICE" in Greek capitals; fullwidth; l/I/1.
+        assert_eq!(look("bob"), look("b\u{043E}b"));
+        assert_eq!(look("alice"), look("\u{0391}LICE"));
+        assert_eq!(look("owl"), look("\u{FF4F}\u{FF57}\u{FF4C}"));
+        assert_eq!(look("bill"), look("biII"));
+        assert_eq!(look("bill"), look("bi11"));
+        assert_eq!(look("modern"), look("rnodem"));
+        assert_ne!(look("bob"), look("rob"));
+        assert_ne!(look("anonymous-panda-a61hm"), look("anonymous-panda-a61hn"));
+    }
 
     #[test]
     #[cfg(feature = "ssr")]

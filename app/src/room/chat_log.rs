@@ -2,7 +2,7 @@
 //! sealed as the server sent it and revealed once opened with the room key; the visitor's own
 //! messages pending until the server acknowledges them.
 
-use crate::model::{ChatMessage, History};
+use crate::model::{ChatMessage, History, Seat};
 use std::collections::BTreeMap;
 
 /// How long a sent message may wait for its acknowledgement before it is shown as failed.
@@ -90,6 +90,11 @@ impl ChatLog {
             }
         }
         self.messages.extend(newer);
+    }
+
+    /// Who sent the messages held, in order (a seat once per message).
+    pub fn senders(&self) -> impl Iterator<Item = &Seat> {
+        self.messages.values().map(|e| &e.message.sender)
     }
 
     /// The messages to show: in order, up to the first one not opened yet (so a later message
@@ -196,7 +201,6 @@ impl ChatLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Seat;
 
     fn msg(seq: u64, client_id: &str) -> ChatMessage {
         ChatMessage {

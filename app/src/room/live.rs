@@ -146,7 +146,8 @@ impl Live {
     }
 
     /// The name to show for `seat`: what it opens to, with a short tag from the seat id when
-    /// someone else in the room shows the same name. Never a name that fails the name rules.
+    /// anyone else seen in the room (online, away, or only in the history) has a name that looks
+    /// the same ([`crate::model::look`]). Never a name that fails the name rules.
     pub fn name_of(&self, seat: &Seat) -> String {
         let opened = |seat: &Seat| match self.names.with(|n| n.get(&seat.name).cloned()) {
             Some(Revealed::Text(name)) if crate::model::clean_username(&name).is_ok() => Some(name),
@@ -159,12 +160,21 @@ impl Live {
             Some(name) if name.is_empty() => return "…".to_owned(),
             Some(name) => name,
         };
+        let looks = crate::model::look(&name);
+        let alike = |s: &Seat| {
+            s.id != seat.id && opened(s).is_some_and(|n| crate::model::look(&n) == looks)
+        };
         let others = self.peers.with(|peers| {
-            peers
-                .iter()
-                .chain(self.you.read().as_ref())
-                .filter(|s| s.id != seat.id)
-                .any(|s| opened(s).as_deref() == Some(name.as_str()))
+            let you = self.you.read();
+            self.log.with(|log| {
+                let mut seen: Vec<&Seat> = Vec::new();
+                for s in peers.iter().chain(you.as_ref()).chain(log.senders()) {
+                    if !seen.iter().any(|known| known.id == s.id) {
+                        seen.push(s);
+                    }
+                }
+                seen.into_iter().any(alike)
+            })
         });
         if others { format!("{name} #{}", tag(&seat.id)) } else { name }
     }

@@ -224,4 +224,20 @@ mod tests {
         assert_eq!(live.name_of(&seat("unknown")), "…");
         assert!(live.sealed_names().contains(&seat("me").name));
     }
+
+    #[test]
+    fn a_look_alike_is_tagged_even_when_it_is_only_in_the_history() {
+        let live = live();
+        live.apply(welcome(true), 0, false);
+        // "gone" wrote once and left: not a peer any more, only a sender in the history.
+        live.apply(message(1, "gone", "c1"), 0, false);
+        live.write.names.update(|n| {
+            n.insert(seat("gone").name, Revealed::Text("b\u{043E}b".into()));
+            n.insert(seat("peer").name, Revealed::Text("bob".into()));
+            n.insert(seat("me").name, Revealed::Text("alice".into()));
+        });
+        assert_eq!(live.name_of(&seat("peer")), "bob #peer", "a Cyrillic о makes no new name");
+        assert_eq!(live.name_of(&seat("gone")), "b\u{043E}b #gone");
+        assert_eq!(live.name_of(&seat("me")), "alice", "a name like no other is shown as it is");
+    }
 }
