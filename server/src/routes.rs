@@ -20,9 +20,11 @@ use axum::middleware;
 use axum::routing::get;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use headers::CspNonce;
@@ -66,6 +68,7 @@ pub fn router(settings: &Settings, state: ServerState, ws: WsState, edge: Edge) 
         .layer(middleware::from_fn(crate::api_status::status_from_error))
         .layer(middleware::from_fn_with_state(edge.clone(), api_guard::api_guard))
         .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(settings.limits.body_max_bytes))
         .layer(middleware::from_fn_with_state(edge, headers::response_headers))
         .layer(
             TraceLayer::new_for_http()

@@ -219,6 +219,11 @@ pub struct Limits {
     #[arg(id = "limits.header-timeout-secs", long, env = "BURNER_HEADER_TIMEOUT_SECS", default_value = "10", value_parser = trimmed::<u64>)]
     #[garde(custom(between(1, 300)))]
     pub header_timeout_secs: u64,
+    /// Largest request body accepted, in bytes (server-function calls need a few KB); larger
+    /// ones are answered 413.
+    #[arg(id = "limits.body-max-bytes", long, env = "BURNER_BODY_MAX_BYTES", default_value = "65536", value_parser = trimmed::<usize>)]
+    #[garde(custom(between(1024, 16 * 1024 * 1024)))]
+    pub body_max_bytes: usize,
 }
 
 /// What the server logs.

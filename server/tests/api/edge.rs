@@ -340,3 +340,16 @@ async fn known_to_be_served_over_https_the_site_sends_hsts_and_accepts_only_http
     let secure = format!("https://{host}");
     assert!(alice.connect_from(&room, 0, Some(&secure)).await.is_ok(), "its own https origin");
 }
+
+#[tokio::test]
+async fn a_body_larger_than_the_limit_is_refused_with_413_and_takes_nothing() {
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.limits.body_max_bytes = 4096).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let oversized = json!({ "room_id": room, "name": "x".repeat(8192) });
+    let refused = app.visitor().call("join_room", oversized).await;
+    assert_eq!(refused.status, 413);
+    // Nothing was taken, and calls of ordinary size go on working.
+    let view = alice.call("room_view", json!({ "room_id": room })).await;
+    assert_eq!((view.status, view.body["seated"].as_u64()), (200, Some(1)));
+}
