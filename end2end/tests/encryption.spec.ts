@@ -69,8 +69,9 @@ test('chat across two instances is end-to-end encrypted: Redis, pub/sub and the 
   // The scans saw the conversation (sealed): they could have caught plaintext.
   expect(dump).toContain(':log');
   expect(dump).toContain(':seats');
-  expect(wire).toContain('"type":"message"');
-  expect(wire).toContain('"type":"typing"');
+  // Payloads as server/src/event/wire.rs frames them (docs/STORAGE.md).
+  expect(wire).toContain('message:');
+  expect(wire).toContain('typing:');
   for (const secret of secrets) {
     expect(dump, 'Redis keys').not.toContain(secret);
     expect(wire, 'pub/sub').not.toContain(secret);
