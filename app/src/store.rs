@@ -22,6 +22,26 @@ pub struct RoomInfo {
     pub key_check: Option<String>,
 }
 
+/// How much history a room keeps: the newest messages, at most `messages` of them and at most
+/// `bytes` of them as stored (the newest message is always kept).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HistoryLimits {
+    pub messages: u32,
+    pub bytes: u64,
+}
+
+impl HistoryLimits {
+    /// The default byte budget of a room's history (`rooms.history-max-bytes`).
+    pub const DEFAULT_BYTES: u64 = 1024 * 1024;
+}
+
+/// A message cap, with the default byte budget.
+impl From<u32> for HistoryLimits {
+    fn from(messages: u32) -> Self {
+        HistoryLimits { messages, bytes: Self::DEFAULT_BYTES }
+    }
+}
+
 /// The outcome of a post.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Posted {
@@ -99,7 +119,8 @@ pub trait RoomStore: Send + Sync + 'static {
     async fn leave(&self, room: &RoomId, token: &TokenHash) -> Result<bool, StoreError>;
 
     /// Stores a sealed message from the seat of `token` in one atomic step: assigns the next sequence
-    /// number (from 1, no gaps), appends to the history (dropping the oldest past the cap) and
+    /// number (from 1, no gaps), appends to the history (dropping the oldest past the
+    /// [`HistoryLimits`], by count and by bytes) and
     /// publishes it to every instance. The same `client_id` from the same seat is stored once:
     /// a repeat returns [`Posted::Duplicate`] with the stored message and publishes nothing.
     /// Fails with [`StoreError::Gone`] for a room that is gone (nothing is stored) and

@@ -13,7 +13,7 @@ use crate::redis_keys::Keys;
 use crate::store::{MemoryStore, RedisStore};
 use crate::tasks::Tasks;
 use anyhow::Context;
-use app::store::RoomStore;
+use app::store::{HistoryLimits, RoomStore};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,11 +35,11 @@ pub struct Backend {
 
 impl Backend {
     /// The embedded backend: everything in this process.
-    pub fn embedded(history_cap: u32) -> Self {
+    pub fn embedded(history: impl Into<HistoryLimits>) -> Self {
         let (bus, deliveries) = mpsc::unbounded_channel();
         let tasks = Tasks::default();
         Backend {
-            store: MemoryStore::start(bus.clone(), history_cap, &tasks),
+            store: MemoryStore::start(bus.clone(), history.into(), &tasks),
             broker: Arc::new(MemoryBroker::new(bus.clone())),
             presence: Arc::new(MemoryPresence::new(bus)),
             readiness: Arc::new(AlwaysReady),
@@ -50,7 +50,11 @@ impl Backend {
     }
 
     /// The Redis backend; fails when Redis cannot be reached now.
-    pub async fn redis(url: &str, prefix: &str, history_cap: u32) -> anyhow::Result<Self> {
+    pub async fn redis(
+        url: &str,
+        prefix: &str,
+        history: impl Into<HistoryLimits>,
+    ) -> anyhow::Result<Self> {
         let client = redis::Client::open(url).context("the Redis URL is not valid")?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
@@ -73,7 +77,7 @@ impl Backend {
         let tasks = Tasks::default();
         let broker = RedisBroker::start(client, conn.clone(), keys.clone(), bus, &tasks);
         Ok(Backend {
-            store: Arc::new(RedisStore::new(conn.clone(), keys.clone(), history_cap)),
+            store: Arc::new(RedisStore::new(conn.clone(), keys.clone(), history.into())),
             presence: Arc::new(RedisPresence::new(conn.clone(), keys)),
             readiness: Arc::new(RedisReadiness { conn, liveness: broker.liveness() }),
             broker: Arc::new(broker),

@@ -137,6 +137,10 @@ pub struct Rooms {
     #[arg(id = "rooms.history-cap", long, env = "BURNER_HISTORY_CAP", default_value = "500", value_parser = trimmed::<u32>)]
     #[garde(custom(between(1, 100_000)))]
     pub history_cap: u32,
+    /// Bytes of messages kept per room (as stored, sealed); older ones are dropped first.
+    #[arg(id = "rooms.history-max-bytes", long, env = "BURNER_HISTORY_MAX_BYTES", default_value = "1048576", value_parser = trimmed::<u64>)]
+    #[garde(custom(between(1024, 1 << 30)))]
+    pub history_max_bytes: u64,
 }
 
 /// Who may connect, and how seat cookies are marked.

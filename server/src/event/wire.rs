@@ -61,12 +61,7 @@ pub fn content(id: &str, client_id: &str, body: &str, ts: u64) -> Result<String,
 /// The payload of `event`, exactly as the scripts frame the events they publish.
 pub fn encode(event: &RoomEvent) -> Result<String, WireError> {
     Ok(match event {
-        RoomEvent::Message(m) => format!(
-            "message:{}:{}\n{}",
-            m.seq,
-            seat(&m.sender)?,
-            content(&m.id, &m.client_id, &m.body, m.ts)?
-        ),
+        RoomEvent::Message(m) => message_payload(m)?,
         RoomEvent::Presence(online) => {
             let records = online.iter().map(seat).collect::<Result<Vec<_>, _>>()?;
             format!("online:{}", records.join("\n"))
@@ -76,6 +71,18 @@ pub fn encode(event: &RoomEvent) -> Result<String, WireError> {
         RoomEvent::Ended(EndReason::Destroyed) => "ended:destroyed".to_owned(),
         RoomEvent::Ended(EndReason::Expired) => "ended:expired".to_owned(),
     })
+}
+
+/// The history entry of `m`, as post.lua stores it.
+fn message_payload(m: &ChatMessage) -> Result<String, WireError> {
+    let content = content(&m.id, &m.client_id, &m.body, m.ts)?;
+    Ok(format!("message:{}:{}\n{content}", m.seq, seat(&m.sender)?))
+}
+
+/// The bytes `m` takes in a room's history as stored: what the history budget counts, in Redis
+/// and (so that both backends keep the same messages) in the embedded store.
+pub fn stored_len(m: &ChatMessage) -> u64 {
+    message_payload(m).map_or(0, |payload| payload.len() as u64)
 }
 
 /// The event a payload (or a history entry) carries.

@@ -2,14 +2,14 @@
 -- history, the resend guard and the publish happen together or not at all.
 -- KEYS: meta, seats, log, seq, sent
 -- ARGV: token hash, resend guard (client id), message content (opaque: Rust encodes it),
---       history cap, channel
+--       history cap (messages), history budget (bytes, as stored), channel
 -- The message is stored and published as 'message:' .. seq .. ':' .. seat .. '\n' .. content
 -- (server/src/event/wire.rs): this script adds only what it alone knows, the sequence number
 -- and the seat record the token holds, and never reads or builds JSON.
 -- Returns {'ok', seq} | {'dup', stored message} | {'gone'} | {'no_seat'}
 local meta, seats, log, seq_key, sent = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local token, client_id, content, cap, channel =
-  ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local token, client_id, content, cap, budget, channel =
+  ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 -- The seats hash ends with the room (same deadline, same destroy): a seat means a live room.
 local seat = redis.call('HGET', seats, token)
 if not seat then
@@ -35,8 +35,13 @@ end
 
 local seq = redis.call('INCR', seq_key)
 local stored = framed(seq)
-if redis.call('RPUSH', log, stored) > cap then
-  redis.call('LTRIM', log, -cap, -1)
+local kept = redis.call('RPUSH', log, stored)
+-- The bytes the log holds live in meta (it ends with the room). The oldest messages go first,
+-- past the cap or past the budget; the newest always stays.
+local bytes = redis.call('HINCRBY', meta, 'bytes', #stored)
+while kept > cap or (bytes > budget and kept > 1) do
+  bytes = redis.call('HINCRBY', meta, 'bytes', -#redis.call('LPOP', log))
+  kept = kept - 1
 end
 redis.call('HSET', sent, guard, seq)
 if seq == 1 then
@@ -49,8 +54,8 @@ if seq == 1 then
     redis.call('PEXPIREAT', sent, deadline)
   end
 elseif seq % cap == 0 then
-  -- Forget resend guards of messages the cap dropped (once per `cap` messages).
-  local oldest = seq - cap + 1
+  -- Forget resend guards of messages no longer kept (once per `cap` messages).
+  local oldest = seq - kept + 1
   local all = redis.call('HGETALL', sent)
   for i = 1, #all, 2 do
     if tonumber(all[i + 1]) < oldest then redis.call('HDEL', sent, all[i]) end

@@ -1,11 +1,11 @@
 //! The embedded store: the same rules as the Redis store, in this process, for one machine.
 //! Rooms past their deadline read as gone at once and are swept from memory every second.
 
-use crate::event::{Deliveries, RoomEvent, announce};
+use crate::event::{Deliveries, RoomEvent, announce, wire};
 use crate::tasks::Tasks;
 use app::model::{ChatMessage, EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
-use app::store::{Posted, RoomInfo, RoomStore, StoreError};
+use app::store::{HistoryLimits, Posted, RoomInfo, RoomStore, StoreError};
 use async_trait::async_trait;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -18,6 +18,8 @@ struct Room {
     key_check: Option<String>,
     seats: HashMap<TokenHash, Seat>,
     log: VecDeque<ChatMessage>,
+    /// What the log holds, in bytes as stored ([`wire::stored_len`]).
+    bytes: u64,
     seq: u64,
     /// `(seat id, client id)` → sequence number, for messages still in the log.
     sent: HashMap<(String, String), u64>,
@@ -39,17 +41,13 @@ impl Room {
 pub struct MemoryStore {
     rooms: Mutex<HashMap<RoomId, Room>>,
     bus: Deliveries,
-    history_cap: usize,
+    history: HistoryLimits,
 }
 
 impl MemoryStore {
     /// A store that announces on `bus`, and sweeps expired rooms while it lives.
-    pub fn start(bus: Deliveries, history_cap: u32, tasks: &Tasks) -> Arc<Self> {
-        let store = Arc::new(MemoryStore {
-            rooms: Mutex::new(HashMap::new()),
-            bus,
-            history_cap: usize::try_from(history_cap).unwrap_or(500).max(1),
-        });
+    pub fn start(bus: Deliveries, history: HistoryLimits, tasks: &Tasks) -> Arc<Self> {
+        let store = Arc::new(MemoryStore { rooms: Mutex::new(HashMap::new()), bus, history });
         let weak = Arc::downgrade(&store);
         tasks.spawn_until_stopped(sweep(weak));
         store
@@ -113,6 +111,7 @@ impl RoomStore for MemoryStore {
             key_check: None,
             seats: HashMap::new(),
             log: VecDeque::new(),
+            bytes: 0,
             seq: 0,
             sent: HashMap::new(),
         };
@@ -176,7 +175,8 @@ impl RoomStore for MemoryStore {
         client_id: &str,
         body: &str,
     ) -> Result<Posted, StoreError> {
-        let cap = self.history_cap;
+        let cap = usize::try_from(self.history.messages).unwrap_or(usize::MAX).max(1);
+        let budget = self.history.bytes;
         // Announced while the lock is held, so events leave in sequence order.
         self.with_room(id, |room| {
             let seat = room.seats.get(token).cloned().ok_or(StoreError::NotSeated)?;
@@ -195,10 +195,14 @@ impl RoomStore for MemoryStore {
             }
             room.seq += 1;
             let message = new_message(room.seq);
+            room.bytes += wire::stored_len(&message);
             room.log.push_back(message.clone());
             room.sent.insert(guard, room.seq);
-            while room.log.len() > cap {
-                room.log.pop_front();
+            // The oldest go first, past the cap or past the budget; the newest always stays.
+            while room.log.len() > cap || (room.bytes > budget && room.log.len() > 1) {
+                if let Some(dropped) = room.log.pop_front() {
+                    room.bytes = room.bytes.saturating_sub(wire::stored_len(&dropped));
+                }
             }
             if room.sent.len() > 2 * cap {
                 let oldest = room.log.front().map_or(0, |m| m.seq);

@@ -6,7 +6,7 @@ use crate::event::{RoomEvent, wire};
 use crate::redis_keys::Keys;
 use app::model::{EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
-use app::store::{Posted, RoomInfo, RoomStore, StoreError};
+use app::store::{HistoryLimits, Posted, RoomInfo, RoomStore, StoreError};
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
@@ -16,7 +16,7 @@ use std::time::Duration;
 pub struct RedisStore {
     conn: ConnectionManager,
     keys: Keys,
-    history_cap: u32,
+    history: HistoryLimits,
     scripts: Scripts,
 }
 
@@ -47,7 +47,7 @@ fn unexpected(script: &'static str, reply: &[String]) -> StoreError {
 }
 
 impl RedisStore {
-    pub fn new(conn: ConnectionManager, keys: Keys, history_cap: u32) -> Self {
+    pub fn new(conn: ConnectionManager, keys: Keys, history: HistoryLimits) -> Self {
         let scripts = Scripts {
             join: Script::new(include_str!("../lua/join.lua")),
             post: Script::new(include_str!("../lua/post.lua")),
@@ -55,7 +55,7 @@ impl RedisStore {
             leave: Script::new(include_str!("../lua/leave.lua")),
             destroy: Script::new(include_str!("../lua/destroy.lua")),
         };
-        RedisStore { conn, keys, history_cap, scripts }
+        RedisStore { conn, keys, history, scripts }
     }
 }
 
@@ -185,7 +185,8 @@ impl RoomStore for RedisStore {
             .arg(token.as_str())
             .arg(client_id)
             .arg(content)
-            .arg(self.history_cap)
+            .arg(self.history.messages)
+            .arg(self.history.bytes)
             .arg(&keys.channel)
             .invoke_async(&mut conn)
             .await

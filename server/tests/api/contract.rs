@@ -3,7 +3,7 @@
 use crate::helpers::{Kind, backend, redis_conn, redis_keys};
 use app::model::{EndReason, RoomId, Seat};
 use app::seat::{SeatToken, TokenHash};
-use app::store::{Posted, RoomStore, StoreError};
+use app::store::{HistoryLimits, Posted, RoomStore, StoreError};
 use server::backend::Backend;
 use server::broker::memory::MemoryBroker;
 use server::event::{Delivery, RoomEvent};
@@ -23,6 +23,7 @@ both_backends! {
     sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_writers,
     the_same_client_id_from_the_same_seat_is_stored_once,
     history_is_capped_and_says_older_messages_are_gone,
+    history_keeps_only_its_byte_budget_newest_first,
     history_after_a_sequence_number_holds_only_newer_messages,
     posts_are_announced_in_order_and_destroy_is_announced,
     leaving_frees_the_seat_and_is_announced,
@@ -42,12 +43,13 @@ struct UnderTest {
     memory: Option<Arc<MemoryStore>>,
 }
 
-async fn store(kind: Kind, cap: u32) -> (Backend, String) {
+async fn store(kind: Kind, cap: impl Into<HistoryLimits>) -> (Backend, String) {
     let under = under_test(kind, cap).await;
     (under.backend, under.prefix)
 }
 
-async fn under_test(kind: Kind, cap: u32) -> UnderTest {
+async fn under_test(kind: Kind, cap: impl Into<HistoryLimits>) -> UnderTest {
+    let cap = cap.into();
     if kind == Kind::Redis {
         let (backend, prefix) = backend(kind, cap).await;
         return UnderTest { backend, prefix, memory: None };
@@ -248,6 +250,30 @@ async fn history_is_capped_and_says_older_messages_are_gone(kind: Kind) {
     // A resend of a message the cap dropped is still recognised (no new sequence number).
     let resent = backend.store.post(&room, &alice, "c1", "m1").await.expect("resend");
     assert!(matches!(&resent, Posted::Duplicate(m) if m.seq == 1), "{resent:?}");
+}
+
+async fn history_keeps_only_its_byte_budget_newest_first(kind: Kind) {
+    // A budget that holds three messages of 1,000-byte bodies (each about 1.1 kB as stored).
+    let limits = HistoryLimits { messages: 500, bytes: 4_000 };
+    let (backend, _) = store(kind, limits).await;
+    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let alice = token();
+    backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
+    for i in 1..=10 {
+        let body = format!("{i:0>1000}");
+        backend.store.post(&room, &alice, &format!("c{i}"), &body).await.expect("post");
+    }
+    let history = backend.store.history(&room, 0).await.expect("history");
+    let seqs: Vec<u64> = history.messages.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, [8, 9, 10], "the newest that fit, in order, without gaps");
+    assert!(history.truncated);
+    let held: u64 = history.messages.iter().map(server::event::wire::stored_len).sum();
+    assert!(held <= 4_000, "{held} bytes held");
+    // One message larger than the whole budget is still kept: the newest always is.
+    let huge = "x".repeat(5_000);
+    backend.store.post(&room, &alice, "huge", &huge).await.expect("post");
+    let history = backend.store.history(&room, 0).await.expect("history");
+    assert_eq!(history.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), [11]);
 }
 
 async fn history_after_a_sequence_number_holds_only_newer_messages(kind: Kind) {

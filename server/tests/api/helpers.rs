@@ -4,6 +4,7 @@ use crate::sealing::key_of;
 use app::envelope::Purpose;
 use app::model::RoomId;
 use app::protocol::{ClientFrame, ServerFrame};
+use app::store::HistoryLimits;
 use futures::{SinkExt, StreamExt};
 use reqwest::cookie::{CookieStore, Jar};
 use serde_json::{Value, json};
@@ -83,11 +84,11 @@ pub fn unique_prefix() -> String {
 }
 
 /// A backend of `kind`; Redis ones get a prefix of their own.
-pub async fn backend(kind: Kind, history_cap: u32) -> (Backend, String) {
+pub async fn backend(kind: Kind, history: impl Into<HistoryLimits>) -> (Backend, String) {
     let prefix = unique_prefix();
     let backend = match kind {
-        Kind::Embedded => Backend::embedded(history_cap),
-        Kind::Redis => Backend::redis(&redis_url(), &prefix, history_cap).await.expect("Redis"),
+        Kind::Embedded => Backend::embedded(history),
+        Kind::Redis => Backend::redis(&redis_url(), &prefix, history).await.expect("Redis"),
     };
     (backend, prefix)
 }
