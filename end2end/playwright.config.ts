@@ -41,6 +41,7 @@ function server(at: number, env: Record<string, string>) {
       BURNER_LIFETIMES_SECS: '4,300,600,3600,86400',
       // Tests create many rooms and open many pages from one address.
       BURNER_ROOMS_PER_MINUTE: '1000',
+      BURNER_ROOMS_ALIVE_PER_ADDRESS: '100000',
       BURNER_VIEWS_PER_MINUTE: '10000',
       BURNER_ACTIONS_PER_MINUTE: '10000',
       BURNER_UPGRADES_PER_MINUTE: '10000',

@@ -24,6 +24,12 @@ pub enum ApiError {
     Invalid { field: String, message: String },
     #[error("Too many requests. Wait {retry_after_secs} s and try again.")]
     RateLimited { retry_after_secs: u64 },
+    /// The address holds as many rooms alive as it may.
+    #[error(
+        "You have {max_alive} rooms open already. Destroy one you no longer need, or wait for one \
+         to end."
+    )]
+    TooManyRooms { max_alive: u32 },
     #[error("Burner is briefly unavailable. Try again in a moment.")]
     Unavailable,
     /// A browser request from another site (CSRF), refused.
@@ -96,7 +102,9 @@ mod ssr {
                 ApiError::Ended { .. } => StatusCode::GONE,
                 ApiError::NotSeated => StatusCode::FORBIDDEN,
                 ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ApiError::RateLimited { .. } | ApiError::TooManyRooms { .. } => {
+                    StatusCode::TOO_MANY_REQUESTS
+                }
                 ApiError::CrossSite => StatusCode::FORBIDDEN,
                 ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ApiError::Unavailable | ApiError::Network { .. } => StatusCode::SERVICE_UNAVAILABLE,

@@ -164,6 +164,7 @@ mod ssr {
     use super::CreatedRoom;
     use crate::error::ApiError;
     use crate::state::{RoomRules, pass, server_state, store_error};
+    use crate::store::Creator;
     use garde::Validate;
     use std::time::Duration;
 
@@ -206,9 +207,11 @@ mod ssr {
         pass(&state.doors.create, &state.rules)?;
         let capacity = u8::try_from(request.capacity)
             .map_err(|_| ApiError::invalid("capacity", "is not a seat count"))?;
+        let key = crate::state::client_key(&state.rules)?.to_string();
+        let creator = Creator { key: &key, max_alive: state.rules.rooms_alive_per_address };
         let room = state
             .store
-            .create_room(Duration::from_secs(request.ttl_secs), capacity)
+            .create_room(Duration::from_secs(request.ttl_secs), capacity, Some(creator))
             .await
             .map_err(store_error)?;
         tracing::debug!(room = %room.id, ttl = request.ttl_secs, capacity, "room created");

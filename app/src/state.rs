@@ -23,6 +23,8 @@ pub struct RoomRules {
     pub secure_cookies: bool,
     /// What a reverse proxy in front may tell us.
     pub proxy: ProxyTrust,
+    /// Rooms one client address may hold alive at once.
+    pub rooms_alive_per_address: u32,
 }
 
 /// Shared state of one server instance, as server functions see it.
@@ -78,6 +80,7 @@ pub fn store_error(err: StoreError) -> ApiError {
         StoreError::Gone => ApiError::NotFound,
         StoreError::Full => ApiError::Full,
         StoreError::NotSeated => ApiError::NotSeated,
+        StoreError::TooManyRooms { max_alive } => ApiError::TooManyRooms { max_alive },
         StoreError::Backend(detail) => {
             tracing::error!(%detail, "room store failed");
             ApiError::Unavailable
@@ -118,14 +121,19 @@ pub fn invalid_input(report: garde::Report) -> ApiError {
 
 /// Takes a turn at `door` for this request's client, or says how long to wait.
 pub fn pass(door: &Limiter<ClientKey>, rules: &RoomRules) -> Result<(), ApiError> {
+    door.check(&client_key(rules)?)
+        .map_err(|wait| ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) })
+}
+
+/// This request's client, as limits count it (its address; an IPv6 /64).
+pub fn client_key(rules: &RoomRules) -> Result<ClientKey, ApiError> {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
     let parts = request_parts()?;
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
     // No address at all only happens in-process (tests without a socket): one shared key.
     let ip = rules.proxy.client_ip(&parts.headers, peer).unwrap_or([0, 0, 0, 0].into());
-    door.check(&ClientKey::from(ip))
-        .map_err(|wait| ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) })
+    Ok(ClientKey::from(ip))
 }
 
 /// Answers the page being rendered with this status (a page that explains an error).

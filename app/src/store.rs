@@ -22,6 +22,14 @@ pub struct RoomInfo {
     pub key_check: Option<String>,
 }
 
+/// Who asks for a new room: their client address (a /64 for IPv6), and how many rooms alive
+/// they may hold at once.
+#[derive(Clone, Copy, Debug)]
+pub struct Creator<'a> {
+    pub key: &'a str,
+    pub max_alive: u32,
+}
+
 /// How much history a room keeps: the newest messages, at most `messages` of them and at most
 /// `bytes` of them as stored (the newest message is always kept).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +70,8 @@ pub enum StoreError {
     Full,
     #[error("no seat in this room")]
     NotSeated,
+    #[error("this address holds as many rooms as it may")]
+    TooManyRooms { max_alive: u32 },
     /// The backend failed (connection lost, script error); the cause is for logs only.
     #[error("store backend: {0}")]
     Backend(#[source] Arc<dyn std::error::Error + Send + Sync>),
@@ -79,6 +89,10 @@ impl PartialEq for StoreError {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (StoreError::Backend(a), StoreError::Backend(b)) => Arc::ptr_eq(a, b),
+            (
+                StoreError::TooManyRooms { max_alive: a },
+                StoreError::TooManyRooms { max_alive: b },
+            ) => a == b,
             (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
         }
     }
@@ -90,8 +104,15 @@ impl Eq for StoreError {}
 /// for shared backends, from many server instances.
 #[async_trait]
 pub trait RoomStore: Send + Sync + 'static {
-    /// Creates a room that ends `ttl` from now with `capacity` seats, none taken.
-    async fn create_room(&self, ttl: Duration, capacity: u8) -> Result<RoomInfo, StoreError>;
+    /// Creates a room that ends `ttl` from now with `capacity` seats, none taken. With a
+    /// `creator`, refuses ([`StoreError::TooManyRooms`]) when that address already holds
+    /// `max_alive` rooms that have not ended (destroyed ones no longer count).
+    async fn create_room(
+        &self,
+        ttl: Duration,
+        capacity: u8,
+        creator: Option<Creator<'_>>,
+    ) -> Result<RoomInfo, StoreError>;
 
     /// The room, or `None` once it was destroyed or reached its deadline.
     async fn room(&self, room: &RoomId) -> Result<Option<RoomInfo>, StoreError>;

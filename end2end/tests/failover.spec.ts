@@ -20,6 +20,7 @@ async function instance(at: number, prefix: string): Promise<ChildProcess> {
       BURNER_KEY_PREFIX: prefix,
       BURNER_METRICS_ADDR: '',
       BURNER_ROOMS_PER_MINUTE: '1000',
+      BURNER_ROOMS_ALIVE_PER_ADDRESS: '100000',
       BURNER_VIEWS_PER_MINUTE: '10000',
       BURNER_ACTIONS_PER_MINUTE: '10000',
       BURNER_UPGRADES_PER_MINUTE: '10000',

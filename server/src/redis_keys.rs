@@ -55,6 +55,14 @@ impl Keys {
         }
     }
 
+    /// The set of rooms one creator (a client address) holds alive: room id → deadline. Named
+    /// by a hash of the address, never the address itself.
+    pub fn creator(&self, creator: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("{}:{creator}", self.prefix).as_bytes());
+        format!("{}:creator:{}", self.prefix, hex::encode(&digest[..12]))
+    }
+
     /// The room a channel belongs to, if it is one of ours.
     pub fn room_of_channel(&self, channel: &str) -> Option<RoomId> {
         let rest = channel.strip_prefix(&self.prefix)?.strip_prefix(":{")?;

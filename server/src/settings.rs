@@ -191,6 +191,10 @@ pub struct Tls {
 #[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Limits {
+    /// Rooms one client address may hold alive at once (destroyed ones no longer count).
+    #[arg(id = "limits.rooms-alive-per-address", long, env = "BURNER_ROOMS_ALIVE_PER_ADDRESS", default_value = "20", value_parser = trimmed::<u32>)]
+    #[garde(custom(between(1, 1_000_000)))]
+    pub rooms_alive_per_address: u32,
     /// Rooms one client address may create per minute.
     #[arg(id = "limits.rooms-per-minute", long, env = "BURNER_ROOMS_PER_MINUTE", default_value = "10", value_parser = trimmed::<u32>)]
     #[garde(custom(between(1, 1_000_000)))]

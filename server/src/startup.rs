@@ -100,6 +100,7 @@ impl Application {
                 default_capacity: rooms.default_capacity,
                 secure_cookies: secure,
                 proxy,
+                rooms_alive_per_address: limits.rooms_alive_per_address,
             }),
             doors: doors.clone(),
         };

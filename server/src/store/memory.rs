@@ -5,7 +5,7 @@ use crate::event::{Deliveries, RoomEvent, announce, wire};
 use crate::tasks::Tasks;
 use app::model::{ChatMessage, EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
-use app::store::{HistoryLimits, Posted, RoomInfo, RoomStore, StoreError};
+use app::store::{Creator, HistoryLimits, Posted, RoomInfo, RoomStore, StoreError};
 use async_trait::async_trait;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -40,6 +40,8 @@ impl Room {
 
 pub struct MemoryStore {
     rooms: Mutex<HashMap<RoomId, Room>>,
+    /// Rooms created, by creator (client address): checked against `rooms` when counted.
+    created_by: Mutex<HashMap<String, Vec<RoomId>>>,
     bus: Deliveries,
     history: HistoryLimits,
 }
@@ -47,7 +49,12 @@ pub struct MemoryStore {
 impl MemoryStore {
     /// A store that announces on `bus`, and sweeps expired rooms while it lives.
     pub fn start(bus: Deliveries, history: HistoryLimits, tasks: &Tasks) -> Arc<Self> {
-        let store = Arc::new(MemoryStore { rooms: Mutex::new(HashMap::new()), bus, history });
+        let store = Arc::new(MemoryStore {
+            rooms: Mutex::new(HashMap::new()),
+            created_by: Mutex::new(HashMap::new()),
+            bus,
+            history,
+        });
         let weak = Arc::downgrade(&store);
         tasks.spawn_until_stopped(sweep(weak));
         store
@@ -64,6 +71,11 @@ impl MemoryStore {
         let mut rooms = self.lock();
         let before = rooms.len();
         rooms.retain(|_, room| room.expires_at > now);
+        let mut created_by = self.created_by.lock().unwrap_or_else(|e| e.into_inner());
+        created_by.retain(|_, ids| {
+            ids.retain(|id| rooms.contains_key(id));
+            !ids.is_empty()
+        });
         before - rooms.len()
     }
 
@@ -100,7 +112,12 @@ async fn sweep(store: Weak<MemoryStore>) {
 
 #[async_trait]
 impl RoomStore for MemoryStore {
-    async fn create_room(&self, ttl: Duration, capacity: u8) -> Result<RoomInfo, StoreError> {
+    async fn create_room(
+        &self,
+        ttl: Duration,
+        capacity: u8,
+        creator: Option<Creator<'_>>,
+    ) -> Result<RoomInfo, StoreError> {
         let id = RoomId::generate();
         let created_at = now_ms();
         let expires_at = created_at + u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX / 2);
@@ -116,7 +133,18 @@ impl RoomStore for MemoryStore {
             sent: HashMap::new(),
         };
         let info = room.info(&id);
-        self.lock().insert(id, room);
+        let mut rooms = self.lock();
+        if let Some(creator) = creator {
+            let now = now_ms();
+            let mut created_by = self.created_by.lock().unwrap_or_else(|e| e.into_inner());
+            let ids = created_by.entry(creator.key.to_owned()).or_default();
+            ids.retain(|id| rooms.get(id).is_some_and(|room| room.expires_at > now));
+            if ids.len() >= usize::try_from(creator.max_alive).unwrap_or(usize::MAX) {
+                return Err(StoreError::TooManyRooms { max_alive: creator.max_alive });
+            }
+            ids.push(id.clone());
+        }
+        rooms.insert(id, room);
         Ok(info)
     }
 

@@ -6,7 +6,7 @@ use crate::event::{RoomEvent, wire};
 use crate::redis_keys::Keys;
 use app::model::{EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
-use app::store::{HistoryLimits, Posted, RoomInfo, RoomStore, StoreError};
+use app::store::{Creator, HistoryLimits, Posted, RoomInfo, RoomStore, StoreError};
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
@@ -21,6 +21,7 @@ pub struct RedisStore {
 }
 
 struct Scripts {
+    create: Script,
     join: Script,
     post: Script,
     history: Script,
@@ -49,6 +50,7 @@ fn unexpected(script: &'static str, reply: &[String]) -> StoreError {
 impl RedisStore {
     pub fn new(conn: ConnectionManager, keys: Keys, history: HistoryLimits) -> Self {
         let scripts = Scripts {
+            create: Script::new(include_str!("../lua/create.lua")),
             join: Script::new(include_str!("../lua/join.lua")),
             post: Script::new(include_str!("../lua/post.lua")),
             history: Script::new(include_str!("../lua/history.lua")),
@@ -61,22 +63,44 @@ impl RedisStore {
 
 #[async_trait]
 impl RoomStore for RedisStore {
-    async fn create_room(&self, ttl: Duration, capacity: u8) -> Result<RoomInfo, StoreError> {
+    async fn create_room(
+        &self,
+        ttl: Duration,
+        capacity: u8,
+        creator: Option<Creator<'_>>,
+    ) -> Result<RoomInfo, StoreError> {
         let id = RoomId::generate();
         let keys = self.keys.room(&id);
         let created_at = now_ms();
         let expires_at = created_at + u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX / 2);
         let mut conn = self.conn.clone();
+        let mut fields = vec![
+            ("created_at", created_at.to_string()),
+            ("expires_at", expires_at.to_string()),
+            ("capacity", capacity.to_string()),
+        ];
+        // The creator's set is in another slot than the room's keys: counted first, on its own.
+        if let Some(creator) = creator {
+            let set = self.keys.creator(creator.key);
+            let counted: i64 = self
+                .scripts
+                .create
+                .key(&set)
+                .arg(created_at)
+                .arg(expires_at)
+                .arg(id.as_str())
+                .arg(creator.max_alive)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(failed)?;
+            if counted == 0 {
+                return Err(StoreError::TooManyRooms { max_alive: creator.max_alive });
+            }
+            fields.push(("creator", set));
+        }
         redis::pipe()
             .atomic()
-            .hset_multiple(
-                &keys.meta,
-                &[
-                    ("created_at", created_at.to_string()),
-                    ("expires_at", expires_at.to_string()),
-                    ("capacity", capacity.to_string()),
-                ],
-            )
+            .hset_multiple(&keys.meta, &fields)
             .ignore()
             .cmd("PEXPIREAT")
             .arg(&keys.meta)
@@ -239,6 +263,8 @@ impl RoomStore for RedisStore {
         for key in keys.all() {
             invocation.key(key);
         }
+        // Who created it, so the room stops counting against them at once.
+        let creator: Option<String> = conn.hget(&keys.meta, "creator").await.map_err(failed)?;
         let ended = wire::encode(&RoomEvent::Ended(EndReason::Destroyed));
         let existed: i64 = invocation
             .arg(&keys.channel)
@@ -246,6 +272,11 @@ impl RoomStore for RedisStore {
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;
+        if let Some(set) = creator {
+            // Best effort: the entry ends at the room's deadline anyway.
+            let _: Result<(), _> =
+                conn.zrem(&set, room.as_str()).await.inspect_err(crate::metrics::redis_failed);
+        }
         Ok(existed == 1)
     }
 }

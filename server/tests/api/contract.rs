@@ -3,7 +3,7 @@
 use crate::helpers::{Kind, backend, redis_conn, redis_keys};
 use app::model::{EndReason, RoomId, Seat};
 use app::seat::{SeatToken, TokenHash};
-use app::store::{HistoryLimits, Posted, RoomStore, StoreError};
+use app::store::{Creator, HistoryLimits, Posted, RoomStore, StoreError};
 use server::backend::Backend;
 use server::broker::memory::MemoryBroker;
 use server::event::{Delivery, RoomEvent};
@@ -23,6 +23,7 @@ both_backends! {
     sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_writers,
     the_same_client_id_from_the_same_seat_is_stored_once,
     history_is_capped_and_says_older_messages_are_gone,
+    an_address_holds_at_most_its_rooms_alive_and_an_ended_one_frees_its_place,
     history_keeps_only_its_byte_budget_newest_first,
     history_after_a_sequence_number_holds_only_newer_messages,
     posts_are_announced_in_order_and_destroy_is_announced,
@@ -92,7 +93,7 @@ async fn leftovers(under: &UnderTest, room: &RoomId) -> Vec<String> {
 
 async fn a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     let claims = (0..100).map(|i| {
         let store: Arc<dyn RoomStore> = backend.store.clone();
         let room = room.clone();
@@ -108,7 +109,7 @@ async fn a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats(
 
 async fn a_holder_claiming_again_gets_the_same_seat(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     let alice = token();
     let first = backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
     let again = backend.store.claim_seat(&room, &alice, "renamed", None).await.expect("same seat");
@@ -125,7 +126,7 @@ async fn a_holder_claiming_again_gets_the_same_seat(kind: Kind) {
 async fn the_first_seat_keeps_the_rooms_key_check_for_good(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
     let store = &backend.store;
-    let room = store.create_room(Duration::from_secs(60), 3).await.expect("room").id;
+    let room = store.create_room(Duration::from_secs(60), 3, None).await.expect("room").id;
     assert_eq!(store.room(&room).await.expect("read").and_then(|r| r.key_check), None);
     store.claim_seat(&room, &token(), "creator", Some("the check")).await.expect("seat");
     store.claim_seat(&room, &token(), "guest", Some("a forged check")).await.expect("seat");
@@ -138,8 +139,8 @@ async fn the_first_seat_keeps_the_rooms_key_check_for_good(kind: Kind) {
 
 async fn a_seat_in_one_room_is_no_seat_in_another(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let a = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
-    let b = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let a = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let b = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     let alice = token();
     backend.store.claim_seat(&a, &alice, "alice", None).await.expect("seat");
     assert_eq!(backend.store.seat(&b, &alice).await, Ok(None));
@@ -149,7 +150,7 @@ async fn a_seat_in_one_room_is_no_seat_in_another(kind: Kind) {
 async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) {
     let under = under_test(kind, 500).await;
     let store = &under.backend.store;
-    let room = store.create_room(Duration::from_millis(1200), 2).await.expect("room").id;
+    let room = store.create_room(Duration::from_millis(1200), 2, None).await.expect("room").id;
     let alice = token();
     store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
     store.post(&room, &alice, "c1", "secret").await.expect("post");
@@ -166,7 +167,7 @@ async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) 
 async fn after_destroy_nothing_is_readable_or_left_and_posts_are_refused(kind: Kind) {
     let under = under_test(kind, 500).await;
     let store = &under.backend.store;
-    let room = store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let room = store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     let alice = token();
     store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
     store.post(&room, &alice, "c1", "secret").await.expect("post");
@@ -180,7 +181,7 @@ async fn after_destroy_nothing_is_readable_or_left_and_posts_are_refused(kind: K
 
 async fn sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_writers(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 8).await.expect("room").id;
+    let room = backend.store.create_room(Duration::from_secs(60), 8, None).await.expect("room").id;
     let writers = (0..8).map(|w| {
         let store = backend.store.clone();
         let room = room.clone();
@@ -212,7 +213,7 @@ async fn sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_write
 
 async fn the_same_client_id_from_the_same_seat_is_stored_once(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     let (alice, bob) = (token(), token());
     backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
     backend.store.claim_seat(&room, &bob, "bob", None).await.expect("seat");
@@ -231,7 +232,7 @@ async fn the_same_client_id_from_the_same_seat_is_stored_once(kind: Kind) {
 
 async fn history_is_capped_and_says_older_messages_are_gone(kind: Kind) {
     let (backend, _) = store(kind, 5).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     let alice = token();
     backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
     for i in 1..=5 {
@@ -252,11 +253,31 @@ async fn history_is_capped_and_says_older_messages_are_gone(kind: Kind) {
     assert!(matches!(&resent, Posted::Duplicate(m) if m.seq == 1), "{resent:?}");
 }
 
+async fn an_address_holds_at_most_its_rooms_alive_and_an_ended_one_frees_its_place(kind: Kind) {
+    let (backend, _) = store(kind, 500).await;
+    let store = &backend.store;
+    let minute = Duration::from_secs(60);
+    let me = Some(Creator { key: "198.51.100.7", max_alive: 2 });
+    let first = store.create_room(minute, 2, me).await.expect("first");
+    store.create_room(Duration::from_millis(300), 2, me).await.expect("second, short-lived");
+    let refused = store.create_room(minute, 2, me).await;
+    assert_eq!(refused.err(), Some(StoreError::TooManyRooms { max_alive: 2 }));
+    let other = Some(Creator { key: "198.51.100.8", max_alive: 2 });
+    store.create_room(minute, 2, other).await.expect("another address is not held back");
+    // A destroyed room no longer counts...
+    assert_eq!(store.destroy(&first.id).await, Ok(true));
+    store.create_room(minute, 2, me).await.expect("the destroyed room's place");
+    assert!(store.create_room(minute, 2, me).await.is_err(), "full again");
+    // ...nor one past its deadline.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    store.create_room(minute, 2, me).await.expect("the expired room's place");
+}
+
 async fn history_keeps_only_its_byte_budget_newest_first(kind: Kind) {
     // A budget that holds three messages of 1,000-byte bodies (each about 1.1 kB as stored).
     let limits = HistoryLimits { messages: 500, bytes: 4_000 };
     let (backend, _) = store(kind, limits).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     let alice = token();
     backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
     for i in 1..=10 {
@@ -278,7 +299,7 @@ async fn history_keeps_only_its_byte_budget_newest_first(kind: Kind) {
 
 async fn history_after_a_sequence_number_holds_only_newer_messages(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     let alice = token();
     backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
     let empty = backend.store.history(&room, 0).await.expect("history");
@@ -312,7 +333,7 @@ async fn delivery(
 
 async fn posts_are_announced_in_order_and_destroy_is_announced(kind: Kind) {
     let (mut backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     backend.broker.subscribe(&room).await.expect("subscribed");
     let alice = token();
     backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
@@ -339,7 +360,7 @@ async fn posts_are_announced_in_order_and_destroy_is_announced(kind: Kind) {
 
 async fn leaving_frees_the_seat_and_is_announced(kind: Kind) {
     let (mut backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     backend.broker.subscribe(&room).await.expect("subscribed");
     let (alice, bob) = (token(), token());
     let seat = backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
@@ -357,7 +378,7 @@ async fn leaving_frees_the_seat_and_is_announced(kind: Kind) {
 
 async fn only_a_seated_token_may_post(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     assert_eq!(backend.store.post(&room, &token(), "c", "hi").await, Err(StoreError::NotSeated));
     let history = backend.store.history(&room, 0).await.expect("history");
     assert!(history.messages.is_empty());
@@ -365,7 +386,7 @@ async fn only_a_seated_token_may_post(kind: Kind) {
 
 async fn presence_lists_one_name_per_seat_and_forgets_connections_that_go(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     let seat = |id: &str, name: &str| Seat { id: id.into(), name: name.into() };
     let (amy, bob) = (seat("s1", "amy"), seat("s2", "bob"));
     let member = |conn: &str, seat: &Seat| Member { conn: conn.into(), seat: seat.clone() };
@@ -385,7 +406,7 @@ async fn presence_lists_one_name_per_seat_and_forgets_connections_that_go(kind: 
 #[tokio::test]
 async fn no_seat_token_is_stored_in_redis_in_clear() {
     let (backend, prefix) = store(Kind::Redis, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room").id;
+    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     let secret = SeatToken::generate();
     backend.store.claim_seat(&room, &secret.hash(), "alice", None).await.expect("seat");
     backend.store.post(&room, &secret.hash(), "c1", "hello").await.expect("post");
@@ -418,7 +439,7 @@ async fn no_seat_token_is_stored_in_redis_in_clear() {
 #[tokio::test]
 async fn every_key_of_a_room_expires_at_its_deadline() {
     let (backend, prefix) = store(Kind::Redis, 500).await;
-    let info = backend.store.create_room(Duration::from_secs(60), 2).await.expect("room");
+    let info = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room");
     let alice = token();
     backend.store.claim_seat(&info.id, &alice, "alice", None).await.expect("seat");
     backend.store.post(&info.id, &alice, "c1", "hello").await.expect("post");

@@ -353,3 +353,20 @@ async fn a_body_larger_than_the_limit_is_refused_with_413_and_takes_nothing() {
     let view = alice.call("room_view", json!({ "room_id": room })).await;
     assert_eq!((view.status, view.body["seated"].as_u64()), (200, Some(1)));
 }
+
+#[tokio::test]
+async fn an_address_may_hold_only_so_many_rooms_alive_and_is_told_why() {
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.limits.rooms_alive_per_address = 2).await;
+    let alice = app.visitor();
+    let first = alice.create_room(json!({})).await;
+    alice.create_room(json!({})).await;
+    let refused = alice.call("create_room", json!({})).await;
+    assert_eq!((refused.status, refused.body["error"].as_str()), (429, Some("too_many_rooms")));
+    let said: Result<app::error::ApiError, _> = serde_json::from_value(refused.body.clone());
+    let said = said.map(|e| e.to_string()).unwrap_or_default();
+    assert!(said.contains("2 rooms open already"), "{said}");
+    // Destroying one of them gives its place back.
+    assert_eq!(alice.join(&first, "alice").await.status, 200);
+    assert_eq!(alice.call("destroy_room", json!({ "room_id": first })).await.status, 200);
+    assert_eq!(alice.call("create_room", json!({})).await.status, 200);
+}

@@ -142,6 +142,7 @@ pub fn test_settings() -> Settings {
     settings.site.addr = ([127, 0, 0, 1], 0).into();
     settings.rooms.lifetimes_secs = vec![1, 2, 3, 300, 600, 3600, 86400];
     settings.limits.rooms_per_minute = 1000;
+    settings.limits.rooms_alive_per_address = 1_000_000;
     settings.limits.messages_burst = 1000;
     settings.limits.messages_per_second = 1000.0;
     settings.limits.actions_per_minute = 1000;

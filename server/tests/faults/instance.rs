@@ -25,6 +25,7 @@ impl Instance {
             .env("BURNER_REDIS_URL", redis_url)
             .env("BURNER_KEY_PREFIX", prefix)
             .env("BURNER_ROOMS_PER_MINUTE", "100000")
+            .env("BURNER_ROOMS_ALIVE_PER_ADDRESS", "100000")
             .env("BURNER_VIEWS_PER_MINUTE", "100000")
             .env("BURNER_ACTIONS_PER_MINUTE", "100000")
             .env("BURNER_UPGRADES_PER_MINUTE", "100000")

@@ -358,8 +358,9 @@ impl<'a> Exchange<'a> {
                 out.end(if expired { EndReason::Expired } else { EndReason::Destroyed }).await
             }
             StoreError::NotSeated | StoreError::Full => Exit::Closed(CloseCode::NoSeat),
-            StoreError::Backend(cause) => {
-                tracing::warn!(%cause, "store failed during a socket");
+            // Only creating a room answers this; a socket never creates one.
+            StoreError::TooManyRooms { .. } | StoreError::Backend(_) => {
+                tracing::warn!(%err, "store failed during a socket");
                 let notice =
                     error(ErrorCode::Unavailable, "Burner could not store that; it will retry.");
                 match out.send(notice).await {

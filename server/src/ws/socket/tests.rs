@@ -71,7 +71,7 @@ async fn start(setup: Setup) -> Harness {
     });
     let tasks = backend.tasks.clone();
     let hub = Hub::start(backend.broker.clone(), hub_input, 64, &tasks);
-    let info = store.create_room(Duration::from_secs(60), 2).await.expect("room");
+    let info = store.create_room(Duration::from_secs(60), 2, None).await.expect("room");
     let token = SeatToken::generate().hash();
     let seat = store.claim_seat(&info.id, &token, &seal("alice"), None).await.expect("seat");
     for i in 0..setup.earlier {
