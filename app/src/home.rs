@@ -122,7 +122,7 @@ pub fn HomePage() -> impl IntoView {
                         type="submit"
                         class="w-full bg-ink text-canvas p-3 text-sm font-bold uppercase tracking-wide \
                                hover:opacity-90 disabled:opacity-50 disabled:cursor-not-allowed \
-                               cursor-pointer transition-opacity"
+                               cursor-pointer"
                         // An attribute, so the server renders it: before the page is live the
                         // button is disabled (and the form goes nowhere anyway).
                         disabled=move || !hydrated.get() || !name_ok() || busy()

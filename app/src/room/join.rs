@@ -81,7 +81,7 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
                     type="submit"
                     class="w-full bg-ink text-canvas p-3 text-sm font-bold uppercase tracking-wide \
                            hover:opacity-90 disabled:opacity-50 disabled:cursor-not-allowed \
-                           cursor-pointer transition-opacity"
+                           cursor-pointer"
                     disabled=move || !ready() || problem().is_some() || joining.get() || free() == 0
                 >
                     {move || if joining.get() { "Joining…" } else { "Join" }}
