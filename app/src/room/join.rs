@@ -19,7 +19,9 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
             joining.set(false);
         }
     });
-    let problem = move || clean_username(&name.read()).err();
+    let ready = move || live.key.get() == KeyState::Ready;
+    // Said once the page is live: the server renders the panel before the name is filled in.
+    let problem = move || if ready() { clean_username(&name.read()).err() } else { None };
     let free = move || live.capacity.saturating_sub(live.seated.get());
     let seats = move || match free() {
         0 => "No seat is free".to_owned(),
@@ -27,7 +29,6 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
         n => format!("{n} of {} seats free", live.capacity),
     };
     let left = move || format_remaining(live.expires_at.saturating_sub(clock.get()));
-    let ready = move || live.key.get() == KeyState::Ready;
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Ok(clean) = clean_username(&name.get_untracked())
