@@ -32,6 +32,9 @@ pub enum ApiError {
     TooManyRooms { max_alive: u32 },
     #[error("Burner is briefly unavailable. Try again in a moment.")]
     Unavailable,
+    /// The server holds as many rooms as it can.
+    #[error("Burner is holding as many rooms as it can right now. Try again in a little while.")]
+    Busy,
     /// A browser request from another site (CSRF), refused.
     #[error("This request came from another site and was refused.")]
     CrossSite,
@@ -107,7 +110,9 @@ mod ssr {
                 }
                 ApiError::CrossSite => StatusCode::FORBIDDEN,
                 ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ApiError::Unavailable | ApiError::Network { .. } => StatusCode::SERVICE_UNAVAILABLE,
+                ApiError::Unavailable | ApiError::Busy | ApiError::Network { .. } => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
             }
         }
     }

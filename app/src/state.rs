@@ -81,6 +81,7 @@ pub fn store_error(err: StoreError) -> ApiError {
         StoreError::Full => ApiError::Full,
         StoreError::NotSeated => ApiError::NotSeated,
         StoreError::TooManyRooms { max_alive } => ApiError::TooManyRooms { max_alive },
+        StoreError::AtCapacity => ApiError::Busy,
         StoreError::Backend(detail) => {
             tracing::error!(%detail, "room store failed");
             ApiError::Unavailable

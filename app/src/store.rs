@@ -30,23 +30,36 @@ pub struct Creator<'a> {
     pub max_alive: u32,
 }
 
-/// How much history a room keeps: the newest messages, at most `messages` of them and at most
-/// `bytes` of them as stored (the newest message is always kept).
+/// What a store may hold. A room's history keeps the newest messages, at most `messages` of
+/// them and at most `bytes` of them as stored (the newest message is always kept). The embedded
+/// store, which holds rooms in the process's memory, takes a new room only while every room's
+/// full budget (`bytes` and [`StoreLimits::ROOM_OVERHEAD`]) fits in `memory` (Redis has its
+/// own `maxmemory`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HistoryLimits {
+pub struct StoreLimits {
     pub messages: u32,
     pub bytes: u64,
+    pub memory: u64,
 }
 
-impl HistoryLimits {
+impl StoreLimits {
     /// The default byte budget of a room's history (`rooms.history-max-bytes`).
     pub const DEFAULT_BYTES: u64 = 1024 * 1024;
+    /// The default memory of the embedded store (`backend.memory-max-bytes`).
+    pub const DEFAULT_MEMORY: u64 = 1024 * 1024 * 1024;
+    /// What a room takes besides its messages: its seats, ids and bookkeeping, generously.
+    pub const ROOM_OVERHEAD: u64 = 4 * 1024;
+
+    /// How many rooms the embedded store may hold at once.
+    pub fn rooms_in_memory(&self) -> u64 {
+        self.memory / (self.bytes + Self::ROOM_OVERHEAD)
+    }
 }
 
-/// A message cap, with the default byte budget.
-impl From<u32> for HistoryLimits {
+/// A message cap, with the default byte budget and memory.
+impl From<u32> for StoreLimits {
     fn from(messages: u32) -> Self {
-        HistoryLimits { messages, bytes: Self::DEFAULT_BYTES }
+        StoreLimits { messages, bytes: Self::DEFAULT_BYTES, memory: Self::DEFAULT_MEMORY }
     }
 }
 
@@ -72,6 +85,9 @@ pub enum StoreError {
     NotSeated,
     #[error("this address holds as many rooms as it may")]
     TooManyRooms { max_alive: u32 },
+    /// The store holds as many rooms as its memory allows (the embedded backend).
+    #[error("the store holds as many rooms as it can")]
+    AtCapacity,
     /// The backend failed (connection lost, script error); the cause is for logs only.
     #[error("store backend: {0}")]
     Backend(#[source] Arc<dyn std::error::Error + Send + Sync>),
@@ -106,7 +122,8 @@ impl Eq for StoreError {}
 pub trait RoomStore: Send + Sync + 'static {
     /// Creates a room that ends `ttl` from now with `capacity` seats, none taken. With a
     /// `creator`, refuses ([`StoreError::TooManyRooms`]) when that address already holds
-    /// `max_alive` rooms that have not ended (destroyed ones no longer count).
+    /// `max_alive` rooms that have not ended (destroyed ones no longer count). Refuses
+    /// ([`StoreError::AtCapacity`]) when the store cannot hold another room.
     async fn create_room(
         &self,
         ttl: Duration,
@@ -141,7 +158,7 @@ pub trait RoomStore: Send + Sync + 'static {
 
     /// Stores a sealed message from the seat of `token` in one atomic step: assigns the next sequence
     /// number (from 1, no gaps), appends to the history (dropping the oldest past the
-    /// [`HistoryLimits`], by count and by bytes) and
+    /// [`StoreLimits`], by count and by bytes) and
     /// publishes it to every instance. The same `client_id` from the same seat is stored once:
     /// a repeat returns [`Posted::Duplicate`] with the stored message and publishes nothing.
     /// Fails with [`StoreError::Gone`] for a room that is gone (nothing is stored) and

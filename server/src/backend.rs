@@ -13,7 +13,7 @@ use crate::redis_keys::Keys;
 use crate::store::{MemoryStore, RedisStore};
 use crate::tasks::Tasks;
 use anyhow::Context;
-use app::store::{HistoryLimits, RoomStore};
+use app::store::{RoomStore, StoreLimits};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +35,7 @@ pub struct Backend {
 
 impl Backend {
     /// The embedded backend: everything in this process.
-    pub fn embedded(history: impl Into<HistoryLimits>) -> Self {
+    pub fn embedded(history: impl Into<StoreLimits>) -> Self {
         let (bus, deliveries) = mpsc::unbounded_channel();
         let tasks = Tasks::default();
         Backend {
@@ -53,7 +53,7 @@ impl Backend {
     pub async fn redis(
         url: &str,
         prefix: &str,
-        history: impl Into<HistoryLimits>,
+        history: impl Into<StoreLimits>,
     ) -> anyhow::Result<Self> {
         let client = redis::Client::open(url).context("the Redis URL is not valid")?;
         let config = ConnectionManagerConfig::new()

@@ -111,6 +111,11 @@ pub struct Backend {
     #[serde(deserialize_with = "optional_in_file")]
     #[garde(inner(custom(redis_scheme)))]
     pub redis_url: Maybe<String>,
+    /// Memory the embedded backend may hold for rooms, in bytes: it takes a new room only while
+    /// every room's full history budget fits (503 beyond). Redis has its own maxmemory.
+    #[arg(id = "backend.memory-max-bytes", long, env = "BURNER_MEMORY_MAX_BYTES", default_value = "1073741824", value_parser = trimmed::<u64>)]
+    #[garde(custom(between(1 << 16, 1 << 40)))]
+    pub memory_max_bytes: u64,
     /// Prefix of every Redis key and channel.
     #[arg(id = "backend.key-prefix", long, env = "BURNER_KEY_PREFIX", default_value = "burner")]
     #[garde(custom(key_safe))]

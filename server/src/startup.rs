@@ -12,7 +12,6 @@ use anyhow::Context;
 use app::proxy::ProxyTrust;
 use app::rate_limit::{Doors, Limiter};
 use app::state::{RoomRules, ServerState};
-use app::store::HistoryLimits;
 use axum::Router;
 use axum_server::Handle;
 use axum_server::accept::NoDelayAcceptor;
@@ -45,8 +44,7 @@ pub struct Application {
 impl Application {
     /// Connects the backend the settings name and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let rooms = &settings.rooms;
-        let cap = HistoryLimits { messages: rooms.history_cap, bytes: rooms.history_max_bytes };
+        let cap = settings.store_limits();
         let backend = match settings.backend.redis_url.as_deref() {
             Some(url) => Backend::redis(url, &settings.backend.key_prefix, cap).await?,
             None => Backend::embedded(cap),

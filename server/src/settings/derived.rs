@@ -4,6 +4,15 @@
 use super::{Settings, SiteEnv};
 
 impl Settings {
+    /// What a store may hold: the history's cap and budget, and the embedded store's memory.
+    pub fn store_limits(&self) -> app::store::StoreLimits {
+        app::store::StoreLimits {
+            messages: self.rooms.history_cap,
+            bytes: self.rooms.history_max_bytes,
+            memory: self.backend.memory_max_bytes,
+        }
+    }
+
     /// The certificate and key to serve HTTPS with, when both are set.
     pub fn tls_files(&self) -> Option<(&str, &str)> {
         self.tls.cert.as_deref().zip(self.tls.key.as_deref())

@@ -5,7 +5,7 @@ use crate::event::{Deliveries, RoomEvent, announce, wire};
 use crate::tasks::Tasks;
 use app::model::{ChatMessage, EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
-use app::store::{Creator, HistoryLimits, Posted, RoomInfo, RoomStore, StoreError};
+use app::store::{Creator, Posted, RoomInfo, RoomStore, StoreError, StoreLimits};
 use async_trait::async_trait;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -43,12 +43,12 @@ pub struct MemoryStore {
     /// Rooms created, by creator (client address): checked against `rooms` when counted.
     created_by: Mutex<HashMap<String, Vec<RoomId>>>,
     bus: Deliveries,
-    history: HistoryLimits,
+    history: StoreLimits,
 }
 
 impl MemoryStore {
     /// A store that announces on `bus`, and sweeps expired rooms while it lives.
-    pub fn start(bus: Deliveries, history: HistoryLimits, tasks: &Tasks) -> Arc<Self> {
+    pub fn start(bus: Deliveries, history: StoreLimits, tasks: &Tasks) -> Arc<Self> {
         let store = Arc::new(MemoryStore {
             rooms: Mutex::new(HashMap::new()),
             created_by: Mutex::new(HashMap::new()),
@@ -134,6 +134,10 @@ impl RoomStore for MemoryStore {
         };
         let info = room.info(&id);
         let mut rooms = self.lock();
+        // Every room may fill its budget: take one more only while all of them would fit.
+        if rooms.len() as u64 >= self.history.rooms_in_memory() {
+            return Err(StoreError::AtCapacity);
+        }
         if let Some(creator) = creator {
             let now = now_ms();
             let mut created_by = self.created_by.lock().unwrap_or_else(|e| e.into_inner());

@@ -6,7 +6,7 @@ use crate::event::{RoomEvent, wire};
 use crate::redis_keys::Keys;
 use app::model::{EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
-use app::store::{Creator, HistoryLimits, Posted, RoomInfo, RoomStore, StoreError};
+use app::store::{Creator, Posted, RoomInfo, RoomStore, StoreError, StoreLimits};
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
@@ -16,7 +16,7 @@ use std::time::Duration;
 pub struct RedisStore {
     conn: ConnectionManager,
     keys: Keys,
-    history: HistoryLimits,
+    history: StoreLimits,
     scripts: Scripts,
 }
 
@@ -48,7 +48,7 @@ fn unexpected(script: &'static str, reply: &[String]) -> StoreError {
 }
 
 impl RedisStore {
-    pub fn new(conn: ConnectionManager, keys: Keys, history: HistoryLimits) -> Self {
+    pub fn new(conn: ConnectionManager, keys: Keys, history: StoreLimits) -> Self {
         let scripts = Scripts {
             create: Script::new(include_str!("../lua/create.lua")),
             join: Script::new(include_str!("../lua/join.lua")),

@@ -3,7 +3,7 @@
 use crate::helpers::{Kind, backend, redis_conn, redis_keys};
 use app::model::{EndReason, RoomId, Seat};
 use app::seat::{SeatToken, TokenHash};
-use app::store::{Creator, HistoryLimits, Posted, RoomStore, StoreError};
+use app::store::{Creator, Posted, RoomStore, StoreError, StoreLimits};
 use server::backend::Backend;
 use server::broker::memory::MemoryBroker;
 use server::event::{Delivery, RoomEvent};
@@ -44,12 +44,12 @@ struct UnderTest {
     memory: Option<Arc<MemoryStore>>,
 }
 
-async fn store(kind: Kind, cap: impl Into<HistoryLimits>) -> (Backend, String) {
+async fn store(kind: Kind, cap: impl Into<StoreLimits>) -> (Backend, String) {
     let under = under_test(kind, cap).await;
     (under.backend, under.prefix)
 }
 
-async fn under_test(kind: Kind, cap: impl Into<HistoryLimits>) -> UnderTest {
+async fn under_test(kind: Kind, cap: impl Into<StoreLimits>) -> UnderTest {
     let cap = cap.into();
     if kind == Kind::Redis {
         let (backend, prefix) = backend(kind, cap).await;
@@ -275,7 +275,7 @@ async fn an_address_holds_at_most_its_rooms_alive_and_an_ended_one_frees_its_pla
 
 async fn history_keeps_only_its_byte_budget_newest_first(kind: Kind) {
     // A budget that holds three messages of 1,000-byte bodies (each about 1.1 kB as stored).
-    let limits = HistoryLimits { messages: 500, bytes: 4_000 };
+    let limits = StoreLimits { bytes: 4_000, ..StoreLimits::from(500) };
     let (backend, _) = store(kind, limits).await;
     let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
     let alice = token();

@@ -370,3 +370,27 @@ async fn an_address_may_hold_only_so_many_rooms_alive_and_is_told_why() {
     assert_eq!(alice.call("destroy_room", json!({ "room_id": first })).await.status, 200);
     assert_eq!(alice.call("create_room", json!({})).await.status, 200);
 }
+
+#[tokio::test]
+async fn the_embedded_store_takes_no_more_rooms_than_its_memory_holds_and_says_so() {
+    // Rooms of 12 KiB of history (16 KiB with their bookkeeping) in 64 KiB: four of them.
+    let app = TestApp::spawn_with(Kind::Embedded, |s| {
+        s.rooms.history_max_bytes = 12 * 1024;
+        s.backend.memory_max_bytes = 64 * 1024;
+    })
+    .await;
+    let alice = app.visitor();
+    let mut rooms = Vec::new();
+    for _ in 0..4 {
+        rooms.push(alice.create_room(json!({})).await);
+    }
+    let refused = alice.call("create_room", json!({})).await;
+    assert_eq!((refused.status, refused.body["error"].as_str()), (503, Some("busy")));
+    let said: Result<app::error::ApiError, _> = serde_json::from_value(refused.body.clone());
+    let said = said.map(|e| e.to_string()).unwrap_or_default();
+    assert!(said.contains("as many rooms as it can"), "{said}");
+    // A room that ends gives its memory back.
+    assert_eq!(alice.join(&rooms[0], "alice").await.status, 200);
+    assert_eq!(alice.call("destroy_room", json!({ "room_id": rooms[0] })).await.status, 200);
+    assert_eq!(alice.call("create_room", json!({})).await.status, 200);
+}

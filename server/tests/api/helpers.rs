@@ -4,7 +4,7 @@ use crate::sealing::key_of;
 use app::envelope::Purpose;
 use app::model::RoomId;
 use app::protocol::{ClientFrame, ServerFrame};
-use app::store::HistoryLimits;
+use app::store::StoreLimits;
 use futures::{SinkExt, StreamExt};
 use reqwest::cookie::{CookieStore, Jar};
 use serde_json::{Value, json};
@@ -84,7 +84,7 @@ pub fn unique_prefix() -> String {
 }
 
 /// A backend of `kind`; Redis ones get a prefix of their own.
-pub async fn backend(kind: Kind, history: impl Into<HistoryLimits>) -> (Backend, String) {
+pub async fn backend(kind: Kind, history: impl Into<StoreLimits>) -> (Backend, String) {
     let prefix = unique_prefix();
     let backend = match kind {
         Kind::Embedded => Backend::embedded(history),
@@ -164,14 +164,14 @@ impl TestApp {
         let mut settings = test_settings();
         change(&mut settings);
         assert!(settings.validate_all().is_ok(), "test settings break a rule");
-        let (backend, prefix) = backend(kind, settings.rooms.history_cap).await;
+        let (backend, prefix) = backend(kind, settings.store_limits()).await;
         Self::start(settings, backend, prefix, Timing::default()).await
     }
 
     /// Another instance sharing this one's Redis prefix (a second server of one deployment).
     pub async fn sibling(&self) -> Self {
         let settings = test_settings();
-        let backend = Backend::redis(&redis_url(), &self.prefix, settings.rooms.history_cap)
+        let backend = Backend::redis(&redis_url(), &self.prefix, settings.store_limits())
             .await
             .expect("Redis");
         Self::start(settings, backend, self.prefix.clone(), Timing::default()).await

@@ -13,7 +13,7 @@ async fn refusal_with_hash_file(path: &str) -> String {
     let mut settings = crate::helpers::test_settings();
     settings.site.hash_files = true;
     settings.site.hash_file = path.into();
-    let backend = server::backend::Backend::embedded(settings.rooms.history_cap);
+    let backend = server::backend::Backend::embedded(settings.store_limits());
     let started = server::startup::Application::with_backend(
         settings,
         backend,

@@ -359,7 +359,7 @@ impl<'a> Exchange<'a> {
             }
             StoreError::NotSeated | StoreError::Full => Exit::Closed(CloseCode::NoSeat),
             // Only creating a room answers this; a socket never creates one.
-            StoreError::TooManyRooms { .. } | StoreError::Backend(_) => {
+            StoreError::TooManyRooms { .. } | StoreError::AtCapacity | StoreError::Backend(_) => {
                 tracing::warn!(%err, "store failed during a socket");
                 let notice =
                     error(ErrorCode::Unavailable, "Burner could not store that; it will retry.");
