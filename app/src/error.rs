@@ -38,6 +38,9 @@ pub enum ApiError {
     /// A browser request from another site (CSRF), refused.
     #[error("This request came from another site and was refused.")]
     CrossSite,
+    /// A body larger than any call needs.
+    #[error("This request is larger than Burner takes ({max_bytes} bytes at most).")]
+    TooLarge { max_bytes: u64 },
     /// A body that is not JSON.
     #[error("Burner's API takes JSON bodies (Content-Type: application/json).")]
     NotJson,
@@ -110,6 +113,7 @@ mod ssr {
                 }
                 ApiError::CrossSite => StatusCode::FORBIDDEN,
                 ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
                 ApiError::Unavailable | ApiError::Busy | ApiError::Network { .. } => {
                     StatusCode::SERVICE_UNAVAILABLE
                 }

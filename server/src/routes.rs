@@ -42,6 +42,8 @@ pub struct Edge {
     pub allowed_origins: Arc<Vec<String>>,
     /// Whether the backend can serve now.
     pub readiness: Arc<dyn Readiness>,
+    /// The largest request body taken (`limits.body-max-bytes`).
+    pub body_max_bytes: usize,
 }
 
 pub fn router(settings: &Settings, state: ServerState, ws: WsState, edge: Edge) -> Router {
@@ -66,9 +68,11 @@ pub fn router(settings: &Settings, state: ServerState, ws: WsState, edge: Edge) 
         })
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .layer(middleware::from_fn(crate::api_status::status_from_error))
+        // The guard answers an announced oversized body in JSON; the limit stops one that
+        // was not announced (chunked), in plain text.
+        .layer(RequestBodyLimitLayer::new(edge.body_max_bytes))
         .layer(middleware::from_fn_with_state(edge.clone(), api_guard::api_guard))
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(settings.limits.body_max_bytes))
         .layer(middleware::from_fn_with_state(edge, headers::response_headers))
         .layer(
             TraceLayer::new_for_http()

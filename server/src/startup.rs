@@ -123,6 +123,7 @@ impl Application {
             proxy,
             allowed_origins: ws.allowed_origins.clone(),
             readiness: backend.readiness,
+            body_max_bytes: limits.body_max_bytes,
         };
         // The recorder is installed here only, and only when metrics are served.
         let metrics_addr = match settings.metrics.addr.map(|addr| (addr, crate::metrics::install()))

@@ -28,6 +28,10 @@ fn refusal(
     headers: &HeaderMap,
     uri: &axum::http::Uri,
 ) -> Option<ApiError> {
+    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
+    if announced.is_some_and(|len: usize| len > edge.body_max_bytes) {
+        return Some(ApiError::TooLarge { max_bytes: edge.body_max_bytes as u64 });
+    }
     let fetched_cross_site =
         headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes() == b"cross-site");
     let foreign_origin = headers.get(header::ORIGIN).is_some_and(|origin| {
@@ -60,6 +64,7 @@ mod tests {
             proxy: ProxyTrust::NONE,
             allowed_origins: Arc::new(Vec::new()),
             readiness: Arc::new(crate::health::AlwaysReady),
+            body_max_bytes: 64 * 1024,
         }
     }
 

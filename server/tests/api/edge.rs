@@ -348,7 +348,8 @@ async fn a_body_larger_than_the_limit_is_refused_with_413_and_takes_nothing() {
     let room = alice.room_with_seat("alice").await;
     let oversized = json!({ "room_id": room, "name": "x".repeat(8192) });
     let refused = app.visitor().call("join_room", oversized).await;
-    assert_eq!(refused.status, 413);
+    let said = (refused.status, refused.body["error"].as_str(), refused.body["max_bytes"].as_u64());
+    assert_eq!(said, (413, Some("too_large"), Some(4096)), "a documented error, in JSON");
     // Nothing was taken, and calls of ordinary size go on working.
     let view = alice.call("room_view", json!({ "room_id": room })).await;
     assert_eq!((view.status, view.body["seated"].as_u64()), (200, Some(1)));
