@@ -107,10 +107,6 @@ pub fn HomePage() -> impl IntoView {
                     <p class="text-muted text-sm">
                         "A private, self-destructing chat room. No accounts, no logs."
                     </p>
-                    // Text only: with JavaScript on, a browser keeps a noscript's content as text.
-                    <noscript class="block text-danger text-sm">
-                        "Burner needs JavaScript: your messages are encrypted and decrypted here, in your browser."
-                    </noscript>
                 </header>
                 // `method="dialog"`: outside a dialog, a submitted form goes nowhere, so the name
                 // never reaches the server in a query string, hydrated or not.
