@@ -209,9 +209,9 @@ impl<'a> Exchange<'a> {
         out: &mut Out<S>,
         done: Done,
     ) -> Result<(), Exit> {
-        let read_history = matches!(done, Done::Welcome { .. } | Done::CaughtUp(_));
         self.outcome(out, done).await?;
-        if read_history && !self.work.reading_history() {
+        // Events are held only while a history read runs: none left to read, none left held.
+        if !self.work.reading_history() {
             while let Some(event) = self.held.pop_front() {
                 self.forward(out, &event).await?;
             }
