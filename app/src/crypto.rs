@@ -1,18 +1,30 @@
-//! Sealing and opening with the room key, in the browser: WebCrypto's AES-256-GCM through
-//! web-sys (no JavaScript of our own, no Rust crypto in the wasm). The envelope's format is in
-//! [`crate::envelope`].
+//! Sealing and opening with the room key, and the membership proof, in the browser: WebCrypto's
+//! HKDF-SHA-256 and AES-256-GCM through web-sys (no JavaScript of our own, no Rust crypto in
+//! the wasm). The envelope's format is in [`crate::envelope`], the proof in
+//! [`crate::membership`].
 
-use crate::envelope::{self, IV_LEN, KEY_LEN, Purpose};
+use crate::base64url;
+use crate::envelope::{self, IV_LEN, KEY_LEN, MEMBER_INFO, Purpose, SEAL_INFO};
+use crate::membership::SECRET_LEN;
 use crate::model::RoomId;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AesGcmParams, Crypto, CryptoKey};
+use web_sys::{AesGcmParams, AesKeyGenParams, Crypto, CryptoKey, HkdfParams, SubtleCrypto};
 
-/// A room's key, ready to use (WebCrypto keeps its bytes; they cannot be read back).
+/// The keys a link's secret yields: the sealing key (WebCrypto keeps its bytes; they cannot be
+/// read back) and the membership secret. They do not depend on the room.
+#[derive(Clone)]
+pub struct LinkKeys {
+    key: CryptoKey,
+    /// The membership secret, base64url: sent to join (and to destroy without a seat).
+    proof: String,
+}
+
+/// A room's keys: its link's keys, bound to the room (the envelope binds the room id).
 #[derive(Clone)]
 pub struct RoomKey {
-    key: CryptoKey,
+    keys: LinkKeys,
     room: RoomId,
 }
 
@@ -29,51 +41,102 @@ fn crypto() -> Result<Crypto, CryptoError> {
     web_sys::window().and_then(|w| w.crypto().ok()).ok_or(CryptoError::Unavailable)
 }
 
+fn subtle() -> Result<SubtleCrypto, CryptoError> {
+    Ok(crypto()?.subtle())
+}
+
 /// `N` random bytes from the browser's cryptographic generator.
 fn random<const N: usize>() -> Result<[u8; N], CryptoError> {
     crate::random::bytes().ok_or(CryptoError::Unavailable)
 }
 
-impl RoomKey {
-    /// A new random key for `room`, and its bytes (for the link's fragment).
-    pub async fn generate(room: &RoomId) -> Result<(Self, [u8; KEY_LEN]), CryptoError> {
+/// Awaits a WebCrypto promise; any refusal is `Unavailable`.
+async fn settle(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, CryptoError> {
+    let promise = promise.map_err(|_| CryptoError::Unavailable)?;
+    JsFuture::from(promise).await.map_err(|_| CryptoError::Unavailable)
+}
+
+fn hkdf(info: &[u8]) -> HkdfParams {
+    let info = Uint8Array::from(info);
+    let salt = Uint8Array::new_with_length(0);
+    HkdfParams::new_with_str("HKDF", "SHA-256", &info, &salt)
+}
+
+impl LinkKeys {
+    /// A new random secret for a link, its keys, and the secret's bytes (for the fragment).
+    pub async fn generate() -> Result<(Self, [u8; KEY_LEN]), CryptoError> {
         let raw = random::<KEY_LEN>()?;
-        Ok((Self::import(&raw, room).await?, raw))
+        Ok((Self::derive(&raw).await?, raw))
     }
 
-    /// The key whose bytes are `raw`, for `room`.
-    pub async fn import(raw: &[u8; KEY_LEN], room: &RoomId) -> Result<Self, CryptoError> {
-        let usages = Array::of2(&JsValue::from_str("encrypt"), &JsValue::from_str("decrypt"));
+    /// The keys of the link secret `raw`: the sealing key and the membership secret, each by
+    /// HKDF-SHA-256 (no salt) with its own `info`.
+    pub async fn derive(raw: &[u8; KEY_LEN]) -> Result<Self, CryptoError> {
+        let subtle = subtle()?;
+        let cast =
+            |value: JsValue| value.dyn_into::<CryptoKey>().map_err(|_| CryptoError::Unavailable);
+        let usages = Array::of2(&JsValue::from_str("deriveKey"), &JsValue::from_str("deriveBits"));
         let bytes = Uint8Array::from(&raw[..]);
-        let promise = crypto()?
-            .subtle()
-            .import_key_with_str("raw", &bytes, "AES-GCM", false, &usages)
-            .map_err(|_| CryptoError::Unavailable)?;
-        let key = JsFuture::from(promise).await.map_err(|_| CryptoError::Unavailable)?;
-        let key = key.dyn_into::<CryptoKey>().map_err(|_| CryptoError::Unavailable)?;
-        Ok(RoomKey { key, room: room.clone() })
+        let base =
+            cast(settle(subtle.import_key_with_str("raw", &bytes, "HKDF", false, &usages)).await?)?;
+        let aes = AesKeyGenParams::new("AES-GCM", 256);
+        let usages = Array::of2(&JsValue::from_str("encrypt"), &JsValue::from_str("decrypt"));
+        let key =
+            subtle.derive_key_with_object_and_object(&hkdf(SEAL_INFO), &base, &aes, false, &usages);
+        let key = cast(settle(key).await?)?;
+        let bits = subtle.derive_bits_with_object(&hkdf(MEMBER_INFO), &base, 8 * SECRET_LEN as u32);
+        let secret = Uint8Array::new(&settle(bits).await?).to_vec();
+        Ok(LinkKeys { key, proof: base64url::encode(&secret) })
+    }
+
+    /// The verifier a creator registers: SHA-256 of the membership secret.
+    pub async fn verifier(&self) -> Result<String, CryptoError> {
+        let secret = base64url::decode(&self.proof).ok_or(CryptoError::Unavailable)?;
+        let digest = settle(subtle()?.digest_with_str_and_u8_array("SHA-256", &secret)).await?;
+        Ok(base64url::encode(&Uint8Array::new(&digest).to_vec()))
+    }
+
+    /// These keys, for `room`.
+    pub fn for_room(self, room: &RoomId) -> RoomKey {
+        RoomKey { keys: self, room: room.clone() }
+    }
+}
+
+impl RoomKey {
+    /// The keys of the link secret `raw`, for `room`.
+    pub async fn import(raw: &[u8; KEY_LEN], room: &RoomId) -> Result<Self, CryptoError> {
+        Ok(LinkKeys::derive(raw).await?.for_room(room))
+    }
+
+    /// The membership proof: the secret the server checks against the room's verifier.
+    pub fn proof(&self) -> &str {
+        &self.keys.proof
+    }
+
+    pub fn room(&self) -> &RoomId {
+        &self.room
     }
 
     /// `plaintext` sealed for `purpose` in this room, with a fresh random IV.
-    pub async fn seal(&self, purpose: Purpose, plaintext: &str) -> Result<String, CryptoError> {
+    pub async fn seal(&self, purpose: Purpose<'_>, plaintext: &str) -> Result<String, CryptoError> {
         let iv = random::<IV_LEN>()?;
         let params = self.params(purpose, &iv);
         let promise = crypto()?
             .subtle()
-            .encrypt_with_object_and_u8_array(&params, &self.key, plaintext.as_bytes())
+            .encrypt_with_object_and_u8_array(&params, &self.keys.key, plaintext.as_bytes())
             .map_err(|_| CryptoError::Unavailable)?;
         let sealed = JsFuture::from(promise).await.map_err(|_| CryptoError::Unavailable)?;
         Ok(envelope::encode(&iv, &Uint8Array::new(&sealed).to_vec()))
     }
 
     /// The plaintext of a value sealed for `purpose` in this room.
-    pub async fn open(&self, purpose: Purpose, sealed: &str) -> Result<String, CryptoError> {
+    pub async fn open(&self, purpose: Purpose<'_>, sealed: &str) -> Result<String, CryptoError> {
         let bytes = envelope::decode(sealed, usize::MAX).map_err(|_| CryptoError::Unreadable)?;
         let (iv, ciphertext) = envelope::split(&bytes).ok_or(CryptoError::Unreadable)?;
         let params = self.params(purpose, iv);
         let promise = crypto()?
             .subtle()
-            .decrypt_with_object_and_u8_array(&params, &self.key, ciphertext)
+            .decrypt_with_object_and_u8_array(&params, &self.keys.key, ciphertext)
             .map_err(|_| CryptoError::Unavailable)?;
         let plain = JsFuture::from(promise).await.map_err(|_| CryptoError::Unreadable)?;
         String::from_utf8(Uint8Array::new(&plain).to_vec()).map_err(|_| CryptoError::Unreadable)
@@ -85,7 +148,7 @@ impl RoomKey {
         opened.is_ok_and(|text| text == envelope::KEY_CHECK_TEXT)
     }
 
-    fn params(&self, purpose: Purpose, iv: &[u8]) -> AesGcmParams {
+    fn params(&self, purpose: Purpose<'_>, iv: &[u8]) -> AesGcmParams {
         let params = AesGcmParams::new_with_u8_array("AES-GCM", &Uint8Array::from(iv));
         let aad = envelope::aad(purpose, self.room.as_str());
         params.set_additional_data_u8_array(&Uint8Array::from(&aad[..]));
@@ -95,10 +158,17 @@ impl RoomKey {
 }
 
 /// The envelope from outside Rust (the page's own tests call it): seals `text` for `purpose`
-/// (`m` message, `n` name, `k` key check) in `room`, with the key as a link carries it.
-pub async fn seal_with(key: &str, room: &str, purpose: &str, text: &str) -> Result<String, String> {
-    let (key, purpose) = key_and_purpose(key, room, purpose).await?;
-    key.seal(purpose, text).await.map_err(|e| format!("{e:?}"))
+/// (`m` message, `n` name, `k` key check) in `room`, by `seat` (and `client_id`), with the
+/// secret as a link carries it.
+pub async fn seal_with(
+    key: &str,
+    room: &str,
+    purpose: &str,
+    owner: &[String],
+    text: &str,
+) -> Result<String, String> {
+    let key = key_of(key, room).await?;
+    key.seal(purpose_of(purpose, owner)?, text).await.map_err(|e| format!("{e:?}"))
 }
 
 /// What [`seal_with`] sealed, or why it does not open.
@@ -106,25 +176,33 @@ pub async fn open_with(
     key: &str,
     room: &str,
     purpose: &str,
+    owner: &[String],
     sealed: &str,
 ) -> Result<String, String> {
-    let (key, purpose) = key_and_purpose(key, room, purpose).await?;
-    key.open(purpose, sealed).await.map_err(|e| format!("{e:?}"))
+    let key = key_of(key, room).await?;
+    key.open(purpose_of(purpose, owner)?, sealed).await.map_err(|e| format!("{e:?}"))
 }
 
-async fn key_and_purpose(
-    key: &str,
-    room: &str,
-    purpose: &str,
-) -> Result<(RoomKey, Purpose), String> {
+/// The membership proof and verifier of the secret `key` (as a link carries it).
+pub async fn membership_of(key: &str, room: &str) -> Result<Vec<String>, String> {
+    let key = key_of(key, room).await?;
+    let verifier = key.keys.verifier().await.map_err(|e| format!("{e:?}"))?;
+    Ok(vec![key.keys.proof.clone(), verifier])
+}
+
+async fn key_of(key: &str, room: &str) -> Result<RoomKey, String> {
     let raw = envelope::key_from_fragment(&format!("k={key}")).ok_or("not a key")?;
     let room: RoomId = room.parse().map_err(|_| "not a room id")?;
-    let purpose = match purpose {
-        "m" => Purpose::Message,
-        "n" => Purpose::Name,
+    RoomKey::import(&raw, &room).await.map_err(|e| format!("{e:?}"))
+}
+
+/// The purpose `m` (owner: seat, client id), `n` (owner: seat) or `k`.
+fn purpose_of<'a>(purpose: &str, owner: &'a [String]) -> Result<Purpose<'a>, String> {
+    let part = |i: usize| owner.get(i).map(String::as_str).ok_or("missing seat or client id");
+    Ok(match purpose {
+        "m" => Purpose::Message { seat: part(0)?, client_id: part(1)? },
+        "n" => Purpose::Name { seat: part(0)? },
         "k" => Purpose::KeyCheck,
         _ => return Err("purpose is m, n or k".into()),
-    };
-    let key = RoomKey::import(&raw, &room).await.map_err(|e| format!("{e:?}"))?;
-    Ok((key, purpose))
+    })
 }

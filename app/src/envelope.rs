@@ -2,17 +2,23 @@
 //! into it. Both sides share this file; the sealing itself happens only where the key is — in
 //! the browser (WebCrypto, [`crate::crypto`]) or in another client (`docs/PROTOCOL.md` §5).
 //!
+//! The link's fragment carries a 32-byte secret; HKDF-SHA-256 turns it into two independent
+//! values ([`SEAL_INFO`], [`MEMBER_INFO`]): the AES-256-GCM key that seals, and the membership
+//! secret that proves to the server that a caller holds the whole link (the server keeps only
+//! its SHA-256, [`crate::membership`]). Neither can be computed from the other.
+//!
 //! A sealed value is `base64url-no-padding( version ‖ iv ‖ ciphertext‖tag )`:
 //! one version byte ([`VERSION`]), a fresh random 96-bit IV, and the AES-256-GCM output (the
-//! plaintext's length plus a 128-bit tag). The additional authenticated data is
-//! `version ‖ purpose ‖ room id` ([`aad`]), so a sealed value opens only in the room and for the
-//! purpose it was sealed for: it cannot be replayed into another room, or a name shown as a
-//! message.
+//! plaintext's length plus a 128-bit tag). The additional authenticated data ([`aad`]) is
+//! `version ‖ purpose ‖ room id ‖ 0 ‖ seat id ‖ 0 ‖ client id`, so a sealed value opens only
+//! in the room, for the purpose and under the seat (and, for a message, the client id) it was
+//! sealed for: it cannot be replayed into another room, shown as another member's, or a name
+//! shown as a message.
 
 use crate::base64url;
 
-/// The only envelope version so far.
-pub const VERSION: u8 = 1;
+/// The envelope version: 2 binds the seat and client id (1, before, bound only the room).
+pub const VERSION: u8 = 2;
 /// Bytes of the IV.
 pub const IV_LEN: usize = 12;
 /// Bytes of the authentication tag.
@@ -21,34 +27,48 @@ pub const TAG_LEN: usize = 16;
 pub const KEY_LEN: usize = 32;
 /// What the creator seals when making a room, so a visitor can tell a wrong key at once.
 pub const KEY_CHECK_TEXT: &str = "burner key check";
+/// HKDF-SHA-256 `info` of the sealing key (no salt; the input is the link's secret).
+pub const SEAL_INFO: &[u8] = b"burner v2 seal";
+/// HKDF-SHA-256 `info` of the membership secret.
+pub const MEMBER_INFO: &[u8] = b"burner v2 member";
 
-/// What a sealed value is for; part of its additional authenticated data.
+/// What a sealed value is for, and whose it is; all of it is authenticated ([`aad`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    /// A message text.
-    Message,
-    /// A display name.
-    Name,
+pub enum Purpose<'a> {
+    /// A message text, sent from `seat` as `client_id`.
+    Message { seat: &'a str, client_id: &'a str },
+    /// The display name of `seat`.
+    Name { seat: &'a str },
     /// The room's key check value.
     KeyCheck,
 }
 
-impl Purpose {
+impl Purpose<'_> {
     pub fn byte(self) -> u8 {
         match self {
-            Purpose::Message => b'm',
-            Purpose::Name => b'n',
+            Purpose::Message { .. } => b'm',
+            Purpose::Name { .. } => b'n',
             Purpose::KeyCheck => b'k',
         }
     }
 }
 
-/// The additional authenticated data of a value sealed for `purpose` in room `room_id`.
-pub fn aad(purpose: Purpose, room_id: &str) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(2 + room_id.len());
+/// The additional authenticated data of a value sealed for `purpose` in room `room_id`:
+/// `version ‖ purpose ‖ room id ‖ 0 ‖ seat id ‖ 0 ‖ client id` (ids never hold a 0 byte).
+pub fn aad(purpose: Purpose<'_>, room_id: &str) -> Vec<u8> {
+    let (seat, client_id) = match purpose {
+        Purpose::Message { seat, client_id } => (seat, client_id),
+        Purpose::Name { seat } => (seat, ""),
+        Purpose::KeyCheck => ("", ""),
+    };
+    let mut aad = Vec::with_capacity(4 + room_id.len() + seat.len() + client_id.len());
     aad.push(VERSION);
     aad.push(purpose.byte());
     aad.extend_from_slice(room_id.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(seat.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(client_id.as_bytes());
     aad
 }
 
@@ -192,15 +212,21 @@ mod tests {
         assert_eq!(decode("not base64!", 100), Err(NotSealed::Encoding));
         assert_eq!(decode(&encode(&[0; IV_LEN], &[0; TAG_LEN]), 100), Err(NotSealed::TooShort));
         let mut wrong = base64url::decode(&encode(&[0; 12], &[1; 20])).unwrap_or_default();
-        wrong[0] = 2;
+        wrong[0] = 1; // the version before seats were bound
         assert_eq!(decode(&base64url::encode(&wrong), 100), Err(NotSealed::Version));
     }
 
     #[test]
-    fn the_aad_binds_version_purpose_and_room() {
-        assert_eq!(aad(Purpose::Message, "abc"), b"\x01mabc");
-        assert_ne!(aad(Purpose::Name, "abc"), aad(Purpose::Message, "abc"));
-        assert_ne!(aad(Purpose::Message, "abd"), aad(Purpose::Message, "abc"));
+    fn the_aad_binds_version_purpose_room_seat_and_client_id() {
+        let message = Purpose::Message { seat: "s1", client_id: "c1" };
+        assert_eq!(aad(message, "abc"), b"\x02mabc\0s1\0c1");
+        assert_eq!(aad(Purpose::Name { seat: "s1" }, "abc"), b"\x02nabc\0s1\0");
+        assert_eq!(aad(Purpose::KeyCheck, "abc"), b"\x02kabc\0\0");
+        assert_ne!(aad(message, "abd"), aad(message, "abc"));
+        let other_seat = Purpose::Message { seat: "s2", client_id: "c1" };
+        assert_ne!(aad(other_seat, "abc"), aad(message, "abc"));
+        let other_id = Purpose::Message { seat: "s1", client_id: "c2" };
+        assert_ne!(aad(other_id, "abc"), aad(message, "abc"));
     }
 
     #[test]

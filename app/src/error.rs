@@ -20,6 +20,16 @@ pub enum ApiError {
     Ended { reason: EndReason },
     #[error("You have no seat in this room.")]
     NotSeated,
+    /// The call did not prove it holds the room's whole link (its membership proof is wrong).
+    #[error(
+        "This link's key does not open this room. Ask for the whole link, with everything after #."
+    )]
+    WrongKey,
+    /// A room made before rooms were bound to their link's key: it cannot be joined safely.
+    #[error(
+        "This room was made by an earlier version of Burner and can no longer be opened. Create a new room."
+    )]
+    Outdated,
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     #[error("Too many requests. Wait {retry_after_secs} s and try again.")]
@@ -67,6 +77,7 @@ impl ApiError {
         match self {
             ApiError::Full => "/?error=room-full",
             ApiError::Ended { reason } => reason.home_query(),
+            ApiError::Outdated => "/?error=room-outdated",
             _ => "/?error=room-not-found",
         }
     }
@@ -106,7 +117,8 @@ mod ssr {
                 ApiError::NotFound => StatusCode::NOT_FOUND,
                 ApiError::Full => StatusCode::CONFLICT,
                 ApiError::Ended { .. } => StatusCode::GONE,
-                ApiError::NotSeated => StatusCode::FORBIDDEN,
+                ApiError::NotSeated | ApiError::WrongKey => StatusCode::FORBIDDEN,
+                ApiError::Outdated => StatusCode::GONE,
                 ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 ApiError::RateLimited { .. } | ApiError::TooManyRooms { .. } => {
                     StatusCode::TOO_MANY_REQUESTS

@@ -24,13 +24,15 @@ pub struct CreatedRoom {
 }
 
 /// Creates a room that lives `ttl_secs` (one of the offered lifetimes; 10 minutes when
-/// absent) with `capacity` seats (2–10; 2 when absent). Rate-limited per client address.
+/// absent) with `capacity` seats (2–10; 2 when absent), bound to the link whose membership
+/// secret has this `verifier` ([`crate::membership`]). Rate-limited per client address.
 #[server(prefix = "/api", endpoint = "create_room", input = Json)]
 pub async fn create_room(
     ttl_secs: Option<u64>,
     capacity: Option<u32>,
+    verifier: String,
 ) -> Result<CreatedRoom, ApiError> {
-    ssr::create_room(ttl_secs, capacity).await
+    ssr::create_room(ttl_secs, capacity, verifier).await
 }
 
 /// The lifetimes this server offers, and the one it picks when none is asked for.
@@ -175,6 +177,16 @@ mod ssr {
         ttl_secs: u64,
         #[garde(custom(seat_count))]
         capacity: u32,
+        #[garde(custom(membership_verifier))]
+        verifier: String,
+    }
+
+    fn membership_verifier(verifier: &String, _: &RoomRules) -> garde::Result {
+        if crate::membership::well_formed(verifier) {
+            Ok(())
+        } else {
+            Err(garde::Error::new("must be 32 bytes in base64url (43 characters)"))
+        }
     }
 
     fn offered_lifetime(secs: &u64, rules: &RoomRules) -> garde::Result {
@@ -197,11 +209,13 @@ mod ssr {
     pub async fn create_room(
         ttl_secs: Option<u64>,
         capacity: Option<u32>,
+        verifier: String,
     ) -> Result<CreatedRoom, ApiError> {
         let state = server_state()?;
         let request = NewRoom {
             ttl_secs: ttl_secs.unwrap_or(state.rules.default_lifetime_secs),
             capacity: capacity.unwrap_or(u32::from(state.rules.default_capacity)),
+            verifier,
         };
         request.validate_with(&state.rules).map_err(crate::state::invalid_input)?;
         pass(&state.doors.create, &state.rules)?;
@@ -211,7 +225,12 @@ mod ssr {
         let creator = Creator { key: &key, max_alive: state.rules.rooms_alive_per_address };
         let room = state
             .store
-            .create_room(Duration::from_secs(request.ttl_secs), capacity, Some(creator))
+            .create_room(
+                Duration::from_secs(request.ttl_secs),
+                capacity,
+                &request.verifier,
+                Some(creator),
+            )
             .await
             .map_err(store_error)?;
         tracing::debug!(room = %room.id, ttl = request.ttl_secs, capacity, "room created");

@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod error;
 pub mod home;
 pub mod identity;
+pub mod membership;
 pub mod model;
 pub mod names;
 pub mod protocol;

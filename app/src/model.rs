@@ -15,6 +15,14 @@ pub const CLIENT_ID_MAX_CHARS: usize = 64;
 pub const CAPACITY_RANGE: (u8, u8) = (2, 10);
 /// Characters in a room id.
 pub const ROOM_ID_LEN: usize = 16;
+/// Characters in a seat id (chosen at random by the joining browser, so it can seal its name
+/// for its seat before it has one).
+pub const SEAT_ID_LEN: usize = 12;
+
+/// Whether `id` has a seat id's shape: [`SEAT_ID_LEN`] URL-safe characters.
+pub fn is_seat_id(id: &str) -> bool {
+    id.len() == SEAT_ID_LEN && id.bytes().all(|b| crate::base64url::ALPHABET.contains(&b))
+}
 
 /// A room's public identifier: 16 characters of the URL-safe nanoid alphabet.
 ///

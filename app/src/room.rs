@@ -15,6 +15,8 @@ mod message_list;
 mod presence;
 #[cfg(feature = "hydrate")]
 mod socket;
+#[cfg(feature = "hydrate")]
+mod take_seat;
 
 use crate::error::ApiError;
 use crate::model::{History, RoomId, Seat};
@@ -24,6 +26,8 @@ use leptos::server_fn::codec::Json;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "hydrate")]
+pub use take_seat::take_seat;
 
 /// What the room page needs to render.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,16 +63,20 @@ pub async fn room_view(room_id: String) -> Result<RoomSnapshot, ApiError> {
     ssr::room_view(room_id).await
 }
 
-/// Claims a seat under `name` (sealed with the room key) and sets the room's seat cookie.
-/// Calling it again with the cookie returns the same seat. The creator, taking the first seat,
-/// also hands over `key_check`: [`crate::envelope::KEY_CHECK_TEXT`] sealed with the key.
+/// Claims the seat `seat_id` (random, chosen by the browser) under `name` (sealed with the
+/// room key for that seat) and sets the room's seat cookie, for a caller whose `proof` is the
+/// room's membership secret ([`crate::membership`]). Calling it again with the cookie returns
+/// the same seat. The creator, taking the first seat, also hands over `key_check`:
+/// [`crate::envelope::KEY_CHECK_TEXT`] sealed with the key.
 #[server(prefix = "/api", endpoint = "join_room", input = Json)]
 pub async fn join_room(
     room_id: String,
+    seat_id: String,
     name: String,
     key_check: Option<String>,
+    proof: String,
 ) -> Result<Joined, ApiError> {
-    ssr::join_room(room_id, name, key_check).await
+    ssr::join_room(room_id, seat_id, name, key_check, proof).await
 }
 
 /// Messages after `since` (all kept messages when absent), for a seated visitor.
@@ -77,10 +85,11 @@ pub async fn room_history(room_id: String, since: Option<u64>) -> Result<History
     ssr::room_history(room_id, since.unwrap_or(0)).await
 }
 
-/// Destroys the room and every message in it, for everyone, at once. Any seated visitor may.
+/// Destroys the room and every message in it, for everyone, at once. Any seated visitor may,
+/// and anyone whose `proof` shows they hold the whole link.
 #[server(prefix = "/api", endpoint = "destroy_room", input = Json)]
-pub async fn destroy_room(room_id: String) -> Result<(), ApiError> {
-    ssr::destroy_room(room_id).await
+pub async fn destroy_room(room_id: String, proof: Option<String>) -> Result<(), ApiError> {
+    ssr::destroy_room(room_id, proof).await
 }
 
 /// Gives this visitor's seat back and forgets the seat cookie.

@@ -80,6 +80,9 @@ pub fn store_error(err: StoreError) -> ApiError {
         StoreError::Gone => ApiError::NotFound,
         StoreError::Full => ApiError::Full,
         StoreError::NotSeated => ApiError::NotSeated,
+        StoreError::SeatIdTaken => {
+            ApiError::invalid("seat_id", "is already used in this room; choose another")
+        }
         StoreError::TooManyRooms { max_alive } => ApiError::TooManyRooms { max_alive },
         StoreError::AtCapacity => ApiError::Busy,
         StoreError::Backend(detail) => {

@@ -20,6 +20,9 @@ pub struct RoomInfo {
     pub seated: u8,
     /// The key check value the creator sealed (none until the first seat is taken).
     pub key_check: Option<String>,
+    /// The verifier of the room's membership secret ([`crate::membership`]), registered at
+    /// creation; `None` only for a room made before rooms had one.
+    pub verifier: Option<String>,
 }
 
 /// Who asks for a new room: their client address (a /64 for IPv6), and how many rooms alive
@@ -83,6 +86,9 @@ pub enum StoreError {
     Full,
     #[error("no seat in this room")]
     NotSeated,
+    /// A new seat asked for a seat id this room has already given out.
+    #[error("this seat id is taken in this room")]
+    SeatIdTaken,
     #[error("this address holds as many rooms as it may")]
     TooManyRooms { max_alive: u32 },
     /// The store holds as many rooms as its memory allows (the embedded backend).
@@ -120,7 +126,8 @@ impl Eq for StoreError {}
 /// for shared backends, from many server instances.
 #[async_trait]
 pub trait RoomStore: Send + Sync + 'static {
-    /// Creates a room that ends `ttl` from now with `capacity` seats, none taken. With a
+    /// Creates a room that ends `ttl` from now with `capacity` seats, none taken, and the
+    /// membership `verifier` its creator registers (kept for the room's life). With a
     /// `creator`, refuses ([`StoreError::TooManyRooms`]) when that address already holds
     /// `max_alive` rooms that have not ended (destroyed ones no longer count). Refuses
     /// ([`StoreError::AtCapacity`]) when the store cannot hold another room.
@@ -128,16 +135,20 @@ pub trait RoomStore: Send + Sync + 'static {
         &self,
         ttl: Duration,
         capacity: u8,
+        verifier: &str,
         creator: Option<Creator<'_>>,
     ) -> Result<RoomInfo, StoreError>;
 
     /// The room, or `None` once it was destroyed or reached its deadline.
     async fn room(&self, room: &RoomId) -> Result<Option<RoomInfo>, StoreError>;
 
-    /// Claims a seat for the holder of `token` under the sealed `name`, in one atomic step.
+    /// Claims `seat` (its id chosen by the joining browser, its name sealed for that id) for
+    /// the holder of `token`, in one atomic step.
     ///
-    /// The holder of a seat claiming again gets the same seat back (its name unchanged). A new
-    /// claim when every seat is taken fails with [`StoreError::Full`]; capacity is never
+    /// The holder of a seat claiming again gets the same seat back (its id and name unchanged).
+    /// A seat id is given out once in a room's life: a new claim with an id the room has given
+    /// out before (to anyone, even a seat since left) fails with [`StoreError::SeatIdTaken`].
+    /// A new claim when every seat is taken fails with [`StoreError::Full`]; capacity is never
     /// exceeded, however many claims race. The room's key check is stored with the first seat
     /// taken (the creator's) and never replaced. Fails with [`StoreError::Gone`] when the room
     /// is gone.
@@ -145,7 +156,7 @@ pub trait RoomStore: Send + Sync + 'static {
         &self,
         room: &RoomId,
         token: &TokenHash,
-        name: &str,
+        seat: &Seat,
         key_check: Option<&str>,
     ) -> Result<Seat, StoreError>;
 

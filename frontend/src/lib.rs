@@ -10,24 +10,34 @@ pub fn hydrate() {
     leptos::mount::hydrate_body(app::App);
 }
 
-/// Seals `text` for `purpose` (`m`, `n` or `k`) in `room` with `key` (base64url, as in a link).
+/// Seals `text` for `purpose` (`m`, `n` or `k`) in `room` with `key` (base64url, as in a link),
+/// owned by `owner`: `[seat, client id]` for a message, `[seat]` for a name, `[]` for the key
+/// check.
 #[wasm_bindgen]
 pub async fn seal(
     key: String,
     room: String,
     purpose: String,
+    owner: Vec<String>,
     text: String,
 ) -> Result<String, String> {
-    app::crypto::seal_with(&key, &room, &purpose, &text).await
+    app::crypto::seal_with(&key, &room, &purpose, &owner, &text).await
 }
 
-/// Opens what [`seal`] sealed; an error when the key, room, purpose or envelope is wrong.
+/// Opens what [`seal`] sealed; an error when the key, room, purpose, owner or envelope is wrong.
 #[wasm_bindgen]
 pub async fn open(
     key: String,
     room: String,
     purpose: String,
+    owner: Vec<String>,
     sealed: String,
 ) -> Result<String, String> {
-    app::crypto::open_with(&key, &room, &purpose, &sealed).await
+    app::crypto::open_with(&key, &room, &purpose, &owner, &sealed).await
+}
+
+/// The membership proof and verifier of a link's `key` (base64url), as `[proof, verifier]`.
+#[wasm_bindgen]
+pub async fn membership(key: String, room: String) -> Result<Vec<String>, String> {
+    app::crypto::membership_of(&key, &room).await
 }

@@ -1,7 +1,7 @@
 //! One person, as the server sees them: a cookie jar for the seat, the server functions over
 //! HTTP, and the room's WebSocket — all as docs/PROTOCOL.md describes them.
 
-use crate::envelope::RoomKey;
+use crate::envelope::{Purpose, RoomKey, seat_id};
 use anyhow::{Context, bail};
 use reqwest::cookie::{CookieStore, Jar};
 use serde::Deserialize;
@@ -18,12 +18,18 @@ pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
-    Welcome {},
-    Message { seq: u64, client_id: String, body: String },
+    Welcome { you: SeatRef },
+    Message { seq: u64, client_id: String, sender: SeatRef, body: String },
     Presence {},
     Typing {},
     Ended {},
     Error { code: String },
+}
+
+/// A seat as frames carry it (its sealed name is not needed here).
+#[derive(Debug, Deserialize)]
+pub struct SeatRef {
+    pub id: String,
 }
 
 pub struct Person {
@@ -57,24 +63,44 @@ impl Person {
     /// Creates a room (`capacity` seats) and takes its first seat under `name`; returns the
     /// room id and its key.
     pub async fn create(&self, capacity: usize, name: &str) -> anyhow::Result<(String, RoomKey)> {
-        let created = self.call("create_room", json!({ "capacity": capacity })).await?;
+        let key = RoomKey::generate();
+        let create = json!({ "capacity": capacity, "verifier": key.verifier() });
+        let created = self.call("create_room", create).await?;
         let room = created["room_id"].as_str().context("a room id")?.to_owned();
-        let key = RoomKey::generate(&room);
-        let check = key.seal(b'k', "burner key check");
-        let name = key.seal(b'n', name);
-        self.call("join_room", json!({ "room_id": room, "name": name, "key_check": check }))
+        let key = key.for_room(&room);
+        self.take_seat(&room, &key, name, Some(key.seal(Purpose::KeyCheck, "burner key check")))
             .await?;
         Ok((room, key))
     }
 
     /// Takes a seat in `room` under `name`.
     pub async fn join(&self, room: &str, key: &RoomKey, name: &str) -> anyhow::Result<()> {
-        let name = key.seal(b'n', name);
-        self.call("join_room", json!({ "room_id": room, "name": name })).await.map(drop)
+        self.take_seat(room, key, name, None).await
     }
 
-    /// Opens the room's WebSocket (from `source`, when given) and reads `welcome`.
-    pub async fn connect(&self, room: &str, source: Option<IpAddr>) -> anyhow::Result<Socket> {
+    async fn take_seat(
+        &self,
+        room: &str,
+        key: &RoomKey,
+        name: &str,
+        key_check: Option<String>,
+    ) -> anyhow::Result<()> {
+        let seat = seat_id();
+        let name = key.seal(Purpose::Name { seat: &seat }, name);
+        let join = json!({
+            "room_id": room, "seat_id": seat, "name": name, "key_check": key_check,
+            "proof": key.proof(),
+        });
+        self.call("join_room", join).await.map(drop)
+    }
+
+    /// Opens the room's WebSocket (from `source`, when given) and reads `welcome`; returns the
+    /// socket and its seat id.
+    pub async fn connect(
+        &self,
+        room: &str,
+        source: Option<IpAddr>,
+    ) -> anyhow::Result<(Socket, String)> {
         let ws_base = self.base.replacen("http", "ws", 1);
         let mut request = format!("{ws_base}/ws/{room}?since=0").into_client_request()?;
         let url = reqwest::Url::parse(&self.base)?;
@@ -93,7 +119,7 @@ impl Person {
         let (mut socket, _) =
             tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await?;
         match next_frame(&mut socket).await? {
-            Some(ServerFrame::Welcome { .. }) => Ok(socket),
+            Some(ServerFrame::Welcome { you }) => Ok((socket, you.id)),
             other => bail!("expected welcome, got {other:?}"),
         }
     }

@@ -2,7 +2,7 @@
 //! rising rate (`ramp`), and sockets that only sit there (`idle`).
 
 use crate::client::{Person, ServerFrame, Socket};
-use crate::envelope::RoomKey;
+use crate::envelope::{Purpose, RoomKey};
 use crate::measure::{Report, cpu_seconds, latency_histogram, ms, progress, rss_kb};
 use crate::{Idle, Pace, People, Ramp, RoomSize, Senders};
 use futures::stream::{SplitSink, SplitStream};
@@ -26,6 +26,8 @@ struct Seat {
     index: usize,
     room: usize,
     key: RoomKey,
+    /// This person's seat id (what their messages are sealed for).
+    seat: String,
     sender: bool,
     sink: Option<SplitSink<Socket, Message>>,
     stream: Option<SplitStream<Socket>>,
@@ -83,7 +85,7 @@ async fn gather(traffic: &People, clients: usize) -> anyhow::Result<Crowd> {
     for (room, result) in rooms.into_iter().enumerate() {
         let (key, sockets) = result?;
         let mut members = Vec::new();
-        for (i, socket) in sockets.into_iter().enumerate() {
+        for (i, (socket, seat)) in sockets.into_iter().enumerate() {
             let (sink, stream) = socket.split();
             let index = crowd.seats.len();
             let sender = traffic.senders == Senders::All || i == 0;
@@ -92,6 +94,7 @@ async fn gather(traffic: &People, clients: usize) -> anyhow::Result<Crowd> {
                 index,
                 room,
                 key: key.clone(),
+                seat,
                 sender,
                 sink: Some(sink),
                 stream: Some(stream),
@@ -123,6 +126,7 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
         let mut sink = seat.sink.take().ok_or_else(|| anyhow::anyhow!("socket in use"))?;
         let stream = seat.stream.take().ok_or_else(|| anyhow::anyhow!("socket in use"))?;
         let (index, key, sender) = (seat.index, seat.key.clone(), seat.sender);
+        let own_seat = seat.seat.clone();
         let (mut stop, counter, text) = (sending.clone(), sent.clone(), text.clone());
         // Senders are spread evenly over one period, so the load is steady.
         let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
@@ -143,10 +147,11 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
                             // there instead of hiding).
                             let at = started.elapsed().as_micros();
                             let _ = lag.record(due.elapsed().as_micros() as u64);
+                            let client_id = format!("{this_round}-{index}-{n}-{at}");
+                            let mine = Purpose::Message { seat: &own_seat, client_id: &client_id };
+                            let body = key.seal(mine, &text);
                             let frame = serde_json::json!({
-                                "type": "send",
-                                "client_id": format!("{this_round}-{index}-{n}-{at}"),
-                                "body": key.seal(b'm', &text),
+                                "type": "send", "client_id": client_id, "body": body,
                             });
                             if sink.send(Message::Text(frame.to_string().into())).await.is_err() {
                                 break;
@@ -176,16 +181,20 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
                     }
                     continue;
                 };
-                let (seq, client_id, body) = match serde_json::from_str(text.as_str()) {
-                    Ok(ServerFrame::Message { seq, client_id, body }) => (seq, client_id, body),
+                let (seq, client_id, sender, body) = match serde_json::from_str(text.as_str()) {
+                    Ok(ServerFrame::Message { seq, client_id, sender, body }) => {
+                        (seq, client_id, sender, body)
+                    }
                     Ok(ServerFrame::Error { code }) => {
                         *tally.errors.entry(code).or_insert(0) += 1;
                         continue;
                     }
                     _ => continue,
                 };
-                // Every message must open with the room's key, as a browser opens it.
-                if key.open(b'm', &body).is_none() {
+                // Every message must open with the room's key, under the seat and client id it
+                // came from, as a browser opens it.
+                let from = Purpose::Message { seat: &sender.id, client_id: &client_id };
+                if key.open(from, &body).is_none() {
                     tally.unreadable += 1;
                 }
                 let now = started.elapsed().as_micros() as u64;
@@ -412,7 +421,7 @@ pub async fn idle(idle: &Idle) -> anyhow::Result<Report> {
             }
             let source = sources[(round * people.len() + i) % sources.len()];
             let t0 = Instant::now();
-            sockets.push(person.connect(room, Some(source)).await?);
+            sockets.push(person.connect(room, Some(source)).await?.0);
             let _ = connect_times.record(t0.elapsed().as_micros() as u64);
             if sockets.len() % 1000 == 0 {
                 progress("sockets open", sockets.len(), idle.sockets, started.elapsed());

@@ -63,10 +63,11 @@ fn frames(c: &mut Criterion) {
 
 /// A room with one seat in `store`, and that seat's token.
 async fn seated(store: &Arc<dyn RoomStore>) -> Option<(RoomId, TokenHash)> {
-    let room = store.create_room(Duration::from_secs(600), 2, None).await.ok()?;
+    let verifier = "A".repeat(app::membership::ENCODED_LEN);
+    let room = store.create_room(Duration::from_secs(600), 2, &verifier, None).await.ok()?;
     let token = SeatToken::generate().hash();
-    let name = envelope::encode(&[1; 12], &[2; 40]);
-    store.claim_seat(&room.id, &token, &name, None).await.ok()?;
+    let seat = Seat { id: "bench-seat-1".into(), name: envelope::encode(&[1; 12], &[2; 40]) };
+    store.claim_seat(&room.id, &token, &seat, None).await.ok()?;
     Some((room.id, token))
 }
 

@@ -27,6 +27,14 @@ pub fn notice_for(query: &ParamsMap) -> Option<Notice> {
         Some("room-full") => {
             return notice("Room full", "This room already has all the people it can hold.", true);
         }
+        Some("room-outdated") => {
+            return notice(
+                "Room from an earlier version",
+                "It was made before rooms were bound to their link's key and can no longer be \
+                 opened. Create a new room.",
+                true,
+            );
+        }
         Some("seat-lost") => {
             return notice(
                 "Your seat is gone",
@@ -84,6 +92,7 @@ mod tests {
         for (k, v, heading) in [
             ("error", "room-not-found", "Room not found"),
             ("error", "room-full", "Room full"),
+            ("error", "room-outdated", "Room from an earlier version"),
             ("error", "seat-lost", "Your seat is gone"),
             ("destroyed", "1", "Room destroyed"),
             ("expired", "1", "Room expired"),

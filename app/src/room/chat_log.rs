@@ -48,9 +48,10 @@ pub struct ChatLog {
 }
 
 impl ChatLog {
-    pub fn from_history(history: History) -> Self {
+    /// The log of a history loaded by the seat `you` (if any).
+    pub fn from_history(history: History, you: Option<&str>) -> Self {
         let mut log = ChatLog::default();
-        log.replace_history(history);
+        log.replace_history(history, you);
         log
     }
 
@@ -59,13 +60,24 @@ impl ChatLog {
         self.truncated
     }
 
-    /// Adds a message from the server. Returns false for one already held (a duplicate by
-    /// sequence number). A message carrying a pending `client_id` is its acknowledgement, and
-    /// its text is already known.
-    pub fn receive(&mut self, message: ChatMessage) -> bool {
-        let acknowledged = self.pending.iter().position(|p| p.client_id == message.client_id);
+    /// Adds a message from the server, for the seat `you` (if any). Returns false for one
+    /// already held: a duplicate by sequence number, or a replay (the same sender and client id
+    /// under another sequence number, which a store never makes). A message from `you` carrying
+    /// a pending `client_id` is its acknowledgement, and its text is already known; a message
+    /// from another seat never is, whatever its client id.
+    pub fn receive(&mut self, message: ChatMessage, you: Option<&str>) -> bool {
+        let own_seat = you == Some(message.sender.id.as_str());
+        let acknowledged = own_seat
+            .then(|| self.pending.iter().position(|p| p.client_id == message.client_id))
+            .flatten();
         let own = acknowledged.map(|i| self.pending.remove(i).text);
         if self.messages.contains_key(&message.seq) {
+            return false;
+        }
+        let replayed = |e: &Entry| {
+            e.message.client_id == message.client_id && e.message.sender.id == message.sender.id
+        };
+        if self.messages.values().any(replayed) {
             return false;
         }
         let text = own.map_or(Revealed::Sealed, Revealed::Text);
@@ -74,7 +86,7 @@ impl ChatLog {
     }
 
     /// Replaces the held messages with a freshly loaded history, keeping newer live ones.
-    pub fn replace_history(&mut self, history: History) {
+    pub fn replace_history(&mut self, history: History, you: Option<&str>) {
         let newer = self.messages.split_off(&(history.seq + 1));
         let mut opened = std::mem::take(&mut self.messages);
         self.truncated = history.truncated;
@@ -85,7 +97,7 @@ impl ChatLog {
                     self.messages.insert(seq, entry);
                 }
                 _ => {
-                    self.receive(message);
+                    self.receive(message, you);
                 }
             }
         }
@@ -178,12 +190,12 @@ impl ChatLog {
 /// What only the browser asks of the log: what to open, and what to resume from.
 #[cfg(any(feature = "hydrate", test))]
 impl ChatLog {
-    /// Messages still sealed: their sequence numbers and bodies.
-    pub fn sealed(&self) -> Vec<(u64, String)> {
+    /// Messages still sealed, as the server sent them.
+    pub fn sealed(&self) -> Vec<ChatMessage> {
         self.messages
             .values()
             .filter(|e| e.text == Revealed::Sealed)
-            .map(|e| (e.message.seq, e.message.body.clone()))
+            .map(|e| e.message.clone())
             .collect()
     }
 
@@ -220,10 +232,11 @@ mod tests {
     #[test]
     fn messages_are_held_in_sequence_order_once_each() {
         let mut log = ChatLog::default();
-        assert!(log.receive(msg(2, "b")));
-        assert!(log.receive(msg(1, "a")));
-        assert!(!log.receive(msg(2, "b")), "a replayed duplicate is ignored");
-        assert!(log.receive(msg(3, "c")));
+        assert!(log.receive(msg(2, "b"), Some("s")));
+        assert!(log.receive(msg(1, "a"), Some("s")));
+        assert!(!log.receive(msg(2, "b"), Some("s")), "a duplicate is ignored");
+        assert!(!log.receive(msg(4, "b"), Some("s")), "so is a replay under a new number");
+        assert!(log.receive(msg(3, "c"), Some("s")));
         assert_eq!(seqs(&log), vec![1, 2, 3]);
         assert_eq!(log.last_seq(), 3);
     }
@@ -231,8 +244,8 @@ mod tests {
     #[test]
     fn a_message_shows_once_opened_and_never_before_an_earlier_one() {
         let mut log = ChatLog::default();
-        log.receive(msg(1, "a"));
-        log.receive(msg(2, "b"));
+        log.receive(msg(1, "a"), Some("s"));
+        log.receive(msg(2, "b"), Some("s"));
         assert_eq!(log.sealed().len(), 2);
         log.reveal(2, Revealed::Text("second".into()));
         assert_eq!(log.shown().count(), 0, "the second waits for the first");
@@ -250,7 +263,7 @@ mod tests {
         assert_eq!(log.in_flight().count(), 0, "not sealed yet, so not sent");
         log.sealed_as("c1", "sealed hello".into());
         assert_eq!(log.in_flight().collect::<Vec<_>>(), [("c1", "sealed hello")]);
-        log.receive(msg(1, "c1"));
+        log.receive(msg(1, "c1"), Some("s"));
         assert!(log.pending().is_empty());
         assert_eq!(
             log.shown().map(|e| e.text.clone()).collect::<Vec<_>>(),
@@ -276,16 +289,31 @@ mod tests {
     #[test]
     fn reloading_history_keeps_newer_live_messages_what_was_opened_and_the_truncation_flag() {
         let mut log = ChatLog::default();
-        log.receive(msg(7, "x"));
+        log.receive(msg(7, "x"), Some("s"));
         log.reveal(7, Revealed::Text("seven".into()));
-        log.receive(msg(9, "y"));
-        log.replace_history(History {
+        log.receive(msg(9, "y"), Some("s"));
+        let history = History {
             messages: vec![msg(5, "p"), msg(6, "q"), msg(7, "x")],
             seq: 7,
             truncated: true,
-        });
+        };
+        log.replace_history(history, Some("s"));
         assert_eq!(seqs(&log), vec![5, 6, 7, 9]);
-        assert_eq!(log.sealed().iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), [5, 6, 9]);
+        assert_eq!(log.sealed().iter().map(|m| m.seq).collect::<Vec<_>>(), [5, 6, 9]);
         assert!(log.truncated());
+    }
+
+    #[test]
+    fn only_a_message_from_this_seat_acknowledges_a_pending_one() {
+        let mut log = ChatLog::default();
+        log.queue("c1".into(), "hello".into(), 0);
+        log.sealed_as("c1", "sealed hello".into());
+        let mut forged = msg(1, "c1");
+        forged.sender.id = "other".into();
+        assert!(log.receive(forged, Some("s")));
+        assert_eq!(log.pending().len(), 1, "another seat's message is no acknowledgement");
+        assert_eq!(log.sealed().len(), 1, "and it is opened like any other");
+        log.receive(msg(2, "c1"), Some("s"));
+        assert!(log.pending().is_empty());
     }
 }

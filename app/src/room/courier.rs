@@ -39,7 +39,7 @@ mod imp {
     use crate::protocol::ClientFrame;
     use crate::room::chat_log::Revealed;
     use crate::room::live::{Change, Live, Next};
-    use crate::room::{join_room, room_view, socket};
+    use crate::room::{room_view, socket, take_seat};
     use leptos::prelude::*;
     use leptos::task::spawn_local;
     use std::time::Duration;
@@ -130,16 +130,11 @@ mod imp {
             }
         }
 
-        /// Takes a seat under `name` (sealed first), then connects.
+        /// Takes a seat under `name` (sealed for it), proving the link; then connects.
         pub fn join(self, live: Live, name: String) {
             let Some(key) = self.key.get_value() else { return };
             spawn_local(async move {
-                let room = live.room_id.get_value().to_string();
-                let Ok(sealed) = key.seal(Purpose::Name, &name).await else {
-                    live.dispatch(Change::NoCrypto);
-                    return;
-                };
-                let answer = join_room(room, sealed, None).await;
+                let answer = take_seat(&key, &name, false).await;
                 let joined = answer.is_ok();
                 if joined {
                     store_name(&name);
@@ -155,7 +150,9 @@ mod imp {
         /// Shows `text` as sending at once, seals it, and sends it.
         pub fn send_message(self, live: Live, text: String) {
             let Some(key) = self.key.get_value() else { return };
-            let Some(client_id) = crate::random::url_safe_id(16) else {
+            let (Some(client_id), Some(seat)) =
+                (crate::random::url_safe_id(16), live.you.get_untracked().map(|seat| seat.id))
+            else {
                 live.dispatch(Change::NoCrypto);
                 return;
             };
@@ -163,7 +160,8 @@ mod imp {
                 Change::Queued { client_id: client_id.clone(), text: text.clone(), now: now_ms() };
             live.dispatch(queued);
             spawn_local(async move {
-                let change = match key.seal(Purpose::Message, &text).await {
+                let purpose = Purpose::Message { seat: &seat, client_id: &client_id };
+                let change = match key.seal(purpose, &text).await {
                     Ok(body) => Change::Sealed { client_id, body },
                     Err(_) => Change::NoCrypto,
                 };
@@ -221,16 +219,21 @@ mod imp {
                     }
                     // Marked as being opened, so the next batch does not take them again.
                     live.dispatch(Change::Opening { names: names.clone() });
-                    let texts = futures::future::join_all(
-                        bodies.iter().map(|(_, body)| key.open(Purpose::Message, body)),
-                    )
+                    // Each opens only under the seat (and client id) the server says it is from.
+                    let texts = futures::future::join_all(bodies.iter().map(|m| {
+                        let purpose =
+                            Purpose::Message { seat: &m.sender.id, client_id: &m.client_id };
+                        key.open(purpose, &m.body)
+                    }))
                     .await;
                     let opened = futures::future::join_all(
-                        names.iter().map(|name| key.open(Purpose::Name, name)),
+                        names
+                            .iter()
+                            .map(|seat| key.open(Purpose::Name { seat: &seat.id }, &seat.name)),
                     )
                     .await;
                     let messages =
-                        bodies.iter().map(|(seq, _)| *seq).zip(texts.into_iter().map(revealed));
+                        bodies.iter().map(|m| m.seq).zip(texts.into_iter().map(revealed));
                     let names = names.into_iter().zip(opened.into_iter().map(revealed));
                     let (messages, names) = (messages.collect(), names.collect());
                     live.dispatch(Change::Opened { messages, names });

@@ -118,7 +118,8 @@ fn LeaveButton(live: Live) -> impl IntoView {
 #[component]
 fn DestroyButton(live: Live) -> impl IntoView {
     let confirming = RwSignal::new(false);
-    let destroy = Action::new(move |_: &()| destroy_room(live.room_id.get_value().to_string()));
+    let destroy =
+        Action::new(move |_: &()| destroy_room(live.room_id.get_value().to_string(), None));
     Effect::new(move |_| {
         if let Some(answer) = destroy.value().get() {
             if answer.is_err() {

@@ -57,7 +57,7 @@ pub struct Live {
     /// Everyone else seen in this room since the page opened, online or not.
     pub peers: ReadSignal<Vec<Seat>>,
     /// Names opened so far, by their sealed form.
-    pub names: ReadSignal<HashMap<String, Revealed>>,
+    pub names: ReadSignal<HashMap<Seat, Revealed>>,
     /// Who is typing, and until when (Unix ms).
     pub typing: ReadSignal<Option<(Seat, u64)>>,
     /// New messages from others while the tab was hidden.
@@ -81,7 +81,7 @@ struct Writes {
     connection: WriteSignal<ConnectionStatus>,
     online: WriteSignal<Vec<Seat>>,
     peers: WriteSignal<Vec<Seat>>,
-    names: WriteSignal<HashMap<String, Revealed>>,
+    names: WriteSignal<HashMap<Seat, Revealed>>,
     typing: WriteSignal<Option<(Seat, u64)>>,
     unread: WriteSignal<u32>,
     notice: WriteSignal<Option<String>>,
@@ -94,7 +94,9 @@ impl Live {
         let (seated, write_seated) = signal(room.seated);
         let (key, write_key) = signal(KeyState::Checking);
         let history = room.history.clone();
-        let (log, write_log) = signal(history.map(ChatLog::from_history).unwrap_or_default());
+        let you = room.you.as_ref().map(|seat| seat.id.as_str());
+        let log = history.map(|history| ChatLog::from_history(history, you));
+        let (log, write_log) = signal(log.unwrap_or_default());
         let (you, write_you) = signal(room.you.clone());
         let (connection, write_connection) = signal(ConnectionStatus::Connecting);
         let (online, write_online) = signal(Vec::new());
@@ -149,7 +151,7 @@ impl Live {
     /// anyone else seen in the room (online, away, or only in the history) has a name that looks
     /// the same ([`crate::model::look`]). Never a name that fails the name rules.
     pub fn name_of(&self, seat: &Seat) -> String {
-        let opened = |seat: &Seat| match self.names.with(|n| n.get(&seat.name).cloned()) {
+        let opened = |seat: &Seat| match self.names.with(|n| n.get(seat).cloned()) {
             Some(Revealed::Text(name)) if crate::model::clean_username(&name).is_ok() => Some(name),
             Some(Revealed::Text(_) | Revealed::Unreadable) => None,
             Some(Revealed::Sealed) | None => Some(String::new()),

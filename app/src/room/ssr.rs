@@ -3,23 +3,54 @@
 use super::{Joined, RoomSnapshot};
 use crate::envelope::{self, KEY_CHECK_SEALED_MAX, NAME_SEALED_MAX};
 use crate::error::ApiError;
-use crate::model::{History, RoomId, now_ms};
+use crate::membership;
+use crate::model::{History, RoomId, SEAT_ID_LEN, Seat, is_seat_id, now_ms};
 use crate::seat::{SeatCookie, SeatToken};
 use crate::state::{
     ServerState, gone_error, invalid_input, parse_room_id, pass, request_parts, seat_cookie,
     served_securely, server_state, set_cookie, store_error,
 };
-use crate::store::StoreError;
+use crate::store::{RoomInfo, StoreError};
 use garde::Validate;
 
 #[derive(Validate)]
 struct JoinRequest<'a> {
     #[garde(custom(room_id_shape))]
     room_id: &'a str,
+    #[garde(custom(seat_id_shape))]
+    seat_id: &'a str,
     #[garde(custom(sealed(NAME_SEALED_MAX)))]
     name: &'a str,
     #[garde(inner(custom(sealed(KEY_CHECK_SEALED_MAX))))]
     key_check: Option<&'a str>,
+    #[garde(custom(proof_shape))]
+    proof: &'a str,
+}
+
+fn seat_id_shape(raw: &&str, _: &()) -> garde::Result {
+    match is_seat_id(raw) {
+        true => Ok(()),
+        false => Err(garde::Error::new(format!("must be {SEAT_ID_LEN} URL-safe characters"))),
+    }
+}
+
+fn proof_shape(raw: &&str, _: &()) -> garde::Result {
+    match membership::well_formed(raw) {
+        true => Ok(()),
+        false => Err(garde::Error::new(
+            "must be the link's membership secret: 32 bytes in base64url (43 characters)",
+        )),
+    }
+}
+
+/// Whether `proof` shows the caller holds the whole link of `room`. A room made before rooms
+/// had a verifier cannot tell, and says so.
+fn check_proof(room: &RoomInfo, proof: &str) -> Result<(), ApiError> {
+    let verifier = room.verifier.as_deref().ok_or(ApiError::Outdated)?;
+    match membership::proves(proof, verifier) {
+        true => Ok(()),
+        false => Err(ApiError::WrongKey),
+    }
 }
 
 fn room_id_shape(raw: &&str, _: &()) -> garde::Result {
@@ -45,7 +76,7 @@ fn failure(cookie: Option<&SeatCookie>) -> impl Fn(StoreError) -> ApiError + '_ 
 async fn open(
     state: &ServerState,
     raw: &str,
-) -> Result<(RoomId, crate::store::RoomInfo, Option<SeatCookie>), ApiError> {
+) -> Result<(RoomId, RoomInfo, Option<SeatCookie>), ApiError> {
     let id = parse_room_id(raw)?;
     let cookie = seat_cookie(&id, &state.rules);
     let room = state.store.room(&id).await.map_err(failure(cookie.as_ref()))?;
@@ -71,6 +102,9 @@ pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
     let state = server_state()?;
     pass(&state.doors.views, &state.rules)?;
     let (id, room, cookie) = open(&state, &raw).await?;
+    if room.verifier.is_none() {
+        return Err(ApiError::Outdated);
+    }
     let seat = match &cookie {
         Some(c) => state.store.seat(&id, &c.token.hash()).await.map_err(failure(Some(c)))?,
         None => None,
@@ -105,14 +139,23 @@ fn arrived_cross_site() -> bool {
 
 pub async fn join_room(
     raw: String,
+    seat_id: String,
     name: String,
     key_check: Option<String>,
+    proof: String,
 ) -> Result<Joined, ApiError> {
     let state = server_state()?;
     pass(&state.doors.actions, &state.rules)?;
-    let request = JoinRequest { room_id: &raw, name: &name, key_check: key_check.as_deref() };
+    let request = JoinRequest {
+        room_id: &raw,
+        seat_id: &seat_id,
+        name: &name,
+        key_check: key_check.as_deref(),
+        proof: &proof,
+    };
     request.validate().map_err(invalid_input)?;
     let (id, room, cookie) = open(&state, &raw).await?;
+    check_proof(&room, &proof)?;
     // A browser whose cookie holds a seat here keeps it: joining is idempotent. Any other token
     // the request brings is never adopted (it may have been planted): a fresh one is made.
     let held = match &cookie {
@@ -123,9 +166,10 @@ pub async fn join_room(
         (Some(c), Some(_)) => c.token.clone(),
         _ => SeatToken::generate(),
     };
+    let seat = Seat { id: seat_id, name };
     let seat = state
         .store
-        .claim_seat(&id, &token.hash(), &name, key_check.as_deref())
+        .claim_seat(&id, &token.hash(), &seat, key_check.as_deref())
         .await
         .map_err(failure(cookie.as_ref()))?;
     set_cookie(&SeatCookie::issue(&id, &token, room.expires_at, served_securely(&state.rules)))?;
@@ -140,14 +184,18 @@ pub async fn room_history(raw: String, since: u64) -> Result<History, ApiError> 
     state.store.history(&id, since).await.map_err(failure(Some(&cookie)))
 }
 
-pub async fn destroy_room(raw: String) -> Result<(), ApiError> {
+pub async fn destroy_room(raw: String, proof: Option<String>) -> Result<(), ApiError> {
     let state = server_state()?;
     pass(&state.doors.actions, &state.rules)?;
-    let (id, _, cookie) = open(&state, &raw).await?;
-    let cookie = require_seat(&state, &id, cookie).await?;
+    let (id, room, cookie) = open(&state, &raw).await?;
+    // A seat, or the proof of the whole link, may destroy; the id alone may not.
+    let cookie = match proof {
+        Some(proof) => check_proof(&room, &proof).map(|()| cookie)?,
+        None => Some(require_seat(&state, &id, cookie).await?),
+    };
     // The seat cookie is kept: it expires at the deadline anyway, and lets this browser be
     // told "destroyed" (not "not found") if it comes back.
-    state.store.destroy(&id).await.map_err(failure(Some(&cookie)))?;
+    state.store.destroy(&id).await.map_err(failure(cookie.as_ref()))?;
     tracing::debug!(room = %id, "room destroyed");
     Ok(())
 }

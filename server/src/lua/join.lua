@@ -1,8 +1,8 @@
 -- Claims a seat in one step, so capacity can never be exceeded.
 -- KEYS: meta, seats
 -- ARGV: token hash, the seat record for a new seat (opaque: Rust encodes it), sealed key check
---       ('' for none)
--- Returns {'ok', seat record} | {'full'} | {'gone'}
+--       ('' for none), the new seat's id
+-- Returns {'ok', seat record} | {'full'} | {'taken'} | {'gone'}
 local meta, seats = KEYS[1], KEYS[2]
 local deadline = redis.call('HGET', meta, 'expires_at')
 if not deadline then return {'gone'} end
@@ -10,6 +10,8 @@ local held = redis.call('HGET', seats, ARGV[1])
 if held then return {'ok', held} end
 local capacity = tonumber(redis.call('HGET', meta, 'capacity'))
 if redis.call('HLEN', seats) >= capacity then return {'full'} end
+-- A seat id is given out once in the room's life (the meta hash lives as long as the room).
+if redis.call('HSETNX', meta, 'seat:' .. ARGV[4], 1) == 0 then return {'taken'} end
 -- The first seat is the creator's: its key check is the room's, for good.
 if ARGV[3] ~= '' and redis.call('HLEN', seats) == 0 then
   redis.call('HSETNX', meta, 'check', ARGV[3])

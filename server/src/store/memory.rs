@@ -7,7 +7,7 @@ use app::model::{ChatMessage, EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
 use app::store::{Creator, Posted, RoomInfo, RoomStore, StoreError, StoreLimits};
 use async_trait::async_trait;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -16,7 +16,10 @@ struct Room {
     expires_at: u64,
     capacity: u8,
     key_check: Option<String>,
+    verifier: String,
     seats: HashMap<TokenHash, Seat>,
+    /// Every seat id this room has given out (a seat id is never given out twice).
+    seat_ids: HashSet<String>,
     log: VecDeque<ChatMessage>,
     /// What the log holds, in bytes as stored ([`wire::stored_len`]).
     bytes: u64,
@@ -34,6 +37,7 @@ impl Room {
             capacity: self.capacity,
             seated: u8::try_from(self.seats.len()).unwrap_or(u8::MAX),
             key_check: self.key_check.clone(),
+            verifier: Some(self.verifier.clone()),
         }
     }
 }
@@ -116,6 +120,7 @@ impl RoomStore for MemoryStore {
         &self,
         ttl: Duration,
         capacity: u8,
+        verifier: &str,
         creator: Option<Creator<'_>>,
     ) -> Result<RoomInfo, StoreError> {
         let id = RoomId::generate();
@@ -126,7 +131,9 @@ impl RoomStore for MemoryStore {
             expires_at,
             capacity,
             key_check: None,
+            verifier: verifier.to_owned(),
             seats: HashMap::new(),
+            seat_ids: HashSet::new(),
             log: VecDeque::new(),
             bytes: 0,
             seq: 0,
@@ -164,23 +171,25 @@ impl RoomStore for MemoryStore {
         &self,
         id: &RoomId,
         token: &TokenHash,
-        name: &str,
+        seat: &Seat,
         key_check: Option<&str>,
     ) -> Result<Seat, StoreError> {
         self.with_room(id, |room| {
-            if let Some(seat) = room.seats.get(token) {
-                return Ok(seat.clone());
+            if let Some(held) = room.seats.get(token) {
+                return Ok(held.clone());
             }
             if room.seats.len() >= usize::from(room.capacity) {
                 return Err(StoreError::Full);
+            }
+            if !room.seat_ids.insert(seat.id.clone()) {
+                return Err(StoreError::SeatIdTaken);
             }
             // The first seat is the creator's: its key check is the room's, for good.
             if room.seats.is_empty() && room.key_check.is_none() {
                 room.key_check = key_check.map(str::to_owned);
             }
-            let seat = Seat { id: nanoid::nanoid!(12), name: name.to_owned() };
             room.seats.insert(token.clone(), seat.clone());
-            Ok(seat)
+            Ok(seat.clone())
         })
     }
 

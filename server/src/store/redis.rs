@@ -67,6 +67,7 @@ impl RoomStore for RedisStore {
         &self,
         ttl: Duration,
         capacity: u8,
+        verifier: &str,
         creator: Option<Creator<'_>>,
     ) -> Result<RoomInfo, StoreError> {
         let id = RoomId::generate();
@@ -78,6 +79,7 @@ impl RoomStore for RedisStore {
             ("created_at", created_at.to_string()),
             ("expires_at", expires_at.to_string()),
             ("capacity", capacity.to_string()),
+            ("verifier", verifier.to_owned()),
         ];
         // The creator's set is in another slot than the room's keys: counted first, on its own.
         if let Some(creator) = creator {
@@ -109,7 +111,8 @@ impl RoomStore for RedisStore {
             .query_async::<()>(&mut conn)
             .await
             .map_err(failed)?;
-        Ok(RoomInfo { id, created_at, expires_at, capacity, seated: 0, key_check: None })
+        let verifier = Some(verifier.to_owned());
+        Ok(RoomInfo { id, created_at, expires_at, capacity, seated: 0, key_check: None, verifier })
     }
 
     async fn room(&self, room: &RoomId) -> Result<Option<RoomInfo>, StoreError> {
@@ -128,34 +131,36 @@ impl RoomStore for RedisStore {
             return Ok(None);
         };
         let capacity = u8::try_from(capacity).map_err(StoreError::backend)?;
-        let key_check = meta.remove("check");
-        Ok(Some(RoomInfo { id: room.clone(), created_at, expires_at, capacity, seated, key_check }))
+        let (key_check, verifier) = (meta.remove("check"), meta.remove("verifier"));
+        let id = room.clone();
+        Ok(Some(RoomInfo { id, created_at, expires_at, capacity, seated, key_check, verifier }))
     }
 
     async fn claim_seat(
         &self,
         room: &RoomId,
         token: &TokenHash,
-        name: &str,
+        seat: &Seat,
         key_check: Option<&str>,
     ) -> Result<Seat, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
-        let new_seat = Seat { id: nanoid::nanoid!(12), name: name.to_owned() };
         let reply: Vec<String> = self
             .scripts
             .join
             .key(&keys.meta)
             .key(&keys.seats)
             .arg(token.as_str())
-            .arg(wire::seat(&new_seat).map_err(StoreError::backend)?)
+            .arg(wire::seat(seat).map_err(StoreError::backend)?)
             .arg(key_check.unwrap_or(""))
+            .arg(&seat.id)
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;
         match reply.as_slice() {
             [status, seat] if status == "ok" => read_seat(seat),
             [status] if status == "full" => Err(StoreError::Full),
+            [status] if status == "taken" => Err(StoreError::SeatIdTaken),
             [status] if status == "gone" => Err(StoreError::Gone),
             other => Err(unexpected("join", other)),
         }

@@ -17,6 +17,7 @@ both_backends! {
     a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats,
     a_holder_claiming_again_gets_the_same_seat,
     the_first_seat_keeps_the_rooms_key_check_for_good,
+    a_room_keeps_its_verifier_and_gives_out_each_seat_id_once,
     a_seat_in_one_room_is_no_seat_in_another,
     after_the_deadline_nothing_of_the_room_is_readable_or_left,
     after_destroy_nothing_is_readable_or_left_and_posts_are_refused,
@@ -34,6 +35,14 @@ both_backends! {
 
 fn token() -> TokenHash {
     SeatToken::generate().hash()
+}
+
+/// A membership verifier (the store keeps it as it came).
+const VERIFIER: &str = "dmVyaWZpZXItb2YtdGhlLW1lbWJlcnNoaXAtc2VjcmV0";
+
+/// A new seat with a random id, called `name` (the store never opens names).
+fn new_seat(name: &str) -> Seat {
+    Seat { id: nanoid::nanoid!(app::model::SEAT_ID_LEN), name: name.into() }
 }
 
 /// A backend under test, and the embedded store itself when that is the backend (to see what
@@ -93,11 +102,18 @@ async fn leftovers(under: &UnderTest, room: &RoomId) -> Vec<String> {
 
 async fn a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let room = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     let claims = (0..100).map(|i| {
         let store: Arc<dyn RoomStore> = backend.store.clone();
         let room = room.clone();
-        tokio::spawn(async move { store.claim_seat(&room, &token(), &format!("p{i}"), None).await })
+        tokio::spawn(async move {
+            store.claim_seat(&room, &token(), &new_seat(&format!("p{i}")), None).await
+        })
     });
     let results = futures::future::join_all(claims).await;
     let won = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
@@ -109,16 +125,26 @@ async fn a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats(
 
 async fn a_holder_claiming_again_gets_the_same_seat(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let room = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     let alice = token();
-    let first = backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
-    let again = backend.store.claim_seat(&room, &alice, "renamed", None).await.expect("same seat");
+    let first =
+        backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
+    let again = backend
+        .store
+        .claim_seat(&room, &alice, &new_seat("renamed"), None)
+        .await
+        .expect("same seat");
     assert_eq!(first, again);
-    backend.store.claim_seat(&room, &token(), "bob", None).await.expect("second seat");
+    backend.store.claim_seat(&room, &token(), &new_seat("bob"), None).await.expect("second seat");
     // Full now, but the holder still gets their seat.
-    assert_eq!(backend.store.claim_seat(&room, &alice, "alice", None).await, Ok(first));
+    assert_eq!(backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await, Ok(first));
     assert_eq!(
-        backend.store.claim_seat(&room, &token(), "carol", None).await,
+        backend.store.claim_seat(&room, &token(), &new_seat("carol"), None).await,
         Err(StoreError::Full)
     );
 }
@@ -126,23 +152,57 @@ async fn a_holder_claiming_again_gets_the_same_seat(kind: Kind) {
 async fn the_first_seat_keeps_the_rooms_key_check_for_good(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
     let store = &backend.store;
-    let room = store.create_room(Duration::from_secs(60), 3, None).await.expect("room").id;
+    let room =
+        store.create_room(Duration::from_secs(60), 3, VERIFIER, None).await.expect("room").id;
     assert_eq!(store.room(&room).await.expect("read").and_then(|r| r.key_check), None);
-    store.claim_seat(&room, &token(), "creator", Some("the check")).await.expect("seat");
-    store.claim_seat(&room, &token(), "guest", Some("a forged check")).await.expect("seat");
+    store.claim_seat(&room, &token(), &new_seat("creator"), Some("the check")).await.expect("seat");
+    store
+        .claim_seat(&room, &token(), &new_seat("guest"), Some("a forged check"))
+        .await
+        .expect("seat");
     let info = store.room(&room).await.expect("read").expect("live");
     assert_eq!(info.key_check.as_deref(), Some("the check"));
     // Names are sealed: the store keeps them as they came, even when two are alike.
-    let twin = store.claim_seat(&room, &token(), "creator", None).await.expect("seat");
+    let twin = store.claim_seat(&room, &token(), &new_seat("creator"), None).await.expect("seat");
     assert_eq!(twin.name, "creator");
+}
+
+async fn a_room_keeps_its_verifier_and_gives_out_each_seat_id_once(kind: Kind) {
+    let (backend, _) = store(kind, 500).await;
+    let store = &backend.store;
+    let room = store.create_room(Duration::from_secs(60), 3, VERIFIER, None).await.expect("room");
+    assert_eq!(room.verifier.as_deref(), Some(VERIFIER));
+    let read = store.room(&room.id).await.expect("read").expect("live");
+    assert_eq!(read.verifier.as_deref(), Some(VERIFIER));
+    let alice = token();
+    let seat_a = store.claim_seat(&room.id, &alice, &new_seat("alice"), None).await.expect("seat");
+    let mut twin = new_seat("mallory");
+    twin.id = seat_a.id.clone();
+    let taken = store.claim_seat(&room.id, &token(), &twin, None).await;
+    assert_eq!(taken, Err(StoreError::SeatIdTaken), "another holder cannot take alice's seat id");
+    assert!(store.leave(&room.id, &alice).await.expect("leave"));
+    let taken = store.claim_seat(&room.id, &token(), &twin, None).await;
+    assert_eq!(taken, Err(StoreError::SeatIdTaken), "nor once alice has left");
+    let fresh = store.claim_seat(&room.id, &token(), &new_seat("bob"), None).await.expect("seat");
+    assert_ne!(fresh.id, seat_a.id);
 }
 
 async fn a_seat_in_one_room_is_no_seat_in_another(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let a = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
-    let b = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let a = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
+    let b = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     let alice = token();
-    backend.store.claim_seat(&a, &alice, "alice", None).await.expect("seat");
+    backend.store.claim_seat(&a, &alice, &new_seat("alice"), None).await.expect("seat");
     assert_eq!(backend.store.seat(&b, &alice).await, Ok(None));
     assert_eq!(backend.store.post(&b, &alice, "c1", "hi").await, Err(StoreError::NotSeated));
 }
@@ -150,9 +210,10 @@ async fn a_seat_in_one_room_is_no_seat_in_another(kind: Kind) {
 async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) {
     let under = under_test(kind, 500).await;
     let store = &under.backend.store;
-    let room = store.create_room(Duration::from_millis(1200), 2, None).await.expect("room").id;
+    let room =
+        store.create_room(Duration::from_millis(1200), 2, VERIFIER, None).await.expect("room").id;
     let alice = token();
-    store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
+    store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     store.post(&room, &alice, "c1", "secret").await.expect("post");
     assert!(!leftovers(&under, &room).await.is_empty());
     tokio::time::sleep(Duration::from_millis(1400)).await;
@@ -160,16 +221,20 @@ async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) 
     assert_eq!(store.seat(&room, &alice).await, Ok(None));
     assert_eq!(store.history(&room, 0).await, Err(StoreError::Gone));
     assert_eq!(store.post(&room, &alice, "c2", "late").await, Err(StoreError::Gone));
-    assert_eq!(store.claim_seat(&room, &token(), "bob", None).await, Err(StoreError::Gone));
+    assert_eq!(
+        store.claim_seat(&room, &token(), &new_seat("bob"), None).await,
+        Err(StoreError::Gone)
+    );
     assert_eq!(leftovers(&under, &room).await, Vec::<String>::new());
 }
 
 async fn after_destroy_nothing_is_readable_or_left_and_posts_are_refused(kind: Kind) {
     let under = under_test(kind, 500).await;
     let store = &under.backend.store;
-    let room = store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let room =
+        store.create_room(Duration::from_secs(60), 2, VERIFIER, None).await.expect("room").id;
     let alice = token();
-    store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
+    store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     store.post(&room, &alice, "c1", "secret").await.expect("post");
     assert_eq!(store.destroy(&room).await, Ok(true));
     assert_eq!(store.room(&room).await, Ok(None));
@@ -181,13 +246,18 @@ async fn after_destroy_nothing_is_readable_or_left_and_posts_are_refused(kind: K
 
 async fn sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_writers(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 8, None).await.expect("room").id;
+    let room = backend
+        .store
+        .create_room(Duration::from_secs(60), 8, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     let writers = (0..8).map(|w| {
         let store = backend.store.clone();
         let room = room.clone();
         tokio::spawn(async move {
             let seat = token();
-            store.claim_seat(&room, &seat, &format!("w{w}"), None).await.expect("seat");
+            store.claim_seat(&room, &seat, &new_seat(&format!("w{w}")), None).await.expect("seat");
             let mut seqs = Vec::new();
             for i in 0..25 {
                 let posted = store.post(&room, &seat, &format!("{w}-{i}"), "x").await;
@@ -213,10 +283,15 @@ async fn sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_write
 
 async fn the_same_client_id_from_the_same_seat_is_stored_once(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let room = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     let (alice, bob) = (token(), token());
-    backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
-    backend.store.claim_seat(&room, &bob, "bob", None).await.expect("seat");
+    backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
+    backend.store.claim_seat(&room, &bob, &new_seat("bob"), None).await.expect("seat");
     let first = backend.store.post(&room, &alice, "same", "hello").await.expect("post");
     let again = backend.store.post(&room, &alice, "same", "hello").await.expect("resend");
     assert_eq!(first, Posted::Stored { seq: 1 });
@@ -232,9 +307,14 @@ async fn the_same_client_id_from_the_same_seat_is_stored_once(kind: Kind) {
 
 async fn history_is_capped_and_says_older_messages_are_gone(kind: Kind) {
     let (backend, _) = store(kind, 5).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let room = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     let alice = token();
-    backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
+    backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     for i in 1..=5 {
         backend.store.post(&room, &alice, &format!("c{i}"), &format!("m{i}")).await.expect("post");
     }
@@ -258,28 +338,36 @@ async fn an_address_holds_at_most_its_rooms_alive_and_an_ended_one_frees_its_pla
     let store = &backend.store;
     let minute = Duration::from_secs(60);
     let me = Some(Creator { key: "198.51.100.7", max_alive: 2 });
-    let first = store.create_room(minute, 2, me).await.expect("first");
-    store.create_room(Duration::from_millis(300), 2, me).await.expect("second, short-lived");
-    let refused = store.create_room(minute, 2, me).await;
+    let first = store.create_room(minute, 2, VERIFIER, me).await.expect("first");
+    store
+        .create_room(Duration::from_millis(300), 2, VERIFIER, me)
+        .await
+        .expect("second, short-lived");
+    let refused = store.create_room(minute, 2, VERIFIER, me).await;
     assert_eq!(refused.err(), Some(StoreError::TooManyRooms { max_alive: 2 }));
     let other = Some(Creator { key: "198.51.100.8", max_alive: 2 });
-    store.create_room(minute, 2, other).await.expect("another address is not held back");
+    store.create_room(minute, 2, VERIFIER, other).await.expect("another address is not held back");
     // A destroyed room no longer counts...
     assert_eq!(store.destroy(&first.id).await, Ok(true));
-    store.create_room(minute, 2, me).await.expect("the destroyed room's place");
-    assert!(store.create_room(minute, 2, me).await.is_err(), "full again");
+    store.create_room(minute, 2, VERIFIER, me).await.expect("the destroyed room's place");
+    assert!(store.create_room(minute, 2, VERIFIER, me).await.is_err(), "full again");
     // ...nor one past its deadline.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    store.create_room(minute, 2, me).await.expect("the expired room's place");
+    store.create_room(minute, 2, VERIFIER, me).await.expect("the expired room's place");
 }
 
 async fn history_keeps_only_its_byte_budget_newest_first(kind: Kind) {
     // A budget that holds three messages of 1,000-byte bodies (each about 1.1 kB as stored).
     let limits = StoreLimits { bytes: 4_000, ..StoreLimits::from(500) };
     let (backend, _) = store(kind, limits).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let room = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     let alice = token();
-    backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
+    backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     for i in 1..=10 {
         let body = format!("{i:0>1000}");
         backend.store.post(&room, &alice, &format!("c{i}"), &body).await.expect("post");
@@ -299,9 +387,14 @@ async fn history_keeps_only_its_byte_budget_newest_first(kind: Kind) {
 
 async fn history_after_a_sequence_number_holds_only_newer_messages(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let room = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     let alice = token();
-    backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
+    backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     let empty = backend.store.history(&room, 0).await.expect("history");
     assert_eq!((empty.messages.len(), empty.seq, empty.truncated), (0, 0, false));
     for i in 1..=6 {
@@ -333,10 +426,15 @@ async fn delivery(
 
 async fn posts_are_announced_in_order_and_destroy_is_announced(kind: Kind) {
     let (mut backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let room = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     backend.broker.subscribe(&room).await.expect("subscribed");
     let alice = token();
-    backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
+    backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     for i in 1..=20 {
         backend.store.post(&room, &alice, &format!("c{i}"), &format!("m{i}")).await.expect("post");
     }
@@ -360,25 +458,40 @@ async fn posts_are_announced_in_order_and_destroy_is_announced(kind: Kind) {
 
 async fn leaving_frees_the_seat_and_is_announced(kind: Kind) {
     let (mut backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let room = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     backend.broker.subscribe(&room).await.expect("subscribed");
     let (alice, bob) = (token(), token());
-    let seat = backend.store.claim_seat(&room, &alice, "alice", None).await.expect("seat");
-    backend.store.claim_seat(&room, &bob, "bob", None).await.expect("seat");
+    let seat =
+        backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
+    backend.store.claim_seat(&room, &bob, &new_seat("bob"), None).await.expect("seat");
     assert_eq!(
-        backend.store.claim_seat(&room, &token(), "carol", None).await,
+        backend.store.claim_seat(&room, &token(), &new_seat("carol"), None).await,
         Err(StoreError::Full)
     );
     assert_eq!(backend.store.leave(&room, &alice).await, Ok(true));
     assert_eq!(delivery(&mut backend.deliveries, &room).await, RoomEvent::SeatLeft(seat));
     assert_eq!(backend.store.seat(&room, &alice).await, Ok(None));
     assert_eq!(backend.store.leave(&room, &alice).await, Ok(false));
-    backend.store.claim_seat(&room, &token(), "carol", None).await.expect("the freed seat");
+    backend
+        .store
+        .claim_seat(&room, &token(), &new_seat("carol"), None)
+        .await
+        .expect("the freed seat");
 }
 
 async fn only_a_seated_token_may_post(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let room = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     assert_eq!(backend.store.post(&room, &token(), "c", "hi").await, Err(StoreError::NotSeated));
     let history = backend.store.history(&room, 0).await.expect("history");
     assert!(history.messages.is_empty());
@@ -386,7 +499,12 @@ async fn only_a_seated_token_may_post(kind: Kind) {
 
 async fn presence_lists_one_name_per_seat_and_forgets_connections_that_go(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let room = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     let seat = |id: &str, name: &str| Seat { id: id.into(), name: name.into() };
     let (amy, bob) = (seat("s1", "amy"), seat("s2", "bob"));
     let member = |conn: &str, seat: &Seat| Member { conn: conn.into(), seat: seat.clone() };
@@ -406,9 +524,14 @@ async fn presence_lists_one_name_per_seat_and_forgets_connections_that_go(kind: 
 #[tokio::test]
 async fn no_seat_token_is_stored_in_redis_in_clear() {
     let (backend, prefix) = store(Kind::Redis, 500).await;
-    let room = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room").id;
+    let room = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
+        .await
+        .expect("room")
+        .id;
     let secret = SeatToken::generate();
-    backend.store.claim_seat(&room, &secret.hash(), "alice", None).await.expect("seat");
+    backend.store.claim_seat(&room, &secret.hash(), &new_seat("alice"), None).await.expect("seat");
     backend.store.post(&room, &secret.hash(), "c1", "hello").await.expect("post");
     let mut conn = redis_conn().await;
     let mut dump = String::new();
@@ -439,9 +562,10 @@ async fn no_seat_token_is_stored_in_redis_in_clear() {
 #[tokio::test]
 async fn every_key_of_a_room_expires_at_its_deadline() {
     let (backend, prefix) = store(Kind::Redis, 500).await;
-    let info = backend.store.create_room(Duration::from_secs(60), 2, None).await.expect("room");
+    let info =
+        backend.store.create_room(Duration::from_secs(60), 2, VERIFIER, None).await.expect("room");
     let alice = token();
-    backend.store.claim_seat(&info.id, &alice, "alice", None).await.expect("seat");
+    backend.store.claim_seat(&info.id, &alice, &new_seat("alice"), None).await.expect("seat");
     backend.store.post(&info.id, &alice, "c1", "hello").await.expect("post");
     let member = Member { conn: "c".into(), seat: Seat { id: "s".into(), name: "a".into() } };
     backend.presence.join(&info.id, member).await.expect("presence");

@@ -1,7 +1,7 @@
 //! The edge, as the open internet meets it: CSRF, headers, honest client addresses, limits on
 //! every door, TLS, redirects without JavaScript.
 
-use crate::helpers::{Kind, TestApp, Visitor};
+use crate::helpers::{Kind, TestApp, Visitor, create_body};
 use futures::SinkExt;
 use serde_json::json;
 use std::time::Duration;
@@ -70,7 +70,7 @@ async fn behind_a_trusted_proxy_the_client_is_the_hop_the_proxy_added_not_the_le
     .await;
     let visitor = app.visitor();
     let create = |spoofed: String| {
-        let call = visitor.http.post(app.url("/api/create_room")).json(&json!({}));
+        let call = visitor.http.post(app.url("/api/create_room")).json(&create_body(json!({})));
         // The client wrote the left-most entry; the proxy appended the address it saw.
         call.header("x-forwarded-for", format!("{spoofed}, 198.51.100.7")).send()
     };
@@ -253,12 +253,14 @@ async fn served_over_tls_the_site_sends_hsts_and_host_only_secure_seat_cookies()
     let home = https.get(format!("{base}/")).send().await.expect("https home");
     assert_eq!(home.status().as_u16(), 200);
     assert_eq!(home.headers()["strict-transport-security"], "max-age=31536000");
-    let created = https.post(format!("{base}/api/create_room")).json(&json!({})).send().await;
+    let key = crate::sealing::RoomKey::generate();
+    let create = json!({ "verifier": key.verifier() });
+    let created = https.post(format!("{base}/api/create_room")).json(&create).send().await;
     let created: serde_json::Value = created.expect("create").json().await.expect("json");
     let room: app::model::RoomId =
         created["room_id"].as_str().and_then(|id| id.parse().ok()).expect("id");
-    let sealed = crate::sealing::key_of(&room).seal(app::envelope::Purpose::Name, &room, "alice");
-    let join = json!({ "room_id": room, "name": sealed });
+    crate::sealing::remember_key(&room, key);
+    let join = crate::helpers::join_body(&room, "alice");
     let joined = https.post(format!("{base}/api/join_room")).json(&join).send().await;
     let cookie = joined.expect("join").headers()["set-cookie"].to_str().unwrap_or("").to_owned();
     assert!(cookie.starts_with("__Host-burner_seat_"), "{cookie}");
@@ -361,7 +363,7 @@ async fn an_address_may_hold_only_so_many_rooms_alive_and_is_told_why() {
     let alice = app.visitor();
     let first = alice.create_room(json!({})).await;
     alice.create_room(json!({})).await;
-    let refused = alice.call("create_room", json!({})).await;
+    let refused = alice.create(json!({})).await;
     assert_eq!((refused.status, refused.body["error"].as_str()), (429, Some("too_many_rooms")));
     let said: Result<app::error::ApiError, _> = serde_json::from_value(refused.body.clone());
     let said = said.map(|e| e.to_string()).unwrap_or_default();
@@ -369,7 +371,7 @@ async fn an_address_may_hold_only_so_many_rooms_alive_and_is_told_why() {
     // Destroying one of them gives its place back.
     assert_eq!(alice.join(&first, "alice").await.status, 200);
     assert_eq!(alice.call("destroy_room", json!({ "room_id": first })).await.status, 200);
-    assert_eq!(alice.call("create_room", json!({})).await.status, 200);
+    assert_eq!(alice.create(json!({})).await.status, 200);
 }
 
 #[tokio::test]
@@ -385,7 +387,7 @@ async fn the_embedded_store_takes_no_more_rooms_than_its_memory_holds_and_says_s
     for _ in 0..4 {
         rooms.push(alice.create_room(json!({})).await);
     }
-    let refused = alice.call("create_room", json!({})).await;
+    let refused = alice.create(json!({})).await;
     assert_eq!((refused.status, refused.body["error"].as_str()), (503, Some("busy")));
     let said: Result<app::error::ApiError, _> = serde_json::from_value(refused.body.clone());
     let said = said.map(|e| e.to_string()).unwrap_or_default();
@@ -393,5 +395,5 @@ async fn the_embedded_store_takes_no_more_rooms_than_its_memory_holds_and_says_s
     // A room that ends gives its memory back.
     assert_eq!(alice.join(&rooms[0], "alice").await.status, 200);
     assert_eq!(alice.call("destroy_room", json!({ "room_id": rooms[0] })).await.status, 200);
-    assert_eq!(alice.call("create_room", json!({})).await.status, 200);
+    assert_eq!(alice.create(json!({})).await.status, 200);
 }

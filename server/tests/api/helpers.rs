@@ -1,8 +1,7 @@
 //! Test helpers: real Redis, real apps on port 0, real HTTP and WebSocket clients.
 
-use crate::sealing::key_of;
-use app::envelope::Purpose;
-use app::model::RoomId;
+use crate::sealing::{RoomKey, key_of, remember_key, sealed_message};
+use app::model::{RoomId, Seat};
 use app::protocol::{ClientFrame, ServerFrame};
 use app::store::StoreLimits;
 use futures::{SinkExt, StreamExt};
@@ -203,6 +202,31 @@ impl TestApp {
     }
 }
 
+/// A `join_room` body for a new seat called `name` in `room`, proving its link.
+pub fn join_body(room: &RoomId, name: &str) -> Value {
+    let key = key_of(room);
+    let seat = key.new_seat(room, name);
+    json!({ "room_id": room, "seat_id": seat.id, "name": seat.name, "proof": key.proof() })
+}
+
+/// `base` with the fields of `extra` put in (a `null` removes one).
+pub fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
+        for (field, value) in extra {
+            match value {
+                Value::Null => base.remove(&field),
+                value => base.insert(field, value),
+            };
+        }
+    }
+    base
+}
+
+/// A `create_room` body with these options and a new link secret's verifier.
+pub fn create_body(options: Value) -> Value {
+    merged(options, json!({ "verifier": RoomKey::generate().verifier() }))
+}
+
 /// One browser, as far as the server can tell: a cookie jar and an address.
 #[derive(Clone)]
 pub struct Visitor {
@@ -258,20 +282,41 @@ impl Visitor {
         Answer { status, body, set_cookie }
     }
 
-    /// Creates a room with these options; returns its id (its key is [`sealing::key_of`]).
+    /// Creates a room with these options, bound to a new link secret (its membership
+    /// verifier is added to the options); returns its id (its secret is [`sealing::key_of`]).
     pub async fn create_room(&self, options: Value) -> RoomId {
-        let answer = self.call("create_room", options).await;
+        let answer = self.create(options).await;
         assert_eq!(answer.status, 200, "create_room: {answer:?}");
         answer.body["room_id"].as_str().and_then(|s| s.parse().ok()).expect("room id")
     }
 
-    /// Takes a seat under `name`, sealed with the room's key (with the key check, which only
-    /// the first seat's is kept).
+    /// Calls `create_room` with these options and a new link secret's verifier; the secret is
+    /// remembered for the room made, if one is.
+    pub async fn create(&self, mut options: Value) -> Answer {
+        let key = RoomKey::generate();
+        options["verifier"] = json!(key.verifier());
+        let answer = self.call("create_room", options).await;
+        if let Some(room) = answer.body["room_id"].as_str().and_then(|s| s.parse().ok()) {
+            remember_key(&room, key);
+        }
+        answer
+    }
+
+    /// Takes a new seat under `name`, sealed for it with the room's key, proving the link
+    /// (with the key check, of which only the first seat's is kept).
     pub async fn join(&self, room: &RoomId, name: &str) -> Answer {
         let key = key_of(room);
-        let name = key.seal(Purpose::Name, room, name);
-        let check = key.key_check(room);
-        self.call("join_room", json!({ "room_id": room, "name": name, "key_check": check })).await
+        self.join_with(room, &key.new_seat(room, name), &key.proof()).await
+    }
+
+    /// Asks for `seat` in `room` with this membership `proof`.
+    pub async fn join_with(&self, room: &RoomId, seat: &Seat, proof: &str) -> Answer {
+        let check = key_of(room).key_check(room);
+        let body = json!({
+            "room_id": room, "seat_id": seat.id, "name": seat.name, "key_check": check,
+            "proof": proof,
+        });
+        self.call("join_room", body).await
     }
 
     /// Creates a room (default options) and takes a seat in it.
@@ -359,7 +404,9 @@ impl Visitor {
         }
         let connect = tokio_tungstenite::connect_async(request);
         match tokio::time::timeout(WAIT, connect).await {
-            Ok(connected) => connected.map(|(stream, _)| Socket { stream, room: room.clone() }),
+            Ok(connected) => {
+                connected.map(|(stream, _)| Socket { stream, room: room.clone(), seat: None })
+            }
             Err(_) => Err(tokio_tungstenite::tungstenite::Error::ConnectionClosed),
         }
     }
@@ -369,6 +416,8 @@ impl Visitor {
 pub struct Socket {
     pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub room: RoomId,
+    /// This socket's seat id, once its `welcome` has been read (messages are sealed for it).
+    pub seat: Option<String>,
 }
 
 /// What came next on a socket.
@@ -390,7 +439,8 @@ impl Socket {
     }
 
     pub async fn say(&mut self, client_id: &str, text: &str) {
-        let body = key_of(&self.room).seal(Purpose::Message, &self.room, text);
+        let seat = self.seat.as_deref().expect("a socket says something after its welcome");
+        let body = sealed_message(&self.room, seat, client_id, text);
         self.send(&ClientFrame::Send { client_id: client_id.into(), body }).await;
     }
 
@@ -405,7 +455,11 @@ impl Socket {
             let item = tokio::time::timeout(wait, self.stream.next()).await.ok()?;
             return Some(match item {
                 Some(Ok(Message::Text(text))) => {
-                    Next::Frame(ServerFrame::decode(text.as_str()).expect("a server frame"))
+                    let frame = ServerFrame::decode(text.as_str()).expect("a server frame");
+                    if let ServerFrame::Welcome { you, .. } = &frame {
+                        self.seat = Some(you.id.clone());
+                    }
+                    Next::Frame(frame)
                 }
                 Some(Ok(Message::Close(frame))) => Next::Closed(frame.map(|f| u16::from(f.code))),
                 Some(Ok(_)) => continue,

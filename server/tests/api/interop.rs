@@ -52,12 +52,15 @@ async fn a_rust_client_and_the_browser_read_each_others_sealed_messages() {
     let rusty = Visitor::new(app.addr);
     assert_eq!(rusty.join(&room, "Rusty").await.status, 200);
     let mut socket = rusty.connect(&room, 0).await;
-    let ServerFrame::Welcome { peers, .. } = socket.welcome().await else { unreachable!() };
+    let ServerFrame::Welcome { you, peers, .. } = socket.welcome().await else { unreachable!() };
     assert_eq!(crate::sealing::names(&room, &peers), ["Ada (browser)"]);
     let theirs = socket.message().await;
     assert_eq!(crate::sealing::text(&room, &theirs), "hello from the browser");
     assert_eq!(crate::sealing::name(&room, &theirs.sender), "Ada (browser)");
-    assert_eq!(key.open(Purpose::Message, &RoomId::generate(), &theirs.body), None);
+    let as_sent = Purpose::Message { seat: &theirs.sender.id, client_id: &theirs.client_id };
+    assert_eq!(key.open(as_sent, &RoomId::generate(), &theirs.body), None, "not in another room");
+    let as_mine = Purpose::Message { seat: &you.id, client_id: &theirs.client_id };
+    assert_eq!(key.open(as_mine, &room, &theirs.body), None, "not as Rusty's");
 
     socket.say("rust-1", "hello from rust").await;
     let line = next_line().await;

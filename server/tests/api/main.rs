@@ -22,6 +22,7 @@ mod edge;
 mod helpers;
 mod hostile;
 mod interop;
+mod membership;
 mod persistence;
 mod rooms;
 mod sealing;

@@ -1,12 +1,7 @@
 //! The server functions and the room page over real HTTP, on both backends.
 
-use crate::helpers::{Kind, TestApp};
-use crate::sealing::{key_of, name};
-use app::envelope::Purpose;
-
-fn sealed_name(room: &app::model::RoomId, name: &str) -> String {
-    key_of(room).seal(Purpose::Name, room, name)
-}
+use crate::helpers::{Kind, TestApp, create_body, join_body, merged};
+use crate::sealing::name;
 use serde_json::json;
 
 both_backends! {
@@ -25,7 +20,7 @@ both_backends! {
 async fn create_join_and_read_history(kind: Kind) {
     let app = TestApp::spawn(kind).await;
     let alice = app.visitor();
-    let created = alice.call("create_room", json!({ "ttl_secs": 300 })).await;
+    let created = alice.create(json!({ "ttl_secs": 300 })).await;
     assert_eq!(created.status, 200);
     let room: app::model::RoomId =
         created.body["room_id"].as_str().and_then(|id| id.parse().ok()).expect("room id");
@@ -85,7 +80,7 @@ async fn after_destroy_every_call_answers_ended(kind: Kind) {
     for visitor in [&alice, &bob] {
         for (endpoint, body) in [
             ("room_view", json!({ "room_id": room })),
-            ("join_room", json!({ "room_id": room, "name": sealed_name(&room, "x") })),
+            ("join_room", join_body(&room, "x")),
             ("room_history", json!({ "room_id": room })),
             ("destroy_room", json!({ "room_id": room })),
             ("leave_room", json!({ "room_id": room })),
@@ -165,18 +160,19 @@ async fn bad_input_is_refused_with_the_field_and_its_limit(kind: Kind) {
     let visitor = app.visitor();
     let room = visitor.create_room(json!({})).await;
     let cases = [
-        ("create_room", json!({ "ttl_secs": 7 }), "ttl_secs"),
-        ("create_room", json!({ "capacity": 1 }), "capacity"),
-        ("create_room", json!({ "capacity": 11 }), "capacity"),
-        ("create_room", json!({ "capacity": "lots" }), "request"),
-        ("join_room", json!({ "room_id": room, "name": "a plain name" }), "name"),
-        ("join_room", json!({ "room_id": room, "name": "AQ" }), "name"),
-        (
-            "join_room",
-            json!({ "room_id": room, "name": sealed_name(&room, "x"), "key_check": "AQ" }),
-            "key_check",
-        ),
-        ("join_room", json!({ "room_id": "../etc", "name": sealed_name(&room, "x") }), "room_id"),
+        ("create_room", create_body(json!({ "ttl_secs": 7 })), "ttl_secs"),
+        ("create_room", create_body(json!({ "capacity": 1 })), "capacity"),
+        ("create_room", create_body(json!({ "capacity": 11 })), "capacity"),
+        ("create_room", create_body(json!({ "capacity": "lots" })), "request"),
+        ("create_room", json!({ "verifier": "AQ" }), "verifier"),
+        ("create_room", json!({}), "request"),
+        ("join_room", merged(join_body(&room, "x"), json!({ "name": "a plain name" })), "name"),
+        ("join_room", merged(join_body(&room, "x"), json!({ "name": "AQ" })), "name"),
+        ("join_room", merged(join_body(&room, "x"), json!({ "key_check": "AQ" })), "key_check"),
+        ("join_room", merged(join_body(&room, "x"), json!({ "room_id": "../etc" })), "room_id"),
+        ("join_room", merged(join_body(&room, "x"), json!({ "seat_id": "../x" })), "seat_id"),
+        ("join_room", merged(join_body(&room, "x"), json!({ "proof": "AQ" })), "proof"),
+        ("join_room", merged(join_body(&room, "x"), json!({ "proof": null })), "request"),
         ("join_room", json!({ "room_id": room }), "request"),
         ("room_history", json!({ "room_id": "short" }), "room_id"),
     ];
@@ -187,8 +183,8 @@ async fn bad_input_is_refused_with_the_field_and_its_limit(kind: Kind) {
         assert_eq!(answer.body["field"], field, "{endpoint} {body}");
         assert!(answer.body["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
-    let too_long = sealed_name(&room, &"😀".repeat(101));
-    let limit = visitor.call("join_room", json!({ "room_id": room, "name": too_long })).await;
+    let too_long = join_body(&room, &"😀".repeat(101));
+    let limit = visitor.call("join_room", too_long).await;
     let message = limit.body["message"].as_str().unwrap_or_default().to_owned();
     assert!(message.contains(&app::envelope::NAME_SEALED_MAX.to_string()), "{limit:?}");
     let not_json = visitor
@@ -219,9 +215,9 @@ async fn rooms_created_per_address_are_rate_limited() {
     let app = TestApp::spawn_with(Kind::Embedded, |s| s.limits.rooms_per_minute = 3).await;
     let visitor = app.visitor();
     for _ in 0..3 {
-        assert_eq!(visitor.call("create_room", json!({})).await.status, 200);
+        assert_eq!(visitor.create(json!({})).await.status, 200);
     }
-    let limited = visitor.call("create_room", json!({})).await;
+    let limited = visitor.create(json!({})).await;
     assert_eq!(limited.status, 429);
     assert_eq!(limited.body["error"], "rate_limited");
     assert!(limited.body["retry_after_secs"].as_u64().is_some_and(|s| (1..=20).contains(&s)));
@@ -242,10 +238,7 @@ async fn pages_are_never_cached_and_never_leak_the_room_link() {
 async fn seat_cookies_are_secure_when_the_site_is_served_over_https() {
     let join = |app: &TestApp, room: &app::model::RoomId, proto: Option<&'static str>| {
         let visitor = app.visitor();
-        let mut request = visitor
-            .http
-            .post(app.url("/api/join_room"))
-            .json(&json!({ "room_id": room, "name": sealed_name(room, "x") }));
+        let mut request = visitor.http.post(app.url("/api/join_room")).json(&join_body(room, "x"));
         if let Some(proto) = proto {
             request = request.header("x-forwarded-proto", proto);
         }

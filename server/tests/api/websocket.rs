@@ -280,7 +280,8 @@ async fn bad_frames_get_an_error_and_the_socket_stays_open(kind: Kind) {
     // The server cannot read a message, only check its envelope: not sealed, or larger than
     // 1000 characters of the widest kind can seal to.
     let key = key_of(&room);
-    let too_big = key.seal(Purpose::Message, &room, &format!("{}a", "😀".repeat(1000)));
+    let mine = Purpose::Message { seat: a.seat.as_deref().unwrap_or_default(), client_id: "c" };
+    let too_big = key.seal(mine, &room, &format!("{}a", "😀".repeat(1000)));
     for body in ["plain text", "AQID", too_big.as_str()] {
         let frame = ClientFrame::Send { client_id: "c".into(), body: body.into() };
         a.send(&frame).await;

@@ -47,7 +47,7 @@ async fn redis_restarts_empty_and_open_sockets_are_told_their_room_ended() {
     );
     assert!(told_after < Duration::from_secs(10), "within seconds: {told_after:?}");
 
-    let created = alice.call("create_room", json!({})).await;
+    let created = alice.create(json!({})).await;
     assert_eq!(created.status, 200, "a new room works at once: {created:?}");
     let mut ready = 0;
     for _ in 0..50 {

@@ -40,6 +40,7 @@ async fn a_client_that_stops_reading_is_closed_and_memory_stays_bounded() {
         got
     });
     // The sender reads its acknowledgements on the side, so it is not slow itself.
+    let seat = to.seat.clone().expect("welcomed");
     let (mut sink, mut acks) = futures::StreamExt::split(to.stream);
     let drained =
         tokio::spawn(async move { while futures::StreamExt::next(&mut acks).await.is_some() {} });
@@ -48,8 +49,9 @@ async fn a_client_that_stops_reading_is_closed_and_memory_stays_bounded() {
     // than the kernel's socket buffers can hide from the server.
     let text = "😀".repeat(1000);
     for i in 0..MESSAGES {
-        let body = key.seal(Purpose::Message, &room, &text);
-        let frame = ClientFrame::Send { client_id: format!("m{i}"), body };
+        let client_id = format!("m{i}");
+        let body = key.seal(Purpose::Message { seat: &seat, client_id: &client_id }, &room, &text);
+        let frame = ClientFrame::Send { client_id, body };
         let text = frame.encode().expect("encodable");
         futures::SinkExt::send(&mut sink, Message::Text(text.into())).await.expect("sent");
         // Fast (2,500 a second), but at a pace a reading client keeps up with.
@@ -94,7 +96,7 @@ async fn stalled_socket(visitor: &Visitor, room: &RoomId) -> Socket {
     request.headers_mut().insert("cookie", visitor.cookie_header().expect("seat cookie"));
     let plain = tokio_tungstenite::MaybeTlsStream::Plain(stream);
     let (stream, _) = tokio_tungstenite::client_async(request, plain).await.expect("upgrade");
-    let mut socket = Socket { stream, room: room.clone() };
+    let mut socket = Socket { stream, room: room.clone(), seat: None };
     socket.welcome().await;
     socket
 }

@@ -41,6 +41,7 @@ async fn a_stalled_store_does_not_stop_a_socket_from_draining_its_room() {
     on_y.say("bob-1", "sent into a stalled Redis").await;
     let alice_reads = tokio::spawn(read_all(on_x));
     let bob_reads = tokio::spawn(read_all(on_y));
+    let seat = writer.seat.clone().expect("welcomed");
     let (mut sink, mut acks) = futures::StreamExt::split(writer.stream);
     let writer_reads = tokio::spawn(async move {
         let mut closed = None;
@@ -53,7 +54,7 @@ async fn a_stalled_store_does_not_stop_a_socket_from_draining_its_room() {
         closed
     });
     for i in 0..FROM_ALICE {
-        let frame = on_x_frame(&room, i);
+        let frame = on_x_frame(&room, &seat, i);
         futures::SinkExt::send(&mut sink, frame).await.expect("sent");
     }
     let alice_saw = alice_reads.await.expect("alice's reader");
@@ -86,10 +87,14 @@ async fn a_stalled_store_does_not_stop_a_socket_from_draining_its_room() {
     );
 }
 
-fn on_x_frame(room: &app::model::RoomId, i: u64) -> tokio_tungstenite::tungstenite::Message {
-    use app::envelope::Purpose;
-    let body = crate::sealing::key_of(room).seal(Purpose::Message, room, &format!("alice {i}"));
-    let frame = app::protocol::ClientFrame::Send { client_id: format!("alice-{i}"), body };
+fn on_x_frame(
+    room: &app::model::RoomId,
+    seat: &str,
+    i: u64,
+) -> tokio_tungstenite::tungstenite::Message {
+    let client_id = format!("alice-{i}");
+    let body = crate::sealing::sealed_message(room, seat, &client_id, &format!("alice {i}"));
+    let frame = app::protocol::ClientFrame::Send { client_id, body };
     tokio_tungstenite::tungstenite::Message::Text(frame.encode().expect("encodable").into())
 }
 

@@ -3,7 +3,7 @@
 
 use super::{ConnectionStatus, KeyState, Live};
 use crate::error::ApiError;
-use crate::model::History;
+use crate::model::{History, Seat};
 use crate::protocol::{ClientFrame, ServerFrame};
 use crate::room::chat_log::Revealed;
 use crate::room::{Joined, RoomSnapshot};
@@ -54,9 +54,9 @@ pub enum Change {
     /// The visitor pressed Retry on a message that was not sent.
     RetryPressed { client_id: String, now: u64 },
     /// These sealed names are being opened (so the next batch does not take them again).
-    Opening { names: Vec<String> },
+    Opening { names: Vec<Seat> },
     /// What sealed messages (by sequence number) and names turned out to be.
-    Opened { messages: Vec<(u64, Revealed)>, names: Vec<(String, Revealed)> },
+    Opened { messages: Vec<(u64, Revealed)>, names: Vec<(Seat, Revealed)> },
     /// A fresh copy of the history.
     HistoryLoaded(History),
     /// The connection is down after `failures` attempts in a row that did not work; `offline`
@@ -95,7 +95,7 @@ impl Live {
                 self.write.seated.set(view.seated);
                 if let Some(you) = view.you {
                     if let Some(history) = view.history {
-                        self.write.log.update(|log| log.replace_history(history));
+                        self.write.log.update(|log| log.replace_history(history, Some(&you.id)));
                     }
                     self.write.you.set(Some(you));
                 }
@@ -146,7 +146,8 @@ impl Live {
                 Next::Continue
             }
             Change::HistoryLoaded(history) => {
-                self.write.log.update(|log| log.replace_history(history));
+                let you = self.you.get_untracked().map(|seat| seat.id);
+                self.write.log.update(|log| log.replace_history(history, you.as_deref()));
                 Next::Continue
             }
             Change::Disconnected { failures, offline } => {

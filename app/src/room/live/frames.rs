@@ -60,7 +60,9 @@ impl Live {
     fn receive(&self, message: ChatMessage, hidden: bool) {
         let from_other = !self.is_you(&message.sender);
         let sender = message.sender.id.clone();
-        let is_new = self.write.log.try_update(|log| log.receive(message)).unwrap_or(false);
+        let you = self.you.get_untracked().map(|seat| seat.id);
+        let is_new =
+            self.write.log.try_update(|log| log.receive(message, you.as_deref())).unwrap_or(false);
         if is_new && from_other {
             let typed =
                 |t: &Option<(Seat, u64)>| t.as_ref().is_some_and(|(who, _)| who.id == sender);
@@ -86,18 +88,18 @@ impl Live {
         self.write.online.set(online);
     }
 
-    /// Sealed names seen in this room that are not opened yet.
+    /// Seats seen in this room whose sealed names are not opened yet.
     #[cfg(any(feature = "hydrate", test))]
-    pub fn sealed_names(&self) -> Vec<String> {
+    pub fn sealed_names(&self) -> Vec<Seat> {
         let mut seats: Vec<Seat> = self.peers.get_untracked();
         seats.extend(self.you.get_untracked());
         seats.extend(self.typing.get_untracked().map(|(seat, _)| seat));
         self.log
             .with_untracked(|log| seats.extend(log.entries().map(|e| e.message.sender.clone())));
         self.names.with_untracked(|names| {
-            let mut sealed: Vec<String> =
-                seats.into_iter().map(|s| s.name).filter(|n| !names.contains_key(n)).collect();
-            sealed.sort();
+            let mut sealed: Vec<Seat> =
+                seats.into_iter().filter(|seat| !names.contains_key(seat)).collect();
+            sealed.sort_by(|a, b| (&a.id, &a.name).cmp(&(&b.id, &b.name)));
             sealed.dedup();
             sealed
         })
@@ -214,15 +216,15 @@ mod tests {
         let twin = Seat { id: "twinseat".into(), name: "sealed bob 2".into() };
         live.write.peers.set(vec![bob.clone(), twin.clone()]);
         live.write.names.update(|n| {
-            n.insert(bob.name.clone(), Revealed::Text("bob".into()));
-            n.insert(twin.name.clone(), Revealed::Text("bob".into()));
-            n.insert(seat("peer").name, Revealed::Text("eve\u{202E}".into()));
+            n.insert(bob.clone(), Revealed::Text("bob".into()));
+            n.insert(twin.clone(), Revealed::Text("bob".into()));
+            n.insert(seat("peer"), Revealed::Text("eve\u{202E}".into()));
         });
         assert_eq!(live.name_of(&bob), "bob #bobs");
         assert_eq!(live.name_of(&twin), "bob #twin");
         assert_eq!(live.name_of(&seat("peer")), "Unreadable name");
         assert_eq!(live.name_of(&seat("unknown")), "…");
-        assert!(live.sealed_names().contains(&seat("me").name));
+        assert!(live.sealed_names().contains(&seat("me")));
     }
 
     #[test]
@@ -232,9 +234,9 @@ mod tests {
         // "gone" wrote once and left: not a peer any more, only a sender in the history.
         live.apply(message(1, "gone", "c1"), 0, false);
         live.write.names.update(|n| {
-            n.insert(seat("gone").name, Revealed::Text("b\u{043E}b".into()));
-            n.insert(seat("peer").name, Revealed::Text("bob".into()));
-            n.insert(seat("me").name, Revealed::Text("alice".into()));
+            n.insert(seat("gone"), Revealed::Text("b\u{043E}b".into()));
+            n.insert(seat("peer"), Revealed::Text("bob".into()));
+            n.insert(seat("me"), Revealed::Text("alice".into()));
         });
         assert_eq!(live.name_of(&seat("peer")), "bob #peer", "a Cyrillic о makes no new name");
         assert_eq!(live.name_of(&seat("gone")), "b\u{043E}b #gone");

@@ -357,7 +357,9 @@ impl<'a> Exchange<'a> {
                 let expired = now_ms() >= self.socket.expires_at;
                 out.end(if expired { EndReason::Expired } else { EndReason::Destroyed }).await
             }
-            StoreError::NotSeated | StoreError::Full => Exit::Closed(CloseCode::NoSeat),
+            StoreError::NotSeated | StoreError::Full | StoreError::SeatIdTaken => {
+                Exit::Closed(CloseCode::NoSeat)
+            }
             // Only creating a room answers this; a socket never creates one.
             StoreError::TooManyRooms { .. } | StoreError::AtCapacity | StoreError::Backend(_) => {
                 tracing::warn!(%err, "store failed during a socket");

@@ -206,13 +206,13 @@ fn opened_messages_and_names_are_revealed() {
     let live = live();
     let history = History { messages: vec![message(1, "peer")], seq: 1, truncated: false };
     live.dispatch(Change::HistoryLoaded(history));
-    live.dispatch(Change::Opening { names: vec![seat("peer").name] });
+    live.dispatch(Change::Opening { names: vec![seat("peer")] });
     assert_eq!(
-        live.names.with_untracked(|n| n.get(&seat("peer").name).cloned()),
+        live.names.with_untracked(|n| n.get(&seat("peer")).cloned()),
         Some(Revealed::Sealed)
     );
     let messages = vec![(1, Revealed::Text("hi".into()))];
-    let names = vec![(seat("peer").name, Revealed::Text("bob".into()))];
+    let names = vec![(seat("peer"), Revealed::Text("bob".into()))];
     live.dispatch(Change::Opened { messages, names });
     let shown =
         live.log.with_untracked(|log| log.shown().map(|e| e.text.clone()).collect::<Vec<_>>());
