@@ -142,7 +142,7 @@ test('a name that hides or reverses text is refused before it is sealed', async 
   await expect(page.getByRole('button', { name: 'Create secure room' })).toBeDisabled();
 });
 
-test('the envelope, in the browser build: round trip, wrong key, tampering, wrong room', async ({ page }) => {
+test('the envelope, in the browser build: round trip, wrong key, seat, client id, tampering, wrong room', async ({ page }) => {
   await openHydrated(page, '/');
   const results = await page.evaluate(async () => {
     // The build's JavaScript, by the content-hashed name the page preloads.
@@ -152,8 +152,9 @@ test('the envelope, in the browser build: round trip, wrong key, tampering, wron
     const key = `${'B'.repeat(42)}A`;
     const other = `${'C'.repeat(42)}A`;
     const room = 'roomroomroomroom';
-    const sealed: string = await burner.seal(key, room, 'm', 'héllo 🔥');
-    const attempt = async (...args: [string, string, string, string]) => {
+    const mine = ['seatAAAAAAAA', 'c1'];
+    const sealed: string = await burner.seal(key, room, 'm', mine, 'héllo 🔥');
+    const attempt = async (...args: [string, string, string, string[], string]) => {
       try {
         return await burner.open(...args);
       } catch (e) {
@@ -168,25 +169,119 @@ test('the envelope, in the browser build: round trip, wrong key, tampering, wron
       bytes[at] ^= 1;
       return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
     };
-    const again: string = await burner.seal(key, room, 'm', 'héllo 🔥');
+    const again: string = await burner.seal(key, room, 'm', mine, 'héllo 🔥');
+    const name: string = await burner.seal(key, room, 'n', ['seatAAAAAAAA'], 'alice');
+    // The membership proof and verifier: the verifier is SHA-256 of the proof, neither is the key.
+    const [proof, verifier]: string[] = await burner.membership(key, room);
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytesOf(proof)));
+    const encode = (bytes: Uint8Array) =>
+      btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    // What the derivation costs: HKDF twice (sealing key, membership secret) and SHA-256.
+    const rounds = 50;
+    const t0 = performance.now();
+    for (let i = 0; i < rounds; i += 1) {
+      await burner.membership(key, room);
+    }
+    const deriveMs = (performance.now() - t0) / rounds;
     return {
-      roundTrip: await attempt(key, room, 'm', sealed),
+      deriveMs,
+      roundTrip: await attempt(key, room, 'm', mine, sealed),
       freshIv: sealed !== again,
-      // version 1, a 12-byte IV, 11 bytes of text, a 16-byte tag
+      // version 2, a 12-byte IV, 11 bytes of text, a 16-byte tag
       shape: [bytesOf(sealed)[0], bytesOf(sealed).length],
-      wrongKey: await attempt(other, room, 'm', sealed),
-      wrongRoom: await attempt(key, 'moormoormoormoor', 'm', sealed),
-      wrongPurpose: await attempt(key, room, 'n', sealed),
-      tamperedVersion: await attempt(key, room, 'm', tamper(sealed, 0)),
-      tamperedIv: await attempt(key, room, 'm', tamper(sealed, 5)),
-      tamperedCiphertext: await attempt(key, room, 'm', tamper(sealed, 15)),
-      tamperedTag: await attempt(key, room, 'm', tamper(sealed, 30)),
+      nameOpens: await attempt(key, room, 'n', ['seatAAAAAAAA'], name),
+      verifierIsDigest: encode(digest) === verifier,
+      proofIsNotKey: proof !== key && proof.length === 43,
+      otherProof: (await burner.membership(other, room))[0] !== proof,
+      wrongKey: await attempt(other, room, 'm', mine, sealed),
+      wrongRoom: await attempt(key, 'moormoormoormoor', 'm', mine, sealed),
+      wrongPurpose: await attempt(key, room, 'n', ['seatAAAAAAAA'], sealed),
+      wrongSeat: await attempt(key, room, 'm', ['seatBBBBBBBB', 'c1'], sealed),
+      wrongClientId: await attempt(key, room, 'm', ['seatAAAAAAAA', 'c2'], sealed),
+      nameOnAnotherSeat: await attempt(key, room, 'n', ['seatBBBBBBBB'], name),
+      tamperedVersion: await attempt(key, room, 'm', mine, tamper(sealed, 0)),
+      tamperedIv: await attempt(key, room, 'm', mine, tamper(sealed, 5)),
+      tamperedCiphertext: await attempt(key, room, 'm', mine, tamper(sealed, 15)),
+      tamperedTag: await attempt(key, room, 'm', mine, tamper(sealed, 30)),
     };
   });
+  console.log(`key derivation (HKDF ×2 + SHA-256) in Chromium: ${results.deriveMs.toFixed(2)} ms`);
   expect(results.roundTrip).toBe('héllo 🔥');
+  expect(results.nameOpens).toBe('alice');
   expect(results.freshIv).toBe(true);
-  expect(results.shape).toEqual([1, 1 + 12 + 11 + 16]);
-  for (const failure of ['wrongKey', 'wrongRoom', 'wrongPurpose', 'tamperedVersion', 'tamperedIv', 'tamperedCiphertext', 'tamperedTag'] as const) {
+  expect(results.shape).toEqual([2, 1 + 12 + 11 + 16]);
+  expect(results.verifierIsDigest).toBe(true);
+  expect(results.proofIsNotKey).toBe(true);
+  expect(results.otherProof).toBe(true);
+  for (const failure of ['wrongKey', 'wrongRoom', 'wrongPurpose', 'wrongSeat', 'wrongClientId', 'nameOnAnotherSeat', 'tamperedVersion', 'tamperedIv', 'tamperedCiphertext', 'tamperedTag'] as const) {
     expect(results[failure], failure).toMatch(/^error: /);
   }
+});
+
+/** The seat records of a room, as Redis holds them (docs/STORAGE.md). */
+function seatRecords(roomId: string): string[] {
+  return redis('--raw', 'HVALS', `${prefix}:{${roomId}}:seats`).split('\n').filter((l) => l.startsWith('{'));
+}
+
+test('a message moved to another seat in Redis shows as unreadable, never as that seat's words', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const link = await createRoom(alice.page, 'alice', instanceA);
+  const roomId = link.split('/room/')[1].split('#')[0];
+  await joinRoom(bob.page, `${instanceB}${link}`, 'bob');
+  await say(alice.page, 'I owe bob nothing');
+  await expect(messageTexts(bob.page)).toHaveText(['I owe bob nothing']);
+
+  // Whoever can write to Redis rewrites alice's message so that it claims to be bob's.
+  const log = `${prefix}:{${roomId}}:log`;
+  const entry = redis('--raw', 'LINDEX', log, '0').replace(/\n$/, '');
+  const [head, content] = [entry.slice(0, entry.indexOf('\n')), entry.slice(entry.indexOf('\n') + 1)];
+  const aliceRecord = head.slice(head.indexOf('{'));
+  const bobRecord = seatRecords(roomId).find((r) => r !== aliceRecord);
+  expect(bobRecord, 'bob\'s seat record').toBeTruthy();
+  redis('LSET', log, '0', `${head.replace(aliceRecord, bobRecord ?? '')}\n${content}`);
+
+  for (const page of [alice.page, bob.page]) {
+    await page.reload();
+    await expect(page.getByTestId('link-status')).toHaveText('connected');
+    const message = page.getByTestId('message');
+    await expect(message).toHaveCount(1);
+    await expect(message.getByTestId('unreadable')).toHaveText('Unreadable message');
+    await expect(page.getByText('I owe bob nothing')).toHaveCount(0);
+  }
+});
+
+test('a name moved to another seat in Redis is refused, never shown as that seat's', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const link = await createRoom(alice.page, 'alice', instanceA);
+  const roomId = link.split('/room/')[1].split('#')[0];
+  await joinRoom(bob.page, `${instanceB}${link}`, 'bob');
+  await expect(alice.page.getByTestId('peer')).toHaveText(/bob\s*online/);
+
+  // Alice's seat record is the one her message carries; the other is bob's.
+  await say(alice.page, 'hi');
+  await expect(messageTexts(bob.page)).toHaveText(['hi']);
+  const entry = redis('--raw', 'LINDEX', `${prefix}:{${roomId}}:log`, '0');
+  const aliceSeat = JSON.parse(entry.slice(entry.indexOf('{'), entry.indexOf('\n')));
+  // Bob's seat keeps its id but is given alice's sealed name.
+  const seats = `${prefix}:{${roomId}}:seats`;
+  const fields = redis('--raw', 'HGETALL', seats).split('\n').filter(Boolean);
+  let moved = 0;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const seat = JSON.parse(fields[i + 1]);
+    if (seat.id !== aliceSeat.id) {
+      redis('HSET', seats, fields[i], JSON.stringify({ id: seat.id, name: aliceSeat.name }));
+      moved += 1;
+    }
+  }
+  expect(moved).toBe(1);
+
+  // Bob comes back (his socket now carries the forged record): nobody sees "alice" twice.
+  await bob.page.reload();
+  await expect(bob.page.getByTestId('link-status')).toHaveText('connected');
+  await expect(alice.page.getByTestId('peer')).toHaveText(/Unreadable name\s*online/);
+  await expect(alice.page.getByTestId('peer')).not.toContainText('alice');
 });

@@ -139,3 +139,19 @@ fn the_sealing_key_and_the_membership_secret_are_different_values() {
     assert!(app::membership::proves(&key.proof(), &key.verifier()));
     assert!(!app::membership::proves(&RoomKey::generate().proof(), &key.verifier()));
 }
+
+#[test]
+fn the_derivation_matches_the_test_vector_in_docs_protocol() {
+    let key = RoomKey([7; KEY_LEN]);
+    assert_eq!(
+        hex::encode(key.derive(SEAL_INFO)),
+        "4ad744fa34416903f70f5f1eef2a8fa0184897f044b4e44bec967d9a616ba659"
+    );
+    assert_eq!(key.proof(), "Rn6hbDAPPyu0f650G2aVTyDKmBZUOX2RGtiRnj3pBUk");
+    assert_eq!(key.verifier(), "4FdAY8CZ51X8rsshwk_4Ruo8KdCiMSfMfoEvzhN-CdY");
+    let aad = envelope::aad(
+        Purpose::Message { seat: "seatAAAAAAAA", client_id: "c1" },
+        "roomroomroomroom",
+    );
+    assert_eq!(aad.len(), 34);
+}
