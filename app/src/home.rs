@@ -181,7 +181,7 @@ mod ssr {
         verifier: String,
     }
 
-    fn membership_verifier(verifier: &String, _: &RoomRules) -> garde::Result {
+    fn membership_verifier(verifier: &str, _: &RoomRules) -> garde::Result {
         if crate::membership::well_formed(verifier) {
             Ok(())
         } else {
