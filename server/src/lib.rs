@@ -7,6 +7,7 @@ pub mod api_status;
 pub mod backend;
 pub mod broker;
 pub mod event;
+pub mod gate;
 pub mod health;
 pub mod hub;
 pub mod metrics;

@@ -31,6 +31,12 @@ pub const REDIS_ERRORS: &str = "burner_redis_errors_total";
 pub const PUBSUB_RECONNECTS: &str = "burner_pubsub_reconnects_total";
 /// Times this instance's sockets were resynced from the store (counter).
 pub const RESYNCS: &str = "burner_resyncs_total";
+/// TCP connections open on the public port (gauge).
+pub const CONNECTIONS_OPEN: &str = "burner_connections_open";
+/// Connections closed at accept by a cap, by `reason` (`total` or `address`) (counter).
+pub const CONNECTIONS_REFUSED: &str = "burner_connections_refused_total";
+/// Connections closed after sending nothing for `limits.idle-timeout-secs` (counter).
+pub const CONNECTIONS_IDLE_CLOSED: &str = "burner_connections_idle_closed_total";
 /// Always 1, labelled with the `version` (gauge).
 pub const BUILD_INFO: &str = "burner_build_info";
 
@@ -61,7 +67,13 @@ pub fn install() -> Option<PrometheusHandle> {
 fn start_at_zero() {
     metrics::gauge!(SOCKETS_OPEN).set(0.0);
     metrics::gauge!(ROOMS_ACTIVE).set(0.0);
-    for counter in [MESSAGES_STORED, FRAMES_DELIVERED, PUBSUB_RECONNECTS, RESYNCS] {
+    metrics::gauge!(CONNECTIONS_OPEN).set(0.0);
+    for reason in ["total", "address"] {
+        metrics::counter!(CONNECTIONS_REFUSED, "reason" => reason).increment(0);
+    }
+    let counters =
+        [MESSAGES_STORED, FRAMES_DELIVERED, PUBSUB_RECONNECTS, RESYNCS, CONNECTIONS_IDLE_CLOSED];
+    for counter in counters {
         metrics::counter!(counter).increment(0);
     }
 }
@@ -82,6 +94,9 @@ fn describe() {
     describe_counter!(REDIS_ERRORS, "Redis commands that failed, by kind.");
     describe_counter!(PUBSUB_RECONNECTS, "Times the pub/sub connection was replaced.");
     describe_counter!(RESYNCS, "Times this instance's sockets were resynced from the store.");
+    describe_gauge!(CONNECTIONS_OPEN, "TCP connections open on the public port.");
+    describe_counter!(CONNECTIONS_REFUSED, "Connections closed at accept by a cap, by reason.");
+    describe_counter!(CONNECTIONS_IDLE_CLOSED, "Connections closed after sending nothing.");
     describe_gauge!(BUILD_INFO, "Always 1; the version is a label.");
 }
 

@@ -228,7 +228,8 @@ pub struct Limits {
     #[arg(id = "limits.sockets-per-seat", long, env = "BURNER_SOCKETS_PER_SEAT", default_value = "5", value_parser = trimmed::<u32>)]
     #[garde(custom(between(1, 100)))]
     pub sockets_per_seat: u32,
-    /// Seconds a client may take to send a request's headers (slow clients are cut off).
+    /// Seconds a client may take to send a request's headers or finish a TLS handshake (slow
+    /// clients are cut off).
     #[arg(id = "limits.header-timeout-secs", long, env = "BURNER_HEADER_TIMEOUT_SECS", default_value = "10", value_parser = trimmed::<u64>)]
     #[garde(custom(between(1, 300)))]
     pub header_timeout_secs: u64,
@@ -237,6 +238,20 @@ pub struct Limits {
     #[arg(id = "limits.body-max-bytes", long, env = "BURNER_BODY_MAX_BYTES", default_value = "65536", value_parser = trimmed::<usize>)]
     #[garde(custom(between(1024, 16 * 1024 * 1024)))]
     pub body_max_bytes: usize,
+    /// Connections open at once on the public port; one more is closed at accept.
+    #[arg(id = "limits.connections-max", long, env = "BURNER_CONNECTIONS_MAX", default_value = "10000", value_parser = trimmed::<usize>)]
+    #[garde(custom(between(1, 1_000_000)))]
+    pub connections_max: usize,
+    /// Connections one client address may hold open at once (not applied behind a trusted
+    /// proxy, where every connection is the proxy's).
+    #[arg(id = "limits.connections-per-address", long, env = "BURNER_CONNECTIONS_PER_ADDRESS", default_value = "128", value_parser = trimmed::<usize>)]
+    #[garde(custom(between(1, 1_000_000)))]
+    pub connections_per_address: usize,
+    /// Seconds a connection may send nothing before it is closed (HTTP/1, HTTP/2, TLS alike;
+    /// open WebSockets answer a ping every 25 s).
+    #[arg(id = "limits.idle-timeout-secs", long, env = "BURNER_IDLE_TIMEOUT_SECS", default_value = "90", value_parser = trimmed::<u64>)]
+    #[garde(custom(between(1, 3600)))]
+    pub idle_timeout_secs: u64,
 }
 
 /// What the server logs.

@@ -1,6 +1,7 @@
 //! Builds the application from settings and runs it until it is told to stop.
 
 use crate::backend::Backend;
+use crate::gate::{Gate, GateLimits};
 use crate::hub::Hub;
 use crate::presence::Roster;
 use crate::routes::{self, Edge};
@@ -14,7 +15,6 @@ use app::rate_limit::{Doors, Limiter};
 use app::state::{RoomRules, ServerState};
 use axum::Router;
 use axum_server::Handle;
-use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,6 +37,7 @@ pub struct Application {
     listener: std::net::TcpListener,
     tls: Option<RustlsConfig>,
     header_timeout: Duration,
+    gate: Gate,
     router: Router,
     tasks: Tasks,
 }
@@ -142,6 +143,12 @@ impl Application {
             listener,
             tls,
             header_timeout: Duration::from_secs(limits.header_timeout_secs),
+            gate: Gate::new(GateLimits {
+                total: limits.connections_max,
+                per_address: (!settings.security.trust_proxy)
+                    .then_some(limits.connections_per_address),
+                idle: Duration::from_secs(limits.idle_timeout_secs),
+            }),
             router,
             tasks,
         })
@@ -187,16 +194,18 @@ impl Application {
             metrics = %self.metrics_addr.map_or_else(|| "off".to_owned(), |a| a.to_string()),
             "Burner is listening"
         );
-        // Chat frames are small: without TCP_NODELAY, Nagle's algorithm holds a frame back until
-        // the previous one is acknowledged (tens of milliseconds).
-        let mut server =
-            axum_server::from_tcp(self.listener)?.acceptor(NoDelayAcceptor::new()).handle(handle);
+        // Every connection passes the gate (caps, idle timeout, TCP_NODELAY) first.
+        let mut server = axum_server::from_tcp(self.listener)?.acceptor(self.gate).handle(handle);
         server.http_builder().http1().header_read_timeout(self.header_timeout);
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        // The one difference HTTPS makes: TLS on top of the same acceptor.
+        // The one difference HTTPS makes: TLS on top of the same acceptor, with the header
+        // timeout for its handshake.
+        let handshake = self.header_timeout;
         let served = match self.tls {
             Some(tls) => {
-                server.map(|tcp| RustlsAcceptor::new(tls).acceptor(tcp)).serve(service).await
+                let tls =
+                    |gate| RustlsAcceptor::new(tls).handshake_timeout(handshake).acceptor(gate);
+                server.map(tls).serve(service).await
             }
             None => server.serve(service).await,
         };

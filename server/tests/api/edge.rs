@@ -223,7 +223,7 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
 }
 
 /// A self-signed certificate for `localhost` and 127.0.0.1, written to files.
-fn self_signed() -> (String, String, String) {
+pub fn self_signed() -> (String, String, String) {
     let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
     let certified = rcgen::generate_simple_self_signed(names).expect("certificate");
     let dir = std::env::temp_dir().join(format!("burner-tls-{}", nanoid::nanoid!(8)));

@@ -16,6 +16,7 @@ macro_rules! both_backends {
 
 mod binary;
 mod broker_recovery;
+mod connections;
 mod contract;
 mod cross_instance;
 mod edge;
