@@ -233,6 +233,9 @@ pub struct Visitor {
     pub http: reqwest::Client,
     pub jar: Arc<Jar>,
     pub addr: SocketAddr,
+    /// The loopback address this visitor connects from (another client, as the server sees
+    /// it); the system's choice when `None`.
+    pub source: Option<std::net::IpAddr>,
 }
 
 /// An API answer: status and JSON body.
@@ -245,13 +248,19 @@ pub struct Answer {
 
 impl Visitor {
     pub fn new(addr: SocketAddr) -> Self {
+        Self::from_source(addr, None)
+    }
+
+    /// A visitor connecting from `source` (say 127.0.0.2: another client address on loopback).
+    pub fn from_source(addr: SocketAddr, source: Option<std::net::IpAddr>) -> Self {
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
+            .local_address(source)
             .build()
             .expect("client");
-        Visitor { http, jar, addr }
+        Visitor { http, jar, addr, source }
     }
 
     /// The same cookies, talking to another instance.
@@ -402,7 +411,15 @@ impl Visitor {
         if let Some(cookie) = self.cookie_header() {
             request.headers_mut().insert("cookie", cookie);
         }
-        let connect = tokio_tungstenite::connect_async(request);
+        let connect = async {
+            let tcp = tokio::net::TcpSocket::new_v4()?;
+            if let Some(source) = self.source {
+                tcp.bind(SocketAddr::new(source, 0))?;
+            }
+            let stream = tcp.connect(self.addr).await?;
+            stream.set_nodelay(true)?;
+            tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await
+        };
         match tokio::time::timeout(WAIT, connect).await {
             Ok(connected) => {
                 connected.map(|(stream, _)| Socket { stream, room: room.clone(), seat: None })

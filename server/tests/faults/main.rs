@@ -18,6 +18,8 @@ mod instance;
 mod proxy;
 mod redis_process;
 
+mod abuse;
+
 mod instance_dies;
 mod pubsub_blackholed;
 mod redis_pauses;
