@@ -50,6 +50,10 @@ pub struct Timing {
     pub idle_timeout: Duration,
     /// A write that takes longer means the client cannot keep up.
     pub send_timeout: Duration,
+    /// The history a socket starts with (at most the room's byte budget) must be taken within
+    /// this, or the socket is closed as a slow consumer and its copy freed: a reader that takes
+    /// one frame just inside `send_timeout` cannot pin it for long.
+    pub catch_up_within: Duration,
     pub typing_every: Duration,
 }
 
@@ -59,6 +63,7 @@ impl Default for Timing {
             ping_every: Duration::from_secs(25),
             idle_timeout: Duration::from_secs(60),
             send_timeout: Duration::from_secs(10),
+            catch_up_within: Duration::from_secs(30),
             typing_every: Duration::from_millis(TYPING_EVERY_MS),
         }
     }

@@ -159,8 +159,15 @@ impl<'a> Exchange<'a> {
         .await?;
         self.welcomed = true;
         if recovered {
-            for message in history.messages {
-                out.send(ServerFrame::Message(message)).await?;
+            let catch_up = async {
+                for message in history.messages {
+                    out.send(ServerFrame::Message(message)).await?;
+                }
+                Ok(())
+            };
+            match tokio::time::timeout(s.services.timing.catch_up_within, catch_up).await {
+                Ok(sent) => sent?,
+                Err(_) => return Err(Exit::Closed(CloseCode::SlowConsumer)),
             }
         }
         self.last_sent = history.seq;

@@ -33,7 +33,7 @@ const IDLE_SOCKET_MAX_BYTES: usize = 1536;
 
 struct Harness {
     input: mpsc::UnboundedSender<WsIn>,
-    output: mpsc::UnboundedReceiver<WsOut>,
+    output: mpsc::Receiver<WsOut>,
     running: JoinHandle<Exit>,
     store: Arc<dyn RoomStore>,
     hub: Arc<Hub>,
@@ -52,6 +52,8 @@ struct Setup {
     earlier: usize,
     /// Whether the store's announcements reach the hub (false: only what the test sends).
     detached: bool,
+    /// Frames the connection holds before a write waits for the client (plenty when 0).
+    sink_buffer: usize,
 }
 
 async fn start(setup: Setup) -> Harness {
@@ -105,7 +107,8 @@ async fn start(setup: Setup) -> Harness {
         },
     };
     let (input, stream) = mpsc::unbounded();
-    let (sink, output) = mpsc::unbounded();
+    let (sink, output) =
+        mpsc::channel(if setup.sink_buffer == 0 { 4096 } else { setup.sink_buffer });
     let running = run(socket, sink, stream);
     if setup.earlier == 0 && setup.since == 0 {
         eprintln!("a socket's future: {} bytes", std::mem::size_of_val(&running));
@@ -293,3 +296,23 @@ async fn a_client_that_goes_ends_the_socket() {
 }
 
 mod hostile;
+
+#[tokio::test]
+async fn a_reader_that_takes_its_history_too_slowly_is_closed_as_a_slow_consumer() {
+    let timing = Timing { catch_up_within: Duration::from_millis(300), ..Timing::default() };
+    let mut socket = start(Setup { earlier: 40, sink_buffer: 1, timing, ..Setup::default() }).await;
+    // The client reads one frame, then nothing for longer than the catch-up may take.
+    assert!(matches!(socket.frame().await, ServerFrame::Welcome { .. }));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let mut messages = 0;
+    let closed = loop {
+        match socket.next().await {
+            WsOut::Text(_) => messages += 1,
+            WsOut::Close(code) => break code,
+            WsOut::Ping => {}
+        }
+    };
+    assert_eq!(closed, CloseCode::SlowConsumer);
+    assert!(messages < 40, "the whole history went out ({messages} messages)");
+    assert_eq!(socket.exit().await, Exit::Closed(CloseCode::SlowConsumer));
+}
