@@ -120,7 +120,15 @@ pub struct History {
     pub seq: u64,
     /// True when older messages were dropped by the history cap.
     pub truncated: bool,
+    /// True when the server keeps older messages than these that this page leaves out: ask
+    /// for them with `before` set to the first one's `seq`.
+    #[serde(default)]
+    pub more: bool,
 }
+
+/// Messages a page of history holds at most (the room page, a socket's catch-up, "Load older
+/// messages").
+pub const HISTORY_PAGE: u32 = 50;
 
 /// How a room ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

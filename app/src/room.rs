@@ -79,10 +79,16 @@ pub async fn join_room(
     ssr::join_room(room_id, seat_id, name, key_check, proof).await
 }
 
-/// Messages after `since` (all kept messages when absent), for a seated visitor.
+/// A page of messages for a seated visitor: the newest (at most
+/// [`crate::model::HISTORY_PAGE`]) after `since`, or with `before`, the page just older than
+/// that sequence number. `more` says whether older kept messages are left out.
 #[server(prefix = "/api", endpoint = "room_history", input = Json)]
-pub async fn room_history(room_id: String, since: Option<u64>) -> Result<History, ApiError> {
-    ssr::room_history(room_id, since.unwrap_or(0)).await
+pub async fn room_history(
+    room_id: String,
+    since: Option<u64>,
+    before: Option<u64>,
+) -> Result<History, ApiError> {
+    ssr::room_history(room_id, since.unwrap_or(0), before).await
 }
 
 /// Destroys the room and every message in it, for everyone, at once. Any seated visitor may,

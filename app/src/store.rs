@@ -66,6 +66,32 @@ impl From<u32> for StoreLimits {
     }
 }
 
+/// Which part of a room's history to read: the newest `limit` kept messages with
+/// `after < seq < before` (no upper bound when `before` is `None`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub after: u64,
+    pub before: Option<u64>,
+    pub limit: u32,
+}
+
+impl Window {
+    /// Every kept message after `since`.
+    pub fn after(since: u64) -> Self {
+        Window { after: since, before: None, limit: u32::MAX }
+    }
+
+    /// The newest page of messages after `since`.
+    pub fn newest(since: u64) -> Self {
+        Window { after: since, before: None, limit: crate::model::HISTORY_PAGE }
+    }
+
+    /// The page of messages just before `before`.
+    pub fn older_than(before: u64) -> Self {
+        Window { after: 0, before: Some(before), limit: crate::model::HISTORY_PAGE }
+    }
+}
+
 /// The outcome of a post.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Posted {
@@ -182,9 +208,16 @@ pub trait RoomStore: Send + Sync + 'static {
         body: &str,
     ) -> Result<Posted, StoreError>;
 
-    /// Messages with a sequence number above `since`, oldest first, with the room's latest
-    /// sequence number and whether older messages were dropped by the cap.
-    async fn history(&self, room: &RoomId, since: u64) -> Result<History, StoreError>;
+    /// The messages of `window`, oldest first, with the room's latest sequence number, whether
+    /// older messages were dropped by the cap, and whether the window holds older kept
+    /// messages than its page (`more`).
+    async fn history_page(&self, room: &RoomId, window: Window) -> Result<History, StoreError>;
+
+    /// Every kept message with a sequence number above `since` (at most the room's byte
+    /// budget).
+    async fn history(&self, room: &RoomId, since: u64) -> Result<History, StoreError> {
+        self.history_page(room, Window::after(since)).await
+    }
 
     /// Deletes the room and everything in it at once, then tells every instance (`Ended`).
     /// Returns false when there was nothing to destroy.

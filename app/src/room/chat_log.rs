@@ -45,6 +45,8 @@ pub struct ChatLog {
     messages: BTreeMap<u64, Entry>,
     pending: Vec<PendingMessage>,
     truncated: bool,
+    /// The server keeps older messages than the oldest held ("Load older messages").
+    more: bool,
 }
 
 impl ChatLog {
@@ -58,6 +60,25 @@ impl ChatLog {
     /// Whether older messages were dropped by the server's history cap.
     pub fn truncated(&self) -> bool {
         self.truncated
+    }
+
+    /// Whether the server keeps older messages than those held.
+    pub fn more(&self) -> bool {
+        self.more
+    }
+
+    /// The highest sequence number held: what to resume from after a reconnect.
+    pub fn last_seq(&self) -> u64 {
+        self.messages.last_key_value().map_or(0, |(seq, _)| *seq)
+    }
+
+    /// Adds a page of older messages (loaded on demand), for the seat `you`.
+    pub fn add_older(&mut self, page: History, you: Option<&str>) {
+        for message in page.messages {
+            self.receive(message, you);
+        }
+        self.more = page.more;
+        self.truncated = page.truncated;
     }
 
     /// Adds a message from the server, for the seat `you` (if any). Returns false for one
@@ -90,6 +111,7 @@ impl ChatLog {
         let newer = self.messages.split_off(&(history.seq + 1));
         let mut opened = std::mem::take(&mut self.messages);
         self.truncated = history.truncated;
+        self.more = history.more;
         for message in history.messages {
             let seq = message.seq;
             match opened.remove(&seq) {
@@ -199,14 +221,14 @@ impl ChatLog {
             .collect()
     }
 
+    /// The oldest sequence number held.
+    pub fn first_seq(&self) -> Option<u64> {
+        self.messages.first_key_value().map(|(seq, _)| *seq)
+    }
+
     /// Every message held, opened or not.
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.messages.values()
-    }
-
-    /// The highest sequence number held: what to resume from after a reconnect.
-    pub fn last_seq(&self) -> u64 {
-        self.messages.last_key_value().map_or(0, |(seq, _)| *seq)
     }
 }
 
@@ -296,6 +318,7 @@ mod tests {
             messages: vec![msg(5, "p"), msg(6, "q"), msg(7, "x")],
             seq: 7,
             truncated: true,
+            more: true,
         };
         log.replace_history(history, Some("s"));
         assert_eq!(seqs(&log), vec![5, 6, 7, 9]);
@@ -315,5 +338,29 @@ mod tests {
         assert_eq!(log.sealed().len(), 1, "and it is opened like any other");
         log.receive(msg(2, "c1"), Some("s"));
         assert!(log.pending().is_empty());
+    }
+
+    #[test]
+    fn an_older_page_goes_before_what_is_held_and_says_whether_more_remain() {
+        let mut log = ChatLog::default();
+        let newest = History {
+            messages: vec![msg(51, "n1"), msg(52, "n2")],
+            seq: 52,
+            truncated: false,
+            more: true,
+        };
+        log.replace_history(newest, Some("s"));
+        assert!(log.more());
+        assert_eq!(log.first_seq(), Some(51));
+        let older = History {
+            messages: vec![msg(1, "o1"), msg(2, "o2")],
+            seq: 52,
+            truncated: false,
+            more: false,
+        };
+        log.add_older(older, Some("s"));
+        assert_eq!(seqs(&log), vec![1, 2, 51, 52]);
+        assert!(!log.more());
+        assert_eq!(log.last_seq(), 52);
     }
 }

@@ -46,6 +46,7 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
     let on_send = Callback::new(move |text: String| courier.send_message(live, text));
     let on_retry = Callback::new(move |client_id: String| courier.retry(live, client_id));
     let on_typing = Callback::new(move |()| courier.typing());
+    let on_older = Callback::new(move |()| courier.load_older(live));
 
     // The unread count goes into the tab title in the browser only: a reactive <Title> would be
     // read outside the reactive owner during server rendering.
@@ -75,7 +76,7 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
                 Body::Chat => {
                     view! {
                         <PresenceBar live clock />
-                        <MessageList live on_retry hydrated />
+                        <MessageList live on_retry on_older hydrated />
                         <Composer live on_send on_typing />
                     }
                         .into_any()

@@ -27,6 +27,8 @@ mod imp {
         pub fn retry(self, _live: Live, _client_id: String) {}
 
         pub fn typing(self) {}
+
+        pub fn load_older(self, _live: Live) {}
     }
 }
 
@@ -39,7 +41,7 @@ mod imp {
     use crate::protocol::ClientFrame;
     use crate::room::chat_log::Revealed;
     use crate::room::live::{Change, Live, Next};
-    use crate::room::{room_view, socket, take_seat};
+    use crate::room::{room_history, room_view, socket, take_seat};
     use leptos::prelude::*;
     use leptos::task::spawn_local;
     use std::time::Duration;
@@ -176,6 +178,20 @@ mod imp {
 
         pub fn typing(self) {
             self.send(ClientFrame::Typing {});
+        }
+
+        /// Loads the page of messages older than the oldest held, and opens it.
+        pub fn load_older(self, live: Live) {
+            let Some(first) = live.log.with_untracked(|log| log.first_seq()) else { return };
+            spawn_local(async move {
+                let room = live.room_id.get_value().to_string();
+                let page = room_history(room, None, Some(first)).await;
+                let loaded = page.is_ok();
+                live.dispatch(Change::OlderLoaded(page));
+                if loaded {
+                    self.open_sealed(live);
+                }
+            });
         }
 
         /// Sends what a change asks to send.

@@ -14,6 +14,7 @@ const OPENING_QUIET: std::time::Duration = std::time::Duration::from_millis(200)
 pub fn MessageList(
     live: Live,
     on_retry: Callback<String>,
+    on_older: Callback<()>,
     hydrated: RwSignal<bool>,
 ) -> impl IntoView {
     let scroller = NodeRef::<Div>::new();
@@ -36,8 +37,12 @@ pub fn MessageList(
     // bottom" is judged against the content as it was before this change (not against the last
     // scroll event, which may not have arrived yet).
     let seen_height = StoredValue::new(0);
+    let seen_last = StoredValue::new(0);
     Effect::new(move |_| {
-        live.log.track();
+        // Older messages loaded above are no news: only a higher sequence number is.
+        let last = live.log.with(|log| log.last_seq());
+        let newer = last > seen_last.get_value();
+        seen_last.set_value(last);
         let Some(el) = scroller.get_untracked() else { return };
         if el.scroll_top() + el.client_height() >= seen_height.get_value() - STICKY_PX {
             request_animation_frame(move || {
@@ -46,10 +51,11 @@ pub fn MessageList(
                     seen_height.set_value(el.scroll_height());
                 }
             });
-        } else {
+        } else if newer {
             news_below.set(true);
         }
     });
+
     let on_scroll = move |_| {
         if let Some(el) = scroller.get() {
             let near = el.scroll_height() - el.scroll_top() - el.client_height() < STICKY_PX;
@@ -72,7 +78,20 @@ pub fn MessageList(
                 class="h-full overflow-y-auto py-4 safe-x"
             >
                 <div class="mx-auto max-w-3xl space-y-4">
-                <Show when=move || live.log.with(|l| l.truncated())>
+                <Show when=move || live.log.with(|l| l.more())>
+                    <p class="text-center">
+                        <button
+                            type="button"
+                            class="border border-line px-3 py-1 text-xs text-muted hover:text-ink \
+                                   cursor-pointer"
+                            data-testid="load-older"
+                            on:click=move |_| on_older.run(())
+                        >
+                            "Load older messages"
+                        </button>
+                    </p>
+                </Show>
+                <Show when=move || live.log.with(|l| l.truncated() && !l.more())>
                     <p class="text-center text-xs text-muted">
                         "Older messages are gone: a room keeps only its most recent ones."
                     </p>

@@ -164,7 +164,7 @@ async fn connection(
 
 fn reload_history(live: Live, opened: impl Fn() + 'static) {
     leptos::task::spawn_local(async move {
-        if let Ok(history) = room_history(live.room_id.get_value().to_string(), None).await {
+        if let Ok(history) = room_history(live.room_id.get_value().to_string(), None, None).await {
             live.dispatch(Change::HistoryLoaded(history));
             opened();
         }

@@ -10,7 +10,7 @@ use crate::state::{
     ServerState, gone_error, invalid_input, parse_room_id, pass, request_parts, seat_cookie,
     served_securely, server_state, set_cookie, store_error,
 };
-use crate::store::{RoomInfo, StoreError};
+use crate::store::{RoomInfo, StoreError, Window};
 use garde::Validate;
 
 #[derive(Validate)]
@@ -110,7 +110,10 @@ pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
         None => None,
     };
     let history = match seat {
-        Some(_) => Some(state.store.history(&id, 0).await.map_err(failure(cookie.as_ref()))?),
+        Some(_) => {
+            let page = state.store.history_page(&id, Window::newest(0)).await;
+            Some(page.map_err(failure(cookie.as_ref()))?)
+        }
         None => None,
     };
     if seat.is_none() && room.seated >= room.capacity && !arrived_cross_site() {
@@ -176,12 +179,20 @@ pub async fn join_room(
     Ok(Joined { you: seat, expires_at: room.expires_at, capacity: room.capacity })
 }
 
-pub async fn room_history(raw: String, since: u64) -> Result<History, ApiError> {
+pub async fn room_history(
+    raw: String,
+    since: u64,
+    before: Option<u64>,
+) -> Result<History, ApiError> {
     let state = server_state()?;
     pass(&state.doors.views, &state.rules)?;
     let (id, _, cookie) = open(&state, &raw).await?;
     let cookie = require_seat(&state, &id, cookie).await?;
-    state.store.history(&id, since).await.map_err(failure(Some(&cookie)))
+    let window = match before {
+        Some(before) => Window { after: since, ..Window::older_than(before) },
+        None => Window::newest(since),
+    };
+    state.store.history_page(&id, window).await.map_err(failure(Some(&cookie)))
 }
 
 pub async fn destroy_room(raw: String, proof: Option<String>) -> Result<(), ApiError> {

@@ -5,7 +5,7 @@ use crate::event::{Deliveries, RoomEvent, announce, wire};
 use crate::tasks::Tasks;
 use app::model::{ChatMessage, EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
-use app::store::{Creator, Posted, RoomInfo, RoomStore, StoreError, StoreLimits};
+use app::store::{Creator, Posted, RoomInfo, RoomStore, StoreError, StoreLimits, Window};
 use async_trait::async_trait;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -254,11 +254,15 @@ impl RoomStore for MemoryStore {
         })
     }
 
-    async fn history(&self, id: &RoomId, since: u64) -> Result<History, StoreError> {
+    async fn history_page(&self, id: &RoomId, window: Window) -> Result<History, StoreError> {
         self.with_room(id, |room| {
             let truncated = room.log.front().is_some_and(|m| m.seq > 1);
-            let messages = room.log.iter().filter(|m| m.seq > since).cloned().collect();
-            Ok(History { messages, seq: room.seq, truncated })
+            let before = window.before.unwrap_or(u64::MAX);
+            let in_window = |m: &&ChatMessage| m.seq > window.after && m.seq < before;
+            let count = room.log.iter().filter(in_window).count();
+            let skip = count.saturating_sub(usize::try_from(window.limit).unwrap_or(usize::MAX));
+            let messages = room.log.iter().filter(in_window).skip(skip).cloned().collect();
+            Ok(History { messages, seq: room.seq, truncated, more: skip > 0 })
         })
     }
 

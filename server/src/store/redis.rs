@@ -6,7 +6,7 @@ use crate::event::{RoomEvent, wire};
 use crate::redis_keys::Keys;
 use app::model::{EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
-use app::store::{Creator, Posted, RoomInfo, RoomStore, StoreError, StoreLimits};
+use app::store::{Creator, Posted, RoomInfo, RoomStore, StoreError, StoreLimits, Window};
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
@@ -232,20 +232,22 @@ impl RoomStore for RedisStore {
         }
     }
 
-    async fn history(&self, room: &RoomId, since: u64) -> Result<History, StoreError> {
+    async fn history_page(&self, room: &RoomId, window: Window) -> Result<History, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
-        let reply: Option<(u64, u8, Vec<String>)> = self
+        let reply: Option<(u64, u8, u8, Vec<String>)> = self
             .scripts
             .history
             .key(&keys.meta)
             .key(&keys.log)
             .key(&keys.seq)
-            .arg(since)
+            .arg(window.after)
+            .arg(window.before.unwrap_or(0))
+            .arg(window.limit)
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;
-        let (seq, truncated, stored) = reply.ok_or(StoreError::Gone)?;
+        let (seq, truncated, more, stored) = reply.ok_or(StoreError::Gone)?;
         // An entry that cannot be read (written by another version, say) is left out, said in
         // the log, rather than making the whole room unreadable.
         let messages = stored
@@ -258,7 +260,7 @@ impl RoomStore for RedisStore {
                     .ok()
             })
             .collect();
-        Ok(History { messages, seq, truncated: truncated == 1 })
+        Ok(History { messages, seq, truncated: truncated == 1, more: more == 1 })
     }
 
     async fn destroy(&self, room: &RoomId) -> Result<bool, StoreError> {

@@ -3,7 +3,7 @@
 use crate::helpers::{Kind, backend, redis_conn, redis_keys};
 use app::model::{EndReason, RoomId, Seat};
 use app::seat::{SeatToken, TokenHash};
-use app::store::{Creator, Posted, RoomStore, StoreError, StoreLimits};
+use app::store::{Creator, Posted, RoomStore, StoreError, StoreLimits, Window};
 use server::backend::Backend;
 use server::broker::memory::MemoryBroker;
 use server::event::{Delivery, RoomEvent};
@@ -27,6 +27,7 @@ both_backends! {
     an_address_holds_at_most_its_rooms_alive_and_an_ended_one_frees_its_place,
     history_keeps_only_its_byte_budget_newest_first,
     history_after_a_sequence_number_holds_only_newer_messages,
+    history_comes_in_pages_newest_first_and_says_when_older_remain,
     posts_are_announced_in_order_and_destroy_is_announced,
     leaving_frees_the_seat_and_is_announced,
     only_a_seated_token_may_post,
@@ -383,6 +384,36 @@ async fn history_keeps_only_its_byte_budget_newest_first(kind: Kind) {
     backend.store.post(&room, &alice, "huge", &huge).await.expect("post");
     let history = backend.store.history(&room, 0).await.expect("history");
     assert_eq!(history.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), [11]);
+}
+
+async fn history_comes_in_pages_newest_first_and_says_when_older_remain(kind: Kind) {
+    // A cap of 100 with 130 posted: 31..=130 are kept.
+    let (backend, _) = store(kind, 100).await;
+    let store = &backend.store;
+    let room =
+        store.create_room(Duration::from_secs(60), 2, VERIFIER, None).await.expect("room").id;
+    let alice = token();
+    store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
+    for i in 1..=130 {
+        store.post(&room, &alice, &format!("c{i}"), "x").await.expect("post");
+    }
+    let seqs = |h: &app::model::History| h.messages.iter().map(|m| m.seq).collect::<Vec<_>>();
+    let newest = store.history_page(&room, Window::newest(0)).await.expect("page");
+    assert_eq!(seqs(&newest), (81..=130).collect::<Vec<_>>());
+    assert!(newest.more && newest.truncated);
+    let older = store.history_page(&room, Window::older_than(81)).await.expect("page");
+    assert_eq!(seqs(&older), (31..=80).collect::<Vec<_>>());
+    assert!(!older.more, "31 is the oldest kept");
+    let tail = store.history_page(&room, Window::older_than(40)).await.expect("page");
+    assert_eq!((seqs(&tail), tail.more), ((31..=39).collect::<Vec<_>>(), false));
+    // Newest after a point: a short gap is one page, a long one says more remain.
+    let gap = store.history_page(&room, Window::newest(120)).await.expect("page");
+    assert_eq!((seqs(&gap), gap.more), ((121..=130).collect::<Vec<_>>(), false));
+    let long = store.history_page(&room, Window::newest(40)).await.expect("page");
+    assert_eq!((seqs(&long).first().copied(), long.more), (Some(81), true));
+    let none = store.history_page(&room, Window::older_than(31)).await.expect("page");
+    assert!(none.messages.is_empty() && !none.more);
+    assert_eq!(store.history(&room, 0).await.expect("all").messages.len(), 100);
 }
 
 async fn history_after_a_sequence_number_holds_only_newer_messages(kind: Kind) {

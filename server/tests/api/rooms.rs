@@ -2,6 +2,7 @@
 
 use crate::helpers::{Kind, TestApp, create_body, join_body, merged};
 use crate::sealing::name;
+use app::protocol::ServerFrame;
 use serde_json::json;
 
 both_backends! {
@@ -38,7 +39,10 @@ async fn create_join_and_read_history(kind: Kind) {
     }
     let history = alice.call("room_history", json!({ "room_id": room })).await;
     assert_eq!(history.status, 200);
-    assert_eq!(history.body, json!({ "messages": [], "seq": 0, "truncated": false }));
+    assert_eq!(
+        history.body,
+        json!({ "messages": [], "seq": 0, "truncated": false, "more": false })
+    );
 }
 
 async fn a_third_visitor_is_turned_away_with_the_room_full_redirect(kind: Kind) {
@@ -259,4 +263,38 @@ async fn seat_cookies_are_secure_when_the_site_is_served_over_https() {
         TestApp::spawn_with(Kind::Embedded, |s| s.security.secure_cookies = true).await;
     let room = configured.visitor().create_room(json!({})).await;
     assert!(join(&configured, &room, None).await.contains("; Secure"));
+}
+
+#[tokio::test]
+async fn the_room_page_carries_the_newest_page_and_older_pages_load_on_demand() {
+    let app = TestApp::spawn(Kind::Embedded).await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let mut socket = alice.enter(&room).await;
+    for i in 1..=120 {
+        socket.say(&format!("c{i}"), &format!("message {i}")).await;
+        socket.message().await;
+    }
+    let seqs = |page: &serde_json::Value| -> Vec<u64> {
+        let messages = page["messages"].as_array().cloned().unwrap_or_default();
+        messages.iter().filter_map(|m| m["seq"].as_u64()).collect()
+    };
+    let view = alice.call("room_view", json!({ "room_id": room })).await;
+    assert_eq!(seqs(&view.body["history"]), (71..=120).collect::<Vec<_>>());
+    assert_eq!(view.body["history"]["more"], true);
+    let older = alice.call("room_history", json!({ "room_id": room, "before": 71 })).await;
+    assert_eq!((seqs(&older.body), &older.body["more"]), ((21..=70).collect(), &json!(true)));
+    let oldest = alice.call("room_history", json!({ "room_id": room, "before": 21 })).await;
+    assert_eq!((seqs(&oldest.body), &oldest.body["more"]), ((1..=20).collect(), &json!(false)));
+    // A socket far behind gets no backlog: it is told to reload the newest page itself.
+    let mut behind = alice.connect(&room, 3).await;
+    let ServerFrame::Welcome { recovered, seq, .. } = behind.welcome().await else {
+        unreachable!()
+    };
+    assert_eq!((recovered, seq), (false, 120));
+    let mut near = alice.connect(&room, 110).await;
+    near.welcome().await;
+    for expected in 111..=120 {
+        assert_eq!(near.message().await.seq, expected);
+    }
 }

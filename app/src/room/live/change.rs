@@ -59,6 +59,8 @@ pub enum Change {
     Opened { messages: Vec<(u64, Revealed)>, names: Vec<(Seat, Revealed)> },
     /// A fresh copy of the history.
     HistoryLoaded(History),
+    /// The page of messages older than those held, or why it could not be loaded.
+    OlderLoaded(Result<History, ApiError>),
     /// The connection is down after `failures` attempts in a row that did not work; `offline`
     /// when the browser says it has no network.
     Disconnected { failures: u32, offline: bool },
@@ -113,8 +115,13 @@ impl Live {
             Change::JoinAnswered(Err(err)) => Next::Leave(err.home_query().into()),
             Change::LeaveAnswered(Ok(())) => Next::Leave("/?left=1".into()),
             Change::DestroyAnswered(Ok(())) => Next::Leave("/?destroyed=1".into()),
-            Change::LeaveAnswered(Err(err)) | Change::DestroyAnswered(Err(err)) => {
-                self.notice(Some(err.to_string()))
+            Change::LeaveAnswered(Err(err))
+            | Change::DestroyAnswered(Err(err))
+            | Change::OlderLoaded(Err(err)) => self.notice(Some(err.to_string())),
+            Change::OlderLoaded(Ok(page)) => {
+                let you = self.you.get_untracked().map(|seat| seat.id);
+                self.write.log.update(|log| log.add_older(page, you.as_deref()));
+                Next::Continue
             }
             Change::Queued { client_id, text, now } => {
                 self.write.log.update(|log| log.queue(client_id, text, now));

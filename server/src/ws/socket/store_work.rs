@@ -5,7 +5,7 @@
 use super::Socket;
 use crate::event::RoomEvent;
 use app::model::{History, Seat};
-use app::store::{Posted, StoreError};
+use app::store::{Posted, StoreError, Window};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use std::collections::VecDeque;
@@ -92,7 +92,10 @@ fn start(socket: &Socket, job: Job) -> BoxFuture<'static, Done> {
         Job::Welcome { online } => {
             let (store, since) = (services.store.clone(), socket.since);
             async move {
-                let (online, history) = futures::join!(online, store.history(&room, since));
+                // One page at most: a client further behind is told `recovered: false` and
+                // reloads the newest page itself.
+                let page = store.history_page(&room, Window::newest(since));
+                let (online, history) = futures::join!(online, page);
                 Done::Welcome { online, history }
             }
             .boxed()

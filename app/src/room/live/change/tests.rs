@@ -193,7 +193,8 @@ fn a_refused_frame_shows_its_notice_and_the_room_ending_leaves() {
 #[test]
 fn the_room_as_the_page_sees_it_gives_the_seat_and_history_this_browser_holds() {
     let live = live();
-    let history = History { messages: vec![message(1, "peer")], seq: 1, truncated: false };
+    let history =
+        History { messages: vec![message(1, "peer")], seq: 1, truncated: false, more: false };
     let view = RoomSnapshot { seated: 2, you: Some(seat("me")), history: Some(history), ..room() };
     live.dispatch(Change::Viewed(view));
     assert_eq!(live.seated.get_untracked(), 2);
@@ -204,7 +205,8 @@ fn the_room_as_the_page_sees_it_gives_the_seat_and_history_this_browser_holds() 
 #[test]
 fn opened_messages_and_names_are_revealed() {
     let live = live();
-    let history = History { messages: vec![message(1, "peer")], seq: 1, truncated: false };
+    let history =
+        History { messages: vec![message(1, "peer")], seq: 1, truncated: false, more: false };
     live.dispatch(Change::HistoryLoaded(history));
     live.dispatch(Change::Opening { names: vec![seat("peer")] });
     assert_eq!(
