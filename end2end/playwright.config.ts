@@ -45,6 +45,9 @@ function server(at: number, env: Record<string, string>) {
       BURNER_VIEWS_PER_MINUTE: '10000',
       BURNER_ACTIONS_PER_MINUTE: '10000',
       BURNER_UPGRADES_PER_MINUTE: '10000',
+      // A test fills a room with more than a page of history through the composer.
+      BURNER_MESSAGES_BURST: '200',
+      BURNER_MESSAGES_PER_SECOND: '100',
       BURNER_LOG: 'warn',
       // Several instances on one machine: none serves metrics (each would need its own port).
       BURNER_METRICS_ADDR: '',

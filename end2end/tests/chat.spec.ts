@@ -263,3 +263,26 @@ test('a reader who scrolled up is offered a "new messages" pill instead of being
   await expect(bob.page.getByText('something new')).toBeInViewport();
   await expect(pill).toBeHidden();
 });
+
+test('a long history opens at its newest page; older messages load on demand', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const link = await createRoom(alice.page, 'alice');
+  for (let i = 1; i <= 55; i += 1) {
+    await say(alice.page, `message ${i}`);
+  }
+  await expect(messageTexts(alice.page)).toHaveCount(55);
+  await expect(alice.page.getByTestId('pending')).toHaveCount(0);
+  // Bob arrives after all of it: he gets the newest 50, and a way to the rest.
+  await joinRoom(bob.page, link, 'bob');
+  await expect(messageTexts(bob.page)).toHaveCount(50);
+  await expect(messageTexts(bob.page).first()).toHaveText('message 6');
+  const older = bob.page.getByRole('button', { name: 'Load older messages' });
+  await older.click();
+  await expect(messageTexts(bob.page)).toHaveCount(55);
+  await expect(messageTexts(bob.page).first()).toHaveText('message 1');
+  await expect(older).toHaveCount(0);
+  // "New messages" is for newer ones only: loading older ones above does not raise it.
+  await expect(bob.page.getByRole('button', { name: 'New messages ↓' })).toHaveCount(0);
+});

@@ -231,3 +231,19 @@ fn showing_the_tab_again_clears_the_unread_count() {
     live.dispatch(Change::TabShown);
     assert_eq!(live.unread.get_untracked(), 0);
 }
+
+#[test]
+fn an_older_page_joins_the_log_and_a_failed_one_is_said() {
+    let live = live();
+    let newest =
+        History { messages: vec![message(60, "peer")], seq: 60, truncated: false, more: true };
+    live.dispatch(Change::HistoryLoaded(newest));
+    assert!(live.log.with_untracked(|log| log.more()));
+    let older =
+        History { messages: vec![message(10, "peer")], seq: 60, truncated: false, more: false };
+    live.dispatch(Change::OlderLoaded(Ok(older)));
+    assert_eq!(live.log.with_untracked(|log| log.first_seq()), Some(10));
+    assert!(!live.log.with_untracked(|log| log.more()));
+    live.dispatch(Change::OlderLoaded(Err(ApiError::Unavailable)));
+    assert_eq!(live.notice.get_untracked(), Some(ApiError::Unavailable.to_string()));
+}
