@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
+import type { Browser } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { createRoom, joinRoom, messageTexts, openHydrated, person, say } from './helpers';
 
@@ -218,6 +219,16 @@ test('the envelope, in the browser build: round trip, wrong key, seat, client id
   }
 });
 
+/** Alice makes a room on instance A, Bob joins it on instance B (they share Redis). */
+async function twoOnTwoInstances(browser: Browser) {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const link = await createRoom(alice.page, 'alice', instanceA);
+  const roomId = link.split('/room/')[1].split('#')[0];
+  await joinRoom(bob.page, `${instanceB}${link}`, 'bob');
+  return { alice, bob, roomId };
+}
+
 /** The seat records of a room, as Redis holds them (docs/STORAGE.md). */
 function seatRecords(roomId: string): string[] {
   return redis('--raw', 'HVALS', `${prefix}:{${roomId}}:seats`).split('\n').filter((l) => l.startsWith('{'));
@@ -225,11 +236,7 @@ function seatRecords(roomId: string): string[] {
 
 test('a message moved to another seat in Redis shows as unreadable, never as that seat's words', async ({ browser }) => {
   test.setTimeout(90_000);
-  const alice = await person(browser);
-  const bob = await person(browser);
-  const link = await createRoom(alice.page, 'alice', instanceA);
-  const roomId = link.split('/room/')[1].split('#')[0];
-  await joinRoom(bob.page, `${instanceB}${link}`, 'bob');
+  const { alice, bob, roomId } = await twoOnTwoInstances(browser);
   await say(alice.page, 'I owe bob nothing');
   await expect(messageTexts(bob.page)).toHaveText(['I owe bob nothing']);
 
@@ -254,11 +261,7 @@ test('a message moved to another seat in Redis shows as unreadable, never as tha
 
 test('a name moved to another seat in Redis is refused, never shown as that seat's', async ({ browser }) => {
   test.setTimeout(90_000);
-  const alice = await person(browser);
-  const bob = await person(browser);
-  const link = await createRoom(alice.page, 'alice', instanceA);
-  const roomId = link.split('/room/')[1].split('#')[0];
-  await joinRoom(bob.page, `${instanceB}${link}`, 'bob');
+  const { alice, bob, roomId } = await twoOnTwoInstances(browser);
   await expect(alice.page.getByTestId('peer')).toHaveText(/bob\s*online/);
 
   // Alice's seat record is the one her message carries; the other is bob's.

@@ -41,6 +41,11 @@ fn token() -> TokenHash {
 /// A membership verifier (the store keeps it as it came).
 const VERIFIER: &str = "dmVyaWZpZXItb2YtdGhlLW1lbWJlcnNoaXAtc2VjcmV0";
 
+/// A new room in `store` that ends after `ttl`, with `capacity` seats.
+async fn new_room(store: &Arc<dyn RoomStore>, ttl: Duration, capacity: u8) -> RoomId {
+    store.create_room(ttl, capacity, VERIFIER, None).await.expect("room").id
+}
+
 /// A new seat with a random id, called `name` (the store never opens names).
 fn new_seat(name: &str) -> Seat {
     Seat { id: nanoid::nanoid!(app::model::SEAT_ID_LEN), name: name.into() }
@@ -103,12 +108,7 @@ async fn leftovers(under: &UnderTest, room: &RoomId) -> Vec<String> {
 
 async fn a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     let claims = (0..100).map(|i| {
         let store: Arc<dyn RoomStore> = backend.store.clone();
         let room = room.clone();
@@ -126,12 +126,7 @@ async fn a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats(
 
 async fn a_holder_claiming_again_gets_the_same_seat(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     let alice = token();
     let first =
         backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
@@ -153,8 +148,7 @@ async fn a_holder_claiming_again_gets_the_same_seat(kind: Kind) {
 async fn the_first_seat_keeps_the_rooms_key_check_for_good(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
     let store = &backend.store;
-    let room =
-        store.create_room(Duration::from_secs(60), 3, VERIFIER, None).await.expect("room").id;
+    let room = new_room(&store, Duration::from_secs(60), 3).await;
     assert_eq!(store.room(&room).await.expect("read").and_then(|r| r.key_check), None);
     store.claim_seat(&room, &token(), &new_seat("creator"), Some("the check")).await.expect("seat");
     store
@@ -190,18 +184,8 @@ async fn a_room_keeps_its_verifier_and_gives_out_each_seat_id_once(kind: Kind) {
 
 async fn a_seat_in_one_room_is_no_seat_in_another(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let a = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
-    let b = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let a = new_room(&backend.store, Duration::from_secs(60), 2).await;
+    let b = new_room(&backend.store, Duration::from_secs(60), 2).await;
     let alice = token();
     backend.store.claim_seat(&a, &alice, &new_seat("alice"), None).await.expect("seat");
     assert_eq!(backend.store.seat(&b, &alice).await, Ok(None));
@@ -211,8 +195,7 @@ async fn a_seat_in_one_room_is_no_seat_in_another(kind: Kind) {
 async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) {
     let under = under_test(kind, 500).await;
     let store = &under.backend.store;
-    let room =
-        store.create_room(Duration::from_millis(1200), 2, VERIFIER, None).await.expect("room").id;
+    let room = new_room(&store, Duration::from_millis(1200), 2).await;
     let alice = token();
     store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     store.post(&room, &alice, "c1", "secret").await.expect("post");
@@ -232,8 +215,7 @@ async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) 
 async fn after_destroy_nothing_is_readable_or_left_and_posts_are_refused(kind: Kind) {
     let under = under_test(kind, 500).await;
     let store = &under.backend.store;
-    let room =
-        store.create_room(Duration::from_secs(60), 2, VERIFIER, None).await.expect("room").id;
+    let room = new_room(&store, Duration::from_secs(60), 2).await;
     let alice = token();
     store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     store.post(&room, &alice, "c1", "secret").await.expect("post");
@@ -247,12 +229,7 @@ async fn after_destroy_nothing_is_readable_or_left_and_posts_are_refused(kind: K
 
 async fn sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_writers(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend
-        .store
-        .create_room(Duration::from_secs(60), 8, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let room = new_room(&backend.store, Duration::from_secs(60), 8).await;
     let writers = (0..8).map(|w| {
         let store = backend.store.clone();
         let room = room.clone();
@@ -284,12 +261,7 @@ async fn sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_write
 
 async fn the_same_client_id_from_the_same_seat_is_stored_once(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     let (alice, bob) = (token(), token());
     backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     backend.store.claim_seat(&room, &bob, &new_seat("bob"), None).await.expect("seat");
@@ -308,12 +280,7 @@ async fn the_same_client_id_from_the_same_seat_is_stored_once(kind: Kind) {
 
 async fn history_is_capped_and_says_older_messages_are_gone(kind: Kind) {
     let (backend, _) = store(kind, 5).await;
-    let room = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     let alice = token();
     backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     for i in 1..=5 {
@@ -361,12 +328,7 @@ async fn history_keeps_only_its_byte_budget_newest_first(kind: Kind) {
     // A budget that holds three messages of 1,000-byte bodies (each about 1.1 kB as stored).
     let limits = StoreLimits { bytes: 4_000, ..StoreLimits::from(500) };
     let (backend, _) = store(kind, limits).await;
-    let room = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     let alice = token();
     backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     for i in 1..=10 {
@@ -390,8 +352,7 @@ async fn history_comes_in_pages_newest_first_and_says_when_older_remain(kind: Ki
     // A cap of 100 with 130 posted: 31..=130 are kept.
     let (backend, _) = store(kind, 100).await;
     let store = &backend.store;
-    let room =
-        store.create_room(Duration::from_secs(60), 2, VERIFIER, None).await.expect("room").id;
+    let room = new_room(&store, Duration::from_secs(60), 2).await;
     let alice = token();
     store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     for i in 1..=130 {
@@ -418,12 +379,7 @@ async fn history_comes_in_pages_newest_first_and_says_when_older_remain(kind: Ki
 
 async fn history_after_a_sequence_number_holds_only_newer_messages(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     let alice = token();
     backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     let empty = backend.store.history(&room, 0).await.expect("history");
@@ -457,12 +413,7 @@ async fn delivery(
 
 async fn posts_are_announced_in_order_and_destroy_is_announced(kind: Kind) {
     let (mut backend, _) = store(kind, 500).await;
-    let room = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     backend.broker.subscribe(&room).await.expect("subscribed");
     let alice = token();
     backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
@@ -489,12 +440,7 @@ async fn posts_are_announced_in_order_and_destroy_is_announced(kind: Kind) {
 
 async fn leaving_frees_the_seat_and_is_announced(kind: Kind) {
     let (mut backend, _) = store(kind, 500).await;
-    let room = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     backend.broker.subscribe(&room).await.expect("subscribed");
     let (alice, bob) = (token(), token());
     let seat =
@@ -517,12 +463,7 @@ async fn leaving_frees_the_seat_and_is_announced(kind: Kind) {
 
 async fn only_a_seated_token_may_post(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     assert_eq!(backend.store.post(&room, &token(), "c", "hi").await, Err(StoreError::NotSeated));
     let history = backend.store.history(&room, 0).await.expect("history");
     assert!(history.messages.is_empty());
@@ -530,12 +471,7 @@ async fn only_a_seated_token_may_post(kind: Kind) {
 
 async fn presence_lists_one_name_per_seat_and_forgets_connections_that_go(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
-    let room = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     let seat = |id: &str, name: &str| Seat { id: id.into(), name: name.into() };
     let (amy, bob) = (seat("s1", "amy"), seat("s2", "bob"));
     let member = |conn: &str, seat: &Seat| Member { conn: conn.into(), seat: seat.clone() };
@@ -555,12 +491,7 @@ async fn presence_lists_one_name_per_seat_and_forgets_connections_that_go(kind: 
 #[tokio::test]
 async fn no_seat_token_is_stored_in_redis_in_clear() {
     let (backend, prefix) = store(Kind::Redis, 500).await;
-    let room = backend
-        .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None)
-        .await
-        .expect("room")
-        .id;
+    let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     let secret = SeatToken::generate();
     backend.store.claim_seat(&room, &secret.hash(), &new_seat("alice"), None).await.expect("seat");
     backend.store.post(&room, &secret.hash(), "c1", "hello").await.expect("post");
