@@ -100,6 +100,25 @@ test('a link without its key shows why and takes no seat; the invitee still gets
   await expect(messageTexts(alice.page)).toHaveText(['I am in']);
 });
 
+test('a member who opens the room without its key is told why, and the page keeps working', async ({ browser }) => {
+  const alice = await person(browser);
+  const link = await createRoom(alice.page, 'alice');
+  await say(alice.page, 'sealed history');
+  await expect(messageTexts(alice.page)).toHaveText(['sealed history']);
+  // A bookmark without the fragment: the seat is there, the key is not.
+  const failures: string[] = [];
+  alice.page.on('pageerror', (err) => failures.push(err.message));
+  alice.page.on('console', (m) => /panicked|disposed/.test(m.text()) && failures.push(m.text()));
+  await alice.page.goto(link.split('#')[0]);
+  await expect(alice.page.getByTestId('key-problem')).toHaveText(
+    'This link is missing its key. Ask for the full link.',
+  );
+  await alice.page.waitForTimeout(1_000);
+  expect(failures, 'no panic in the page').toEqual([]);
+  await alice.page.getByRole('button', { name: 'Leave room' }).click();
+  await expect(alice.page).toHaveURL(/\?left=1$/);
+});
+
 test('a wrong key is explained once, instead of every message failing', async ({ browser }) => {
   const alice = await person(browser);
   const mallory = await person(browser);

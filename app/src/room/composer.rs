@@ -15,7 +15,7 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
         if input.get().is_some() {
             // On the next frame: after a client-side navigation the element is not attached yet.
             request_animation_frame(move || {
-                if let Some(input) = input.get_untracked() {
+                if let Some(Some(input)) = input.try_get_untracked() {
                     let _ = input.focus();
                 }
             });

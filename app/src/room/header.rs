@@ -47,8 +47,11 @@ fn CopyLink(live: Live) -> impl IntoView {
             let promise = window().navigator().clipboard().write_text(&href);
             leptos::task::spawn_local(async move {
                 let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
-                copied.set(Some(ok));
-                set_timeout(move || copied.set(None), std::time::Duration::from_secs(2));
+                copied.try_set(Some(ok));
+                let forget = move || {
+                    copied.try_set(None);
+                };
+                set_timeout(forget, std::time::Duration::from_secs(2));
             });
         }
     };

@@ -27,7 +27,11 @@ pub fn MessageList(
     let slow = RwSignal::new(false);
     Effect::new(move |_| {
         if opening.get() {
-            set_timeout(move || slow.set(opening.get_untracked()), OPENING_QUIET);
+            // The list may be gone by then (a missing key replaces it): `try_`, never a panic.
+            let later = move || {
+                slow.try_set(opening.try_get_untracked().unwrap_or(false));
+            };
+            set_timeout(later, OPENING_QUIET);
         } else {
             slow.set(false);
         }
@@ -47,8 +51,8 @@ pub fn MessageList(
         if el.scroll_top() + el.client_height() >= seen_height.get_value() - STICKY_PX {
             request_animation_frame(move || {
                 scroll_to_bottom(scroller);
-                if let Some(el) = scroller.get_untracked() {
-                    seen_height.set_value(el.scroll_height());
+                if let Some(Some(el)) = scroller.try_get_untracked() {
+                    seen_height.try_set_value(el.scroll_height());
                 }
             });
         } else if newer {
@@ -131,7 +135,7 @@ pub fn MessageList(
 }
 
 fn scroll_to_bottom(scroller: NodeRef<Div>) {
-    if let Some(el) = scroller.get_untracked() {
+    if let Some(Some(el)) = scroller.try_get_untracked() {
         el.set_scroll_top(el.scroll_height());
     }
 }
