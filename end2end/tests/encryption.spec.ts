@@ -253,7 +253,7 @@ function seatRecords(roomId: string): string[] {
   return redis('--raw', 'HVALS', `${prefix}:{${roomId}}:seats`).split('\n').filter((l) => l.startsWith('{'));
 }
 
-test('a message moved to another seat in Redis shows as unreadable, never as that seat's words', async ({ browser }) => {
+test('a message moved to another seat in Redis shows as unreadable, never as that seat\'s words', async ({ browser }) => {
   test.setTimeout(90_000);
   const { alice, bob, roomId } = await twoOnTwoInstances(browser);
   await say(alice.page, 'I owe bob nothing');
@@ -278,7 +278,7 @@ test('a message moved to another seat in Redis shows as unreadable, never as tha
   }
 });
 
-test('a name moved to another seat in Redis is refused, never shown as that seat's', async ({ browser }) => {
+test('a name moved to another seat in Redis is refused, never shown as that seat\'s', async ({ browser }) => {
   test.setTimeout(90_000);
   const { alice, bob, roomId } = await twoOnTwoInstances(browser);
   await expect(alice.page.getByTestId('peer')).toHaveText(/bob\s*online/);

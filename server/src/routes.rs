@@ -14,8 +14,8 @@ use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::MatchedPath;
-use axum::http::Request;
 use axum::http::request::Parts;
+use axum::http::{Request, StatusCode};
 use axum::middleware;
 use axum::routing::get;
 use leptos::prelude::{provide_context, use_context};
@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use headers::CspNonce;
@@ -44,6 +45,8 @@ pub struct Edge {
     pub readiness: Arc<dyn Readiness>,
     /// The largest request body taken (`limits.body-max-bytes`).
     pub body_max_bytes: usize,
+    /// How long a request may take until its answer starts (`limits.request-timeout-secs`).
+    pub request_timeout: std::time::Duration,
 }
 
 pub fn router(settings: &Settings, state: ServerState, ws: WsState, edge: Edge) -> Router {
@@ -71,6 +74,8 @@ pub fn router(settings: &Settings, state: ServerState, ws: WsState, edge: Edge) 
         // The guard answers an announced oversized body in JSON; the limit stops one that
         // was not announced (chunked), in plain text.
         .layer(RequestBodyLimitLayer::new(edge.body_max_bytes))
+        // A stalled body (HTTP/2 lets a client hold many at once) is dropped with its buffer.
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, edge.request_timeout))
         .layer(middleware::from_fn_with_state(edge.clone(), api_guard::api_guard))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(edge, headers::response_headers))

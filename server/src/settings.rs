@@ -238,6 +238,11 @@ pub struct Limits {
     #[arg(id = "limits.body-max-bytes", long, env = "BURNER_BODY_MAX_BYTES", default_value = "65536", value_parser = trimmed::<usize>)]
     #[garde(custom(between(1024, 16 * 1024 * 1024)))]
     pub body_max_bytes: usize,
+    /// Seconds a request may take until its answer starts (reading its body included); a
+    /// client that stalls its body is answered 408 and what it sent is freed.
+    #[arg(id = "limits.request-timeout-secs", long, env = "BURNER_REQUEST_TIMEOUT_SECS", default_value = "10", value_parser = trimmed::<u64>)]
+    #[garde(custom(between(1, 300)))]
+    pub request_timeout_secs: u64,
     /// Connections open at once on the public port; one more is closed at accept.
     #[arg(id = "limits.connections-max", long, env = "BURNER_CONNECTIONS_MAX", default_value = "10000", value_parser = trimmed::<usize>)]
     #[garde(custom(between(1, 1_000_000)))]

@@ -26,6 +26,14 @@ const SOCKET_QUEUE: usize = 256;
 /// Together well inside the 5 seconds a process manager waits.
 const REQUEST_GRACE: Duration = Duration::from_secs(2);
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+/// Requests one HTTP/2 connection may have open at once (a page needs a handful).
+const H2_STREAMS: u32 = 16;
+/// Bytes a client may send on one HTTP/2 request, and on one connection, before the server
+/// reads them (flow control): with the streams cap, what a connection can park in the server.
+const H2_STREAM_WINDOW: u32 = 16 * 1024;
+const H2_CONNECTION_WINDOW: u32 = 64 * 1024;
+/// Largest header block of one HTTP/2 request.
+const H2_HEADER_LIST: u32 = 16 * 1024;
 /// How often idle rate-limit keys are forgotten.
 const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
 
@@ -83,6 +91,7 @@ impl Application {
             messages: Limiter::new("message", limits.messages_burst, limits.messages_per_second),
         });
         tasks.spawn_until_stopped(forget_idle(Arc::downgrade(&doors)));
+        tasks.spawn_until_stopped(crate::gate::give_back_memory());
         let proxy = ProxyTrust {
             trusted: settings.security.trust_proxy,
             hops: settings.security.proxy_hops,
@@ -125,6 +134,7 @@ impl Application {
             allowed_origins: ws.allowed_origins.clone(),
             readiness: backend.readiness,
             body_max_bytes: limits.body_max_bytes,
+            request_timeout: Duration::from_secs(limits.request_timeout_secs),
         };
         // The recorder is installed here only, and only when metrics are served.
         let metrics_addr = match settings.metrics.addr.map(|addr| (addr, crate::metrics::install()))
@@ -196,7 +206,15 @@ impl Application {
         );
         // Every connection passes the gate (caps, idle timeout, TCP_NODELAY) first.
         let mut server = axum_server::from_tcp(self.listener)?.acceptor(self.gate).handle(handle);
-        server.http_builder().http1().header_read_timeout(self.header_timeout);
+        let http = server.http_builder();
+        http.http1().header_read_timeout(self.header_timeout);
+        // HTTP/2 lets one connection hold many requests, each with buffered headers and body:
+        // few streams and small windows bound what a connection can make the server hold.
+        http.http2()
+            .max_concurrent_streams(H2_STREAMS)
+            .initial_stream_window_size(H2_STREAM_WINDOW)
+            .initial_connection_window_size(H2_CONNECTION_WINDOW)
+            .max_header_list_size(H2_HEADER_LIST);
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         // The one difference HTTPS makes: TLS on top of the same acceptor, with the header
         // timeout for its handshake.

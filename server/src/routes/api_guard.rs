@@ -65,6 +65,7 @@ mod tests {
             allowed_origins: Arc::new(Vec::new()),
             readiness: Arc::new(crate::health::AlwaysReady),
             body_max_bytes: 64 * 1024,
+            request_timeout: std::time::Duration::from_secs(10),
         }
     }
 

@@ -98,3 +98,51 @@ async fn a_tls_handshake_that_never_finishes_is_cut_off() {
     let closed = closed_within(&mut silent, Duration::from_secs(5)).await;
     assert!(closed.is_some(), "a silent TLS connection is still open after 5 s");
 }
+
+#[tokio::test]
+async fn http2_requests_with_stalled_bodies_are_few_per_connection_and_answered_408() {
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.limits.request_timeout_secs = 1).await;
+    let tcp = connect(&app).await;
+    let (client, connection) = h2::client::handshake(tcp).await.expect("h2c handshake");
+    let mut connection = Box::pin(connection);
+    let driver = tokio::spawn(async move { (&mut connection).await.ok() });
+    let mut client = client.ready().await.expect("ready");
+    // Each announces 60 kB and sends 1 kB, then nothing: the server reads and waits.
+    let mut answers = Vec::new();
+    let started = Instant::now();
+    for _ in 0..16 {
+        let request = http::Request::post(app.url("/api/create_room"))
+            .header("content-type", "application/json")
+            .header("content-length", "60000")
+            .body(())
+            .expect("request");
+        let (answer, mut body) = client.send_request(request, false).expect("a stream");
+        body.send_data(bytes::Bytes::from(vec![b' '; 1024]), false).expect("data");
+        answers.push((answer, body));
+        client = client.ready().await.expect("ready");
+    }
+    for (answer, _body) in answers {
+        let answer = tokio::time::timeout(Duration::from_secs(5), answer).await;
+        let status = answer.expect("an answer in time").expect("a response").status();
+        assert_eq!(status.as_u16(), 408, "a stalled body is cut off");
+    }
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(900), "answered before the timeout: {waited:?}");
+    driver.abort();
+}
+
+#[tokio::test]
+async fn an_http2_connection_may_hold_only_a_few_requests_at_once() {
+    let app = TestApp::spawn(Kind::Embedded).await;
+    let tcp = connect(&app).await;
+    let (mut client, mut connection) = h2::client::handshake(tcp).await.expect("h2c handshake");
+    // The server's SETTINGS arrive with its first frames: a request round trip brings them.
+    let request = http::Request::get(app.url("/healthz")).body(()).expect("request");
+    let (answer, _) = client.send_request(request, true).expect("a stream");
+    let answer = tokio::select! {
+        answer = answer => answer.expect("health"),
+        _ = &mut connection => panic!("the connection ended"),
+    };
+    assert_eq!(answer.status().as_u16(), 200);
+    assert_eq!(connection.max_concurrent_send_streams(), 16);
+}

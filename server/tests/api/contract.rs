@@ -148,7 +148,7 @@ async fn a_holder_claiming_again_gets_the_same_seat(kind: Kind) {
 async fn the_first_seat_keeps_the_rooms_key_check_for_good(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
     let store = &backend.store;
-    let room = new_room(&store, Duration::from_secs(60), 3).await;
+    let room = new_room(store, Duration::from_secs(60), 3).await;
     assert_eq!(store.room(&room).await.expect("read").and_then(|r| r.key_check), None);
     store.claim_seat(&room, &token(), &new_seat("creator"), Some("the check")).await.expect("seat");
     store
@@ -195,7 +195,7 @@ async fn a_seat_in_one_room_is_no_seat_in_another(kind: Kind) {
 async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) {
     let under = under_test(kind, 500).await;
     let store = &under.backend.store;
-    let room = new_room(&store, Duration::from_millis(1200), 2).await;
+    let room = new_room(store, Duration::from_millis(1200), 2).await;
     let alice = token();
     store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     store.post(&room, &alice, "c1", "secret").await.expect("post");
@@ -215,7 +215,7 @@ async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) 
 async fn after_destroy_nothing_is_readable_or_left_and_posts_are_refused(kind: Kind) {
     let under = under_test(kind, 500).await;
     let store = &under.backend.store;
-    let room = new_room(&store, Duration::from_secs(60), 2).await;
+    let room = new_room(store, Duration::from_secs(60), 2).await;
     let alice = token();
     store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     store.post(&room, &alice, "c1", "secret").await.expect("post");
@@ -352,7 +352,7 @@ async fn history_comes_in_pages_newest_first_and_says_when_older_remain(kind: Ki
     // A cap of 100 with 130 posted: 31..=130 are kept.
     let (backend, _) = store(kind, 100).await;
     let store = &backend.store;
-    let room = new_room(&store, Duration::from_secs(60), 2).await;
+    let room = new_room(store, Duration::from_secs(60), 2).await;
     let alice = token();
     store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     for i in 1..=130 {

@@ -150,6 +150,7 @@ async fn one_address_cannot_exhaust_rooms_storage_connections_or_memory() {
             ("BURNER_MESSAGES_BURST", ""),
             ("BURNER_MESSAGES_PER_SECOND", ""),
             ("BURNER_IDLE_TIMEOUT_SECS", "3"),
+            ("BURNER_REQUEST_TIMEOUT_SECS", "2"),
         ],
     )
     .await;
@@ -291,6 +292,56 @@ async fn one_address_cannot_exhaust_rooms_storage_connections_or_memory() {
     let line = format!("20 sockets asked for the history and never read; {refused} closed at once");
     footprint.report(&server, "slow readers", &line).await;
 
+    // 6. HTTP/2 requests with stalled bodies: every stream the connections may hold, each
+    // announcing 60 kB and sending what flow control lets through, then nothing.
+    let footprint = Footprint::start(&server);
+    let mut stalled = Vec::new();
+    for _ in 0..128 {
+        let Ok(tcp) = TcpStream::connect(server.addr).await else { continue };
+        let Ok((client, connection)) = h2::client::handshake(tcp).await else { continue };
+        let driver = tokio::spawn(async move { connection.await.ok() });
+        let mut streams = Vec::new();
+        let mut client = client;
+        for _ in 0..16 {
+            let Ok(ready) = client.ready().await else { break };
+            client = ready;
+            let request = http::Request::post(format!("http://{}/api/create_room", server.addr))
+                .header("content-type", "application/json")
+                .header("content-length", "60000")
+                .body(())
+                .expect("request");
+            let Ok((answer, mut body)) = client.send_request(request, false) else { break };
+            let _ = body.send_data(bytes::Bytes::from(vec![b' '; 16 * 1024]), false);
+            streams.push((answer, body));
+        }
+        stalled.push((driver, streams));
+    }
+    let held: usize = stalled.iter().map(|(_, s)| s.len()).sum();
+    let mut timed_out = 0;
+    let mut other = std::collections::BTreeMap::<String, usize>::new();
+    for (_, streams) in &mut stalled {
+        for (answer, _) in streams.iter_mut() {
+            match tokio::time::timeout(Duration::from_secs(5), answer).await {
+                Ok(Ok(response)) if response.status().as_u16() == 408 => timed_out += 1,
+                Ok(Ok(response)) => *other.entry(response.status().to_string()).or_default() += 1,
+                Ok(Err(err)) => *other.entry(err.to_string()).or_default() += 1,
+                Err(_) => *other.entry("no answer in 5 s".into()).or_default() += 1,
+            }
+        }
+    }
+    if !other.is_empty() {
+        println!("abuse: HTTP/2 stalled bodies, other outcomes: {other:?}");
+    }
+    for (driver, _) in &stalled {
+        driver.abort();
+    }
+    drop(stalled);
+    let line = format!("{held} stalled requests on 128 connections; {timed_out} answered 408");
+    let (before, _) = footprint.report(&server, "HTTP/2 stalled bodies", &line).await;
+    assert_eq!(timed_out, held, "every stalled request is cut off");
+    let peak = server.rss_kb();
+    assert!(peak < before + 150_000, "stalled HTTP/2 bodies made the server hold {peak} kB");
+
     let (latencies, lost) = chat.finish().await;
     let mut sorted = latencies.clone();
     sorted.sort();
@@ -306,7 +357,12 @@ async fn one_address_cannot_exhaust_rooms_storage_connections_or_memory() {
         sorted.last().copied().unwrap_or_default(),
     );
     assert_eq!(lost, 0, "the chat lost messages during the attacks");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The server hands freed memory back every 10 s.
+    let settled = Instant::now();
+    while server.rss_kb() > baseline + baseline / 10 && settled.elapsed() < Duration::from_secs(12)
+    {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let after = server.rss_kb();
     println!("abuse: server RSS {baseline} kB before the attacks, {after} kB after them");
     within_ten_percent("all attacks", (baseline, after));
