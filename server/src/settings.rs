@@ -243,6 +243,15 @@ pub struct Limits {
     #[arg(id = "limits.request-timeout-secs", long, env = "BURNER_REQUEST_TIMEOUT_SECS", default_value = "10", value_parser = trimmed::<u64>)]
     #[garde(custom(between(1, 300)))]
     pub request_timeout_secs: u64,
+    /// Requests one HTTP/2 connection may have open at once (a page needs a handful).
+    #[arg(id = "limits.http2-streams", long, env = "BURNER_HTTP2_STREAMS", default_value = "16", value_parser = trimmed::<u32>)]
+    #[garde(custom(between(1, 1000)))]
+    pub http2_streams: u32,
+    /// Seconds a socket may take to read the history it starts with (at most one page) before
+    /// it is closed with 4408 as too slow.
+    #[arg(id = "limits.catch-up-secs", long, env = "BURNER_CATCH_UP_SECS", default_value = "30", value_parser = trimmed::<u64>)]
+    #[garde(custom(between(1, 3600)))]
+    pub catch_up_secs: u64,
     /// Connections open at once on the public port; one more is closed at accept.
     #[arg(id = "limits.connections-max", long, env = "BURNER_CONNECTIONS_MAX", default_value = "10000", value_parser = trimmed::<usize>)]
     #[garde(custom(between(1, 1_000_000)))]

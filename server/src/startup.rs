@@ -26,8 +26,6 @@ const SOCKET_QUEUE: usize = 256;
 /// Together well inside the 5 seconds a process manager waits.
 const REQUEST_GRACE: Duration = Duration::from_secs(2);
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
-/// Requests one HTTP/2 connection may have open at once (a page needs a handful).
-const H2_STREAMS: u32 = 16;
 /// Bytes a client may send on one HTTP/2 request, and on one connection, before the server
 /// reads them (flow control): with the streams cap, what a connection can park in the server.
 const H2_STREAM_WINDOW: u32 = 16 * 1024;
@@ -46,6 +44,7 @@ pub struct Application {
     tls: Option<RustlsConfig>,
     header_timeout: Duration,
     gate: Gate,
+    http2_streams: u32,
     router: Router,
     tasks: Tasks,
 }
@@ -58,7 +57,8 @@ impl Application {
             Some(url) => Backend::redis(url, &settings.backend.key_prefix, cap).await?,
             None => Backend::embedded(cap),
         };
-        Self::with_backend(settings, backend, Timing::default()).await
+        let catch_up_within = Duration::from_secs(settings.limits.catch_up_secs);
+        Self::with_backend(settings, backend, Timing { catch_up_within, ..Timing::default() }).await
     }
 
     /// Builds on a given backend, with given socket timings (tests shorten them).
@@ -159,6 +159,7 @@ impl Application {
                     .then_some(limits.connections_per_address),
                 idle: Duration::from_secs(limits.idle_timeout_secs),
             }),
+            http2_streams: limits.http2_streams,
             router,
             tasks,
         })
@@ -211,7 +212,7 @@ impl Application {
         // HTTP/2 lets one connection hold many requests, each with buffered headers and body:
         // few streams and small windows bound what a connection can make the server hold.
         http.http2()
-            .max_concurrent_streams(H2_STREAMS)
+            .max_concurrent_streams(self.http2_streams)
             .initial_stream_window_size(H2_STREAM_WINDOW)
             .initial_connection_window_size(H2_CONNECTION_WINDOW)
             .max_header_list_size(H2_HEADER_LIST);
