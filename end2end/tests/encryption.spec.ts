@@ -301,9 +301,12 @@ test('a name moved to another seat in Redis is refused, never shown as that seat
   }
   expect(moved).toBe(1);
 
-  // Bob comes back (his socket now carries the forged record): nobody sees "alice" twice.
+  // Bob comes back (his seat now carries the forged record) and writes: his message is shown
+  // under "Unreadable name", never as alice's.
   await bob.page.reload();
   await expect(bob.page.getByTestId('link-status')).toHaveText('connected');
-  await expect(alice.page.getByTestId('peer')).toHaveText(/Unreadable name\s*online/);
-  await expect(alice.page.getByTestId('peer')).not.toContainText('alice');
+  await say(bob.page, 'after the switch');
+  const forged = alice.page.getByTestId('message').filter({ hasText: 'after the switch' });
+  await expect(forged.locator('header span').first()).toHaveText('Unreadable name');
+  await expect(forged.locator('header span').first()).not.toHaveText(/alice/);
 });
