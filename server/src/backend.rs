@@ -1,4 +1,5 @@
-//! Chooses and wires a backend: Redis when a URL is set, else embedded. A backend is a store, a
+//! Chooses and wires a backend: Redis (one server or a cluster) when a URL is set, else
+//! embedded. A backend is a store, a
 //! broker and presence, and the stream of events they deliver to this instance's hub.
 
 use crate::broker::Broker;
@@ -9,12 +10,11 @@ use crate::health::{AlwaysReady, Readiness};
 use crate::presence::Presence;
 use crate::presence::memory::MemoryPresence;
 use crate::presence::redis::RedisPresence;
+use crate::redis_conn::{RedisConn, RedisMode, RedisTarget};
 use crate::redis_keys::Keys;
 use crate::store::{MemoryStore, RedisStore};
 use crate::tasks::Tasks;
-use anyhow::Context;
 use app::store::{RoomStore, StoreLimits};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -49,20 +49,23 @@ impl Backend {
         }
     }
 
-    /// The Redis backend; fails when Redis cannot be reached now.
+    /// The Redis backend on one server; fails when Redis cannot be reached now.
     pub async fn redis(
         url: &str,
         prefix: &str,
         history: impl Into<StoreLimits>,
     ) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url).context("the Redis URL is not valid")?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_max_delay(Duration::from_secs(1));
-        let conn = ConnectionManager::new_with_config(client.clone(), config)
-            .await
-            .context("cannot reach Redis")?;
+        Self::redis_at(RedisTarget::single(url), prefix, history).await
+    }
+
+    /// The Redis backend on one server or a cluster; fails when it cannot be reached now or is
+    /// not what `target.mode` says.
+    pub async fn redis_at(
+        target: RedisTarget,
+        prefix: &str,
+        history: impl Into<StoreLimits>,
+    ) -> anyhow::Result<Self> {
+        let conn = RedisConn::connect(&target).await?;
         match persistence(&mut conn.clone()).await {
             Ok(Some(kept)) => tracing::warn!(
                 %kept,
@@ -75,14 +78,18 @@ impl Backend {
         let keys = Keys::new(prefix);
         let (bus, deliveries) = mpsc::unbounded_channel();
         let tasks = Tasks::default();
-        let broker = RedisBroker::start(client, conn.clone(), keys.clone(), bus, &tasks);
+        let kind = match target.mode {
+            RedisMode::Single => "redis",
+            RedisMode::Cluster => "redis-cluster",
+        };
+        let broker = RedisBroker::start(target, conn.clone(), keys.clone(), bus, &tasks);
         Ok(Backend {
             store: Arc::new(RedisStore::new(conn.clone(), keys.clone(), history.into())),
             presence: Arc::new(RedisPresence::new(conn.clone(), keys)),
             readiness: Arc::new(RedisReadiness { conn, liveness: broker.liveness() }),
             broker: Arc::new(broker),
             deliveries,
-            kind: "redis",
+            kind,
             tasks,
         })
     }
@@ -90,7 +97,7 @@ impl Backend {
 
 /// What Redis writes to disk (`save` snapshots, the append-only file), or `None` when it keeps
 /// nothing there. Fails where `CONFIG` is not permitted (some managed Redis services).
-pub async fn persistence(conn: &mut ConnectionManager) -> redis::RedisResult<Option<String>> {
+pub async fn persistence(conn: &mut RedisConn) -> redis::RedisResult<Option<String>> {
     let config = |name: &'static str| redis::cmd("CONFIG").arg("GET").arg(name).clone();
     let (save, appendonly): (Vec<String>, Vec<String>) = redis::pipe()
         .add_command(config("save"))
@@ -110,7 +117,7 @@ pub async fn persistence(conn: &mut ConnectionManager) -> redis::RedisResult<Opt
 /// The Redis backend is ready when the store answers a PING and the pub/sub connection is up
 /// and has answered lately.
 struct RedisReadiness {
-    conn: ConnectionManager,
+    conn: RedisConn,
     liveness: Arc<crate::broker::redis::Liveness>,
 }
 

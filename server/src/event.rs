@@ -71,6 +71,10 @@ pub enum Delivery {
     /// Events may have been missed (the broker reconnected): sockets must catch up from the
     /// store.
     Resync,
+    /// This instance cannot hear these rooms' events (its pub/sub path to Redis stays
+    /// broken): their sockets are closed with 1012 so their clients reconnect elsewhere. Only
+    /// the hub receives this.
+    Reconnect(Vec<RoomId>),
 }
 
 /// Where a backend hands what it hears to this instance's hub.

@@ -86,6 +86,7 @@ impl Hub {
                 match delivery {
                     Delivery::Event(announced) => hub.deliver(announced),
                     Delivery::Resync => hub.resync(),
+                    Delivery::Reconnect(rooms) => hub.send_away(&rooms),
                 }
             }
         });
@@ -189,6 +190,22 @@ impl Hub {
             .collect();
         for room in emptied {
             self.forget(&mut rooms, &room);
+        }
+    }
+}
+
+impl Hub {
+    /// Closes every local socket of `rooms` with 1012 (reconnect, possibly elsewhere).
+    fn send_away(&self, rooms: &[RoomId]) {
+        let mut gone = self.lock();
+        for room in rooms {
+            if let Some(entry) = gone.get_mut(room) {
+                for peer in entry.peers.values_mut() {
+                    peer.kick(CloseCode::Restarting);
+                }
+                entry.peers.clear();
+            }
+            self.forget(&mut gone, room);
         }
     }
 }

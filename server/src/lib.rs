@@ -13,6 +13,7 @@ pub mod hub;
 pub mod metrics;
 pub mod origin;
 pub mod presence;
+pub mod redis_conn;
 pub mod redis_keys;
 pub mod routes;
 pub mod settings;

@@ -42,6 +42,10 @@ impl Keys {
         Keys { prefix: prefix.into() }
     }
 
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     pub fn room(&self, room: &RoomId) -> RoomKeys {
         let base = format!("{}:{{{room}}}", self.prefix);
         RoomKeys {

@@ -106,11 +106,17 @@ pub enum SiteEnv {
 #[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize, Validate)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Backend {
-    /// Redis URL; empty runs the embedded single-machine backend.
+    /// Redis URL; empty runs the embedded single-machine backend. In cluster mode, the seed
+    /// nodes' URLs, comma-separated.
     #[arg(id = "backend.redis-url", long, env = "BURNER_REDIS_URL", default_value = "", value_parser = optional::<String>, hide_env_values = true)]
     #[serde(deserialize_with = "optional_in_file")]
     #[garde(inner(custom(redis_scheme)))]
     pub redis_url: Maybe<String>,
+    /// What the Redis URL points at: one server (single) or a Redis Cluster 7+ (cluster,
+    /// sharded pub/sub).
+    #[arg(id = "backend.redis-mode", long, env = "BURNER_REDIS_MODE", default_value = "single")]
+    #[garde(skip)]
+    pub redis_mode: crate::redis_conn::RedisMode,
     /// Memory the embedded backend may hold for rooms, in bytes: it takes a new room only while
     /// every room's full history budget fits (503 beyond). Redis has its own maxmemory.
     #[arg(id = "backend.memory-max-bytes", long, env = "BURNER_MEMORY_MAX_BYTES", default_value = "1073741824", value_parser = trimmed::<u64>)]

@@ -4,6 +4,7 @@ use crate::backend::Backend;
 use crate::gate::{Gate, GateLimits};
 use crate::hub::Hub;
 use crate::presence::Roster;
+use crate::redis_conn::RedisTarget;
 use crate::routes::{self, Edge};
 use crate::settings::Settings;
 use crate::tasks::Tasks;
@@ -54,7 +55,10 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let cap = settings.store_limits();
         let backend = match settings.backend.redis_url.as_deref() {
-            Some(url) => Backend::redis(url, &settings.backend.key_prefix, cap).await?,
+            Some(urls) => {
+                let target = RedisTarget::from_setting(settings.backend.redis_mode, urls);
+                Backend::redis_at(target, &settings.backend.key_prefix, cap).await?
+            }
             None => Backend::embedded(cap),
         };
         let catch_up_within = Duration::from_secs(settings.limits.catch_up_secs);

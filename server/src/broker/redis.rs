@@ -1,24 +1,26 @@
-//! The Redis broker: exactly one pub/sub connection per instance, subscribing a room's channel
-//! while this instance has sockets in it (the subscriber task is in [`subscriber`]).
+//! The Redis broker: one pub/sub link per instance (to one server, or on a cluster one
+//! connection per master, with sharded channels), subscribing a room's channel while this
+//! instance has sockets in it (the link is in [`link`], the task that keeps it in
+//! [`subscriber`]).
 
+mod link;
 mod subscriber;
 
 use super::{Broker, BrokerError};
 use crate::event::{Deliveries, RoomEvent, wire};
+use crate::redis_conn::{RedisConn, RedisTarget};
 use crate::redis_keys::Keys;
 use crate::tasks::Tasks;
 use app::model::RoomId;
 use futures::future::{BoxFuture, FutureExt};
-use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
 use std::sync::Arc;
 use subscriber::Command;
-pub use subscriber::Liveness;
+pub use subscriber::{BROKEN_AFTER, Liveness, PROBE_EVERY};
 use tokio::sync::{mpsc, oneshot};
 
 pub struct RedisBroker {
     commands: mpsc::UnboundedSender<Command>,
-    conn: ConnectionManager,
+    conn: RedisConn,
     keys: Keys,
     liveness: Arc<Liveness>,
 }
@@ -26,8 +28,8 @@ pub struct RedisBroker {
 impl RedisBroker {
     /// Starts the subscriber connection's task; it stops when the broker is dropped.
     pub fn start(
-        client: redis::Client,
-        conn: ConnectionManager,
+        target: RedisTarget,
+        conn: RedisConn,
         keys: Keys,
         deliveries: Deliveries,
         tasks: &Tasks,
@@ -35,7 +37,8 @@ impl RedisBroker {
         let (commands, receiver) = mpsc::unbounded_channel();
         let liveness = Arc::new(Liveness::default());
         tasks.spawn_until_stopped(subscriber::run(
-            client,
+            link::Connector::new(target),
+            conn.clone(),
             keys.clone(),
             receiver,
             deliveries,
@@ -75,7 +78,8 @@ impl Broker for RedisBroker {
         let payload = wire::encode(&event);
         async move {
             let payload = payload.map_err(|err| BrokerError::Encoding(Arc::new(err)))?;
-            Ok(conn.publish::<_, _, ()>(channel, payload).await?)
+            let publish = redis::cmd(conn.publish_command()).arg(channel).arg(payload).clone();
+            Ok(publish.query_async::<()>(&mut conn).await?)
         }
         .boxed()
     }

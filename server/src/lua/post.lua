@@ -2,14 +2,16 @@
 -- history, the resend guard and the publish happen together or not at all.
 -- KEYS: meta, seats, log, seq, sent
 -- ARGV: token hash, resend guard (client id), message content (opaque: Rust encodes it),
---       history cap (messages), history budget (bytes, as stored), channel
+--       history cap (messages), history budget (bytes, as stored), channel,
+--       publish command (PUBLISH, or SPUBLISH on a Redis Cluster: the channel has the room's
+--       hash tag, so it is in this script's slot)
 -- The message is stored and published as 'message:' .. seq .. ':' .. seat .. '\n' .. content
 -- (server/src/event/wire.rs): this script adds only what it alone knows, the sequence number
 -- and the seat record the token holds, and never reads or builds JSON.
 -- Returns {'ok', seq} | {'dup', stored message} | {'gone'} | {'no_seat'}
 local meta, seats, log, seq_key, sent = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local token, client_id, content, cap, budget, channel =
-  ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local token, client_id, content, cap, budget, channel, publish =
+  ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7]
 -- The seats hash ends with the room (same deadline, same destroy): a seat means a live room.
 local seat = redis.call('HGET', seats, token)
 if not seat then
@@ -61,5 +63,5 @@ elseif seq % cap == 0 then
     if tonumber(all[i + 1]) < oldest then redis.call('HDEL', sent, all[i]) end
   end
 end
-redis.call('PUBLISH', channel, stored)
+redis.call(publish, channel, stored)
 return {'ok', tostring(seq)}

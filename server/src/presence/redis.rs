@@ -3,21 +3,21 @@
 
 use super::{Member, Presence, PresenceError, STALE_AFTER_MS};
 use crate::event::wire;
+use crate::redis_conn::RedisConn;
 use crate::redis_keys::Keys;
 use app::model::{RoomId, Seat, now_ms};
 use futures::future::{BoxFuture, FutureExt};
 use redis::Script;
-use redis::aio::ConnectionManager;
 use std::sync::Arc;
 
 pub struct RedisPresence {
-    conn: ConnectionManager,
+    conn: RedisConn,
     keys: Keys,
     script: Arc<Script>,
 }
 
 impl RedisPresence {
-    pub fn new(conn: ConnectionManager, keys: Keys) -> Self {
+    pub fn new(conn: RedisConn, keys: Keys) -> Self {
         RedisPresence {
             conn,
             keys,
@@ -35,6 +35,7 @@ impl RedisPresence {
         let keys = self.keys.room(room);
         let (script, op) = (self.script.clone(), op.to_owned());
         let mut conn = self.conn.clone();
+        let publish = conn.publish_command();
         async move {
             let records: Option<Vec<String>> = script
                 .key(&keys.meta)
@@ -43,6 +44,7 @@ impl RedisPresence {
                 .arg(now_ms())
                 .arg(STALE_AFTER_MS)
                 .arg(&keys.channel)
+                .arg(publish)
                 .arg(args?)
                 .invoke_async(&mut conn)
                 .await

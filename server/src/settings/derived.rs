@@ -56,7 +56,12 @@ impl Settings {
 }
 
 /// A Redis URL as it may be shown: any password replaced by `***`.
-fn password_hidden(url: &str) -> String {
+/// Each URL of a list with its password replaced by `***`.
+fn password_hidden(urls: &str) -> String {
+    urls.split(',').map(password_hidden_one).collect::<Vec<_>>().join(",")
+}
+
+fn password_hidden_one(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
     match rest.rsplit_once('@') {
         Some((user_info, host)) => {

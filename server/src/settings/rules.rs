@@ -67,12 +67,16 @@ pub(super) fn both_or_neither<'a, T, U>(
     }
 }
 
-pub(super) fn redis_scheme(url: &str, _: &()) -> garde::Result {
-    // Only the scheme is shown: the rest may hold a password.
-    let scheme = url.split_once("://").map_or("(none)", |(scheme, _)| scheme);
-    rule(["redis", "rediss", "unix"].contains(&scheme), || {
-        format!("scheme {scheme:?} is not redis://, rediss:// or unix://")
-    })
+/// Each URL of a comma-separated list (a cluster's seed nodes) must be a Redis URL.
+pub(super) fn redis_scheme(urls: &str, _: &()) -> garde::Result {
+    for url in urls.split(',').map(str::trim).filter(|url| !url.is_empty()) {
+        // Only the scheme is shown: the rest may hold a password.
+        let scheme = url.split_once("://").map_or("(none)", |(scheme, _)| scheme);
+        rule(["redis", "rediss", "unix"].contains(&scheme), || {
+            format!("scheme {scheme:?} is not redis://, rediss:// or unix://")
+        })?;
+    }
+    Ok(())
 }
 
 pub(super) fn key_safe(prefix: &str, context: &()) -> garde::Result {

@@ -102,6 +102,8 @@ fn a_bad_setting_is_named_with_its_variable_and_the_problem() {
             "setting site.addr (LEPTOS_SITE_ADDR): \"localhost\" is not valid",
         ),
         ("backend.redis-url", "http://x", "setting backend.redis-url (BURNER_REDIS_URL)"),
+        ("backend.redis-url", "redis://a:7000,http://b:7001", "scheme \"http\" is not redis://"),
+        ("backend.redis-mode", "sentinel", "(BURNER_REDIS_MODE): \"sentinel\" is not valid"),
         ("rooms.default-capacity", "11", "11 is not between 2 and 10"),
         ("rooms.history-cap", "lots", "(BURNER_HISTORY_CAP): \"lots\" is not valid"),
         ("security.secure-cookies", "yes", "(BURNER_SECURE_COOKIES): \"yes\" is not valid"),

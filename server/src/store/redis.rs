@@ -3,18 +3,18 @@
 //! only as SHA-256.
 
 use crate::event::{RoomEvent, wire};
+use crate::redis_conn::RedisConn;
 use crate::redis_keys::Keys;
 use app::model::{EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
 use app::store::{Creator, Posted, RoomInfo, RoomStore, StoreError, StoreLimits, Window};
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 use std::collections::HashMap;
 use std::time::Duration;
 
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: RedisConn,
     keys: Keys,
     history: StoreLimits,
     scripts: Scripts,
@@ -48,7 +48,7 @@ fn unexpected(script: &'static str, reply: &[String]) -> StoreError {
 }
 
 impl RedisStore {
-    pub fn new(conn: ConnectionManager, keys: Keys, history: StoreLimits) -> Self {
+    pub fn new(conn: RedisConn, keys: Keys, history: StoreLimits) -> Self {
         let scripts = Scripts {
             create: Script::new(include_str!("../lua/create.lua")),
             join: Script::new(include_str!("../lua/join.lua")),
@@ -183,6 +183,7 @@ impl RoomStore for RedisStore {
             .key(&keys.seats)
             .arg(token.as_str())
             .arg(&keys.channel)
+            .arg(self.conn.publish_command())
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;
@@ -217,6 +218,7 @@ impl RoomStore for RedisStore {
             .arg(self.history.messages)
             .arg(self.history.bytes)
             .arg(&keys.channel)
+            .arg(self.conn.publish_command())
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;
@@ -276,6 +278,7 @@ impl RoomStore for RedisStore {
         let existed: i64 = invocation
             .arg(&keys.channel)
             .arg(ended.map_err(StoreError::backend)?)
+            .arg(self.conn.publish_command())
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;

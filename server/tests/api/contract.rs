@@ -1,4 +1,5 @@
-//! The store contract: every test runs against the embedded store and against real Redis.
+//! The store contract: every test runs against the embedded store, against real Redis, and
+//! against a real local Redis Cluster.
 
 use crate::helpers::{Kind, backend, redis_conn, redis_keys};
 use app::model::{EndReason, RoomId, Seat};
@@ -13,7 +14,7 @@ use server::store::MemoryStore;
 use std::sync::Arc;
 use std::time::Duration;
 
-both_backends! {
+every_backend! {
     a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats,
     a_holder_claiming_again_gets_the_same_seat,
     the_first_seat_keeps_the_rooms_key_check_for_good,
@@ -66,7 +67,7 @@ async fn store(kind: Kind, cap: impl Into<StoreLimits>) -> (Backend, String) {
 
 async fn under_test(kind: Kind, cap: impl Into<StoreLimits>) -> UnderTest {
     let cap = cap.into();
-    if kind == Kind::Redis {
+    if kind != Kind::Embedded {
         let (backend, prefix) = backend(kind, cap).await;
         return UnderTest { backend, prefix, memory: None };
     }

@@ -26,6 +26,15 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub enum Kind {
     Embedded,
     Redis,
+    /// A Redis Cluster started by the tests (one per test process, shared).
+    Cluster,
+}
+
+static CLUSTER: OnceLock<crate::local_cluster::LocalCluster> = OnceLock::new();
+
+/// This test process's local Redis Cluster, started on first use.
+pub fn cluster() -> &'static crate::local_cluster::LocalCluster {
+    CLUSTER.get_or_init(crate::local_cluster::LocalCluster::start)
 }
 
 static REDIS: OnceLock<String> = OnceLock::new();
@@ -88,6 +97,10 @@ pub async fn backend(kind: Kind, history: impl Into<StoreLimits>) -> (Backend, S
     let backend = match kind {
         Kind::Embedded => Backend::embedded(history),
         Kind::Redis => Backend::redis(&redis_url(), &prefix, history).await.expect("Redis"),
+        Kind::Cluster => {
+            let target = server::redis_conn::RedisTarget::cluster(&cluster().urls());
+            Backend::redis_at(target, &prefix, history).await.expect("Redis Cluster")
+        }
     };
     (backend, prefix)
 }
@@ -101,11 +114,15 @@ pub async fn redis_conn() -> redis::aio::MultiplexedConnection {
         .expect("Redis connection")
 }
 
-/// Every key under `prefix`.
+/// Every key under `prefix`, in the shared Redis and in the local cluster if one runs.
 pub async fn redis_keys(prefix: &str) -> Vec<String> {
     let mut conn = redis_conn().await;
+    let pattern = format!("{prefix}:*");
     let mut keys: Vec<String> =
-        redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut conn).await.expect("KEYS");
+        redis::cmd("KEYS").arg(&pattern).query_async(&mut conn).await.expect("KEYS");
+    if let Some(cluster) = CLUSTER.get() {
+        keys.extend(cluster.keys(&pattern));
+    }
     keys.sort();
     keys
 }

@@ -14,6 +14,17 @@ macro_rules! both_backends {
     };
 }
 
+/// Like `both_backends!`, and once more on a local Redis Cluster (3 masters, 3 replicas).
+macro_rules! every_backend {
+    ($($name:ident),* $(,)?) => {
+        both_backends!($($name),*);
+        mod cluster {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(crate::helpers::Kind::Cluster).await })*
+        }
+    };
+}
+
 mod binary;
 mod broker_recovery;
 mod connections;
@@ -22,9 +33,13 @@ mod cross_instance;
 mod edge;
 mod helpers;
 mod hostile;
+// Shared with the fault suite, which uses all of it.
 mod interop;
+#[allow(dead_code)]
+mod local_cluster;
 mod membership;
 mod persistence;
+mod redis_modes;
 mod rooms;
 mod sealing;
 mod site;

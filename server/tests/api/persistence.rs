@@ -33,7 +33,8 @@ impl OwnRedis {
 
     async fn persistence(&self) -> Option<String> {
         let client = redis::Client::open(format!("redis://127.0.0.1:{}", self.2)).expect("url");
-        let mut conn = redis::aio::ConnectionManager::new(client).await.expect("connection");
+        let conn = redis::aio::ConnectionManager::new(client).await.expect("connection");
+        let mut conn = server::redis_conn::RedisConn::Single(conn);
         server::backend::persistence(&mut conn).await.expect("CONFIG GET")
     }
 }

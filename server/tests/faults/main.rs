@@ -13,12 +13,17 @@ mod helpers;
 #[path = "../api/sealing.rs"]
 mod sealing;
 
+#[allow(dead_code)]
+#[path = "../api/local_cluster.rs"]
+mod local_cluster;
+
 mod chatter;
 mod instance;
 mod proxy;
 mod redis_process;
 
 mod abuse;
+mod cluster;
 
 mod instance_dies;
 mod pubsub_blackholed;

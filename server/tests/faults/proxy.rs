@@ -69,6 +69,17 @@ impl FaultProxy {
         self.silent_below.store(self.next.load(Ordering::SeqCst), Ordering::SeqCst);
     }
 
+    /// Every pub/sub connection, open now or opened later, goes silent: a path to Redis that
+    /// stays broken for subscriptions while commands pass.
+    pub fn silence_every_subscription(&self) {
+        self.silent_below.store(u64::MAX, Ordering::SeqCst);
+    }
+
+    /// Pub/sub connections opened from now on pass again.
+    pub fn heal(&self) {
+        self.silent_below.store(self.next.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
     /// Commands sent in the next `time` (on every connection but pub/sub) reach Redis only
     /// once it is over, in the order they were sent.
     pub fn stall_commands(&self, time: Duration) {

@@ -51,3 +51,77 @@ async fn a_silent_pubsub_connection_is_replaced_and_nothing_is_missed() {
     assert_eq!(delivered, 1, "delivered once");
     assert!(first_at.is_some_and(|t| t < Duration::from_secs(10)), "within 10 s of the fault");
 }
+
+/// Every subscription the instance opens stays silent (a broken path to that Redis) while its
+/// commands pass: it must not keep its sockets "connected" and deaf. It turns unready and closes
+/// them with 1012; they reconnect to the other instance and catch up there; once the path heals
+/// it is ready again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pubsub_path_that_stays_broken_makes_the_instance_unready_and_sends_its_sockets_away() {
+    let redis = RedisProcess::start();
+    let proxy = FaultProxy::start(([127, 0, 0, 1], redis.port()).into()).await;
+    let prefix = unique_prefix();
+    let through_proxy = Backend::redis(&proxy.url(), &prefix, 500).await.expect("Redis");
+    let a = TestApp::start(test_settings(), through_proxy, prefix.clone(), Timing::default()).await;
+    let direct = Backend::redis(&redis.url(), &prefix, 500).await.expect("Redis");
+    let b = TestApp::start(test_settings(), direct, prefix, Timing::default()).await;
+    let ready = |app: &TestApp| {
+        let url = app.url("/readyz");
+        async move { reqwest::get(url).await.map(|r| r.status().as_u16()).unwrap_or(0) }
+    };
+    let alice = a.visitor();
+    let room = alice.room_with_seat("alice").await;
+    let bob = b.visitor();
+    assert_eq!(bob.join(&room, "bob").await.status, 200);
+    let mut on_a = alice.enter(&room).await;
+    let mut on_b = bob.enter(&room).await;
+    assert_eq!(ready(&a).await, 200);
+
+    proxy.silence_every_subscription();
+    let fault = Instant::now();
+    on_b.say("during", "posted on B while A cannot hear anything").await;
+    assert_eq!(on_b.message().await.client_id, "during");
+    let mut unready_after = None;
+    let closed_after = loop {
+        assert!(fault.elapsed() < Duration::from_secs(20), "A gave up its socket within 20 s");
+        if unready_after.is_none() && ready(&a).await == 503 {
+            unready_after = Some(fault.elapsed());
+        }
+        match on_a.next_within(Duration::from_millis(200)).await {
+            Some(Next::Closed(code)) => {
+                assert_eq!(code, Some(1012), "closed with 1012: reconnect elsewhere");
+                break fault.elapsed();
+            }
+            Some(Next::Frame(ServerFrame::Message(m))) => {
+                panic!("A heard {:?} although its subscriptions are silent", m.client_id)
+            }
+            _ => {}
+        }
+    };
+    while unready_after.is_none() {
+        assert!(fault.elapsed() < Duration::from_secs(20), "A unready within 20 s");
+        if ready(&a).await == 503 {
+            unready_after = Some(fault.elapsed());
+        }
+    }
+    assert_eq!(ready(&a).await, 503, "still unready while the path is broken");
+    assert_eq!(ready(&b).await, 200, "B is fine");
+    // Alice's client reconnects, through the load balancer, to B and catches up there.
+    let moved = crate::helpers::Visitor { addr: b.addr, ..alice.clone() };
+    let mut on_b_again = moved.enter(&room).await;
+    assert_eq!(on_b_again.message().await.client_id, "during", "caught up on B");
+
+    proxy.heal();
+    let healed = Instant::now();
+    while ready(&a).await != 200 {
+        assert!(healed.elapsed() < Duration::from_secs(15), "A ready again within 15 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "subscriptions kept silent: A unready after {:.1} s, its socket closed 1012 after {:.1} s, \
+         caught up on B; healed: ready again after {:.1} s",
+        unready_after.map_or(0.0, |t| t.as_secs_f64()),
+        closed_after.as_secs_f64(),
+        healed.elapsed().as_secs_f64()
+    );
+}

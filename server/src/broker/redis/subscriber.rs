@@ -1,32 +1,42 @@
-//! The subscriber connection's task. It applies subscribe and unsubscribe commands in the order
-//! they were made and forwards each message to the hub. It checks the connection is alive with a
-//! PING every few seconds: a connection that drops, or stays open but silent, is replaced —
-//! connected and subscribed again with timeouts, pausing between failed attempts — and the hub
-//! is asked to resync every socket, since events may have been missed meanwhile.
+//! The subscriber task. It keeps Burner's own record of the rooms this instance wants, applies
+//! subscribe and unsubscribe commands in the order they were made, and forwards each message to
+//! the hub.
+//!
+//! It proves the whole path works, not only that a connection is open: every [`PROBE_EVERY`] it
+//! publishes a probe through the command connection on a channel of its own (on a cluster, one
+//! per master) and expects to hear it on its subscription. A link that is lost, silent, missing
+//! a probe, told by Redis that a subscription ended (a slot moved, a master became a replica),
+//! or on a cluster whose slot map changed, is dropped and a new one subscribed to every wanted
+//! room; then the hub is asked to resync every socket from the store, since events may have
+//! been missed meanwhile.
+//!
+//! When the path stays broken for [`BROKEN_AFTER`], the instance says so in `/readyz` and closes
+//! the affected sockets with 1012, so their clients reconnect, through the load balancer, to an
+//! instance that works. On a cluster "affected" means the rooms served by the failing masters.
 
+use super::link::{Connector, Heard, Link};
 use crate::broker::BrokerError;
 use crate::event::{Announcement, Deliveries, Delivery, wire};
+use crate::redis_conn::{ANSWER_WITHIN, RedisConn, SlotRanges, slot, slot_ranges};
 use crate::redis_keys::Keys;
 use app::model::{RoomId, now_ms};
-use futures::StreamExt;
-use redis::Msg;
-use redis::aio::{PubSubSink, PubSubStream};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::timeout;
+use tokio::time::Instant;
 
-/// The pause after a failed attempt to connect or to subscribe again.
+/// The pause after a failed attempt to connect.
 const RETRY_AFTER: Duration = Duration::from_millis(250);
 /// Failed attempts in a row between two warnings (about ten seconds): the others log at debug.
 const WARN_EVERY: u32 = 40;
-/// How often the connection is asked to prove it is alive.
-const PING_EVERY: Duration = Duration::from_secs(3);
-/// How long connecting, subscribing or a PING may take before the connection counts as dead.
-const ANSWER_WITHIN: Duration = Duration::from_secs(2);
-/// A connection not heard from for this long is not ready (see [`Liveness::ready`]).
+/// How often the path is proved with a probe (and, on a cluster, the slot map read).
+pub const PROBE_EVERY: Duration = Duration::from_secs(2);
+/// How long the path may stay broken before the instance is unready and its sockets are sent
+/// elsewhere.
+pub const BROKEN_AFTER: Duration = Duration::from_secs(5);
+/// A link not heard from for this long is not ready (see [`Liveness::ready`]).
 const SILENT_FOR_MS: u64 = 10_000;
 
 pub enum Command {
@@ -34,26 +44,31 @@ pub enum Command {
     Unsubscribe(RoomId),
 }
 
-/// What the subscriber last knew of its connection, for readiness.
+/// What the subscriber last knew of its path, for readiness.
 #[derive(Default)]
 pub struct Liveness {
     connected: AtomicBool,
-    /// When the connection last answered, Unix ms.
+    /// The path has been broken for longer than [`BROKEN_AFTER`].
+    broken: AtomicBool,
+    /// When a probe last came back, Unix ms.
     heard_at: AtomicU64,
 }
 
 impl Liveness {
     fn heard(&self) {
         self.connected.store(true, Ordering::Relaxed);
+        self.broken.store(false, Ordering::Relaxed);
         self.heard_at.store(now_ms(), Ordering::Relaxed);
     }
 
-    fn lost(&self) {
-        self.connected.store(false, Ordering::Relaxed);
-    }
-
-    /// Whether the connection is up and answered recently; `Err` says what is wrong.
+    /// Whether the path works; `Err` says what is wrong.
     pub fn ready(&self) -> Result<(), String> {
+        if self.broken.load(Ordering::Relaxed) {
+            return Err(format!(
+                "pub/sub: no working subscription for over {} s",
+                BROKEN_AFTER.as_secs()
+            ));
+        }
         if !self.connected.load(Ordering::Relaxed) {
             return Err("pub/sub: not connected to Redis".into());
         }
@@ -65,82 +80,233 @@ impl Liveness {
     }
 }
 
-/// What the task keeps across connections.
+/// The probe channels of one link: one per master on a cluster (each in a slot that master
+/// serves), one on a single server.
+struct Probes {
+    /// Channel → the slot ranges it proves (empty on a single server: it proves everything).
+    channels: HashMap<String, Vec<(u16, u16)>>,
+    /// The slot map the link was made for (`None` on a single server).
+    topology: Option<SlotRanges>,
+}
+
+/// Why a link was dropped: which rooms' path failed (`None`: all of them).
+type Failed = Option<Vec<(u16, u16)>>;
+
+/// What the task keeps across links.
 struct Subscriber {
-    client: redis::Client,
+    connector: Connector,
+    conn: RedisConn,
     keys: Keys,
     commands: mpsc::UnboundedReceiver<Command>,
     deliveries: Deliveries,
-    /// Rooms to follow: those subscribed now, and those to subscribe after a reconnect.
+    /// Rooms to follow: those subscribed now, and those to subscribe on the next link.
     wanted: HashSet<RoomId>,
+    /// Wanted rooms the current link could not subscribe yet (their master is away).
+    missing: HashSet<RoomId>,
     liveness: Arc<Liveness>,
+    /// This instance's probe name.
+    instance: String,
+    /// Since when the path has not been proved to work.
+    failing_since: Option<Instant>,
+    /// When the affected sockets were last sent elsewhere.
+    sent_away_at: Option<Instant>,
 }
 
 /// Runs until the broker (the sender of `commands`) is dropped.
 pub async fn run(
-    client: redis::Client,
+    connector: Connector,
+    conn: RedisConn,
     keys: Keys,
     commands: mpsc::UnboundedReceiver<Command>,
     deliveries: Deliveries,
     liveness: Arc<Liveness>,
 ) {
-    let mut task =
-        Subscriber { client, keys, commands, deliveries, wanted: HashSet::new(), liveness };
+    let mut task = Subscriber {
+        connector,
+        conn,
+        keys,
+        commands,
+        deliveries,
+        wanted: HashSet::new(),
+        missing: HashSet::new(),
+        liveness,
+        instance: nanoid::nanoid!(10),
+        failing_since: None,
+        sent_away_at: None,
+    };
     let mut reconnected = false;
-    while let Some((mut sink, mut stream)) = task.connect_and_resubscribe().await {
-        task.liveness.heard();
+    while let Some((mut link, probes)) = task.connect_and_resubscribe().await {
         if reconnected {
-            tracing::info!(rooms = task.wanted.len(), "pub/sub connection to Redis is back");
+            tracing::info!(rooms = task.wanted.len(), "pub/sub link to Redis is back");
             metrics::counter!(crate::metrics::PUBSUB_RECONNECTS).increment(1);
             let _ = task.deliveries.send(Delivery::Resync);
         }
         reconnected = true;
-        let mut ping = tokio::time::interval(PING_EVERY);
-        ping.tick().await;
-        loop {
-            tokio::select! {
-                command = task.commands.recv() => match command {
-                    Some(command) => {
-                        if !task.apply(command, Some(&mut sink)).await {
-                            break;
-                        }
-                    }
-                    None => return,
-                },
-                message = stream.next() => match message {
-                    Some(message) => task.forward(&message),
-                    None => {
-                        tracing::warn!("pub/sub connection to Redis lost; reconnecting");
-                        break;
-                    }
-                },
-                _ = ping.tick() => match timeout(ANSWER_WITHIN, sink.ping::<redis::Value>()).await {
-                    Ok(Ok(_)) => task.liveness.heard(),
-                    _ => {
-                        tracing::warn!("pub/sub connection to Redis went silent; replacing it");
-                        break;
-                    }
-                },
-            }
-        }
-        task.liveness.lost();
+        let failed = task.serve(&mut link, &probes).await;
+        let Some(failed) = failed else { return };
+        task.failing(failed, true);
     }
 }
 
 impl Subscriber {
-    /// A connection subscribed to every wanted room; `None` once the broker is gone. Commands
-    /// keep being answered while Redis is away (subscribes fail at once).
-    async fn connect_and_resubscribe(&mut self) -> Option<(PubSubSink, PubSubStream)> {
+    /// Serves one link until it must be replaced (returns what failed) or the broker is gone
+    /// (`None`).
+    async fn serve(&mut self, link: &mut Link, probes: &Probes) -> Option<Failed> {
+        let (observed, mut observations) = mpsc::unbounded_channel();
+        let mut pending: HashMap<String, Instant> = HashMap::new();
+        let mut tick = tokio::time::interval(PROBE_EVERY);
+        loop {
+            tokio::select! {
+                command = self.commands.recv() => {
+                    let command = command?;
+                    if !self.apply(command, Some(link)).await {
+                        tracing::warn!("pub/sub link to Redis stopped answering; replacing it");
+                        return Some(None);
+                    }
+                }
+                heard = link.next() => match heard {
+                    Heard::Message { channel, payload } => {
+                        if pending.remove(&channel).is_some() && pending.is_empty() {
+                            self.proved();
+                        }
+                        self.forward(&channel, &payload);
+                    }
+                    Heard::Unsubscribed(channel) => {
+                        if let Some(ranges) = self.unrequested(&channel, probes) {
+                            tracing::warn!(%channel, "Redis ended a subscription (a slot moved?); resubscribing");
+                            return Some(ranges);
+                        }
+                    }
+                    Heard::Lost => {
+                        tracing::warn!("pub/sub link to Redis lost; reconnecting");
+                        return Some(None);
+                    }
+                },
+                Some(topology) = observations.recv() => {
+                    if probes.topology.is_some() && probes.topology != topology {
+                        tracing::info!("the Redis Cluster's slot map changed; resubscribing");
+                        return Some(None);
+                    }
+                }
+                now = tick.tick() => {
+                    let overdue: Vec<&String> = pending
+                        .iter()
+                        .filter(|(_, sent)| now.duration_since(**sent) >= ANSWER_WITHIN)
+                        .map(|(channel, _)| channel)
+                        .collect();
+                    if !overdue.is_empty() {
+                        tracing::warn!("a pub/sub probe did not come back; replacing the link");
+                        let ranges = overdue
+                            .iter()
+                            .flat_map(|channel| probes.channels.get(*channel).cloned().unwrap_or_default());
+                        return Some(probes.topology.as_ref().map(|_| ranges.collect()));
+                    }
+                    self.retry_missing(link).await;
+                    for channel in probes.channels.keys() {
+                        pending.entry(channel.clone()).or_insert(now);
+                    }
+                    self.probe(probes, observed.clone());
+                }
+            }
+        }
+    }
+
+    /// Publishes one probe per channel through the command connection and, on a cluster,
+    /// reads the slot map; runs on its own so the link keeps being served meanwhile.
+    fn probe(&self, probes: &Probes, observed: mpsc::UnboundedSender<Option<SlotRanges>>) {
+        let mut conn = self.conn.clone();
+        let publish = conn.publish_command();
+        let channels: Vec<String> = probes.channels.keys().cloned().collect();
+        let cluster = probes.topology.is_some();
+        tokio::spawn(async move {
+            for channel in channels {
+                let probe = redis::cmd(publish).arg(&channel).arg(now_ms()).clone();
+                let _ =
+                    tokio::time::timeout(ANSWER_WITHIN, probe.query_async::<()>(&mut conn)).await;
+            }
+            if cluster {
+                let read = tokio::time::timeout(ANSWER_WITHIN, slot_ranges(&mut conn)).await;
+                if let Ok(Ok(topology)) = read {
+                    let _ = observed.send(Some(topology));
+                }
+            }
+        });
+    }
+
+    /// Every probe came back and every wanted room is subscribed: the path works.
+    fn proved(&mut self) {
+        if self.missing.is_empty() {
+            self.liveness.heard();
+            self.failing_since = None;
+        }
+    }
+
+    /// The path failed (`failed`: the slot ranges whose masters failed, or all): after
+    /// [`BROKEN_AFTER`] the instance is unready and the affected sockets are sent elsewhere.
+    /// `link_down`: the link itself failed (not only some rooms' masters).
+    fn failing(&mut self, failed: Failed, link_down: bool) {
+        let now = Instant::now();
+        let since = *self.failing_since.get_or_insert(now);
+        if link_down {
+            self.liveness.connected.store(false, Ordering::Relaxed);
+        }
+        if now.duration_since(since) < BROKEN_AFTER {
+            return;
+        }
+        self.liveness.broken.store(true, Ordering::Relaxed);
+        if self.sent_away_at.is_some_and(|at| now.duration_since(at) < BROKEN_AFTER) {
+            return;
+        }
+        self.sent_away_at = Some(now);
+        let rooms: Vec<RoomId> = self
+            .wanted
+            .iter()
+            .filter(|room| {
+                self.missing.contains(*room)
+                    || failed.as_ref().is_none_or(|ranges| {
+                        let slot = slot(room.as_str());
+                        ranges.iter().any(|(start, end)| (*start..=*end).contains(&slot))
+                    })
+            })
+            .cloned()
+            .collect();
+        tracing::error!(
+            rooms = rooms.len(),
+            "no working pub/sub path to Redis for {} s: sending those rooms' sockets elsewhere",
+            now.duration_since(since).as_secs()
+        );
+        if !rooms.is_empty() {
+            let _ = self.deliveries.send(Delivery::Reconnect(rooms));
+        }
+    }
+
+    /// Whether Redis ended a subscription nobody asked to end; `Some` with the ranges to
+    /// blame.
+    fn unrequested(&self, channel: &str, probes: &Probes) -> Option<Failed> {
+        if let Some(ranges) = probes.channels.get(channel) {
+            return Some(probes.topology.as_ref().map(|_| ranges.clone()));
+        }
+        let room = self.keys.room_of_channel(channel)?;
+        self.wanted.contains(&room).then(|| {
+            let slot = slot(room.as_str());
+            Some(vec![(slot, slot)])
+        })
+    }
+
+    /// A link subscribed to every wanted room it can reach; `None` once the broker is gone.
+    /// Commands keep being answered while Redis is away (subscribes fail at once).
+    async fn connect_and_resubscribe(&mut self) -> Option<(Link, Probes)> {
         let mut failures = 0u32;
         loop {
             match self.try_connect().await {
-                Ok(connection) => return Some(connection),
+                Ok(connected) => return Some(connected),
                 Err(err) if failures.is_multiple_of(WARN_EVERY) => {
-                    tracing::warn!(%err, failures, "pub/sub connection to Redis failed; retrying");
+                    tracing::warn!(%err, failures, "pub/sub link to Redis failed; retrying");
                 }
-                Err(err) => tracing::debug!(%err, "pub/sub connection to Redis failed; retrying"),
+                Err(err) => tracing::debug!(%err, "pub/sub link to Redis failed; retrying"),
             }
             failures += 1;
+            self.failing(None, true);
             let pause = tokio::time::sleep(RETRY_AFTER);
             tokio::pin!(pause);
             loop {
@@ -157,43 +323,111 @@ impl Subscriber {
         }
     }
 
-    async fn try_connect(&self) -> Result<(PubSubSink, PubSubStream), BrokerError> {
-        let connecting = timeout(ANSWER_WITHIN, self.client.get_async_pubsub()).await;
-        let (mut sink, stream) = connecting.map_err(|_| BrokerError::TimedOut)??.split();
-        if !self.wanted.is_empty() {
-            let channels: Vec<String> =
-                self.wanted.iter().map(|room| self.keys.room(room).channel).collect();
-            let subscribing = timeout(ANSWER_WITHIN, sink.subscribe(&channels)).await;
-            subscribing.map_err(|_| BrokerError::TimedOut)??;
+    async fn try_connect(&mut self) -> Result<(Link, Probes), BrokerError> {
+        let mut probes = self.probes().await?;
+        let mut link = self.connector.connect().await?;
+        let cluster = probes.topology.is_some();
+        let channels: Vec<String> = probes.channels.keys().cloned().collect();
+        for channel in channels {
+            match link.subscribe(&channel).await {
+                Ok(()) => {}
+                // A master that is away is not probed: its rooms wait among the missing.
+                Err(err) if cluster => {
+                    tracing::debug!(%err, %channel, "cannot subscribe a probe channel yet");
+                    probes.channels.remove(&channel);
+                }
+                Err(err) => return Err(err),
+            }
         }
-        Ok((sink, stream))
+        self.missing.clear();
+        for room in &self.wanted {
+            let channel = self.keys.room(room).channel;
+            match link.subscribe(&channel).await {
+                Ok(()) => {}
+                // On a cluster a room whose master is away waits; the others are served.
+                Err(err) if cluster => {
+                    tracing::debug!(%err, %room, "cannot subscribe a room yet");
+                    self.missing.insert(room.clone());
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Ok((link, probes))
     }
 
-    /// Applies one command on the connection, or records it while there is none. Returns
-    /// false when the connection failed to answer (it must be replaced).
-    async fn apply(&mut self, command: Command, sink: Option<&mut PubSubSink>) -> bool {
+    /// The probe channels for the current slot map.
+    async fn probes(&mut self) -> Result<Probes, BrokerError> {
+        let prefix = self.keys.prefix();
+        if !matches!(self.conn, RedisConn::Cluster(_)) {
+            let channel = format!("{prefix}:probe:{}", self.instance);
+            return Ok(Probes { channels: HashMap::from([(channel, Vec::new())]), topology: None });
+        }
+        let read = tokio::time::timeout(ANSWER_WITHIN, slot_ranges(&mut self.conn)).await;
+        let topology = read.map_err(|_| BrokerError::TimedOut)??;
+        let mut by_master: HashMap<&str, Vec<(u16, u16)>> = HashMap::new();
+        for (start, end, master) in &topology {
+            by_master.entry(master).or_default().push((*start, *end));
+        }
+        let channels = by_master
+            .into_values()
+            .filter_map(|ranges| {
+                let (start, end) = *ranges.first()?;
+                // A hash tag whose slot this master serves: a few tries on average.
+                let tag = (0..100_000u32)
+                    .map(|n| format!("probe-{n}"))
+                    .find(|tag| (start..=end).contains(&slot(tag)))?;
+                Some((format!("{prefix}:{{{tag}}}:probe:{}", self.instance), ranges))
+            })
+            .collect();
+        Ok(Probes { channels, topology: Some(topology) })
+    }
+
+    /// Subscribes the rooms whose master was away, now that it may be back.
+    async fn retry_missing(&mut self, link: &mut Link) {
+        if self.missing.is_empty() {
+            return;
+        }
+        let rooms: Vec<RoomId> = self.missing.iter().cloned().collect();
+        for room in rooms {
+            if link.subscribe(&self.keys.room(&room).channel).await.is_ok() {
+                self.missing.remove(&room);
+            }
+        }
+        if self.missing.is_empty() {
+            tracing::info!("every room is subscribed again");
+            let _ = self.deliveries.send(Delivery::Resync);
+        } else {
+            self.failing(Some(Vec::new()), false);
+        }
+    }
+
+    /// Applies one command on the link, or records it while there is none. Returns false when
+    /// the link failed to answer (it must be replaced).
+    async fn apply(&mut self, command: Command, link: Option<&mut Link>) -> bool {
         match command {
             Command::Subscribe(room, ack) => {
                 let channel = self.keys.room(&room).channel;
-                let result = match sink {
-                    Some(sink) => match timeout(ANSWER_WITHIN, sink.subscribe(channel)).await {
-                        Ok(done) => done.map_err(BrokerError::from),
-                        Err(_) => Err(BrokerError::TimedOut),
-                    },
+                let result = match link {
+                    Some(link) => link.subscribe(&channel).await,
                     None => Err(BrokerError::Unreachable),
                 };
-                let alive = result.is_ok();
-                // Wanted either way: the next connection subscribes it.
-                self.wanted.insert(room);
+                // Wanted either way: the next link subscribes it.
+                self.wanted.insert(room.clone());
+                let cluster = matches!(self.conn, RedisConn::Cluster(_));
+                let alive = result.is_ok() || cluster;
+                if result.is_err() && cluster {
+                    self.missing.insert(room);
+                }
                 let _ = ack.send(result);
                 alive
             }
             Command::Unsubscribe(room) => {
                 self.wanted.remove(&room);
-                match sink {
-                    Some(sink) => {
+                self.missing.remove(&room);
+                match link {
+                    Some(link) => {
                         let channel = self.keys.room(&room).channel;
-                        timeout(ANSWER_WITHIN, sink.unsubscribe(channel)).await.is_ok()
+                        !matches!(link.unsubscribe(&channel).await, Err(BrokerError::TimedOut))
                     }
                     None => true,
                 }
@@ -202,9 +436,8 @@ impl Subscriber {
     }
 
     /// Hands one pub/sub message to the hub, decoded once for every socket here.
-    fn forward(&self, message: &Msg) {
-        let Some(room) = self.keys.room_of_channel(message.get_channel_name()) else { return };
-        let payload = message.get_payload_bytes();
+    fn forward(&self, channel: &str, payload: &[u8]) {
+        let Some(room) = self.keys.room_of_channel(channel) else { return };
         let event = std::str::from_utf8(payload)
             .map_err(|_| wire::WireError::Malformed("not UTF-8"))
             .and_then(wire::decode);

@@ -91,6 +91,7 @@ impl<'a> Exchange<'a> {
                 done = self.work.done(self.socket) => Box::pin(self.finish(out, done)).await,
                 delivery = membership.events.recv() => match delivery {
                     Some(Delivery::Event(event)) => Box::pin(self.offer(out, event)).await,
+                    Some(Delivery::Reconnect(_)) => Err(Exit::Closed(CloseCode::Restarting)),
                     Some(Delivery::Resync) => {
                         self.work.push(self.socket, Job::CatchUp { after: self.last_sent });
                         Ok(())
