@@ -2,8 +2,8 @@
 
 mod banner;
 mod create;
-mod lifetime_picker;
 mod name_field;
+mod room_options;
 
 use crate::error::ApiError;
 use crate::model::{RoomId, clean_username};
@@ -12,8 +12,8 @@ use banner::Banner;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_navigate;
-use lifetime_picker::LifetimePicker;
 use name_field::NameField;
+use room_options::RoomOptionsPicker;
 use serde::{Deserialize, Serialize};
 
 /// A room just created.
@@ -35,22 +35,28 @@ pub async fn create_room(
     ssr::create_room(ttl_secs, capacity, verifier).await
 }
 
-/// The lifetimes this server offers, and the one it picks when none is asked for.
+/// What a new room may be, as this server offers it, and what it picks when nothing is asked
+/// for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OfferedLifetimes {
+pub struct OfferedOptions {
     pub lifetimes_secs: Vec<u64>,
     pub default_lifetime_secs: u64,
+    pub capacities: Vec<u8>,
+    pub default_capacity: u8,
 }
 
-/// What a new room may be: the lifetimes the operator allows (`rooms.lifetimes-secs`).
+/// What a new room may be: the lifetimes and seat counts the operator allows
+/// (`rooms.lifetimes-secs`, `rooms.capacities`).
 #[server(prefix = "/api", endpoint = "room_options", input = Json)]
-pub async fn room_options() -> Result<OfferedLifetimes, ApiError> {
+pub async fn room_options() -> Result<OfferedOptions, ApiError> {
     let state = crate::state::server_state()?;
     crate::state::pass(&state.doors.views, &state.rules)?;
     let rules = state.rules;
-    Ok(OfferedLifetimes {
+    Ok(OfferedOptions {
         lifetimes_secs: rules.lifetimes_secs.clone(),
         default_lifetime_secs: rules.default_lifetime_secs,
+        capacities: rules.capacities.clone(),
+        default_capacity: rules.default_capacity,
     })
 }
 
@@ -70,11 +76,13 @@ pub fn HomePage() -> impl IntoView {
         hydrated.set(true);
     });
 
-    // None until the offered lifetimes are known: the server's default then.
+    // None until the visitor picks one: the server's default then.
     let lifetime = RwSignal::new(None::<u64>);
-    let create = Action::new_unsync(move |(ttl, name): &(Option<u64>, String)| {
-        create::create_and_enter(*ttl, name.clone())
-    });
+    let capacity = RwSignal::new(None::<u64>);
+    let create =
+        Action::new_unsync(move |(ttl, seats, name): &(Option<u64>, Option<u64>, String)| {
+            create::create_and_enter(*ttl, *seats, name.clone())
+        });
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(link)) = create.value().get() {
@@ -89,7 +97,8 @@ pub fn HomePage() -> impl IntoView {
         let chosen = name.get_untracked();
         if let (Ok(clean), false) = (clean_username(&chosen), busy()) {
             crate::identity::store_name(clean);
-            create.dispatch((lifetime.get_untracked(), clean.to_owned()));
+            let seats = capacity.get_untracked();
+            create.dispatch((lifetime.get_untracked(), seats, clean.to_owned()));
         }
     };
     let failure = move || match create.value().get() {
@@ -119,7 +128,7 @@ pub fn HomePage() -> impl IntoView {
                     aria-label="Create a room"
                 >
                     <NameField name />
-                    <LifetimePicker lifetime />
+                    <RoomOptionsPicker lifetime capacity />
                     <button
                         type="submit"
                         class="w-full bg-ink text-canvas p-3 text-sm font-bold uppercase tracking-wide \
@@ -137,7 +146,7 @@ pub fn HomePage() -> impl IntoView {
                 </form>
                 <p class="text-faint text-xs text-center">
                     "Rooms hold two people by default and vanish with every message when their \
-                     timer runs out or when either of you presses Destroy."
+                     timer runs out or when anyone in them presses Destroy."
                 </p>
             </div>
         </main>
@@ -175,7 +184,7 @@ mod ssr {
     struct NewRoom {
         #[garde(custom(offered_lifetime))]
         ttl_secs: u64,
-        #[garde(custom(seat_count))]
+        #[garde(custom(offered_capacity))]
         capacity: u32,
         #[garde(custom(membership_verifier))]
         verifier: String,
@@ -197,13 +206,12 @@ mod ssr {
         Err(garde::Error::new(format!("must be one of {} seconds", offered.join(", "))))
     }
 
-    fn seat_count(seats: &u32, _: &RoomRules) -> garde::Result {
-        let (min, max) = crate::model::CAPACITY_RANGE;
-        if (u32::from(min)..=u32::from(max)).contains(seats) {
-            Ok(())
-        } else {
-            Err(garde::Error::new(format!("must be {min} to {max} seats")))
+    fn offered_capacity(seats: &u32, rules: &RoomRules) -> garde::Result {
+        if rules.capacities.iter().any(|offered| u32::from(*offered) == *seats) {
+            return Ok(());
         }
+        let offered: Vec<String> = rules.capacities.iter().map(u8::to_string).collect();
+        Err(garde::Error::new(format!("must be one of {} seats", offered.join(", "))))
     }
 
     pub async fn create_room(

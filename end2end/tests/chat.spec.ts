@@ -40,6 +40,43 @@ test('a third person is sent home with the room-full banner', async ({ browser }
   await expect(carol.page.getByRole('heading', { name: 'Room full' })).toBeVisible();
 });
 
+test('a room of three: each sees the others\' messages and names, and a fourth is told it is full', async ({ browser }) => {
+  const [alice, bob, carol, dave] = [await person(browser), await person(browser), await person(browser), await person(browser)];
+  await openHydrated(alice.page, '/');
+  await expect(alice.page.getByRole('radio', { name: '2', exact: true })).toBeChecked();
+  const path = await createRoom(alice.page, 'alice', '', 3);
+  await expect(alice.page.getByTestId('seats')).toHaveText('1 of 3 seats taken');
+  await bob.page.goto(path);
+  await expect(bob.page.getByTestId('room-facts')).toContainText('2 of 3 seats free');
+  await joinRoom(bob.page, path, 'bob');
+  await joinRoom(carol.page, path, 'carol');
+  const everyone = [alice, bob, carol];
+  for (const { page } of everyone) {
+    await expect(page.getByTestId('seats')).toHaveText('3 of 3 seats taken');
+    await expect(page.getByTestId('peer')).toHaveCount(2);
+  }
+  const names = ['alice', 'bob', 'carol'];
+  for (const [i, { page }] of everyone.entries()) {
+    for (const name of names.filter((_, j) => j !== i)) {
+      await expect(page.getByTestId('peer').filter({ hasText: name })).toHaveText(new RegExp(`${name}\\s*online`));
+    }
+  }
+  const said = ['alice here', 'bob here', 'carol here'];
+  for (const [i, { page }] of everyone.entries()) {
+    await say(page, said[i]);
+    await expect(messageTexts(alice.page)).toHaveCount(i + 1);
+  }
+  for (const [i, { page }] of everyone.entries()) {
+    await expect(messageTexts(page)).toHaveText(said);
+    const theirs = page.locator('[data-testid="message"][data-mine="false"] header');
+    const others = names.filter((_, j) => j !== i);
+    await expect(theirs).toHaveText(others.map((name) => new RegExp(name)));
+  }
+  await dave.page.goto(path);
+  await expect(dave.page).toHaveURL(/\/\?error=room-full$/);
+  await expect(dave.page.getByRole('heading', { name: 'Room full' })).toBeVisible();
+});
+
 test('a reload keeps the seat and the history', async ({ browser }) => {
   const alice = await person(browser);
   const bob = await person(browser);
@@ -201,6 +238,8 @@ test('the whole flow works with the keyboard alone', async ({ browser }) => {
   await expect(page.getByRole('radio', { name: '10 min' })).toBeFocused();
   await page.keyboard.press('ArrowRight');
   await expect(page.getByRole('radio', { name: '1 h' })).toBeChecked();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('radio', { name: '2', exact: true })).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Create secure room' })).toBeFocused();
   await page.keyboard.press('Enter');

@@ -21,10 +21,13 @@ export const roomLink = /\/room\/[A-Za-z0-9_-]{16}#k=[A-Za-z0-9_-]{43}$/;
  * Creates a room from the home page (of the instance at `origin`, else the default one) as a
  * person would; returns its link (path and key).
  */
-export async function createRoom(page: Page, name?: string, origin = ''): Promise<string> {
+export async function createRoom(page: Page, name?: string, origin = '', seats?: number): Promise<string> {
   await openHydrated(page, `${origin}/`);
   if (name) {
     await page.getByLabel('Your identity').fill(name);
+  }
+  if (seats) {
+    await page.getByRole('group', { name: 'Seats' }).getByText(String(seats), { exact: true }).click();
   }
   await page.getByRole('button', { name: 'Create secure room' }).click();
   await page.waitForURL(roomLink);

@@ -140,9 +140,13 @@ pub struct Rooms {
     #[arg(id = "rooms.default-lifetime-secs", long, env = "BURNER_DEFAULT_LIFETIME_SECS", default_value = "600", value_parser = trimmed::<u64>)]
     #[garde(custom(one_of(&self.lifetimes_secs, "rooms.lifetimes-secs")))]
     pub default_lifetime_secs: u64,
-    /// Seats when none are asked for (2-10, as a room may have).
+    /// Seat counts a room may be created with, each 2-10 (the home page offers these).
+    #[arg(id = "rooms.capacities", long, env = "BURNER_CAPACITIES", default_value = "2,3,5,10", value_delimiter = ',', value_parser = trimmed::<u8>)]
+    #[garde(length(min = 1), inner(custom(between(CAPACITY_RANGE.0, CAPACITY_RANGE.1))))]
+    pub capacities: Vec<u8>,
+    /// Seats when none are asked for; one of rooms.capacities.
     #[arg(id = "rooms.default-capacity", long, env = "BURNER_DEFAULT_CAPACITY", default_value = "2", value_parser = trimmed::<u8>)]
-    #[garde(custom(between(CAPACITY_RANGE.0, CAPACITY_RANGE.1)))]
+    #[garde(custom(one_of(&self.capacities, "rooms.capacities")))]
     pub default_capacity: u8,
     /// Messages kept per room; older ones are dropped.
     #[arg(id = "rooms.history-cap", long, env = "BURNER_HISTORY_CAP", default_value = "500", value_parser = trimmed::<u32>)]

@@ -109,6 +109,7 @@ impl Application {
             rules: Arc::new(RoomRules {
                 lifetimes_secs: rooms.lifetimes_secs.clone(),
                 default_lifetime_secs: rooms.default_lifetime_secs,
+                capacities: rooms.capacities.clone(),
                 default_capacity: rooms.default_capacity,
                 secure_cookies: secure,
                 proxy,

@@ -13,9 +13,13 @@ mod imp {
     use crate::home::create_room;
     use crate::room::take_seat;
 
-    /// Creates a room living `ttl_secs`, seats its creator under `name`, and returns the room's
-    /// address with its key.
-    pub async fn create_and_enter(ttl_secs: Option<u64>, name: String) -> Result<String, ApiError> {
+    /// Creates a room living `ttl_secs` with `seats` seats, seats its creator under `name`, and
+    /// returns the room's address with its key.
+    pub async fn create_and_enter(
+        ttl_secs: Option<u64>,
+        seats: Option<u64>,
+        name: String,
+    ) -> Result<String, ApiError> {
         let cannot = |_| ApiError::Network {
             detail: "this browser cannot encrypt: WebCrypto is missing".into(),
         };
@@ -23,7 +27,8 @@ mod imp {
         // travel with the request that makes the room.
         let (keys, raw) = LinkKeys::generate().await.map_err(cannot)?;
         let verifier = keys.verifier().await.map_err(cannot)?;
-        let room = create_room(ttl_secs, None, verifier).await?;
+        let seats = seats.and_then(|n| u32::try_from(n).ok());
+        let room = create_room(ttl_secs, seats, verifier).await?;
         take_seat(&keys.for_room(&room.room_id), &name, true).await?;
         Ok(format!("/room/{}{}", room.room_id, fragment_of(&raw)))
     }
@@ -34,7 +39,11 @@ mod imp {
     use crate::error::ApiError;
 
     /// Rendering on the server: rooms are created from the browser only (it holds the key).
-    pub async fn create_and_enter(_ttl: Option<u64>, _name: String) -> Result<String, ApiError> {
+    pub async fn create_and_enter(
+        _ttl: Option<u64>,
+        _seats: Option<u64>,
+        _name: String,
+    ) -> Result<String, ApiError> {
         Err(ApiError::Unavailable)
     }
 }

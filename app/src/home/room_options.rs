@@ -1,6 +1,7 @@
-//! The choice of how long a new room lives, among the lifetimes the server offers.
+//! The choices a new room is made with, among those the server offers: how long it lives and
+//! how many seats it has.
 
-use super::{OfferedLifetimes, room_options};
+use super::{OfferedOptions, room_options};
 use leptos::prelude::*;
 
 /// A lifetime in words: `30 s`, `5 min`, `1 h`, `24 h`, `7 d`.
@@ -13,56 +14,92 @@ pub fn lifetime_label(secs: u64) -> String {
     }
 }
 
+/// `lifetime` and `capacity` stay `None` until the visitor picks one (the server's default
+/// applies then).
 #[component]
-pub fn LifetimePicker(lifetime: RwSignal<Option<u64>>) -> impl IntoView {
+pub fn RoomOptionsPicker(
+    lifetime: RwSignal<Option<u64>>,
+    capacity: RwSignal<Option<u64>>,
+) -> impl IntoView {
     let offered = OnceResource::new(room_options());
     view! {
-        <fieldset class="space-y-2">
-            <legend class="text-muted text-xs uppercase tracking-wide mb-2">"Room lifetime"</legend>
-            <Suspense fallback=|| view! { <div class="h-9"></div> }>
-                {move || Suspend::new(async move {
-                    match offered.await {
-                        Ok(options) => view! { <Choices options lifetime /> }.into_any(),
-                        Err(err) => view! { <p class="text-danger text-xs">{err.to_string()}</p> }
-                            .into_any(),
-                    }
-                })}
-            </Suspense>
-        </fieldset>
+        <Suspense fallback=|| view! { <div class="h-32"></div> }>
+            {move || Suspend::new(async move {
+                match offered.await {
+                    Ok(options) => view! { <Pickers options lifetime capacity /> }.into_any(),
+                    Err(err) => view! { <p class="text-danger text-xs">{err.to_string()}</p> }
+                        .into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
 #[component]
-fn Choices(options: OfferedLifetimes, lifetime: RwSignal<Option<u64>>) -> impl IntoView {
-    // Until the visitor picks one, the server's default is chosen.
-    let default = options.default_lifetime_secs;
-    let chosen = move |secs| lifetime.get().unwrap_or(default) == secs;
-    let choices = options
-        .lifetimes_secs
+fn Pickers(
+    options: OfferedOptions,
+    lifetime: RwSignal<Option<u64>>,
+    capacity: RwSignal<Option<u64>>,
+) -> impl IntoView {
+    let seats: Vec<u64> = options.capacities.iter().copied().map(u64::from).collect();
+    view! {
+        <fieldset class="space-y-2">
+            <legend class="text-muted text-xs uppercase tracking-wide mb-2">"Room lifetime"</legend>
+            <Choices
+                name="lifetime"
+                values=options.lifetimes_secs
+                default=options.default_lifetime_secs
+                label=lifetime_label
+                chosen=lifetime
+            />
+        </fieldset>
+        <fieldset class="space-y-2">
+            <legend class="text-muted text-xs uppercase tracking-wide mb-2">"Seats"</legend>
+            <Choices
+                name="seats"
+                values=seats
+                default=u64::from(options.default_capacity)
+                label=|n: u64| n.to_string()
+                chosen=capacity
+            />
+        </fieldset>
+    }
+}
+
+/// One row of radio buttons of equal width, however many values the server offers.
+#[component]
+fn Choices(
+    name: &'static str,
+    values: Vec<u64>,
+    default: u64,
+    label: fn(u64) -> String,
+    chosen: RwSignal<Option<u64>>,
+) -> impl IntoView {
+    let is_chosen = move |value| chosen.get().unwrap_or(default) == value;
+    let choices = values
         .into_iter()
-        .map(|secs| {
+        .map(|value| {
             view! {
                 <label class="cursor-pointer">
                     <input
                         type="radio"
-                        name="lifetime"
+                        name=name
                         class="peer sr-only"
-                        value=secs.to_string()
-                        checked=secs == default
-                        prop:checked=move || chosen(secs)
-                        on:change=move |_| lifetime.set(Some(secs))
+                        value=value.to_string()
+                        checked=value == default
+                        prop:checked=move || is_chosen(value)
+                        on:change=move |_| chosen.set(Some(value))
                     />
                     <span class="block border border-line px-1 py-2 text-center text-xs text-muted \
                                  peer-checked:border-accent peer-checked:text-accent \
                                  peer-focus-visible:outline-2 peer-focus-visible:outline-accent \
                                  hover:text-ink transition-colors">
-                        {lifetime_label(secs)}
+                        {label(value)}
                     </span>
                 </label>
             }
         })
         .collect_view();
-    // One row, equal widths, however many lifetimes the server offers.
     view! { <div class="grid grid-flow-col auto-cols-fr gap-2">{choices}</div> }
 }
 

@@ -1,4 +1,4 @@
-//! Who else is here: each peer online or away, and who is typing.
+//! Who else is here: each peer online or away, how many seats are taken, and who is typing.
 
 use super::live::Live;
 use leptos::prelude::*;
@@ -33,6 +33,10 @@ pub fn PresenceBar(live: Live, clock: RwSignal<u64>) -> impl IntoView {
             .collect_view()
     };
     let alone = move || live.peers.with(Vec::is_empty);
+    // Everyone known to hold a seat: the others and you; the room's own count when it is higher
+    // (someone seated who has not been online since this page opened).
+    let taken = move || live.seated.get().max(live.peers.with(|p| p.len()).saturating_add(1) as u8);
+    let seats = move || format!("{} of {} seats taken", taken().min(live.capacity), live.capacity);
     view! {
         <div class="flex flex-wrap items-center justify-between gap-2 border-b border-line px-4 py-2 text-xs safe-x">
             <Show
@@ -43,7 +47,10 @@ pub fn PresenceBar(live: Live, clock: RwSignal<u64>) -> impl IntoView {
             >
                 <ul class="flex flex-wrap gap-4" aria-label="People in this room">{peers}</ul>
             </Show>
-            <p class="text-muted italic" aria-live="polite">{typing}</p>
+            <div class="flex items-center gap-4">
+                <p class="text-muted italic" aria-live="polite">{typing}</p>
+                <p class="text-faint tabular-nums" data-testid="seats">{seats}</p>
+            </div>
         </div>
     }
     .into_any()

@@ -115,7 +115,7 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         stderr.trim_end(),
-        "burner: setting rooms.default-capacity (BURNER_DEFAULT_CAPACITY): 99 is not between 2 and 10"
+        "burner: setting rooms.default-capacity (BURNER_DEFAULT_CAPACITY): must be one of rooms.capacities"
     );
 }
 
