@@ -25,6 +25,9 @@ pub enum ApiError {
         "This link's key does not open this room. Ask for the whole link, with everything after #."
     )]
     WrongKey,
+    /// A room only its creator may destroy, asked by someone else.
+    #[error("Only the person who created this room can destroy it.")]
+    OnlyCreator,
     /// A room made before rooms were bound to their link's key: it cannot be joined safely.
     #[error(
         "This room was made by an earlier version of Burner and can no longer be opened. Create a new room."
@@ -117,7 +120,9 @@ mod ssr {
                 ApiError::NotFound => StatusCode::NOT_FOUND,
                 ApiError::Full => StatusCode::CONFLICT,
                 ApiError::Ended { .. } => StatusCode::GONE,
-                ApiError::NotSeated | ApiError::WrongKey => StatusCode::FORBIDDEN,
+                ApiError::NotSeated | ApiError::WrongKey | ApiError::OnlyCreator => {
+                    StatusCode::FORBIDDEN
+                }
                 ApiError::Outdated => StatusCode::GONE,
                 ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 ApiError::RateLimited { .. } | ApiError::TooManyRooms { .. } => {

@@ -6,7 +6,7 @@ mod name_field;
 mod room_options;
 
 use crate::error::ApiError;
-use crate::model::{RoomId, clean_username};
+use crate::model::{Destroyers, RoomId, clean_username};
 use crate::names::anonymous_name;
 use banner::Banner;
 use leptos::prelude::*;
@@ -16,6 +16,14 @@ use name_field::NameField;
 use room_options::RoomOptionsPicker;
 use serde::{Deserialize, Serialize};
 
+/// What the visitor chose for a new room (`None`: the server's default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub ttl_secs: Option<u64>,
+    pub seats: Option<u64>,
+    pub destroyers: Destroyers,
+}
+
 /// A room just created.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedRoom {
@@ -24,15 +32,18 @@ pub struct CreatedRoom {
 }
 
 /// Creates a room that lives `ttl_secs` (one of the offered lifetimes; 10 minutes when
-/// absent) with `capacity` seats (2–10; 2 when absent), bound to the link whose membership
-/// secret has this `verifier` ([`crate::membership`]). Rate-limited per client address.
+/// absent) with `capacity` seats (one of the offered counts; 2 when absent), bound to the link
+/// whose membership secret has this `verifier` ([`crate::membership`]), that `destroy` says who
+/// may destroy (anyone in it when absent; `creator`: the first seat only). Rate-limited per
+/// client address.
 #[server(prefix = "/api", endpoint = "create_room", input = Json)]
 pub async fn create_room(
     ttl_secs: Option<u64>,
     capacity: Option<u32>,
     verifier: String,
+    destroy: Option<crate::model::Destroyers>,
 ) -> Result<CreatedRoom, ApiError> {
-    ssr::create_room(ttl_secs, capacity, verifier).await
+    ssr::create_room(ttl_secs, capacity, verifier, destroy.unwrap_or_default()).await
 }
 
 /// What a new room may be, as this server offers it, and what it picks when nothing is asked
@@ -79,10 +90,10 @@ pub fn HomePage() -> impl IntoView {
     // None until the visitor picks one: the server's default then.
     let lifetime = RwSignal::new(None::<u64>);
     let capacity = RwSignal::new(None::<u64>);
-    let create =
-        Action::new_unsync(move |(ttl, seats, name): &(Option<u64>, Option<u64>, String)| {
-            create::create_and_enter(*ttl, *seats, name.clone())
-        });
+    let destroy = RwSignal::new(None::<u64>);
+    let create = Action::new_unsync(move |(choice, name): &(Choice, String)| {
+        create::create_and_enter(*choice, name.clone())
+    });
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(link)) = create.value().get() {
@@ -97,8 +108,16 @@ pub fn HomePage() -> impl IntoView {
         let chosen = name.get_untracked();
         if let (Ok(clean), false) = (clean_username(&chosen), busy()) {
             crate::identity::store_name(clean);
-            let seats = capacity.get_untracked();
-            create.dispatch((lifetime.get_untracked(), seats, clean.to_owned()));
+            let destroyers = match destroy.get_untracked() {
+                Some(room_options::ONLY_ME_DESTROYS) => Destroyers::Creator,
+                _ => Destroyers::Anyone,
+            };
+            let choice = Choice {
+                ttl_secs: lifetime.get_untracked(),
+                seats: capacity.get_untracked(),
+                destroyers,
+            };
+            create.dispatch((choice, clean.to_owned()));
         }
     };
     let failure = move || match create.value().get() {
@@ -128,7 +147,7 @@ pub fn HomePage() -> impl IntoView {
                     aria-label="Create a room"
                 >
                     <NameField name />
-                    <RoomOptionsPicker lifetime capacity />
+                    <RoomOptionsPicker lifetime capacity destroy />
                     <button
                         type="submit"
                         class="w-full bg-ink text-canvas p-3 text-sm font-bold uppercase tracking-wide \
@@ -218,6 +237,7 @@ mod ssr {
         ttl_secs: Option<u64>,
         capacity: Option<u32>,
         verifier: String,
+        destroyers: crate::model::Destroyers,
     ) -> Result<CreatedRoom, ApiError> {
         let state = server_state()?;
         let request = NewRoom {
@@ -238,6 +258,7 @@ mod ssr {
                 capacity,
                 &request.verifier,
                 Some(creator),
+                destroyers,
             )
             .await
             .map_err(store_error)?;

@@ -130,6 +130,17 @@ pub struct History {
 /// messages").
 pub const HISTORY_PAGE: u32 = 50;
 
+/// Who may destroy a room, chosen at its creation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Destroyers {
+    /// Anyone seated in the room (and anyone holding its whole link).
+    #[default]
+    Anyone,
+    /// Only whoever created it: the room's first seat.
+    Creator,
+}
+
 /// How a room ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -39,6 +39,10 @@ pub struct RoomSnapshot {
     pub capacity: u8,
     /// Seats taken now.
     pub seated: u8,
+    /// Who may destroy the room.
+    pub destroyers: crate::model::Destroyers,
+    /// Whether this visitor may (once seated, for a room anyone may destroy).
+    pub may_destroy: bool,
     /// The key check the creator sealed, so a wrong key is told at once.
     pub key_check: Option<String>,
     /// Your seat in the room, when this browser holds one.
@@ -92,7 +96,8 @@ pub async fn room_history(
 }
 
 /// Destroys the room and every message in it, for everyone, at once. Any seated visitor may,
-/// and anyone whose `proof` shows they hold the whole link.
+/// and anyone whose `proof` shows they hold the whole link; in a room made for its creator
+/// alone (`destroy: "creator"`), only the creator's seat may.
 #[server(prefix = "/api", endpoint = "destroy_room", input = Json)]
 pub async fn destroy_room(room_id: String, proof: Option<String>) -> Result<(), ApiError> {
     ssr::destroy_room(room_id, proof).await

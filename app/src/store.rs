@@ -2,7 +2,7 @@
 //! (Redis and embedded, in `server::store`), both held to one contract test suite.
 
 pub use crate::model::Seat;
-use crate::model::{ChatMessage, History, RoomId};
+use crate::model::{ChatMessage, Destroyers, History, RoomId};
 use crate::seat::TokenHash;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -23,6 +23,22 @@ pub struct RoomInfo {
     /// The verifier of the room's membership secret ([`crate::membership`]), registered at
     /// creation; `None` only for a room made before rooms had one.
     pub verifier: Option<String>,
+    /// Who may destroy the room.
+    pub destroyers: Destroyers,
+    /// The id of the room's first seat, its creator's (none until it is taken; kept when they
+    /// leave, so nobody else becomes the creator).
+    pub creator_seat: Option<String>,
+}
+
+impl RoomInfo {
+    /// Whether the holder of seat `seat_id` (none: someone proving the whole link) may destroy
+    /// the room.
+    pub fn may_destroy(&self, seat_id: Option<&str>) -> bool {
+        match self.destroyers {
+            Destroyers::Anyone => true,
+            Destroyers::Creator => seat_id.is_some() && seat_id == self.creator_seat.as_deref(),
+        }
+    }
 }
 
 /// Who asks for a new room: their client address (a /64 for IPv6), and how many rooms alive
@@ -152,8 +168,9 @@ impl Eq for StoreError {}
 /// for shared backends, from many server instances.
 #[async_trait]
 pub trait RoomStore: Send + Sync + 'static {
-    /// Creates a room that ends `ttl` from now with `capacity` seats, none taken, and the
-    /// membership `verifier` its creator registers (kept for the room's life). With a
+    /// Creates a room that ends `ttl` from now with `capacity` seats, none taken, the
+    /// membership `verifier` its creator registers (kept for the room's life) and who may
+    /// destroy it (the creator is whoever takes the first seat). With a
     /// `creator`, refuses ([`StoreError::TooManyRooms`]) when that address already holds
     /// `max_alive` rooms that have not ended (destroyed ones no longer count). Refuses
     /// ([`StoreError::AtCapacity`]) when the store cannot hold another room.
@@ -163,6 +180,7 @@ pub trait RoomStore: Send + Sync + 'static {
         capacity: u8,
         verifier: &str,
         creator: Option<Creator<'_>>,
+        destroyers: Destroyers,
     ) -> Result<RoomInfo, StoreError>;
 
     /// The room, or `None` once it was destroyed or reached its deadline.

@@ -44,7 +44,7 @@ test('a room of three: each sees the others\' messages and names, and a fourth i
   const [alice, bob, carol, dave] = [await person(browser), await person(browser), await person(browser), await person(browser)];
   await openHydrated(alice.page, '/');
   await expect(alice.page.getByRole('radio', { name: '2', exact: true })).toBeChecked();
-  const path = await createRoom(alice.page, 'alice', '', 3);
+  const path = await createRoom(alice.page, 'alice', '', { seats: 3 });
   await expect(alice.page.getByTestId('seats')).toHaveText('1 of 3 seats taken');
   await bob.page.goto(path);
   await expect(bob.page.getByTestId('room-facts')).toContainText('2 of 3 seats free');
@@ -240,6 +240,8 @@ test('the whole flow works with the keyboard alone', async ({ browser }) => {
   await expect(page.getByRole('radio', { name: '1 h' })).toBeChecked();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('radio', { name: '2', exact: true })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('radio', { name: 'Anyone in it' })).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Create secure room' })).toBeFocused();
   await page.keyboard.press('Enter');

@@ -17,17 +17,26 @@ export async function person(browser: Browser): Promise<{ context: BrowserContex
 /** The room link's shape: its path, then the key in the fragment. */
 export const roomLink = /\/room\/[A-Za-z0-9_-]{16}#k=[A-Za-z0-9_-]{43}$/;
 
+/** What a room is made with, beyond the home page's defaults. */
+export interface RoomChoices {
+  seats?: number;
+  onlyMeDestroys?: boolean;
+}
+
 /**
  * Creates a room from the home page (of the instance at `origin`, else the default one) as a
- * person would; returns its link (path and key).
+ * person would, with these choices; returns its link (path and key).
  */
-export async function createRoom(page: Page, name?: string, origin = '', seats?: number): Promise<string> {
+export async function createRoom(page: Page, name?: string, origin = '', choices: RoomChoices = {}): Promise<string> {
   await openHydrated(page, `${origin}/`);
   if (name) {
     await page.getByLabel('Your identity').fill(name);
   }
-  if (seats) {
-    await page.getByRole('group', { name: 'Seats' }).getByText(String(seats), { exact: true }).click();
+  if (choices.seats) {
+    await page.getByRole('group', { name: 'Seats' }).getByText(String(choices.seats), { exact: true }).click();
+  }
+  if (choices.onlyMeDestroys) {
+    await page.getByRole('group', { name: 'Who can destroy it' }).getByText('Only me', { exact: true }).click();
   }
   await page.getByRole('button', { name: 'Create secure room' }).click();
   await page.waitForURL(roomLink);

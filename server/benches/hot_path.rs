@@ -64,7 +64,10 @@ fn frames(c: &mut Criterion) {
 /// A room with one seat in `store`, and that seat's token.
 async fn seated(store: &Arc<dyn RoomStore>) -> Option<(RoomId, TokenHash)> {
     let verifier = "A".repeat(app::membership::ENCODED_LEN);
-    let room = store.create_room(Duration::from_secs(600), 2, &verifier, None).await.ok()?;
+    let room = store
+        .create_room(Duration::from_secs(600), 2, &verifier, None, Default::default())
+        .await
+        .ok()?;
     let token = SeatToken::generate().hash();
     let seat = Seat { id: "bench-seat-1".into(), name: envelope::encode(&[1; 12], &[2; 40]) };
     store.claim_seat(&room.id, &token, &seat, None).await.ok()?;

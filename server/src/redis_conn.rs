@@ -106,9 +106,16 @@ impl RedisConn {
             RedisMode::Cluster => {
                 let client = target.cluster_client(None)?;
                 let conn = client.get_async_connection().await.map_err(|err| {
+                    // Only a server without cluster support gets the hint about cluster mode;
+                    // a wrong password or an unreachable node is said as it is.
+                    let hint = if err.to_string().contains("cluster support disabled") {
+                        "; they are not cluster nodes: start them with cluster-enabled yes, or \
+                         set backend.redis-mode = single"
+                    } else {
+                        ""
+                    };
                     anyhow::anyhow!(
-                        "cannot reach a working Redis Cluster at the seed nodes ({err}); \
-                         are they cluster nodes, started with cluster-enabled yes?"
+                        "cannot reach a working Redis Cluster at the seed nodes ({err}){hint}"
                     )
                 })?;
                 let mut conn = RedisConn::Cluster(conn);

@@ -10,16 +10,12 @@ mod imp {
     use crate::crypto::LinkKeys;
     use crate::envelope::fragment_of;
     use crate::error::ApiError;
-    use crate::home::create_room;
+    use crate::home::{Choice, create_room};
     use crate::room::take_seat;
 
-    /// Creates a room living `ttl_secs` with `seats` seats, seats its creator under `name`, and
-    /// returns the room's address with its key.
-    pub async fn create_and_enter(
-        ttl_secs: Option<u64>,
-        seats: Option<u64>,
-        name: String,
-    ) -> Result<String, ApiError> {
+    /// Creates a room as `choice` says, seats its creator under `name`, and returns the room's
+    /// address with its key.
+    pub async fn create_and_enter(choice: Choice, name: String) -> Result<String, ApiError> {
         let cannot = |_| ApiError::Network {
             detail: "this browser cannot encrypt: WebCrypto is missing".into(),
         };
@@ -27,8 +23,9 @@ mod imp {
         // travel with the request that makes the room.
         let (keys, raw) = LinkKeys::generate().await.map_err(cannot)?;
         let verifier = keys.verifier().await.map_err(cannot)?;
-        let seats = seats.and_then(|n| u32::try_from(n).ok());
-        let room = create_room(ttl_secs, seats, verifier).await?;
+        let seats = choice.seats.and_then(|n| u32::try_from(n).ok());
+        let destroy = Some(choice.destroyers);
+        let room = create_room(choice.ttl_secs, seats, verifier, destroy).await?;
         take_seat(&keys.for_room(&room.room_id), &name, true).await?;
         Ok(format!("/room/{}{}", room.room_id, fragment_of(&raw)))
     }
@@ -37,13 +34,10 @@ mod imp {
 #[cfg(not(feature = "hydrate"))]
 mod imp {
     use crate::error::ApiError;
+    use crate::home::Choice;
 
     /// Rendering on the server: rooms are created from the browser only (it holds the key).
-    pub async fn create_and_enter(
-        _ttl: Option<u64>,
-        _seats: Option<u64>,
-        _name: String,
-    ) -> Result<String, ApiError> {
+    pub async fn create_and_enter(_choice: Choice, _name: String) -> Result<String, ApiError> {
         Err(ApiError::Unavailable)
     }
 }

@@ -1,5 +1,5 @@
-//! The choices a new room is made with, among those the server offers: how long it lives and
-//! how many seats it has.
+//! The choices a new room is made with: how long it lives and how many seats it has (among
+//! those the server offers), and who may destroy it.
 
 use super::{OfferedOptions, room_options};
 use leptos::prelude::*;
@@ -14,19 +14,24 @@ pub fn lifetime_label(secs: u64) -> String {
     }
 }
 
-/// `lifetime` and `capacity` stay `None` until the visitor picks one (the server's default
-/// applies then).
+/// Who may destroy the room, as the picker's values: anyone in it (the default), or only me.
+pub const ANYONE_DESTROYS: u64 = 0;
+pub const ONLY_ME_DESTROYS: u64 = 1;
+
+/// `lifetime`, `capacity` and `destroy` stay `None` until the visitor picks one (the server's
+/// default applies then: anyone in the room may destroy it).
 #[component]
 pub fn RoomOptionsPicker(
     lifetime: RwSignal<Option<u64>>,
     capacity: RwSignal<Option<u64>>,
+    destroy: RwSignal<Option<u64>>,
 ) -> impl IntoView {
     let offered = OnceResource::new(room_options());
     view! {
-        <Suspense fallback=|| view! { <div class="h-32"></div> }>
+        <Suspense fallback=|| view! { <div class="h-48"></div> }>
             {move || Suspend::new(async move {
                 match offered.await {
-                    Ok(options) => view! { <Pickers options lifetime capacity /> }.into_any(),
+                    Ok(options) => view! { <Pickers options lifetime capacity destroy /> }.into_any(),
                     Err(err) => view! { <p class="text-danger text-xs">{err.to_string()}</p> }
                         .into_any(),
                 }
@@ -40,6 +45,7 @@ fn Pickers(
     options: OfferedOptions,
     lifetime: RwSignal<Option<u64>>,
     capacity: RwSignal<Option<u64>>,
+    destroy: RwSignal<Option<u64>>,
 ) -> impl IntoView {
     let seats: Vec<u64> = options.capacities.iter().copied().map(u64::from).collect();
     view! {
@@ -61,6 +67,18 @@ fn Pickers(
                 default=u64::from(options.default_capacity)
                 label=|n: u64| n.to_string()
                 chosen=capacity
+            />
+        </fieldset>
+        <fieldset class="space-y-2">
+            <legend class="text-muted text-xs uppercase tracking-wide mb-2">"Who can destroy it"</legend>
+            <Choices
+                name="destroy"
+                values=vec![ANYONE_DESTROYS, ONLY_ME_DESTROYS]
+                default=ANYONE_DESTROYS
+                label=|v: u64| {
+                    if v == ONLY_ME_DESTROYS { "Only me" } else { "Anyone in it" }.to_owned()
+                }
+                chosen=destroy
             />
         </fieldset>
     }

@@ -26,7 +26,10 @@ pub fn RoomHeader(live: Live, clock: RwSignal<u64>) -> impl IntoView {
                     <div class="flex items-center gap-2">
                         <LinkIndicator live />
                         <LeaveButton live />
-                        <DestroyButton live />
+                        // In a room made for its creator alone, the others have no Destroy.
+                        <Show when=move || live.may_destroy.get()>
+                            <DestroyButton live />
+                        </Show>
                     </div>
                 </Show>
             </div>

@@ -45,6 +45,8 @@ pub struct Live {
     pub capacity: u8,
     /// Seats taken, as last heard.
     pub seated: ReadSignal<u8>,
+    /// Whether you may destroy the room (in a room made for its creator alone: the creator).
+    pub may_destroy: ReadSignal<bool>,
     #[cfg(feature = "hydrate")]
     pub key_check: StoredValue<Option<String>>,
     pub key: ReadSignal<KeyState>,
@@ -75,6 +77,7 @@ pub struct Live {
 #[derive(Clone, Copy)]
 struct Writes {
     seated: WriteSignal<u8>,
+    may_destroy: WriteSignal<bool>,
     key: WriteSignal<KeyState>,
     log: WriteSignal<ChatLog>,
     you: WriteSignal<Option<Seat>>,
@@ -92,6 +95,7 @@ impl Live {
     /// The state of `room` as rendered; the clock offset is learnt from `welcome`.
     pub fn new(room: &RoomSnapshot) -> Self {
         let (seated, write_seated) = signal(room.seated);
+        let (may_destroy, write_may_destroy) = signal(room.may_destroy);
         let (key, write_key) = signal(KeyState::Checking);
         let history = room.history.clone();
         let you = room.you.as_ref().map(|seat| seat.id.as_str());
@@ -111,6 +115,7 @@ impl Live {
             expires_at: room.expires_at,
             capacity: room.capacity,
             seated,
+            may_destroy,
             #[cfg(feature = "hydrate")]
             key_check: StoredValue::new(room.key_check.clone()),
             key,
@@ -127,6 +132,7 @@ impl Live {
             clock_offset: RwSignal::new(0),
             write: Writes {
                 seated: write_seated,
+                may_destroy: write_may_destroy,
                 key: write_key,
                 log: write_log,
                 you: write_you,
@@ -203,6 +209,8 @@ mod fixture {
             now: 1_000,
             capacity: 2,
             seated: 1,
+            destroyers: crate::model::Destroyers::Anyone,
+            may_destroy: true,
             key_check: None,
             you: None,
             history: Some(History::default()),

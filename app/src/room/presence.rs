@@ -50,6 +50,9 @@ pub fn PresenceBar(live: Live, clock: RwSignal<u64>) -> impl IntoView {
             <div class="flex items-center gap-4">
                 <p class="text-muted italic" aria-live="polite">{typing}</p>
                 <p class="text-faint tabular-nums" data-testid="seats">{seats}</p>
+                <Show when=move || !live.may_destroy.get()>
+                    <p class="text-faint" data-testid="creator-destroys">"Only its creator can destroy it"</p>
+                </Show>
             </div>
         </div>
     }

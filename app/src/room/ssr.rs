@@ -119,12 +119,18 @@ pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
     if seat.is_none() && room.seated >= room.capacity && !arrived_cross_site() {
         return Err(ApiError::Full);
     }
+    let may_destroy = match &seat {
+        Some(seat) => room.may_destroy(Some(&seat.id)),
+        None => room.destroyers == crate::model::Destroyers::Anyone,
+    };
     Ok(RoomSnapshot {
         room_id: id,
         expires_at: room.expires_at,
         now: now_ms(),
         capacity: room.capacity,
         seated: room.seated,
+        destroyers: room.destroyers,
+        may_destroy,
         key_check: room.key_check,
         you: seat,
         history,
@@ -199,11 +205,20 @@ pub async fn destroy_room(raw: String, proof: Option<String>) -> Result<(), ApiE
     let state = server_state()?;
     pass(&state.doors.actions, &state.rules)?;
     let (id, room, cookie) = open(&state, &raw).await?;
-    // A seat, or the proof of the whole link, may destroy; the id alone may not.
-    let cookie = match proof {
-        Some(proof) => check_proof(&room, &proof).map(|()| cookie)?,
-        None => Some(require_seat(&state, &id, cookie).await?),
+    // A seat, or the proof of the whole link, may destroy; the id alone may not. A room made
+    // for its creator alone takes only the creator's seat.
+    let (cookie, seat) = match proof {
+        Some(proof) => check_proof(&room, &proof).map(|()| (cookie, None))?,
+        None => {
+            let cookie = require_seat(&state, &id, cookie).await?;
+            let seat = state.store.seat(&id, &cookie.token.hash()).await;
+            let seat = seat.map_err(failure(Some(&cookie)))?;
+            (Some(cookie), seat)
+        }
     };
+    if !room.may_destroy(seat.as_ref().map(|s| s.id.as_str())) {
+        return Err(ApiError::OnlyCreator);
+    }
     // The seat cookie is kept: it expires at the deadline anyway, and lets this browser be
     // told "destroyed" (not "not found") if it comes back.
     state.store.destroy(&id).await.map_err(failure(cookie.as_ref()))?;

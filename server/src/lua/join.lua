@@ -12,9 +12,11 @@ local capacity = tonumber(redis.call('HGET', meta, 'capacity'))
 if redis.call('HLEN', seats) >= capacity then return {'full'} end
 -- A seat id is given out once in the room's life (the meta hash lives as long as the room).
 if redis.call('HSETNX', meta, 'seat:' .. ARGV[4], 1) == 0 then return {'taken'} end
--- The first seat is the creator's: its key check is the room's, for good.
-if ARGV[3] ~= '' and redis.call('HLEN', seats) == 0 then
-  redis.call('HSETNX', meta, 'check', ARGV[3])
+-- The first seat is the creator's: its key check is the room's, and its id the creator's,
+-- for good.
+if redis.call('HLEN', seats) == 0 then
+  if ARGV[3] ~= '' then redis.call('HSETNX', meta, 'check', ARGV[3]) end
+  redis.call('HSETNX', meta, 'creator_seat', ARGV[4])
 end
 redis.call('HSET', seats, ARGV[1], ARGV[2])
 redis.call('PEXPIREAT', seats, deadline)

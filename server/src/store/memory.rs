@@ -3,7 +3,7 @@
 
 use crate::event::{Deliveries, RoomEvent, announce, wire};
 use crate::tasks::Tasks;
-use app::model::{ChatMessage, EndReason, History, RoomId, Seat, now_ms};
+use app::model::{ChatMessage, Destroyers, EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
 use app::store::{Creator, Posted, RoomInfo, RoomStore, StoreError, StoreLimits, Window};
 use async_trait::async_trait;
@@ -17,6 +17,9 @@ struct Room {
     capacity: u8,
     key_check: Option<String>,
     verifier: String,
+    destroyers: Destroyers,
+    /// The first seat's id: the creator's.
+    creator_seat: Option<String>,
     seats: HashMap<TokenHash, Seat>,
     /// Every seat id this room has given out (a seat id is never given out twice).
     seat_ids: HashSet<String>,
@@ -38,6 +41,8 @@ impl Room {
             seated: u8::try_from(self.seats.len()).unwrap_or(u8::MAX),
             key_check: self.key_check.clone(),
             verifier: Some(self.verifier.clone()),
+            destroyers: self.destroyers,
+            creator_seat: self.creator_seat.clone(),
         }
     }
 }
@@ -122,6 +127,7 @@ impl RoomStore for MemoryStore {
         capacity: u8,
         verifier: &str,
         creator: Option<Creator<'_>>,
+        destroyers: Destroyers,
     ) -> Result<RoomInfo, StoreError> {
         let id = RoomId::generate();
         let created_at = now_ms();
@@ -132,6 +138,8 @@ impl RoomStore for MemoryStore {
             capacity,
             key_check: None,
             verifier: verifier.to_owned(),
+            destroyers,
+            creator_seat: None,
             seats: HashMap::new(),
             seat_ids: HashSet::new(),
             log: VecDeque::new(),
@@ -187,6 +195,9 @@ impl RoomStore for MemoryStore {
             // The first seat is the creator's: its key check is the room's, for good.
             if room.seats.is_empty() && room.key_check.is_none() {
                 room.key_check = key_check.map(str::to_owned);
+            }
+            if room.seats.is_empty() && room.creator_seat.is_none() {
+                room.creator_seat = Some(seat.id.clone());
             }
             room.seats.insert(token.clone(), seat.clone());
             Ok(seat.clone())

@@ -5,7 +5,7 @@
 use crate::event::{RoomEvent, wire};
 use crate::redis_conn::RedisConn;
 use crate::redis_keys::Keys;
-use app::model::{EndReason, History, RoomId, Seat, now_ms};
+use app::model::{Destroyers, EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
 use app::store::{Creator, Posted, RoomInfo, RoomStore, StoreError, StoreLimits, Window};
 use async_trait::async_trait;
@@ -69,6 +69,7 @@ impl RoomStore for RedisStore {
         capacity: u8,
         verifier: &str,
         creator: Option<Creator<'_>>,
+        destroyers: Destroyers,
     ) -> Result<RoomInfo, StoreError> {
         let id = RoomId::generate();
         let keys = self.keys.room(&id);
@@ -81,6 +82,9 @@ impl RoomStore for RedisStore {
             ("capacity", capacity.to_string()),
             ("verifier", verifier.to_owned()),
         ];
+        if destroyers == Destroyers::Creator {
+            fields.push(("destroyers", "creator".to_owned()));
+        }
         // The creator's set is in another slot than the room's keys: counted first, on its own.
         if let Some(creator) = creator {
             let set = self.keys.creator(creator.key);
@@ -112,7 +116,17 @@ impl RoomStore for RedisStore {
             .await
             .map_err(failed)?;
         let verifier = Some(verifier.to_owned());
-        Ok(RoomInfo { id, created_at, expires_at, capacity, seated: 0, key_check: None, verifier })
+        Ok(RoomInfo {
+            id,
+            created_at,
+            expires_at,
+            capacity,
+            seated: 0,
+            key_check: None,
+            verifier,
+            destroyers,
+            creator_seat: None,
+        })
     }
 
     async fn room(&self, room: &RoomId) -> Result<Option<RoomInfo>, StoreError> {
@@ -132,8 +146,23 @@ impl RoomStore for RedisStore {
         };
         let capacity = u8::try_from(capacity).map_err(StoreError::backend)?;
         let (key_check, verifier) = (meta.remove("check"), meta.remove("verifier"));
+        let destroyers = match meta.get("destroyers").map(String::as_str) {
+            Some("creator") => Destroyers::Creator,
+            _ => Destroyers::Anyone,
+        };
+        let creator_seat = meta.remove("creator_seat");
         let id = room.clone();
-        Ok(Some(RoomInfo { id, created_at, expires_at, capacity, seated, key_check, verifier }))
+        Ok(Some(RoomInfo {
+            id,
+            created_at,
+            expires_at,
+            capacity,
+            seated,
+            key_check,
+            verifier,
+            destroyers,
+            creator_seat,
+        }))
     }
 
     async fn claim_seat(

@@ -2,7 +2,7 @@
 //! against a real local Redis Cluster.
 
 use crate::helpers::{Kind, backend, redis_conn, redis_keys};
-use app::model::{EndReason, RoomId, Seat};
+use app::model::{Destroyers, EndReason, RoomId, Seat};
 use app::seat::{SeatToken, TokenHash};
 use app::store::{Creator, Posted, RoomStore, StoreError, StoreLimits, Window};
 use server::backend::Backend;
@@ -33,6 +33,7 @@ every_backend! {
     leaving_frees_the_seat_and_is_announced,
     only_a_seated_token_may_post,
     presence_lists_one_name_per_seat_and_forgets_connections_that_go,
+    a_room_keeps_who_may_destroy_it_and_its_first_seat_is_its_creator,
 }
 
 fn token() -> TokenHash {
@@ -44,7 +45,7 @@ const VERIFIER: &str = "dmVyaWZpZXItb2YtdGhlLW1lbWJlcnNoaXAtc2VjcmV0";
 
 /// A new room in `store` that ends after `ttl`, with `capacity` seats.
 async fn new_room(store: &Arc<dyn RoomStore>, ttl: Duration, capacity: u8) -> RoomId {
-    store.create_room(ttl, capacity, VERIFIER, None).await.expect("room").id
+    store.create_room(ttl, capacity, VERIFIER, None, Default::default()).await.expect("room").id
 }
 
 /// A new seat with a random id, called `name` (the store never opens names).
@@ -166,7 +167,10 @@ async fn the_first_seat_keeps_the_rooms_key_check_for_good(kind: Kind) {
 async fn a_room_keeps_its_verifier_and_gives_out_each_seat_id_once(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
     let store = &backend.store;
-    let room = store.create_room(Duration::from_secs(60), 3, VERIFIER, None).await.expect("room");
+    let room = store
+        .create_room(Duration::from_secs(60), 3, VERIFIER, None, Default::default())
+        .await
+        .expect("room");
     assert_eq!(room.verifier.as_deref(), Some(VERIFIER));
     let read = store.room(&room.id).await.expect("read").expect("live");
     assert_eq!(read.verifier.as_deref(), Some(VERIFIER));
@@ -307,22 +311,35 @@ async fn an_address_holds_at_most_its_rooms_alive_and_an_ended_one_frees_its_pla
     let store = &backend.store;
     let minute = Duration::from_secs(60);
     let me = Some(Creator { key: "198.51.100.7", max_alive: 2 });
-    let first = store.create_room(minute, 2, VERIFIER, me).await.expect("first");
+    let first =
+        store.create_room(minute, 2, VERIFIER, me, Default::default()).await.expect("first");
     store
-        .create_room(Duration::from_millis(300), 2, VERIFIER, me)
+        .create_room(Duration::from_millis(300), 2, VERIFIER, me, Default::default())
         .await
         .expect("second, short-lived");
-    let refused = store.create_room(minute, 2, VERIFIER, me).await;
+    let refused = store.create_room(minute, 2, VERIFIER, me, Default::default()).await;
     assert_eq!(refused.err(), Some(StoreError::TooManyRooms { max_alive: 2 }));
     let other = Some(Creator { key: "198.51.100.8", max_alive: 2 });
-    store.create_room(minute, 2, VERIFIER, other).await.expect("another address is not held back");
+    store
+        .create_room(minute, 2, VERIFIER, other, Default::default())
+        .await
+        .expect("another address is not held back");
     // A destroyed room no longer counts...
     assert_eq!(store.destroy(&first.id).await, Ok(true));
-    store.create_room(minute, 2, VERIFIER, me).await.expect("the destroyed room's place");
-    assert!(store.create_room(minute, 2, VERIFIER, me).await.is_err(), "full again");
+    store
+        .create_room(minute, 2, VERIFIER, me, Default::default())
+        .await
+        .expect("the destroyed room's place");
+    assert!(
+        store.create_room(minute, 2, VERIFIER, me, Default::default()).await.is_err(),
+        "full again"
+    );
     // ...nor one past its deadline.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    store.create_room(minute, 2, VERIFIER, me).await.expect("the expired room's place");
+    store
+        .create_room(minute, 2, VERIFIER, me, Default::default())
+        .await
+        .expect("the expired room's place");
 }
 
 async fn history_keeps_only_its_byte_budget_newest_first(kind: Kind) {
@@ -525,8 +542,11 @@ async fn no_seat_token_is_stored_in_redis_in_clear() {
 #[tokio::test]
 async fn every_key_of_a_room_expires_at_its_deadline() {
     let (backend, prefix) = store(Kind::Redis, 500).await;
-    let info =
-        backend.store.create_room(Duration::from_secs(60), 2, VERIFIER, None).await.expect("room");
+    let info = backend
+        .store
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None, Default::default())
+        .await
+        .expect("room");
     let alice = token();
     backend.store.claim_seat(&info.id, &alice, &new_seat("alice"), None).await.expect("seat");
     backend.store.post(&info.id, &alice, "c1", "hello").await.expect("post");
@@ -544,4 +564,33 @@ async fn every_key_of_a_room_expires_at_its_deadline() {
             .expect("PEXPIRETIME");
         assert_eq!(u64::try_from(at).ok(), Some(info.expires_at), "{key}");
     }
+}
+
+async fn a_room_keeps_who_may_destroy_it_and_its_first_seat_is_its_creator(kind: Kind) {
+    let (backend, _prefix) = store(kind, 500).await;
+    let store = backend.store;
+    let minute = Duration::from_secs(60);
+    let mine = store.create_room(minute, 3, VERIFIER, None, Destroyers::Creator).await;
+    let mine = mine.expect("room").id;
+    let (alice, bob) = (new_seat("alice"), new_seat("bob"));
+    let alice_token = token();
+    store.claim_seat(&mine, &alice_token, &alice, Some("check")).await.expect("alice");
+    store.claim_seat(&mine, &token(), &bob, None).await.expect("bob");
+    // The creator giving their seat back does not make anyone else the creator.
+    assert!(store.leave(&mine, &alice_token).await.expect("leave"));
+    let info = store.room(&mine).await.expect("read").expect("live");
+    assert_eq!(info.destroyers, Destroyers::Creator);
+    assert_eq!(info.creator_seat.as_deref(), Some(alice.id.as_str()), "the first seat");
+    assert!(info.may_destroy(Some(&alice.id)), "the creator may");
+    assert!(!info.may_destroy(Some(&bob.id)), "another seat may not");
+    assert!(!info.may_destroy(None), "the link alone may not");
+
+    let open = new_room(&store, minute, 2).await;
+    store.claim_seat(&open, &token(), &bob, None).await.expect("bob");
+    let info = store.room(&open).await.expect("read").expect("live");
+    assert_eq!(
+        (info.destroyers, info.creator_seat.as_deref()),
+        (Destroyers::Anyone, Some(bob.id.as_str()))
+    );
+    assert!(info.may_destroy(Some("any seat")) && info.may_destroy(None), "anyone may");
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 both_backends! {
     with_only_the_room_id_every_door_is_refused_and_nothing_is_taken,
     with_the_links_secret_a_seatless_visitor_may_join_and_destroy,
+    a_room_made_for_its_creator_alone_is_destroyed_by_the_creator_only,
 }
 
 async fn with_only_the_room_id_every_door_is_refused_and_nothing_is_taken(kind: Kind) {
@@ -98,4 +99,39 @@ async fn a_room_from_before_verifiers_says_it_is_outdated() {
     assert_eq!((join.status, &join.body), (410, &outdated));
     let (status, location, _) = alice.page(&format!("/room/{room}"), &[]).await;
     assert_eq!((status, location.as_deref()), (302, Some("/?error=room-outdated")));
+}
+
+async fn a_room_made_for_its_creator_alone_is_destroyed_by_the_creator_only(kind: Kind) {
+    let app = TestApp::spawn(kind).await;
+    let alice = app.visitor();
+    let room = alice.create_room(json!({ "capacity": 3, "destroy": "creator" })).await;
+    assert_eq!(alice.join(&room, "alice").await.status, 200);
+    let bob = app.visitor();
+    assert_eq!(bob.join(&room, "bob").await.status, 200);
+    let at = json!({ "room_id": room });
+    let view = |who: &crate::helpers::Visitor| {
+        let (who, at) = (who.clone(), at.clone());
+        async move { who.call("room_view", at).await }
+    };
+    let (hers, his) = (view(&alice).await, view(&bob).await);
+    assert_eq!(
+        (&hers.body["destroyers"], &hers.body["may_destroy"]),
+        (&json!("creator"), &json!(true))
+    );
+    assert_eq!(his.body["may_destroy"], json!(false), "{his:?}");
+
+    let refused = bob.call("destroy_room", json!({ "room_id": room })).await;
+    assert_eq!(
+        (refused.status, &refused.body["error"]),
+        (403, &json!("only_creator")),
+        "{refused:?}"
+    );
+    let carol = app.visitor();
+    let proof = json!({ "room_id": room, "proof": key_of(&room).proof() });
+    let refused = carol.call("destroy_room", proof).await;
+    assert_eq!((refused.status, &refused.body["error"]), (403, &json!("only_creator")));
+    assert_eq!(view(&bob).await.status, 200, "the room lives on");
+
+    assert_eq!(alice.call("destroy_room", json!({ "room_id": room })).await.status, 200);
+    assert_eq!(view(&bob).await.status, 410, "destroyed by its creator");
 }

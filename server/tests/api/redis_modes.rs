@@ -18,7 +18,8 @@ async fn one_server_given_as_a_cluster_is_refused_with_what_it_is_not() {
     let target = RedisTarget::cluster(&[redis_url()]);
     let err = Backend::redis_at(target, &unique_prefix(), 500).await.err().expect("refused");
     let text = format!("{err:#}");
-    assert!(text.contains("cluster-enabled yes"), "{text}");
+    assert!(text.contains("they are not cluster nodes"), "{text}");
+    assert!(text.contains("set backend.redis-mode = single"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,7 +37,7 @@ async fn any_seed_node_finds_the_whole_cluster() {
     assert_eq!(backend.kind, "redis-cluster");
     let room = backend
         .store
-        .create_room(std::time::Duration::from_secs(60), 2, "verifier", None)
+        .create_room(std::time::Duration::from_secs(60), 2, "verifier", None, Default::default())
         .await
         .expect("a room on whichever master serves its slot");
     assert!(backend.store.room(&room.id).await.expect("read back").is_some());

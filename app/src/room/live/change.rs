@@ -95,6 +95,7 @@ impl Live {
             Change::NoCrypto => self.notice(Some(NO_CRYPTO.into())),
             Change::Viewed(view) => {
                 self.write.seated.set(view.seated);
+                self.write.may_destroy.set(view.may_destroy);
                 if let Some(you) = view.you {
                     if let Some(history) = view.history {
                         self.write.log.update(|log| log.replace_history(history, Some(&you.id)));

@@ -137,7 +137,12 @@ pub async fn run(
     let mut reconnected = false;
     while let Some((mut link, probes)) = task.connect_and_resubscribe().await {
         if reconnected {
-            tracing::info!(rooms = task.wanted.len(), "pub/sub link to Redis is back");
+            // Rooms whose master is still away are retried (and said when they are back).
+            tracing::info!(
+                rooms = task.wanted.len(),
+                waiting = task.missing.len(),
+                "pub/sub link to Redis is back"
+            );
             metrics::counter!(crate::metrics::PUBSUB_RECONNECTS).increment(1);
             let _ = task.deliveries.send(Delivery::Resync);
         }

@@ -74,7 +74,10 @@ async fn start(setup: Setup) -> Harness {
     let tasks = backend.tasks.clone();
     let hub = Hub::start(backend.broker.clone(), hub_input, 64, &tasks);
     let verifier = "A".repeat(app::membership::ENCODED_LEN);
-    let info = store.create_room(Duration::from_secs(60), 2, &verifier, None).await.expect("room");
+    let info = store
+        .create_room(Duration::from_secs(60), 2, &verifier, None, Default::default())
+        .await
+        .expect("room");
     let token = SeatToken::generate().hash();
     let alice = Seat { id: "alice-seat-1".into(), name: seal("alice") };
     let seat = store.claim_seat(&info.id, &token, &alice, None).await.expect("seat");
