@@ -164,8 +164,8 @@ pub fn HomePage() -> impl IntoView {
                     </Show>
                 </form>
                 <p class="text-faint text-xs text-center">
-                    "Rooms hold two people by default and vanish with every message when their \
-                     timer runs out or when anyone in them presses Destroy."
+                    "A room and every message in it are gone for good when its timer runs out, \
+                     or when it is destroyed."
                 </p>
             </div>
         </main>

@@ -46,6 +46,9 @@ pub enum ServerFrame {
     Presence { online: Vec<Seat> },
     /// Someone else is typing.
     Typing { sender: Seat },
+    /// Someone gave their seat back (Leave): they are no longer in the room, and their seat is
+    /// free for someone else.
+    Left { seat: Seat },
     /// The room is gone; the socket closes next.
     Ended { reason: EndReason },
     /// Something you sent was refused; the connection stays open.

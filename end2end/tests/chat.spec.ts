@@ -75,6 +75,15 @@ test('a room of three: each sees the others\' messages and names, and a fourth i
   await dave.page.goto(path);
   await expect(dave.page).toHaveURL(/\/\?error=room-full$/);
   await expect(dave.page.getByRole('heading', { name: 'Room full' })).toBeVisible();
+  // Bob leaves: the others see him gone and a seat free, which dave then takes.
+  await bob.page.getByRole('button', { name: 'Leave room' }).click();
+  for (const { page } of [alice, carol]) {
+    await expect(page.getByTestId('seats')).toHaveText('2 of 3 seats taken');
+    await expect(page.getByTestId('peer').filter({ hasText: 'bob' })).toHaveCount(0);
+  }
+  await joinRoom(dave.page, path, 'dave');
+  await expect(alice.page.getByTestId('seats')).toHaveText('3 of 3 seats taken');
+  await expect(alice.page.getByTestId('peer')).toHaveCount(2);
 });
 
 test('a reload keeps the seat and the history', async ({ browser }) => {
@@ -187,8 +196,12 @@ test('leaving gives the seat to someone else', async ({ browser }) => {
   await joinRoom(bob.page, path, 'bob');
   await bob.page.getByRole('button', { name: 'Leave room' }).click();
   await expect(bob.page).toHaveURL(/\/\?left=1$/);
-  await expect(alice.page.getByTestId('peer')).toHaveText(/bob\s*away/);
+  // Bob is gone from the room, not away: his seat is free.
+  await expect(alice.page.getByTestId('peer')).toHaveCount(0);
+  await expect(alice.page.getByTestId('seats')).toHaveText('1 of 2 seats taken');
   await joinRoom(carol.page, path, 'carol');
+  await expect(alice.page.getByTestId('peer')).toHaveText(/carol\s*online/);
+  await expect(alice.page.getByTestId('seats')).toHaveText('2 of 2 seats taken');
   await say(carol.page, 'I got the seat');
   await expect(messageTexts(alice.page)).toHaveText(['I got the seat']);
 });

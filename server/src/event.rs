@@ -49,7 +49,7 @@ impl Announcement {
                     RoomEvent::Presence(online) => ServerFrame::Presence { online: online.clone() },
                     RoomEvent::Typing(sender) => ServerFrame::Typing { sender: sender.clone() },
                     RoomEvent::Ended(reason) => ServerFrame::Ended { reason: *reason },
-                    RoomEvent::SeatLeft(_) => return None,
+                    RoomEvent::SeatLeft(seat) => ServerFrame::Left { seat: seat.clone() },
                 };
                 match frame.encode() {
                     Ok(text) => Some(text.into()),
@@ -103,6 +103,7 @@ mod tests {
         );
         let seat = Seat { id: "s".into(), name: "sealed".into() };
         let left = Announcement::new(room, RoomEvent::SeatLeft(seat));
-        assert_eq!(left.frame(), None, "not for clients");
+        let frame = left.frame().map(|f| f.as_str().to_owned());
+        assert_eq!(frame.as_deref(), Some(r#"{"type":"left","seat":{"id":"s","name":"sealed"}}"#));
     }
 }

@@ -49,44 +49,39 @@ fn Pickers(
 ) -> impl IntoView {
     let seats: Vec<u64> = options.capacities.iter().copied().map(u64::from).collect();
     view! {
-        <fieldset class="space-y-2">
-            <legend class="text-muted text-xs uppercase tracking-wide mb-2">"Room lifetime"</legend>
-            <Choices
-                name="lifetime"
-                values=options.lifetimes_secs
-                default=options.default_lifetime_secs
-                label=lifetime_label
-                chosen=lifetime
-            />
-        </fieldset>
-        <fieldset class="space-y-2">
-            <legend class="text-muted text-xs uppercase tracking-wide mb-2">"Seats"</legend>
-            <Choices
-                name="seats"
-                values=seats
-                default=u64::from(options.default_capacity)
-                label=|n: u64| n.to_string()
-                chosen=capacity
-            />
-        </fieldset>
-        <fieldset class="space-y-2">
-            <legend class="text-muted text-xs uppercase tracking-wide mb-2">"Who can destroy it"</legend>
-            <Choices
-                name="destroy"
-                values=vec![ANYONE_DESTROYS, ONLY_ME_DESTROYS]
-                default=ANYONE_DESTROYS
-                label=|v: u64| {
-                    if v == ONLY_ME_DESTROYS { "Only me" } else { "Anyone in it" }.to_owned()
-                }
-                chosen=destroy
-            />
-        </fieldset>
+        <Choices
+            legend="Room lifetime"
+            name="lifetime"
+            values=options.lifetimes_secs
+            default=options.default_lifetime_secs
+            label=lifetime_label
+            chosen=lifetime
+        />
+        <Choices
+            legend="Seats"
+            name="seats"
+            values=seats
+            default=u64::from(options.default_capacity)
+            label=|n: u64| n.to_string()
+            chosen=capacity
+        />
+        <Choices
+            legend="Who can destroy it"
+            name="destroy"
+            values=vec![ANYONE_DESTROYS, ONLY_ME_DESTROYS]
+            default=ANYONE_DESTROYS
+            label=|v: u64| {
+                if v == ONLY_ME_DESTROYS { "Only me" } else { "Anyone in it" }.to_owned()
+            }
+            chosen=destroy
+        />
     }
 }
 
-/// One row of radio buttons of equal width, however many values the server offers.
+/// A labelled row of radio buttons of equal width, however many values the server offers.
 #[component]
 fn Choices(
+    legend: &'static str,
     name: &'static str,
     values: Vec<u64>,
     default: u64,
@@ -118,7 +113,12 @@ fn Choices(
             }
         })
         .collect_view();
-    view! { <div class="grid grid-flow-col auto-cols-fr gap-2">{choices}</div> }
+    view! {
+        <fieldset class="space-y-2">
+            <legend class="text-muted text-xs uppercase tracking-wide mb-2">{legend}</legend>
+            <div class="grid grid-flow-col auto-cols-fr gap-2">{choices}</div>
+        </fieldset>
+    }
 }
 
 #[cfg(test)]

@@ -47,11 +47,13 @@ pub fn PresenceBar(live: Live, clock: RwSignal<u64>) -> impl IntoView {
             >
                 <ul class="flex flex-wrap gap-4" aria-label="People in this room">{peers}</ul>
             </Show>
-            <div class="flex items-center gap-4">
+            <div class="flex flex-wrap items-center justify-end gap-x-4 gap-y-1">
                 <p class="text-muted italic" aria-live="polite">{typing}</p>
-                <p class="text-faint tabular-nums" data-testid="seats">{seats}</p>
+                <p class="text-faint tabular-nums whitespace-nowrap" data-testid="seats">{seats}</p>
                 <Show when=move || !live.may_destroy.get()>
-                    <p class="text-faint" data-testid="creator-destroys">"Only its creator can destroy it"</p>
+                    <p class="text-faint whitespace-nowrap" data-testid="creator-destroys">
+                        "Only its creator can destroy it"
+                    </p>
                 </Show>
             </div>
         </div>

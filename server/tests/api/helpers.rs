@@ -46,7 +46,6 @@ pub fn redis_url() -> String {
 
 /// A `redis-server` of the caller's own on a free port, stopped when this process ends (for
 /// tests that disturb Redis itself).
-#[allow(clippy::zombie_processes)]
 pub fn private_redis() -> String {
     let installed = Command::new("redis-server").arg("--version").output().is_ok();
     assert!(
@@ -55,12 +54,23 @@ pub fn private_redis() -> String {
          (Debian: apt-get install redis-server)"
     );
     let port = free_port();
+    spawn_watched(
+        &format!("redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no"),
+        port,
+    );
+    format!("redis://127.0.0.1:{port}")
+}
+
+/// Runs the shell `command`, a server that listens on `port`, under a watchdog that stops it
+/// (SIGKILL) when this test process ends, however it ends; returns once the port answers.
+#[allow(clippy::zombie_processes)]
+pub fn spawn_watched(command: &str, port: u16) {
     let me = std::process::id();
-    // A watchdog stops the server when this test process ends, however it ends; it is never
-    // waited for because it outlives this process by design.
+    // The watchdog is never waited for: it outlives this process by design.
     let script = format!(
-        "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no & r=$!; \
-         while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill $r"
+        "{command} & r=$!; \
+         while kill -0 {me} 2>/dev/null && kill -0 $r 2>/dev/null; do sleep 0.5; done; \
+         kill -9 $r 2>/dev/null"
     );
     Command::new("sh")
         .arg("-c")
@@ -68,14 +78,14 @@ pub fn private_redis() -> String {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("starting redis-server");
+        .expect("starting a server");
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return format!("redis://127.0.0.1:{port}");
+            return;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("redis-server did not start on port {port}");
+    panic!("{command:?} did not start on port {port}");
 }
 
 /// A TCP port nothing listens on now.

@@ -52,34 +52,18 @@ impl LocalCluster {
         cluster
     }
 
-    /// A node on `port`, stopped by a watchdog when this test process ends (never waited
-    /// for: it outlives the cluster by design).
-    #[allow(clippy::zombie_processes)]
+    /// A node on `port`, stopped by a watchdog when this test process ends.
     fn spawn(&self, port: u16) {
-        let me = std::process::id();
         let bus = crate::helpers::free_port();
         let dir = self.dir.display();
-        let script = format!(
-            "redis-server --port {port} --cluster-port {bus} --bind 127.0.0.1 --cluster-enabled yes \
-             --cluster-config-file nodes-{port}.conf --cluster-node-timeout 2000 --dir {dir} \
-             --save '' --appendonly no & r=$!; \
-             while kill -0 {me} 2>/dev/null && kill -0 $r 2>/dev/null; do sleep 0.5; done; \
-             kill -9 $r 2>/dev/null"
+        crate::helpers::spawn_watched(
+            &format!(
+                "redis-server --port {port} --cluster-port {bus} --bind 127.0.0.1 \
+                 --cluster-enabled yes --cluster-config-file nodes-{port}.conf \
+                 --cluster-node-timeout 2000 --dir {dir} --save '' --appendonly no"
+            ),
+            port,
         );
-        Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting redis-server");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("redis-server did not start on port {port}");
     }
 
     /// Seed URLs, comma-separated, as `backend.redis-url` takes them.

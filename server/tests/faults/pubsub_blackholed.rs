@@ -10,16 +10,21 @@ use server::backend::Backend;
 use server::ws::socket::Timing;
 use std::time::{Duration, Instant};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_silent_pubsub_connection_is_replaced_and_nothing_is_missed() {
+/// One Redis and two instances sharing it: A reaches it through a fault proxy, B directly.
+async fn through_the_proxy_and_direct() -> (RedisProcess, FaultProxy, TestApp, TestApp) {
     let redis = RedisProcess::start();
     let proxy = FaultProxy::start(([127, 0, 0, 1], redis.port()).into()).await;
     let prefix = unique_prefix();
-    // A reaches Redis through the proxy; B directly.
     let through_proxy = Backend::redis(&proxy.url(), &prefix, 500).await.expect("Redis");
     let a = TestApp::start(test_settings(), through_proxy, prefix.clone(), Timing::default()).await;
     let direct = Backend::redis(&redis.url(), &prefix, 500).await.expect("Redis");
     let b = TestApp::start(test_settings(), direct, prefix, Timing::default()).await;
+    (redis, proxy, a, b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_pubsub_connection_is_replaced_and_nothing_is_missed() {
+    let (_redis, proxy, a, b) = through_the_proxy_and_direct().await;
     let alice = a.visitor();
     let room = alice.room_with_seat("alice").await;
     let bob = b.visitor();
@@ -58,13 +63,7 @@ async fn a_silent_pubsub_connection_is_replaced_and_nothing_is_missed() {
 /// it is ready again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pubsub_path_that_stays_broken_makes_the_instance_unready_and_sends_its_sockets_away() {
-    let redis = RedisProcess::start();
-    let proxy = FaultProxy::start(([127, 0, 0, 1], redis.port()).into()).await;
-    let prefix = unique_prefix();
-    let through_proxy = Backend::redis(&proxy.url(), &prefix, 500).await.expect("Redis");
-    let a = TestApp::start(test_settings(), through_proxy, prefix.clone(), Timing::default()).await;
-    let direct = Backend::redis(&redis.url(), &prefix, 500).await.expect("Redis");
-    let b = TestApp::start(test_settings(), direct, prefix, Timing::default()).await;
+    let (_redis, proxy, a, b) = through_the_proxy_and_direct().await;
     let ready = |app: &TestApp| {
         let url = app.url("/readyz");
         async move { reqwest::get(url).await.map(|r| r.status().as_u16()).unwrap_or(0) }

@@ -45,6 +45,12 @@ impl Live {
                 }
                 Next::Continue
             }
+            ServerFrame::Left { seat } => {
+                self.write.peers.update(|peers| peers.retain(|peer| peer.id != seat.id));
+                self.write.online.update(|online| online.retain(|peer| peer.id != seat.id));
+                self.write.seated.update(|seated| *seated = seated.saturating_sub(1));
+                Next::Continue
+            }
             ServerFrame::Ended { reason } => Next::Leave(reason.home_query().into()),
             ServerFrame::Error { code, message } => {
                 let text = match code {
@@ -206,6 +212,17 @@ mod tests {
         live.apply(ServerFrame::Presence { online: vec![seat("me")] }, 0, false);
         assert_eq!(live.online.get_untracked(), vec![seat("me")]);
         assert_eq!(live.peers.get_untracked(), vec![seat("peer")]);
+    }
+
+    #[test]
+    fn a_peer_who_leaves_is_gone_and_their_seat_free() {
+        let live = live();
+        live.apply(welcome(true), 0, false);
+        assert_eq!(live.seated.get_untracked(), 1);
+        live.apply(ServerFrame::Left { seat: seat("peer") }, 0, false);
+        assert_eq!(live.peers.get_untracked(), Vec::<Seat>::new(), "not away: gone");
+        assert!(!live.online.get_untracked().contains(&seat("peer")));
+        assert_eq!(live.seated.get_untracked(), 0);
     }
 
     #[test]

@@ -206,7 +206,10 @@ impl<'a> Exchange<'a> {
             RoomEvent::Typing(_) => Ok(()),
             RoomEvent::Ended(reason) => Err(out.end(*reason).await),
             RoomEvent::SeatLeft(left) if left.id == seat.id => Err(Exit::Closed(CloseCode::NoSeat)),
-            RoomEvent::SeatLeft(_) => Ok(()),
+            RoomEvent::SeatLeft(_) => match frame() {
+                Some(frame) => out.raw(frame).await,
+                None => Ok(()),
+            },
         }
     }
 
