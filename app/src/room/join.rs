@@ -51,7 +51,10 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
                 <header class="space-y-2">
                     <h1 class="text-lg font-bold text-accent">">join_room"</h1>
                     <p class="text-sm text-muted" data-testid="room-facts">
-                        <span class="tabular-nums">{left}</span>" left · "{seats}
+                        <span class="tabular-nums">{left}</span>" left · "<span>{seats}</span>
+                        <Show when=move || live.destroyers == crate::model::Destroyers::Creator>
+                            <span>" · only its creator can destroy it"</span>
+                        </Show>
                     </p>
                     <p class="text-xs text-faint">
                         "Messages here are end-to-end encrypted with the key in your link."

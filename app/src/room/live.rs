@@ -43,6 +43,8 @@ pub struct Live {
     pub room_id: StoredValue<RoomId>,
     pub expires_at: u64,
     pub capacity: u8,
+    /// Who may destroy the room, chosen at its creation.
+    pub destroyers: crate::model::Destroyers,
     /// Seats taken, as last heard.
     pub seated: ReadSignal<u8>,
     /// Whether you may destroy the room (in a room made for its creator alone: the creator).
@@ -114,6 +116,7 @@ impl Live {
             room_id: StoredValue::new(room.room_id.clone()),
             expires_at: room.expires_at,
             capacity: room.capacity,
+            destroyers: room.destroyers,
             seated,
             may_destroy,
             #[cfg(feature = "hydrate")]

@@ -50,9 +50,13 @@ pub fn PresenceBar(live: Live, clock: RwSignal<u64>) -> impl IntoView {
             <div class="flex flex-wrap items-center justify-end gap-x-4 gap-y-1">
                 <p class="text-muted italic" aria-live="polite">{typing}</p>
                 <p class="text-faint tabular-nums whitespace-nowrap" data-testid="seats">{seats}</p>
-                <Show when=move || !live.may_destroy.get()>
+                <Show when=move || live.destroyers == crate::model::Destroyers::Creator>
                     <p class="text-faint whitespace-nowrap" data-testid="creator-destroys">
-                        "Only its creator can destroy it"
+                        {move || if live.may_destroy.get() {
+                            "Only you can destroy it"
+                        } else {
+                            "Only its creator can destroy it"
+                        }}
                     </p>
                 </Show>
             </div>
