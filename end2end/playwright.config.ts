@@ -39,6 +39,8 @@ function server(at: number, env: Record<string, string>) {
       LEPTOS_SITE_ROOT: 'target/site',
       // A 4-second lifetime lets a test watch a room end by itself.
       BURNER_LIFETIMES_SECS: '4,300,600,3600,86400',
+      // A 2-second message timer lets a test watch messages disappear.
+      BURNER_MESSAGE_TIMERS_SECS: '2,30,300,3600',
       // Tests create many rooms and open many pages from one address.
       BURNER_ROOMS_PER_MINUTE: '1000',
       BURNER_ROOMS_ALIVE_PER_ADDRESS: '100000',

@@ -22,6 +22,8 @@ pub struct Choice {
     pub ttl_secs: Option<u64>,
     pub seats: Option<u64>,
     pub destroyers: Destroyers,
+    /// Disappearing messages: seconds each message lives (`None`: off).
+    pub message_timer_secs: Option<u64>,
 }
 
 /// A room just created.
@@ -34,16 +36,19 @@ pub struct CreatedRoom {
 /// Creates a room that lives `ttl_secs` (one of the offered lifetimes; 10 minutes when
 /// absent) with `capacity` seats (one of the offered counts; 2 when absent), bound to the link
 /// whose membership secret has this `verifier` ([`crate::membership`]), that `destroy` says who
-/// may destroy (anyone in it when absent; `creator`: the first seat only). Rate-limited per
-/// client address.
+/// may destroy (anyone in it when absent; `creator`: the first seat only), and whose messages
+/// disappear `message_timer_secs` after they are sent (one of the offered timers; never when
+/// absent). Rate-limited per client address.
 #[server(prefix = "/api", endpoint = "create_room", input = Json)]
 pub async fn create_room(
     ttl_secs: Option<u64>,
     capacity: Option<u32>,
     verifier: String,
     destroy: Option<crate::model::Destroyers>,
+    message_timer_secs: Option<u64>,
 ) -> Result<CreatedRoom, ApiError> {
-    ssr::create_room(ttl_secs, capacity, verifier, destroy.unwrap_or_default()).await
+    let destroy = destroy.unwrap_or_default();
+    ssr::create_room(ttl_secs, capacity, verifier, destroy, message_timer_secs).await
 }
 
 /// What a new room may be, as this server offers it, and what it picks when nothing is asked
@@ -54,6 +59,8 @@ pub struct OfferedOptions {
     pub default_lifetime_secs: u64,
     pub capacities: Vec<u8>,
     pub default_capacity: u8,
+    /// Disappearing messages: the timers offered (off by default).
+    pub message_timers_secs: Vec<u64>,
 }
 
 /// What a new room may be: the lifetimes and seat counts the operator allows
@@ -68,6 +75,7 @@ pub async fn room_options() -> Result<OfferedOptions, ApiError> {
         default_lifetime_secs: rules.default_lifetime_secs,
         capacities: rules.capacities.clone(),
         default_capacity: rules.default_capacity,
+        message_timers_secs: rules.message_timers_secs.clone(),
     })
 }
 
@@ -91,6 +99,7 @@ pub fn HomePage() -> impl IntoView {
     let lifetime = RwSignal::new(None::<u64>);
     let capacity = RwSignal::new(None::<u64>);
     let destroy = RwSignal::new(None::<u64>);
+    let timer = RwSignal::new(None::<u64>);
     let create = Action::new_unsync(move |(choice, name): &(Choice, String)| {
         create::create_and_enter(*choice, name.clone())
     });
@@ -116,6 +125,8 @@ pub fn HomePage() -> impl IntoView {
                 ttl_secs: lifetime.get_untracked(),
                 seats: capacity.get_untracked(),
                 destroyers,
+                // 0 is "Off".
+                message_timer_secs: timer.get_untracked().filter(|secs| *secs > 0),
             };
             create.dispatch((choice, clean.to_owned()));
         }
@@ -147,7 +158,7 @@ pub fn HomePage() -> impl IntoView {
                     aria-label="Create a room"
                 >
                     <NameField name />
-                    <RoomOptionsPicker lifetime capacity destroy />
+                    <RoomOptionsPicker lifetime capacity destroy timer />
                     <button
                         type="submit"
                         class="w-full bg-ink text-canvas p-3 text-sm font-bold uppercase tracking-wide \
@@ -207,6 +218,16 @@ mod ssr {
         capacity: u32,
         #[garde(custom(membership_verifier))]
         verifier: String,
+        #[garde(inner(custom(offered_timer)))]
+        message_timer_secs: Option<u64>,
+    }
+
+    fn offered_timer(secs: &u64, rules: &RoomRules) -> garde::Result {
+        if rules.message_timers_secs.contains(secs) {
+            return Ok(());
+        }
+        let offered: Vec<String> = rules.message_timers_secs.iter().map(u64::to_string).collect();
+        Err(garde::Error::new(format!("must be one of {} seconds", offered.join(", "))))
     }
 
     fn membership_verifier(verifier: &str, _: &RoomRules) -> garde::Result {
@@ -238,12 +259,14 @@ mod ssr {
         capacity: Option<u32>,
         verifier: String,
         destroyers: crate::model::Destroyers,
+        message_timer_secs: Option<u64>,
     ) -> Result<CreatedRoom, ApiError> {
         let state = server_state()?;
         let request = NewRoom {
             ttl_secs: ttl_secs.unwrap_or(state.rules.default_lifetime_secs),
             capacity: capacity.unwrap_or(u32::from(state.rules.default_capacity)),
             verifier,
+            message_timer_secs,
         };
         request.validate_with(&state.rules).map_err(crate::state::invalid_input)?;
         pass(&state.doors.create, &state.rules)?;
@@ -259,6 +282,7 @@ mod ssr {
                 &request.verifier,
                 Some(creator),
                 destroyers,
+                request.message_timer_secs.map(Duration::from_secs),
             )
             .await
             .map_err(store_error)?;

@@ -130,6 +130,12 @@ pub struct History {
 /// messages").
 pub const HISTORY_PAGE: u32 = 50;
 
+/// Whether a message stored at `ts` is past its room's disappearing-message timer at `now`
+/// (never, without one).
+pub fn message_expired(ts: u64, timer_ms: Option<u64>, now: u64) -> bool {
+    timer_ms.is_some_and(|timer| ts.saturating_add(timer) <= now)
+}
+
 /// Who may destroy a room, chosen at its creation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

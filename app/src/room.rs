@@ -43,6 +43,8 @@ pub struct RoomSnapshot {
     pub destroyers: crate::model::Destroyers,
     /// Whether this visitor may (once seated, for a room anyone may destroy).
     pub may_destroy: bool,
+    /// Disappearing messages: each is gone this long after it was sent, ms.
+    pub message_timer_ms: Option<u64>,
     /// The key check the creator sealed, so a wrong key is told at once.
     pub key_check: Option<String>,
     /// Your seat in the room, when this browser holds one.

@@ -19,6 +19,8 @@ pub struct RoomRules {
     pub default_lifetime_secs: u64,
     /// Seat counts a room may be created with.
     pub capacities: Vec<u8>,
+    /// Timers a room's messages may disappear after, in seconds.
+    pub message_timers_secs: Vec<u64>,
     pub default_capacity: u8,
     /// The site is served over HTTPS (natively, or the operator says so): seat cookies are
     /// `Secure` and `__Host-` prefixed.

@@ -28,6 +28,8 @@ pub struct RoomInfo {
     /// The id of the room's first seat, its creator's (none until it is taken; kept when they
     /// leave, so nobody else becomes the creator).
     pub creator_seat: Option<String>,
+    /// Each message is removed this long after it was stored (disappearing messages), ms.
+    pub message_timer_ms: Option<u64>,
 }
 
 impl RoomInfo {
@@ -170,7 +172,9 @@ impl Eq for StoreError {}
 pub trait RoomStore: Send + Sync + 'static {
     /// Creates a room that ends `ttl` from now with `capacity` seats, none taken, the
     /// membership `verifier` its creator registers (kept for the room's life) and who may
-    /// destroy it (the creator is whoever takes the first seat). With a
+    /// destroy it (the creator is whoever takes the first seat), and, for disappearing
+    /// messages, how long each message lives: past it a message is never read back and is
+    /// removed from the store within a few seconds. With a
     /// `creator`, refuses ([`StoreError::TooManyRooms`]) when that address already holds
     /// `max_alive` rooms that have not ended (destroyed ones no longer count). Refuses
     /// ([`StoreError::AtCapacity`]) when the store cannot hold another room.
@@ -181,6 +185,7 @@ pub trait RoomStore: Send + Sync + 'static {
         verifier: &str,
         creator: Option<Creator<'_>>,
         destroyers: Destroyers,
+        message_timer: Option<Duration>,
     ) -> Result<RoomInfo, StoreError>;
 
     /// The room, or `None` once it was destroyed or reached its deadline.

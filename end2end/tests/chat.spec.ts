@@ -248,13 +248,16 @@ test('the whole flow works with the keyboard alone', async ({ browser }) => {
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Pick a new random name' })).toBeFocused();
   await page.keyboard.press('Tab');
-  await expect(page.getByRole('radio', { name: '10 min' })).toBeFocused();
+  const lifetimes = page.getByRole('group', { name: 'Room lifetime' });
+  await expect(lifetimes.getByRole('radio', { name: '10 min' })).toBeFocused();
   await page.keyboard.press('ArrowRight');
-  await expect(page.getByRole('radio', { name: '1 h' })).toBeChecked();
+  await expect(lifetimes.getByRole('radio', { name: '1 h' })).toBeChecked();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('radio', { name: '2', exact: true })).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('radio', { name: 'Anyone in it' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('radio', { name: 'Off' })).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Create secure room' })).toBeFocused();
   await page.keyboard.press('Enter');

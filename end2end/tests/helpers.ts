@@ -21,6 +21,8 @@ export const roomLink = /\/room\/[A-Za-z0-9_-]{16}#k=[A-Za-z0-9_-]{43}$/;
 export interface RoomChoices {
   seats?: number;
   onlyMeDestroys?: boolean;
+  /** The label of a "Messages disappear" choice, e.g. '2 s'. */
+  messageTimer?: string;
 }
 
 /**
@@ -34,6 +36,9 @@ export async function createRoom(page: Page, name?: string, origin = '', choices
   }
   if (choices.seats) {
     await page.getByRole('group', { name: 'Seats' }).getByText(String(choices.seats), { exact: true }).click();
+  }
+  if (choices.messageTimer) {
+    await page.getByRole('group', { name: 'Messages disappear' }).getByText(choices.messageTimer, { exact: true }).click();
   }
   if (choices.onlyMeDestroys) {
     await page.getByRole('group', { name: 'Who can destroy it' }).getByText('Only me', { exact: true }).click();

@@ -51,8 +51,9 @@ for (const [query, heading, sentence] of [
 
 test('the chosen lifetime is the room\'s lifetime', async ({ page }) => {
   await openHydrated(page, '/');
-  await expect(page.getByRole('radio', { name: '10 min' })).toBeChecked();
-  await page.getByText('1 h', { exact: true }).click();
+  const lifetimes = page.getByRole('group', { name: 'Room lifetime' });
+  await expect(lifetimes.getByRole('radio', { name: '10 min' })).toBeChecked();
+  await lifetimes.getByText('1 h', { exact: true }).click();
   await page.getByRole('button', { name: 'Create secure room' }).click();
   await page.waitForURL(/\/room\//);
   // Over an hour the countdown reads H:MM:SS, just under it M:SS.

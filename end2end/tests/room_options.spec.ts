@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { test, expect } from './fixtures';
 import { createRoom, joinRoom, messageTexts, openHydrated, person, say } from './helpers';
 
@@ -5,6 +6,14 @@ import { createRoom, joinRoom, messageTexts, openHydrated, person, say } from '.
 const port = Number(process.env.BURNER_E2E_PORT ?? 3100);
 const instanceA = `http://127.0.0.1:${port + 1}`;
 const instanceB = `http://127.0.0.1:${port + 2}`;
+const redisUrl = process.env.BURNER_E2E_REDIS_URL ?? '';
+const prefix = process.env.BURNER_E2E_PREFIX ?? '';
+
+/** The keys Redis holds for a room. */
+function redisKeys(roomId: string): string[] {
+  const out = execFileSync('redis-cli', ['-u', redisUrl, '--scan', '--pattern', `${prefix}:{${roomId}}:*`], { encoding: 'utf8' });
+  return out.split('\n').map((k) => k.trim()).filter(Boolean);
+}
 
 test('the home page offers who may destroy a room, anyone in it by default', async ({ page }) => {
   await openHydrated(page, '/');
@@ -51,4 +60,33 @@ test('in a room only its creator may destroy, the others have no Destroy and the
     await expect(p).toHaveURL(/\/\?destroyed=1$/);
     await expect(p.getByRole('heading', { name: 'Room destroyed' })).toBeVisible();
   }
+});
+
+test('disappearing messages leave both pages and Redis on time, and do not come back', async ({ browser }) => {
+  test.setTimeout(60_000);
+  const alice = await person(browser);
+  const bob = await person(browser);
+  // Alice on instance A with a 2-second timer (offered to tests), Bob on instance B.
+  await openHydrated(alice.page, `${instanceA}/`);
+  await expect(alice.page.getByRole('group', { name: 'Messages disappear' }).getByRole('radio', { name: 'Off' })).toBeChecked();
+  const link = await createRoom(alice.page, 'alice', instanceA, { messageTimer: '2 s' });
+  const roomId = link.split('/room/')[1].split('#')[0];
+  await joinRoom(bob.page, `${instanceB}${link}`, 'bob');
+  await say(alice.page, 'this will self-destruct');
+  for (const p of [alice.page, bob.page]) {
+    await expect(messageTexts(p)).toHaveText(['this will self-destruct']);
+    await expect(p.getByTestId('disappears')).toHaveText(/⏱ 0:0[0-2]/);
+  }
+  // Gone from both pages on time (2 s, then a second's fade).
+  for (const p of [alice.page, bob.page]) {
+    await expect(messageTexts(p)).toHaveCount(0, { timeout: 5_000 });
+  }
+  // And from Redis: the room's log is gone (the sweep runs every second).
+  await expect.poll(() => redisKeys(roomId).filter((k) => k.endsWith(':log')), { timeout: 5_000 }).toEqual([]);
+  // A page that comes back later does not get it back.
+  await bob.page.reload();
+  await expect(bob.page.getByTestId('link-status')).toHaveText('connected');
+  await expect(messageTexts(bob.page)).toHaveCount(0);
+  await say(bob.page, 'after');
+  await expect(messageTexts(alice.page)).toHaveText(['after']);
 });

@@ -65,7 +65,7 @@ fn frames(c: &mut Criterion) {
 async fn seated(store: &Arc<dyn RoomStore>) -> Option<(RoomId, TokenHash)> {
     let verifier = "A".repeat(app::membership::ENCODED_LEN);
     let room = store
-        .create_room(Duration::from_secs(600), 2, &verifier, None, Default::default())
+        .create_room(Duration::from_secs(600), 2, &verifier, None, Default::default(), None)
         .await
         .ok()?;
     let token = SeatToken::generate().hash();

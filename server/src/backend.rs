@@ -83,8 +83,10 @@ impl Backend {
             RedisMode::Cluster => "redis-cluster",
         };
         let broker = RedisBroker::start(target, conn.clone(), keys.clone(), bus, &tasks);
+        let store = Arc::new(RedisStore::new(conn.clone(), keys.clone(), history.into()));
+        tasks.spawn_until_stopped(crate::store::redis::sweep_messages(Arc::downgrade(&store)));
         Ok(Backend {
-            store: Arc::new(RedisStore::new(conn.clone(), keys.clone(), history.into())),
+            store,
             presence: Arc::new(RedisPresence::new(conn.clone(), keys)),
             readiness: Arc::new(RedisReadiness { conn, liveness: broker.liveness() }),
             broker: Arc::new(broker),

@@ -67,6 +67,12 @@ impl Keys {
         format!("{}:creator:{}", self.prefix, hex::encode(&digest[..12]))
     }
 
+    /// The rooms with disappearing messages and when each is next due for a sweep: a sorted
+    /// set, room id → Unix ms.
+    pub fn timed(&self) -> String {
+        format!("{}:timed", self.prefix)
+    }
+
     /// The room a channel belongs to, if it is one of ours.
     pub fn room_of_channel(&self, channel: &str) -> Option<RoomId> {
         let rest = channel.strip_prefix(&self.prefix)?.strip_prefix(":{")?;

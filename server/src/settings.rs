@@ -140,6 +140,11 @@ pub struct Rooms {
     #[arg(id = "rooms.default-lifetime-secs", long, env = "BURNER_DEFAULT_LIFETIME_SECS", default_value = "600", value_parser = trimmed::<u64>)]
     #[garde(custom(one_of(&self.lifetimes_secs, "rooms.lifetimes-secs")))]
     pub default_lifetime_secs: u64,
+    /// Timers a room's messages may disappear after, in seconds (the home page offers these,
+    /// and "off").
+    #[arg(id = "rooms.message-timers-secs", long, env = "BURNER_MESSAGE_TIMERS_SECS", default_value = "30,300,3600", value_delimiter = ',', value_parser = trimmed::<u64>)]
+    #[garde(inner(custom(between(1, 86_400))))]
+    pub message_timers_secs: Vec<u64>,
     /// Seat counts a room may be created with, each 2-10 (the home page offers these).
     #[arg(id = "rooms.capacities", long, env = "BURNER_CAPACITIES", default_value = "2,3,5,10", value_delimiter = ',', value_parser = trimmed::<u8>)]
     #[garde(length(min = 1), inner(custom(between(CAPACITY_RANGE.0, CAPACITY_RANGE.1))))]

@@ -110,6 +110,7 @@ impl Application {
                 lifetimes_secs: rooms.lifetimes_secs.clone(),
                 default_lifetime_secs: rooms.default_lifetime_secs,
                 capacities: rooms.capacities.clone(),
+                message_timers_secs: rooms.message_timers_secs.clone(),
                 default_capacity: rooms.default_capacity,
                 secure_cookies: secure,
                 proxy,

@@ -25,7 +25,8 @@ mod imp {
         let verifier = keys.verifier().await.map_err(cannot)?;
         let seats = choice.seats.and_then(|n| u32::try_from(n).ok());
         let destroy = Some(choice.destroyers);
-        let room = create_room(choice.ttl_secs, seats, verifier, destroy).await?;
+        let timer = choice.message_timer_secs;
+        let room = create_room(choice.ttl_secs, seats, verifier, destroy, timer).await?;
         take_seat(&keys.for_room(&room.room_id), &name, true).await?;
         Ok(format!("/room/{}{}", room.room_id, fragment_of(&raw)))
     }

@@ -25,13 +25,14 @@ pub fn RoomOptionsPicker(
     lifetime: RwSignal<Option<u64>>,
     capacity: RwSignal<Option<u64>>,
     destroy: RwSignal<Option<u64>>,
+    timer: RwSignal<Option<u64>>,
 ) -> impl IntoView {
     let offered = OnceResource::new(room_options());
     view! {
         <Suspense fallback=|| view! { <div class="h-48"></div> }>
             {move || Suspend::new(async move {
                 match offered.await {
-                    Ok(options) => view! { <Pickers options lifetime capacity destroy /> }.into_any(),
+                    Ok(options) => view! { <Pickers options lifetime capacity destroy timer /> }.into_any(),
                     Err(err) => view! { <p class="text-danger text-xs">{err.to_string()}</p> }
                         .into_any(),
                 }
@@ -46,8 +47,11 @@ fn Pickers(
     lifetime: RwSignal<Option<u64>>,
     capacity: RwSignal<Option<u64>>,
     destroy: RwSignal<Option<u64>>,
+    timer: RwSignal<Option<u64>>,
 ) -> impl IntoView {
     let seats: Vec<u64> = options.capacities.iter().copied().map(u64::from).collect();
+    // 0 is "Off", the default.
+    let timers: Vec<u64> = std::iter::once(0).chain(options.message_timers_secs).collect();
     view! {
         <Choices
             legend="Room lifetime"
@@ -74,6 +78,14 @@ fn Pickers(
                 if v == ONLY_ME_DESTROYS { "Only me" } else { "Anyone in it" }.to_owned()
             }
             chosen=destroy
+        />
+        <Choices
+            legend="Messages disappear"
+            name="timer"
+            values=timers
+            default=0
+            label=|secs: u64| if secs == 0 { "Off".to_owned() } else { lifetime_label(secs) }
+            chosen=timer
         />
     }
 }

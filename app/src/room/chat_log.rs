@@ -145,10 +145,6 @@ impl ChatLog {
     pub fn pending(&self) -> &[PendingMessage] {
         &self.pending
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.messages.is_empty() && self.pending.is_empty()
-    }
 }
 
 /// What the page's changes do to the log: opening, sending, resending, timing out.

@@ -76,7 +76,7 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
                 Body::Chat => {
                     view! {
                         <PresenceBar live clock />
-                        <MessageList live on_retry on_older hydrated />
+                        <MessageList live clock on_retry on_older hydrated />
                         <Composer live on_send on_typing />
                     }
                         .into_any()

@@ -45,6 +45,8 @@ pub struct Live {
     pub capacity: u8,
     /// Who may destroy the room, chosen at its creation.
     pub destroyers: crate::model::Destroyers,
+    /// Disappearing messages: each is gone this long after it was sent, ms.
+    pub message_timer_ms: Option<u64>,
     /// Seats taken, as last heard.
     pub seated: ReadSignal<u8>,
     /// Whether you may destroy the room (in a room made for its creator alone: the creator).
@@ -117,6 +119,7 @@ impl Live {
             expires_at: room.expires_at,
             capacity: room.capacity,
             destroyers: room.destroyers,
+            message_timer_ms: room.message_timer_ms,
             seated,
             may_destroy,
             #[cfg(feature = "hydrate")]
@@ -214,6 +217,7 @@ mod fixture {
             seated: 1,
             destroyers: crate::model::Destroyers::Anyone,
             may_destroy: true,
+            message_timer_ms: None,
             key_check: None,
             you: None,
             history: Some(History::default()),

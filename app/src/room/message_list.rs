@@ -13,6 +13,7 @@ const OPENING_QUIET: std::time::Duration = std::time::Duration::from_millis(200)
 #[component]
 pub fn MessageList(
     live: Live,
+    clock: RwSignal<u64>,
     on_retry: Callback<String>,
     on_older: Callback<()>,
     hydrated: RwSignal<bool>,
@@ -20,7 +21,17 @@ pub fn MessageList(
     let scroller = NodeRef::<Div>::new();
     let news_below = RwSignal::new(false);
 
-    let messages = move || live.log.with(|log| log.shown().cloned().collect::<Vec<_>>());
+    // Disappearing messages leave the page at their time, by the server's clock, whether or
+    // not the page is connected.
+    let timer = live.message_timer_ms;
+    let messages = move || {
+        let now = clock.get();
+        live.log.with(|log| {
+            let shown = log.shown();
+            let left = shown.filter(|e| !crate::model::message_expired(e.message.ts, timer, now));
+            left.cloned().collect::<Vec<_>>()
+        })
+    };
     let pending = move || live.log.with(|log| log.pending().to_vec());
     // Opening the history takes a moment; say so only if it takes long enough to notice.
     let opening = Memo::new(move |_| live.log.with(|log| log.opening()));
@@ -100,13 +111,13 @@ pub fn MessageList(
                         "Older messages are gone: a room keeps only its most recent ones."
                     </p>
                 </Show>
-                <Show when=move || live.log.with(|l| l.is_empty())>
+                <Show when=move || messages().is_empty() && live.log.with(|l| l.pending().is_empty())>
                     <p class="text-center text-sm text-muted py-10" data-testid="empty">
                         "No messages yet. Say something; it will vanish with the room."
                     </p>
                 </Show>
                 <For each=messages key=|e| e.message.seq let:entry>
-                    <MessageItem live entry hydrated />
+                    <MessageItem live entry clock hydrated />
                 </For>
                 <Show when=move || slow.get()>
                     <p class="text-center text-xs text-muted" data-testid="opening">"decrypting…"</p>
@@ -152,7 +163,12 @@ fn clock_time(ts: u64, local: bool) -> String {
 }
 
 #[component]
-fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoView {
+fn MessageItem(
+    live: Live,
+    entry: Entry,
+    clock: RwSignal<u64>,
+    hydrated: RwSignal<bool>,
+) -> impl IntoView {
     let Entry { message, text } = entry;
     let mine = live.is_you(&message.sender);
     let ts = message.ts;
@@ -165,6 +181,10 @@ fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoV
         ("items-start text-left", "text-accent")
     };
     let who = move || if mine { "You".to_owned() } else { live.name_of(&sender) };
+    // Disappearing: the time left, and a fade in its last second.
+    let gone_at = live.message_timer_ms.map(|timer| ts.saturating_add(timer));
+    let left = move || gone_at.map(|at| at.saturating_sub(clock.get()));
+    let fading = move || left().is_some_and(|ms| ms <= 1_000);
     let body = match text {
         Revealed::Text(text) => view! {
             <p class="max-w-[85%] whitespace-pre-wrap break-words text-sm text-ink" data-testid="text">
@@ -179,7 +199,10 @@ fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoV
     };
     view! {
         <article
-            class=format!("flex flex-col {align}")
+            class=move || {
+                let fade = if fading() { " opacity-0" } else { "" };
+                format!("flex flex-col {align} transition-opacity duration-1000{fade}")
+            }
             data-testid="message"
             data-mine=mine.to_string()
             data-seq=message.seq.to_string()
@@ -187,6 +210,11 @@ fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoV
             <header class="flex items-baseline gap-2 text-xs">
                 <span class=format!("font-bold {name_tone}")>{who}</span>
                 <time class="text-faint" datetime=iso>{time}</time>
+                <Show when=move || gone_at.is_some()>
+                    <span class="text-faint tabular-nums" data-testid="disappears" title="Disappears in">
+                        "⏱ "{move || left().map(super::countdown::format_remaining).unwrap_or_default()}
+                    </span>
+                </Show>
             </header>
             {body}
         </article>

@@ -131,6 +131,7 @@ pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
         seated: room.seated,
         destroyers: room.destroyers,
         may_destroy,
+        message_timer_ms: room.message_timer_ms,
         key_check: room.key_check,
         you: seat,
         history,

@@ -8,7 +8,8 @@
 -- The message is stored and published as 'message:' .. seq .. ':' .. seat .. '\n' .. content
 -- (server/src/event/wire.rs): this script adds only what it alone knows, the sequence number
 -- and the seat record the token holds, and never reads or builds JSON.
--- Returns {'ok', seq} | {'dup', stored message} | {'gone'} | {'no_seat'}
+-- Returns {'ok', seq, message timer (ms) or ''} | {'dup', stored message} | {'gone'} |
+-- {'no_seat'}
 local meta, seats, log, seq_key, sent = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local token, client_id, content, cap, budget, channel, publish =
   ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7]
@@ -64,4 +65,4 @@ elseif seq % cap == 0 then
   end
 end
 redis.call(publish, channel, stored)
-return {'ok', tostring(seq)}
+return {'ok', tostring(seq), redis.call('HGET', meta, 'timer') or ''}

@@ -20,6 +20,8 @@ struct Room {
     destroyers: Destroyers,
     /// The first seat's id: the creator's.
     creator_seat: Option<String>,
+    /// Disappearing messages: each is removed this long after it was stored, ms.
+    message_timer_ms: Option<u64>,
     seats: HashMap<TokenHash, Seat>,
     /// Every seat id this room has given out (a seat id is never given out twice).
     seat_ids: HashSet<String>,
@@ -32,6 +34,18 @@ struct Room {
 }
 
 impl Room {
+    /// Removes the messages past the room's timer (the oldest first: they were stored in order).
+    fn drop_expired_messages(&mut self, now: u64) {
+        while let Some(oldest) = self.log.front() {
+            if !app::model::message_expired(oldest.ts, self.message_timer_ms, now) {
+                break;
+            }
+            if let Some(gone) = self.log.pop_front() {
+                self.bytes = self.bytes.saturating_sub(wire::stored_len(&gone));
+            }
+        }
+    }
+
     fn info(&self, id: &RoomId) -> RoomInfo {
         RoomInfo {
             id: id.clone(),
@@ -43,6 +57,7 @@ impl Room {
             verifier: Some(self.verifier.clone()),
             destroyers: self.destroyers,
             creator_seat: self.creator_seat.clone(),
+            message_timer_ms: self.message_timer_ms,
         }
     }
 }
@@ -74,12 +89,20 @@ impl MemoryStore {
         self.lock().len()
     }
 
+    /// Messages held in memory, in every room.
+    pub fn messages_held(&self) -> usize {
+        self.lock().values().map(|room| room.log.len()).sum()
+    }
+
     /// Removes rooms past their deadline; returns how many.
     fn sweep_expired(&self) -> usize {
         let now = now_ms();
         let mut rooms = self.lock();
         let before = rooms.len();
         rooms.retain(|_, room| room.expires_at > now);
+        for room in rooms.values_mut() {
+            room.drop_expired_messages(now);
+        }
         let mut created_by = self.created_by.lock().unwrap_or_else(|e| e.into_inner());
         created_by.retain(|_, ids| {
             ids.retain(|id| rooms.contains_key(id));
@@ -128,6 +151,7 @@ impl RoomStore for MemoryStore {
         verifier: &str,
         creator: Option<Creator<'_>>,
         destroyers: Destroyers,
+        message_timer: Option<Duration>,
     ) -> Result<RoomInfo, StoreError> {
         let id = RoomId::generate();
         let created_at = now_ms();
@@ -140,6 +164,8 @@ impl RoomStore for MemoryStore {
             verifier: verifier.to_owned(),
             destroyers,
             creator_seat: None,
+            message_timer_ms: message_timer
+                .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
             seats: HashMap::new(),
             seat_ids: HashSet::new(),
             log: VecDeque::new(),
@@ -267,6 +293,7 @@ impl RoomStore for MemoryStore {
 
     async fn history_page(&self, id: &RoomId, window: Window) -> Result<History, StoreError> {
         self.with_room(id, |room| {
+            room.drop_expired_messages(now_ms());
             let truncated = room.log.front().is_some_and(|m| m.seq > 1);
             let before = window.before.unwrap_or(u64::MAX);
             let in_window = |m: &&ChatMessage| m.seq > window.after && m.seq < before;

@@ -27,6 +27,7 @@ struct Scripts {
     history: Script,
     leave: Script,
     destroy: Script,
+    trim: Script,
 }
 
 /// A Redis command that failed: counted, and kept for the log.
@@ -56,6 +57,7 @@ impl RedisStore {
             history: Script::new(include_str!("../lua/history.lua")),
             leave: Script::new(include_str!("../lua/leave.lua")),
             destroy: Script::new(include_str!("../lua/destroy.lua")),
+            trim: Script::new(include_str!("../lua/trim.lua")),
         };
         RedisStore { conn, keys, history, scripts }
     }
@@ -70,6 +72,7 @@ impl RoomStore for RedisStore {
         verifier: &str,
         creator: Option<Creator<'_>>,
         destroyers: Destroyers,
+        message_timer: Option<Duration>,
     ) -> Result<RoomInfo, StoreError> {
         let id = RoomId::generate();
         let keys = self.keys.room(&id);
@@ -84,6 +87,11 @@ impl RoomStore for RedisStore {
         ];
         if destroyers == Destroyers::Creator {
             fields.push(("destroyers", "creator".to_owned()));
+        }
+        let message_timer_ms =
+            message_timer.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX));
+        if let Some(timer) = message_timer_ms {
+            fields.push(("timer", timer.to_string()));
         }
         // The creator's set is in another slot than the room's keys: counted first, on its own.
         if let Some(creator) = creator {
@@ -126,6 +134,7 @@ impl RoomStore for RedisStore {
             verifier,
             destroyers,
             creator_seat: None,
+            message_timer_ms,
         })
     }
 
@@ -151,6 +160,7 @@ impl RoomStore for RedisStore {
             _ => Destroyers::Anyone,
         };
         let creator_seat = meta.remove("creator_seat");
+        let message_timer_ms = meta.get("timer").and_then(|v| v.parse::<u64>().ok());
         let id = room.clone();
         Ok(Some(RoomInfo {
             id,
@@ -162,6 +172,7 @@ impl RoomStore for RedisStore {
             verifier,
             destroyers,
             creator_seat,
+            message_timer_ms,
         }))
     }
 
@@ -252,8 +263,13 @@ impl RoomStore for RedisStore {
             .await
             .map_err(failed)?;
         match reply.as_slice() {
-            [status, seq] if status == "ok" => match seq.parse() {
-                Ok(seq) => Ok(Posted::Stored { seq }),
+            [status, seq, timer] if status == "ok" => match seq.parse() {
+                Ok(seq) => {
+                    if let Ok(timer) = timer.parse::<u64>() {
+                        self.schedule_sweep(room, now_ms().saturating_add(timer)).await;
+                    }
+                    Ok(Posted::Stored { seq })
+                }
                 Err(_) => Err(unexpected("post", &reply)),
             },
             [status, entry] if status == "dup" => Ok(Posted::Duplicate(read_message(entry)?)),
@@ -266,7 +282,7 @@ impl RoomStore for RedisStore {
     async fn history_page(&self, room: &RoomId, window: Window) -> Result<History, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
-        let reply: Option<(u64, u8, u8, Vec<String>)> = self
+        let reply: Option<(u64, u8, u8, Vec<String>, u64)> = self
             .scripts
             .history
             .key(&keys.meta)
@@ -278,7 +294,8 @@ impl RoomStore for RedisStore {
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;
-        let (seq, truncated, more, stored) = reply.ok_or(StoreError::Gone)?;
+        let (seq, truncated, more, stored, timer) = reply.ok_or(StoreError::Gone)?;
+        let (timer, now) = ((timer > 0).then_some(timer), now_ms());
         // An entry that cannot be read (written by another version, say) is left out, said in
         // the log, rather than making the whole room unreadable.
         let messages = stored
@@ -290,6 +307,7 @@ impl RoomStore for RedisStore {
                     )
                     .ok()
             })
+            .filter(|message| !app::model::message_expired(message.ts, timer, now))
             .collect();
         Ok(History { messages, seq, truncated: truncated == 1, more: more == 1 })
     }
@@ -317,6 +335,106 @@ impl RoomStore for RedisStore {
                 conn.zrem(&set, room.as_str()).await.inspect_err(crate::metrics::redis_failed);
         }
         Ok(existed == 1)
+    }
+}
+
+impl RedisStore {
+    /// Asks for `room` to be swept at `due` (or earlier, if it already is).
+    async fn schedule_sweep(&self, room: &RoomId, due: u64) {
+        let mut conn = self.conn.clone();
+        let scheduled = redis::cmd("ZADD")
+            .arg(self.keys.timed())
+            .arg("LT")
+            .arg(due)
+            .arg(room.as_str())
+            .query_async::<()>(&mut conn)
+            .await;
+        // Best effort: the message is never read back past its timer either way.
+        let _ = scheduled.inspect_err(crate::metrics::redis_failed);
+    }
+
+    /// Removes the messages past their timer from the rooms due for it; returns how many rooms
+    /// were swept. Every instance sweeps: each step is idempotent.
+    pub async fn sweep_timed(&self) -> Result<usize, StoreError> {
+        let mut conn = self.conn.clone();
+        let now = now_ms();
+        let due: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+            .arg(self.keys.timed())
+            .arg("-inf")
+            .arg(now)
+            .arg("LIMIT")
+            .arg(0)
+            .arg(100)
+            .query_async(&mut conn)
+            .await
+            .map_err(failed)?;
+        for id in &due {
+            let Ok(room) = id.parse::<RoomId>() else { continue };
+            self.sweep_room(&room, now).await?;
+        }
+        Ok(due.len())
+    }
+
+    /// Removes `room`'s messages past its timer and says when to look again.
+    async fn sweep_room(&self, room: &RoomId, now: u64) -> Result<(), StoreError> {
+        let keys = self.keys.room(room);
+        let mut conn = self.conn.clone();
+        let (timer, oldest): (Option<u64>, Vec<String>) = redis::pipe()
+            .hget(&keys.meta, "timer")
+            .lrange(&keys.log, 0, 99)
+            .query_async(&mut conn)
+            .await
+            .map_err(failed)?;
+        let timed = self.keys.timed();
+        let Some(timer) = timer else {
+            // Gone (or never timed): nothing to sweep again.
+            let _: () = conn.zrem(&timed, room.as_str()).await.map_err(failed)?;
+            return Ok(());
+        };
+        let messages: Vec<_> =
+            oldest.iter().filter_map(|entry| wire::decode_message(entry).ok()).collect();
+        let expired = messages.iter().take_while(|m| m.ts.saturating_add(timer) <= now);
+        if let Some(last) = expired.last() {
+            let left: i64 = self
+                .scripts
+                .trim
+                .key(&keys.meta)
+                .key(&keys.log)
+                .arg(last.seq)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(failed)?;
+            if left < 0 {
+                let _: () = conn.zrem(&timed, room.as_str()).await.map_err(failed)?;
+                return Ok(());
+            }
+        }
+        // The next to expire, or (none left) a look once a timer from now.
+        let next = messages
+            .iter()
+            .find(|m| m.ts.saturating_add(timer) > now)
+            .map_or(now.saturating_add(timer), |m| m.ts.saturating_add(timer));
+        let _: () = redis::cmd("ZADD")
+            .arg(&timed)
+            .arg("XX")
+            .arg(next)
+            .arg(room.as_str())
+            .query_async(&mut conn)
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+}
+
+/// Sweeps the rooms with disappearing messages every second while the store lives.
+pub async fn sweep_messages(store: std::sync::Weak<RedisStore>) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        let Some(store) = store.upgrade() else { return };
+        if let Err(err) = store.sweep_timed().await {
+            tracing::debug!(%err, "sweeping disappearing messages failed; trying again");
+        }
     }
 }
 

@@ -34,6 +34,7 @@ every_backend! {
     only_a_seated_token_may_post,
     presence_lists_one_name_per_seat_and_forgets_connections_that_go,
     a_room_keeps_who_may_destroy_it_and_its_first_seat_is_its_creator,
+    messages_past_their_timer_are_never_read_back_and_leave_the_store,
 }
 
 fn token() -> TokenHash {
@@ -45,7 +46,11 @@ const VERIFIER: &str = "dmVyaWZpZXItb2YtdGhlLW1lbWJlcnNoaXAtc2VjcmV0";
 
 /// A new room in `store` that ends after `ttl`, with `capacity` seats.
 async fn new_room(store: &Arc<dyn RoomStore>, ttl: Duration, capacity: u8) -> RoomId {
-    store.create_room(ttl, capacity, VERIFIER, None, Default::default()).await.expect("room").id
+    store
+        .create_room(ttl, capacity, VERIFIER, None, Default::default(), None)
+        .await
+        .expect("room")
+        .id
 }
 
 /// A new seat with a random id, called `name` (the store never opens names).
@@ -168,7 +173,7 @@ async fn a_room_keeps_its_verifier_and_gives_out_each_seat_id_once(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
     let store = &backend.store;
     let room = store
-        .create_room(Duration::from_secs(60), 3, VERIFIER, None, Default::default())
+        .create_room(Duration::from_secs(60), 3, VERIFIER, None, Default::default(), None)
         .await
         .expect("room");
     assert_eq!(room.verifier.as_deref(), Some(VERIFIER));
@@ -312,32 +317,32 @@ async fn an_address_holds_at_most_its_rooms_alive_and_an_ended_one_frees_its_pla
     let minute = Duration::from_secs(60);
     let me = Some(Creator { key: "198.51.100.7", max_alive: 2 });
     let first =
-        store.create_room(minute, 2, VERIFIER, me, Default::default()).await.expect("first");
+        store.create_room(minute, 2, VERIFIER, me, Default::default(), None).await.expect("first");
     store
-        .create_room(Duration::from_millis(300), 2, VERIFIER, me, Default::default())
+        .create_room(Duration::from_millis(300), 2, VERIFIER, me, Default::default(), None)
         .await
         .expect("second, short-lived");
-    let refused = store.create_room(minute, 2, VERIFIER, me, Default::default()).await;
+    let refused = store.create_room(minute, 2, VERIFIER, me, Default::default(), None).await;
     assert_eq!(refused.err(), Some(StoreError::TooManyRooms { max_alive: 2 }));
     let other = Some(Creator { key: "198.51.100.8", max_alive: 2 });
     store
-        .create_room(minute, 2, VERIFIER, other, Default::default())
+        .create_room(minute, 2, VERIFIER, other, Default::default(), None)
         .await
         .expect("another address is not held back");
     // A destroyed room no longer counts...
     assert_eq!(store.destroy(&first.id).await, Ok(true));
     store
-        .create_room(minute, 2, VERIFIER, me, Default::default())
+        .create_room(minute, 2, VERIFIER, me, Default::default(), None)
         .await
         .expect("the destroyed room's place");
     assert!(
-        store.create_room(minute, 2, VERIFIER, me, Default::default()).await.is_err(),
+        store.create_room(minute, 2, VERIFIER, me, Default::default(), None).await.is_err(),
         "full again"
     );
     // ...nor one past its deadline.
     tokio::time::sleep(Duration::from_millis(400)).await;
     store
-        .create_room(minute, 2, VERIFIER, me, Default::default())
+        .create_room(minute, 2, VERIFIER, me, Default::default(), None)
         .await
         .expect("the expired room's place");
 }
@@ -544,7 +549,7 @@ async fn every_key_of_a_room_expires_at_its_deadline() {
     let (backend, prefix) = store(Kind::Redis, 500).await;
     let info = backend
         .store
-        .create_room(Duration::from_secs(60), 2, VERIFIER, None, Default::default())
+        .create_room(Duration::from_secs(60), 2, VERIFIER, None, Default::default(), None)
         .await
         .expect("room");
     let alice = token();
@@ -570,7 +575,7 @@ async fn a_room_keeps_who_may_destroy_it_and_its_first_seat_is_its_creator(kind:
     let (backend, _prefix) = store(kind, 500).await;
     let store = backend.store;
     let minute = Duration::from_secs(60);
-    let mine = store.create_room(minute, 3, VERIFIER, None, Destroyers::Creator).await;
+    let mine = store.create_room(minute, 3, VERIFIER, None, Destroyers::Creator, None).await;
     let mine = mine.expect("room").id;
     let (alice, bob) = (new_seat("alice"), new_seat("bob"));
     let alice_token = token();
@@ -593,4 +598,40 @@ async fn a_room_keeps_who_may_destroy_it_and_its_first_seat_is_its_creator(kind:
         (Destroyers::Anyone, Some(bob.id.as_str()))
     );
     assert!(info.may_destroy(Some("any seat")) && info.may_destroy(None), "anyone may");
+}
+
+async fn messages_past_their_timer_are_never_read_back_and_leave_the_store(kind: Kind) {
+    let under = under_test(kind, 500).await;
+    let store = under.backend.store.clone();
+    let (minute, second) = (Duration::from_secs(60), Some(Duration::from_millis(1000)));
+    let room = store.create_room(minute, 2, VERIFIER, None, Destroyers::Anyone, second).await;
+    let room = room.expect("room");
+    assert_eq!(room.message_timer_ms, Some(1000));
+    let alice = token();
+    store.claim_seat(&room.id, &alice, &new_seat("alice"), None).await.expect("seat");
+    store.post(&room.id, &alice, "c1", "sealed-1").await.expect("post");
+    assert_eq!(store.history(&room.id, 0).await.expect("history").messages.len(), 1);
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert!(store.history(&room.id, 0).await.expect("history").messages.is_empty(), "past it");
+
+    // Removed from the store itself, not only hidden, by its sweep (every second).
+    let log = format!("{{{}}}:log", room.id);
+    let mut held = true;
+    for _ in 0..40 {
+        held = match &under.memory {
+            Some(memory) => memory.messages_held() > 0,
+            None => redis_keys(&under.prefix).await.iter().any(|key| key.ends_with(&log)),
+        };
+        if !held {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!held, "the expired message is gone from the store");
+    // The room goes on: the next message has the next number and is read back.
+    let posted = store.post(&room.id, &alice, "c2", "sealed-2").await.expect("post");
+    assert!(matches!(posted, Posted::Stored { seq: 2 }), "{posted:?}");
+    let seqs: Vec<u64> =
+        store.history(&room.id, 0).await.expect("h").messages.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, [2]);
 }

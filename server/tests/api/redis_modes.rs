@@ -37,7 +37,14 @@ async fn any_seed_node_finds_the_whole_cluster() {
     assert_eq!(backend.kind, "redis-cluster");
     let room = backend
         .store
-        .create_room(std::time::Duration::from_secs(60), 2, "verifier", None, Default::default())
+        .create_room(
+            std::time::Duration::from_secs(60),
+            2,
+            "verifier",
+            None,
+            Default::default(),
+            None,
+        )
         .await
         .expect("a room on whichever master serves its slot");
     assert!(backend.store.room(&room.id).await.expect("read back").is_some());

@@ -169,6 +169,7 @@ async fn bad_input_is_refused_with_the_field_and_its_limit(kind: Kind) {
         ("create_room", create_body(json!({ "capacity": 11 })), "capacity"),
         // Within 2-10 but not among the seat counts this server offers (2, 3, 5, 10).
         ("create_room", create_body(json!({ "capacity": 4 })), "capacity"),
+        ("create_room", create_body(json!({ "message_timer_secs": 7 })), "message_timer_secs"),
         ("create_room", create_body(json!({ "capacity": "lots" })), "request"),
         ("create_room", json!({ "verifier": "AQ" }), "verifier"),
         ("create_room", json!({}), "request"),

@@ -75,7 +75,7 @@ async fn start(setup: Setup) -> Harness {
     let hub = Hub::start(backend.broker.clone(), hub_input, 64, &tasks);
     let verifier = "A".repeat(app::membership::ENCODED_LEN);
     let info = store
-        .create_room(Duration::from_secs(60), 2, &verifier, None, Default::default())
+        .create_room(Duration::from_secs(60), 2, &verifier, None, Default::default(), None)
         .await
         .expect("room");
     let token = SeatToken::generate().hash();
