@@ -14,6 +14,7 @@ use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_navigate;
 use name_field::NameField;
 use room_options::RoomOptionsPicker;
+pub use room_options::lifetime_label;
 use serde::{Deserialize, Serialize};
 
 /// What the visitor chose for a new room (`None`: the server's default).

@@ -75,7 +75,8 @@ test('disappearing messages leave both pages and Redis on time, and do not come 
   await say(alice.page, 'this will self-destruct');
   for (const p of [alice.page, bob.page]) {
     await expect(messageTexts(p)).toHaveText(['this will self-destruct']);
-    await expect(p.getByTestId('disappears')).toHaveText(/⏱ 0:0[0-2]/);
+    await expect(p.getByTestId('disappears')).toHaveText(/vanishes in 0:0[0-2]/);
+    await expect(p.getByTestId('message-timer')).toHaveText('Messages disappear after 2 s');
   }
   // Gone from both pages on time (2 s, then a second's fade).
   for (const p of [alice.page, bob.page]) {

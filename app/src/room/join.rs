@@ -55,6 +55,12 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
                         <Show when=move || live.destroyers == crate::model::Destroyers::Creator>
                             <span>" · only its creator can destroy it"</span>
                         </Show>
+                        <Show when=move || live.message_timer_ms.is_some()>
+                            <span>
+                                " · messages disappear "
+                                {live.message_timer_words().unwrap_or_default()}
+                            </span>
+                        </Show>
                     </p>
                     <p class="text-xs text-faint">
                         "Messages here are end-to-end encrypted with the key in your link."

@@ -96,6 +96,11 @@ struct Writes {
 }
 
 impl Live {
+    /// "after 30 s": how long messages last here, in words, when they disappear.
+    pub fn message_timer_words(&self) -> Option<String> {
+        self.message_timer_ms.map(|ms| format!("after {}", crate::home::lifetime_label(ms / 1000)))
+    }
+
     /// The state of `room` as rendered; the clock offset is learnt from `welcome`.
     pub fn new(room: &RoomSnapshot) -> Self {
         let (seated, write_seated) = signal(room.seated);

@@ -113,7 +113,13 @@ pub fn MessageList(
                 </Show>
                 <Show when=move || messages().is_empty() && live.log.with(|l| l.pending().is_empty())>
                     <p class="text-center text-sm text-muted py-10" data-testid="empty">
-                        "No messages yet. Say something; it will vanish with the room."
+                        {move || match live.message_timer_words() {
+                            Some(after) => format!(
+                                "No messages. Each one disappears {after} it is sent."
+                            ),
+                            None => "No messages yet. Say something; it will vanish with the room."
+                                .to_owned(),
+                        }}
                     </p>
                 </Show>
                 <For each=messages key=|e| e.message.seq let:entry>
@@ -183,7 +189,11 @@ fn MessageItem(
     let who = move || if mine { "You".to_owned() } else { live.name_of(&sender) };
     // Disappearing: the time left, and a fade in its last second.
     let gone_at = live.message_timer_ms.map(|timer| ts.saturating_add(timer));
-    let left = move || gone_at.map(|at| at.saturating_sub(clock.get()));
+    // Never more than the timer: the clock ticks once a second and may lag the message's time.
+    let left = move || {
+        let timer = live.message_timer_ms.unwrap_or(0);
+        gone_at.map(|at| at.saturating_sub(clock.get()).min(timer))
+    };
     let fading = move || left().is_some_and(|ms| ms <= 1_000);
     let body = match text {
         Revealed::Text(text) => view! {
@@ -211,8 +221,9 @@ fn MessageItem(
                 <span class=format!("font-bold {name_tone}")>{who}</span>
                 <time class="text-faint" datetime=iso>{time}</time>
                 <Show when=move || gone_at.is_some()>
-                    <span class="text-faint tabular-nums" data-testid="disappears" title="Disappears in">
-                        "⏱ "{move || left().map(super::countdown::format_remaining).unwrap_or_default()}
+                    <span class="text-faint tabular-nums" data-testid="disappears">
+                        "vanishes in "
+                        {move || left().map(super::countdown::format_remaining).unwrap_or_default()}
                     </span>
                 </Show>
             </header>

@@ -50,6 +50,11 @@ pub fn PresenceBar(live: Live, clock: RwSignal<u64>) -> impl IntoView {
             <div class="flex flex-wrap items-center justify-end gap-x-4 gap-y-1">
                 <p class="text-muted italic" aria-live="polite">{typing}</p>
                 <p class="text-faint tabular-nums whitespace-nowrap" data-testid="seats">{seats}</p>
+                <Show when=move || live.message_timer_ms.is_some()>
+                    <p class="text-faint whitespace-nowrap" data-testid="message-timer">
+                        "Messages disappear "{live.message_timer_words().unwrap_or_default()}
+                    </p>
+                </Show>
                 <Show when=move || live.destroyers == crate::model::Destroyers::Creator>
                     <p class="text-faint whitespace-nowrap" data-testid="creator-destroys">
                         {move || if live.may_destroy.get() {
