@@ -133,13 +133,6 @@ impl RedisConn {
         }
     }
 
-    pub fn mode(&self) -> RedisMode {
-        match self {
-            RedisConn::Single(_) => RedisMode::Single,
-            RedisConn::Cluster(_) => RedisMode::Cluster,
-        }
-    }
-
     /// Whether the server runs in cluster mode (`INFO cluster`).
     async fn cluster_enabled(&mut self) -> redis::RedisResult<bool> {
         let info: String = redis::cmd("INFO").arg("cluster").query_async(self).await?;

@@ -15,7 +15,7 @@ use app::model::RoomId;
 use futures::future::{BoxFuture, FutureExt};
 use std::sync::Arc;
 use subscriber::Command;
-pub use subscriber::{BROKEN_AFTER, Liveness, PROBE_EVERY};
+pub use subscriber::Liveness;
 use tokio::sync::{mpsc, oneshot};
 
 pub struct RedisBroker {

@@ -32,10 +32,10 @@ const RETRY_AFTER: Duration = Duration::from_millis(250);
 /// Failed attempts in a row between two warnings (about ten seconds): the others log at debug.
 const WARN_EVERY: u32 = 40;
 /// How often the path is proved with a probe (and, on a cluster, the slot map read).
-pub const PROBE_EVERY: Duration = Duration::from_secs(2);
+const PROBE_EVERY: Duration = Duration::from_secs(2);
 /// How long the path may stay broken before the instance is unready and its sockets are sent
 /// elsewhere.
-pub const BROKEN_AFTER: Duration = Duration::from_secs(5);
+const BROKEN_AFTER: Duration = Duration::from_secs(5);
 /// A link not heard from for this long is not ready (see [`Liveness::ready`]).
 const SILENT_FOR_MS: u64 = 10_000;
 
