@@ -1,19 +1,24 @@
 //! Sealing and opening with the room key, and the membership proof, in the browser: WebCrypto's
-//! HKDF-SHA-256 and AES-256-GCM through web-sys (no JavaScript of our own, no Rust crypto in
+//! PBKDF2 (for a passphrase), HKDF-SHA-256 and AES-256-GCM through web-sys (no JavaScript of our own, no Rust crypto in
 //! the wasm). The envelope's format is in [`crate::envelope`], the proof in
 //! [`crate::membership`].
 
 use crate::base64url;
-use crate::envelope::{self, IV_LEN, KEY_LEN, MEMBER_INFO, Purpose, SEAL_INFO};
+use crate::envelope::{
+    self, IV_LEN, KEY_LEN, MEMBER_INFO, PASSPHRASE_ITERATIONS, Purpose, SEAL_INFO,
+};
 use crate::membership::SECRET_LEN;
 use crate::model::RoomId;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AesGcmParams, AesKeyGenParams, Crypto, CryptoKey, HkdfParams, SubtleCrypto};
+use web_sys::{
+    AesGcmParams, AesKeyGenParams, Crypto, CryptoKey, HkdfParams, Pbkdf2Params, SubtleCrypto,
+};
 
-/// The keys a link's secret yields: the sealing key (WebCrypto keeps its bytes; they cannot be
-/// read back) and the membership secret. They do not depend on the room.
+/// The keys a link's secret (and the room's passphrase, when it has one) yields: the sealing key
+/// (WebCrypto keeps its bytes; they cannot be read back) and the membership secret. They do not
+/// depend on the room.
 #[derive(Clone)]
 pub struct LinkKeys {
     key: CryptoKey,
@@ -56,6 +61,27 @@ async fn settle(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, Cr
     JsFuture::from(promise).await.map_err(|_| CryptoError::Unavailable)
 }
 
+fn cast(value: JsValue) -> Result<CryptoKey, CryptoError> {
+    value.dyn_into::<CryptoKey>().map_err(|_| CryptoError::Unavailable)
+}
+
+/// The passphrase stretched for the link secret `raw`: PBKDF2-HMAC-SHA-256 over its UTF-8 in
+/// Unicode NFC (so it is the same typed on any system), [`PASSPHRASE_ITERATIONS`] rounds,
+/// salted with [`envelope::passphrase_salt`]; 32 bytes. The caller trims it first
+/// ([`crate::model::clean_passphrase`]).
+async fn stretch(raw: &[u8; KEY_LEN], passphrase: &str) -> Result<Vec<u8>, CryptoError> {
+    let subtle = subtle()?;
+    let normal = String::from(js_sys::JsString::from(passphrase).normalize("NFC"));
+    let bytes = Uint8Array::from(normal.as_bytes());
+    let usages = Array::of1(&JsValue::from_str("deriveBits"));
+    let base =
+        cast(settle(subtle.import_key_with_str("raw", &bytes, "PBKDF2", false, &usages)).await?)?;
+    let salt = Uint8Array::from(&envelope::passphrase_salt(raw)[..]);
+    let params = Pbkdf2Params::new_with_str("PBKDF2", "SHA-256", PASSPHRASE_ITERATIONS, &salt);
+    let bits = settle(subtle.derive_bits_with_object(&params, &base, 256)).await?;
+    Ok(Uint8Array::new(&bits).to_vec())
+}
+
 fn hkdf(info: &[u8]) -> HkdfParams {
     let info = Uint8Array::from(info);
     let salt = Uint8Array::new_with_length(0);
@@ -63,20 +89,28 @@ fn hkdf(info: &[u8]) -> HkdfParams {
 }
 
 impl LinkKeys {
-    /// A new random secret for a link, its keys, and the secret's bytes (for the fragment).
-    pub async fn generate() -> Result<(Self, [u8; KEY_LEN]), CryptoError> {
+    /// A new random secret for a link, its keys (with `passphrase`, when the room is to have
+    /// one), and the secret's bytes (for the fragment).
+    pub async fn generate(passphrase: Option<&str>) -> Result<(Self, [u8; KEY_LEN]), CryptoError> {
         let raw = random::<KEY_LEN>()?;
-        Ok((Self::derive(&raw).await?, raw))
+        Ok((Self::derive(&raw, passphrase).await?, raw))
     }
 
-    /// The keys of the link secret `raw`: the sealing key and the membership secret, each by
-    /// HKDF-SHA-256 (no salt) with its own `info`.
-    pub async fn derive(raw: &[u8; KEY_LEN]) -> Result<Self, CryptoError> {
+    /// The keys of the link secret `raw` (and `passphrase`): the sealing key and the membership
+    /// secret, each by HKDF-SHA-256 (no salt) with its own `info`, from
+    /// [`envelope::key_material`].
+    pub async fn derive(
+        raw: &[u8; KEY_LEN],
+        passphrase: Option<&str>,
+    ) -> Result<Self, CryptoError> {
+        let stretched = match passphrase {
+            Some(passphrase) => Some(stretch(raw, passphrase).await?),
+            None => None,
+        };
+        let material = envelope::key_material(raw, stretched.as_deref());
         let subtle = subtle()?;
-        let cast =
-            |value: JsValue| value.dyn_into::<CryptoKey>().map_err(|_| CryptoError::Unavailable);
         let usages = Array::of2(&JsValue::from_str("deriveKey"), &JsValue::from_str("deriveBits"));
-        let bytes = Uint8Array::from(&raw[..]);
+        let bytes = Uint8Array::from(&material[..]);
         let base =
             cast(settle(subtle.import_key_with_str("raw", &bytes, "HKDF", false, &usages)).await?)?;
         let aes = AesKeyGenParams::new("AES-GCM", 256);
@@ -103,9 +137,13 @@ impl LinkKeys {
 }
 
 impl RoomKey {
-    /// The keys of the link secret `raw`, for `room`.
-    pub async fn import(raw: &[u8; KEY_LEN], room: &RoomId) -> Result<Self, CryptoError> {
-        Ok(LinkKeys::derive(raw).await?.for_room(room))
+    /// The keys of the link secret `raw` (and the room's `passphrase`), for `room`.
+    pub async fn import(
+        raw: &[u8; KEY_LEN],
+        passphrase: Option<&str>,
+        room: &RoomId,
+    ) -> Result<Self, CryptoError> {
+        Ok(LinkKeys::derive(raw, passphrase).await?.for_room(room))
     }
 
     /// The membership proof: the secret the server checks against the room's verifier.
@@ -157,6 +195,28 @@ impl RoomKey {
     }
 }
 
+thread_local! {
+    /// The keys a creator just made, on their way from the home page to the room page.
+    static HANDED_OVER: std::cell::RefCell<Option<RoomKey>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Hands the creator's keys to the room page the home page goes to next (the same page in
+/// memory, never stored): a room with a passphrase does not ask its creator for it again.
+pub fn hand_over(key: RoomKey) {
+    HANDED_OVER.with(|slot| *slot.borrow_mut() = Some(key));
+}
+
+/// The keys handed over for `room`, if those are the keys held.
+pub fn handed_over(room: &RoomId) -> Option<RoomKey> {
+    HANDED_OVER.with(|slot| slot.borrow().as_ref().filter(|key| key.room == *room).cloned())
+}
+
+/// Forgets the keys handed over: the home page does, so leaving a room and coming back asks
+/// for its passphrase again.
+pub fn forget_handed_over() {
+    HANDED_OVER.with(|slot| *slot.borrow_mut() = None);
+}
+
 /// The envelope from outside Rust (the page's own tests call it): seals `text` for `purpose`
 /// (`m` message, `n` name, `k` key check) in `room`, by `seat` (and `client_id`), with the
 /// secret as a link carries it.
@@ -183,9 +243,16 @@ pub async fn open_with(
     key.open(purpose_of(purpose, owner)?, sealed).await.map_err(|e| format!("{e:?}"))
 }
 
-/// The membership proof and verifier of the secret `key` (as a link carries it).
-pub async fn membership_of(key: &str, room: &str) -> Result<Vec<String>, String> {
-    let key = key_of(key, room).await?;
+/// The membership proof and verifier of the secret `key` (as a link carries it) and the room's
+/// `passphrase`, if it has one.
+pub async fn membership_of(
+    key: &str,
+    room: &str,
+    passphrase: Option<&str>,
+) -> Result<Vec<String>, String> {
+    let raw = envelope::key_from_fragment(&format!("k={key}")).ok_or("not a key")?;
+    let room: RoomId = room.parse().map_err(|_| "not a room id")?;
+    let key = RoomKey::import(&raw, passphrase, &room).await.map_err(|e| format!("{e:?}"))?;
     let verifier = key.keys.verifier().await.map_err(|e| format!("{e:?}"))?;
     Ok(vec![key.keys.proof.clone(), verifier])
 }
@@ -193,7 +260,7 @@ pub async fn membership_of(key: &str, room: &str) -> Result<Vec<String>, String>
 async fn key_of(key: &str, room: &str) -> Result<RoomKey, String> {
     let raw = envelope::key_from_fragment(&format!("k={key}")).ok_or("not a key")?;
     let room: RoomId = room.parse().map_err(|_| "not a room id")?;
-    RoomKey::import(&raw, &room).await.map_err(|e| format!("{e:?}"))
+    RoomKey::import(&raw, None, &room).await.map_err(|e| format!("{e:?}"))
 }
 
 /// The purpose `m` (owner: seat, client id), `n` (owner: seat) or `k`.

@@ -7,6 +7,12 @@
 //! secret that proves to the server that a caller holds the whole link (the server keeps only
 //! its SHA-256, [`crate::membership`]). Neither can be computed from the other.
 //!
+//! A room may also have a passphrase, which the link does not carry (its fragment says only
+//! that one is needed, [`needs_passphrase`]). PBKDF2-HMAC-SHA-256 stretches it
+//! ([`PASSPHRASE_ITERATIONS`], salted with [`passphrase_salt`]), and the input to HKDF becomes
+//! the secret followed by the stretched passphrase ([`key_material`]): both keys then need the
+//! link *and* the passphrase.
+//!
 //! A sealed value is `base64url-no-padding( version ‖ iv ‖ ciphertext‖tag )`:
 //! one version byte ([`VERSION`]), a fresh random 96-bit IV, and the AES-256-GCM output (the
 //! plaintext's length plus a 128-bit tag). The additional authenticated data ([`aad`]) is
@@ -31,6 +37,13 @@ pub const KEY_CHECK_TEXT: &str = "burner key check";
 pub const SEAL_INFO: &[u8] = b"burner v2 seal";
 /// HKDF-SHA-256 `info` of the membership secret.
 pub const MEMBER_INFO: &[u8] = b"burner v2 member";
+/// PBKDF2-HMAC-SHA-256 iterations that stretch a passphrase: OWASP's figure for that hash
+/// (Password Storage Cheat Sheet, 2023 onward).
+pub const PASSPHRASE_ITERATIONS: u32 = 600_000;
+/// What the salt of a passphrase starts with; the link's secret follows.
+pub const PASSPHRASE_SALT_PREFIX: &[u8] = b"burner v2 passphrase";
+/// The part of a link's fragment that says the room needs its passphrase.
+const PASSPHRASE_MARK: &str = "p=1";
 
 /// What a sealed value is for, and whose it is; all of it is authenticated ([`aad`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,9 +176,30 @@ pub fn key_from_fragment(fragment: &str) -> Option<[u8; KEY_LEN]> {
     bytes.try_into().ok()
 }
 
-/// The fragment that carries `key`.
-pub fn fragment_of(key: &[u8; KEY_LEN]) -> String {
-    format!("#k={}", base64url::encode(key))
+/// The fragment that carries `key`, and says when the room needs its passphrase as well:
+/// `#k=<key>` or `#k=<key>&p=1`.
+pub fn fragment_of(key: &[u8; KEY_LEN], passphrase: bool) -> String {
+    let mark = if passphrase { format!("&{PASSPHRASE_MARK}") } else { String::new() };
+    format!("#k={}{mark}", base64url::encode(key))
+}
+
+/// Whether a link's fragment says its room needs a passphrase besides the key.
+pub fn needs_passphrase(fragment: &str) -> bool {
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    fragment.split('&').any(|part| part == PASSPHRASE_MARK)
+}
+
+/// The PBKDF2 salt of a room's passphrase: [`PASSPHRASE_SALT_PREFIX`] ‖ the link's secret.
+/// Unique per room (the secret is random), so no table of guesses serves two rooms, and known
+/// only to those who hold the link.
+pub fn passphrase_salt(secret: &[u8; KEY_LEN]) -> Vec<u8> {
+    [PASSPHRASE_SALT_PREFIX, &secret[..]].concat()
+}
+
+/// What HKDF derives a link's keys from: its secret, followed by the stretched passphrase
+/// when the room has one.
+pub fn key_material(secret: &[u8; KEY_LEN], stretched: Option<&[u8]>) -> Vec<u8> {
+    [&secret[..], stretched.unwrap_or_default()].concat()
 }
 
 #[cfg(test)]
@@ -232,12 +266,39 @@ mod tests {
     #[test]
     fn a_key_travels_in_the_fragment_and_a_malformed_one_is_none() {
         let key = [7u8; KEY_LEN];
-        let fragment = fragment_of(&key);
+        let fragment = fragment_of(&key, false);
         assert_eq!(fragment.len(), 3 + 43);
         assert_eq!(key_from_fragment(&fragment), Some(key));
+        assert!(!needs_passphrase(&fragment));
         assert_eq!(key_from_fragment(&format!("x=1&{}", &fragment[1..])), Some(key));
         for bad in ["", "#", "#k=", "#k=short", "#key=abc", &fragment[..fragment.len() - 1]] {
             assert_eq!(key_from_fragment(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_link_says_when_its_room_needs_a_passphrase_but_never_carries_it() {
+        let key = [9u8; KEY_LEN];
+        let fragment = fragment_of(&key, true);
+        assert!(fragment.ends_with("&p=1"), "{fragment}");
+        assert_eq!(key_from_fragment(&fragment), Some(key));
+        assert!(needs_passphrase(&fragment));
+        assert!(needs_passphrase(&fragment[1..]));
+        for other in ["#k=abc&p=0", "#k=abc&pp=1", "#p=12", ""] {
+            assert!(!needs_passphrase(other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn a_passphrase_is_salted_with_the_link_and_follows_the_secret_into_hkdf() {
+        let secret = [3u8; KEY_LEN];
+        let salt = passphrase_salt(&secret);
+        assert_eq!(&salt[..PASSPHRASE_SALT_PREFIX.len()], b"burner v2 passphrase");
+        assert_eq!(&salt[PASSPHRASE_SALT_PREFIX.len()..], &secret[..]);
+        assert_eq!(key_material(&secret, None), secret.to_vec());
+        let stretched = [5u8; 32];
+        let both = key_material(&secret, Some(&stretched));
+        assert_eq!(both.len(), 64);
+        assert_eq!((&both[..32], &both[32..]), (&secret[..], &stretched[..]));
     }
 }

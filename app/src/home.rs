@@ -3,6 +3,7 @@
 mod banner;
 mod create;
 mod name_field;
+mod passphrase_field;
 mod room_options;
 
 use crate::error::ApiError;
@@ -13,6 +14,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_navigate;
 use name_field::NameField;
+use passphrase_field::{PassphraseChoice, PassphraseField};
 use room_options::RoomOptionsPicker;
 pub use room_options::lifetime_label;
 use serde::{Deserialize, Serialize};
@@ -93,6 +95,8 @@ pub fn HomePage() -> impl IntoView {
             None => crate::identity::store_name(&name.get_untracked()),
         }
         forget_room_key();
+        #[cfg(feature = "hydrate")]
+        crate::crypto::forget_handed_over();
         hydrated.set(true);
     });
 
@@ -101,9 +105,12 @@ pub fn HomePage() -> impl IntoView {
     let capacity = RwSignal::new(None::<u64>);
     let destroy = RwSignal::new(None::<u64>);
     let timer = RwSignal::new(None::<u64>);
-    let create = Action::new_unsync(move |(choice, name): &(Choice, String)| {
-        create::create_and_enter(*choice, name.clone())
-    });
+    // Typed here, turned into keys in this browser, and never sent or stored.
+    let passphrase = PassphraseChoice::new();
+    let create =
+        Action::new_unsync(move |(choice, name, passphrase): &(Choice, String, Option<String>)| {
+            create::create_and_enter(*choice, name.clone(), passphrase.clone())
+        });
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(link)) = create.value().get() {
@@ -112,11 +119,14 @@ pub fn HomePage() -> impl IntoView {
     });
 
     let name_ok = move || clean_username(&name.read()).is_ok();
+    let chosen_passphrase = move || passphrase.chosen();
     let busy = move || create.pending().get() || matches!(create.value().get(), Some(Ok(_)));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let chosen = name.get_untracked();
-        if let (Ok(clean), false) = (clean_username(&chosen), busy()) {
+        if let (Ok(clean), Ok(secret), false) =
+            (clean_username(&chosen), chosen_passphrase(), busy())
+        {
             crate::identity::store_name(clean);
             let destroyers = match destroy.get_untracked() {
                 Some(room_options::ONLY_ME_DESTROYS) => Destroyers::Creator,
@@ -129,7 +139,7 @@ pub fn HomePage() -> impl IntoView {
                 // 0 is "Off".
                 message_timer_secs: timer.get_untracked().filter(|secs| *secs > 0),
             };
-            create.dispatch((choice, clean.to_owned()));
+            create.dispatch((choice, clean.to_owned(), secret));
         }
     };
     let failure = move || match create.value().get() {
@@ -160,6 +170,7 @@ pub fn HomePage() -> impl IntoView {
                 >
                     <NameField name />
                     <RoomOptionsPicker lifetime capacity destroy timer />
+                    <PassphraseField choice=passphrase />
                     <button
                         type="submit"
                         class="w-full bg-ink text-canvas p-3 text-sm font-bold uppercase tracking-wide \
@@ -167,7 +178,9 @@ pub fn HomePage() -> impl IntoView {
                                cursor-pointer"
                         // An attribute, so the server renders it: before the page is live the
                         // button is disabled (and the form goes nowhere anyway).
-                        disabled=move || !hydrated.get() || !name_ok() || busy()
+                        disabled=move || {
+                            !hydrated.get() || !name_ok() || chosen_passphrase().is_err() || busy()
+                        }
                     >
                         {move || if busy() { "Creating…" } else { "Create secure room" }}
                     </button>

@@ -201,6 +201,23 @@ pub fn clean_username(name: &str) -> Result<&str, String> {
     }
 }
 
+/// Characters a room's passphrase has at least, and at most.
+pub const PASSPHRASE_CHARS: (usize, usize) = (8, 200);
+
+/// Trims a room's passphrase (spaces copied around it are not part of it) and checks its length.
+/// It never leaves the browser: this is the page's rule, the server never sees one.
+pub fn clean_passphrase(passphrase: &str) -> Result<&str, String> {
+    let (trimmed, chars) = trimmed(passphrase);
+    let (min, max) = PASSPHRASE_CHARS;
+    if chars < min {
+        Err(format!("A passphrase has at least {min} characters: a few words are best."))
+    } else if chars > max {
+        Err(format!("A passphrase is at most {max} characters."))
+    } else {
+        Ok(trimmed)
+    }
+}
+
 /// How a name looks, for telling look-alikes apart: letters drawn like Latin ones (Cyrillic,
 /// Greek, fullwidth forms, `0` for `o`, `1`, `I` and `i` for `l`, `rn` for `m`) become those,
 /// then everything is lowercased. Two names with one look may be taken for each other, so the page
@@ -325,6 +342,16 @@ mod tests {
         assert_eq!(look("modern"), look("rnodem"));
         assert_ne!(look("bob"), look("rob"));
         assert_ne!(look("anonymous-panda-a61hm"), look("anonymous-panda-a61hn"));
+    }
+
+    #[test]
+    fn a_passphrase_is_trimmed_and_has_8_to_200_characters() {
+        assert_eq!(clean_passphrase("  correct horse battery  "), Ok("correct horse battery"));
+        assert_eq!(clean_passphrase("ünïcödé"), Err(clean_passphrase("short").unwrap_err()));
+        assert_eq!(clean_passphrase("ünïcödé!"), Ok("ünïcödé!"), "characters, not bytes");
+        assert!(clean_passphrase("        seven  ").unwrap_err().contains("at least 8"));
+        assert!(clean_passphrase(&"x".repeat(201)).unwrap_err().contains("at most 200"));
+        assert!(clean_passphrase(&"x".repeat(200)).is_ok());
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod presence;
 mod socket;
 #[cfg(feature = "hydrate")]
 mod take_seat;
+mod unlock;
 
 use crate::error::ApiError;
 use crate::model::{History, RoomId, Seat};

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash, hkdfSync, pbkdf2Sync } from 'node:crypto';
 import { connect } from 'node:net';
 import type { Browser } from '@playwright/test';
 import { test, expect } from './fixtures';
@@ -252,6 +253,44 @@ async function twoOnTwoInstances(browser: Browser) {
 function seatRecords(roomId: string): string[] {
   return redis('--raw', 'HVALS', `${prefix}:{${roomId}}:seats`).split('\n').filter((l) => l.startsWith('{'));
 }
+
+test('a passphrase is stretched as docs/PROTOCOL.md says: NFC, PBKDF2-SHA-256 × 600,000 salted with the link, then HKDF', async ({ page }) => {
+  await openHydrated(page, '/');
+  const key = `${'B'.repeat(42)}A`;
+  const room = 'roomroomroomroom';
+  const composed = 'crème brûlée pour deux';
+  const got = await page.evaluate(async ({ key, room, composed }) => {
+    const script = document.querySelector('link[rel="modulepreload"]')?.getAttribute('href');
+    const burner = await import(script ?? '/pkg/burner.js');
+    const t0 = performance.now();
+    const [proof, verifier]: string[] = await burner.membership(key, room, composed);
+    const stretchMs = performance.now() - t0;
+    return {
+      proof,
+      verifier,
+      stretchMs,
+      decomposed: (await burner.membership(key, room, composed.normalize('NFD')))[0],
+      linkAlone: (await burner.membership(key, room))[0],
+      another: (await burner.membership(key, room, `${composed}!`))[0],
+      // The test vector in docs/PROTOCOL.md §5: S = 32 bytes of 0x07.
+      vector: await burner.membership('BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc', room, 'correct horse battery staple'),
+    };
+  }, { key, room, composed });
+  console.log(`passphrase stretching (PBKDF2-SHA-256 × 600,000) and HKDF in Chromium: ${got.stretchMs.toFixed(0)} ms`);
+
+  // The same recipe in Node's own crypto, written from the protocol document.
+  const secret = Buffer.from(key, 'base64url');
+  const salt = Buffer.concat([Buffer.from('burner v2 passphrase'), secret]);
+  const stretched = pbkdf2Sync(Buffer.from(composed.normalize('NFC'), 'utf8'), salt, 600_000, 32, 'sha256');
+  const material = Buffer.concat([secret, stretched]);
+  const member = Buffer.from(hkdfSync('sha256', material, Buffer.alloc(0), Buffer.from('burner v2 member'), 32));
+  expect(got.proof).toBe(member.toString('base64url'));
+  expect(got.verifier).toBe(createHash('sha256').update(member).digest('base64url'));
+  expect(got.decomposed, 'the same passphrase typed in another normal form').toBe(got.proof);
+  expect(got.linkAlone, 'the link alone proves nothing').not.toBe(got.proof);
+  expect(got.another).not.toBe(got.proof);
+  expect(got.vector).toEqual(['0mxq9o4g6MS3h72j4M1phXYxi1KMtEevDUHu9FLKZSw', 'HRqcqFl2I5l0os_MN1X7Pn-XT1LqINK_qF3nt8IOI2A']);
+});
 
 test('a message moved to another seat in Redis shows as unreadable, never as that seat\'s words', async ({ browser }) => {
   test.setTimeout(90_000);

@@ -15,7 +15,7 @@ export async function person(browser: Browser): Promise<{ context: BrowserContex
 }
 
 /** The room link's shape: its path, then the key in the fragment. */
-export const roomLink = /\/room\/[A-Za-z0-9_-]{16}#k=[A-Za-z0-9_-]{43}$/;
+export const roomLink = /\/room\/[A-Za-z0-9_-]{16}#k=[A-Za-z0-9_-]{43}(&p=1)?$/;
 
 /** What a room is made with, beyond the home page's defaults. */
 export interface RoomChoices {
@@ -23,6 +23,8 @@ export interface RoomChoices {
   onlyMeDestroys?: boolean;
   /** The label of a "Messages disappear" choice, e.g. '2 s'. */
   messageTimer?: string;
+  /** A passphrase the room's keys need besides the link. */
+  passphrase?: string;
 }
 
 /**
@@ -40,6 +42,10 @@ export async function createRoom(page: Page, name?: string, origin = '', choices
   if (choices.messageTimer) {
     await page.getByRole('group', { name: 'Messages disappear' }).getByText(choices.messageTimer, { exact: true }).click();
   }
+  if (choices.passphrase) {
+    await page.getByRole('group', { name: 'Passphrase' }).getByText('Add one', { exact: true }).click();
+    await page.getByLabel('Passphrase', { exact: true }).fill(choices.passphrase);
+  }
   if (choices.onlyMeDestroys) {
     await page.getByRole('group', { name: 'Who can destroy it' }).getByText('Only me', { exact: true }).click();
   }
@@ -50,10 +56,16 @@ export async function createRoom(page: Page, name?: string, origin = '', choices
   return url.pathname + url.hash;
 }
 
-/** Opens a room link as a person would, presses Join, and waits until connected. */
-export async function joinRoom(page: Page, link: string, name?: string): Promise<void> {
+/**
+ * Opens a room link as a person would (giving the room's passphrase when it asks), presses
+ * Join, and waits until connected.
+ */
+export async function joinRoom(page: Page, link: string, name?: string, passphrase?: string): Promise<void> {
   await page.goto(link);
   await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
+  if (passphrase) {
+    await unlock(page, passphrase);
+  }
   const join = page.getByRole('button', { name: 'Join', exact: true });
   await expect(join).toBeEnabled();
   if (name) {
@@ -61,6 +73,13 @@ export async function joinRoom(page: Page, link: string, name?: string): Promise
   }
   await join.click();
   await expect(page.getByTestId('link-status')).toHaveText('connected');
+}
+
+/** Gives a room's passphrase where the page asks for it, and presses Unlock. */
+export async function unlock(page: Page, passphrase: string): Promise<void> {
+  await expect(page.getByTestId('passphrase-needed')).toHaveText('This room needs its passphrase');
+  await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+  await page.getByRole('button', { name: 'Unlock' }).click();
 }
 
 /** Types a message and presses Enter. */

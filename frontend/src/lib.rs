@@ -36,8 +36,13 @@ pub async fn open(
     app::crypto::open_with(&key, &room, &purpose, &owner, &sealed).await
 }
 
-/// The membership proof and verifier of a link's `key` (base64url), as `[proof, verifier]`.
+/// The membership proof and verifier of a link's `key` (base64url) and the room's `passphrase`
+/// (when it has one), as `[proof, verifier]`.
 #[wasm_bindgen]
-pub async fn membership(key: String, room: String) -> Result<Vec<String>, String> {
-    app::crypto::membership_of(&key, &room).await
+pub async fn membership(
+    key: String,
+    room: String,
+    passphrase: Option<String>,
+) -> Result<Vec<String>, String> {
+    app::crypto::membership_of(&key, &room, passphrase.as_deref()).await
 }

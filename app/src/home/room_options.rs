@@ -92,7 +92,7 @@ fn Pickers(
 
 /// A labelled row of radio buttons of equal width, however many values the server offers.
 #[component]
-fn Choices(
+pub(super) fn Choices(
     legend: &'static str,
     name: &'static str,
     values: Vec<u64>,

@@ -9,6 +9,7 @@ use super::join::{JoinPanel, KeyProblem};
 use super::live::{KeyState, Live};
 use super::message_list::MessageList;
 use super::presence::PresenceBar;
+use super::unlock::UnlockPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
@@ -21,6 +22,8 @@ enum Body {
     Join,
     Chat,
     NoKey(KeyState),
+    /// The room needs its passphrase.
+    Unlock,
 }
 
 #[component]
@@ -42,6 +45,7 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
         courier.start(live, clock);
     });
 
+    let on_unlock = Callback::new(move |passphrase: String| courier.unlock(live, passphrase));
     let on_join = Callback::new(move |name: String| courier.join(live, name));
     let on_send = Callback::new(move |text: String| courier.send_message(live, text));
     let on_retry = Callback::new(move |client_id: String| courier.retry(live, client_id));
@@ -60,6 +64,7 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
     // Changes only when the body changes (not when the key is found), so nothing is rebuilt.
     let body = Memo::new(move |_| match (live.key.get(), live.you.with(Option::is_some)) {
         (state @ (KeyState::Missing | KeyState::Wrong), _) => Body::NoKey(state),
+        (state, _) if state.locked() => Body::Unlock,
         (_, false) => Body::Join,
         (_, true) => Body::Chat,
     });
@@ -72,6 +77,7 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
             <RoomHeader live clock />
             {move || match body.get() {
                 Body::NoKey(state) => view! { <KeyProblem state /> }.into_any(),
+                Body::Unlock => view! { <UnlockPanel live on_unlock /> }.into_any(),
                 Body::Join => view! { <JoinPanel live clock on_join /> }.into_any(),
                 Body::Chat => {
                     view! {

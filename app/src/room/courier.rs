@@ -1,5 +1,5 @@
 //! The courier between the page and its room, in the browser: it reads the key from the link's
-//! fragment, takes the seat when the visitor presses Join, keeps the connection, seals what is
+//! fragment (and stretches the passphrase, in a room that has one), takes the seat when the visitor presses Join, keeps the connection, seals what is
 //! sent and opens what arrives. The server renders the page without any of it.
 
 pub use imp::Courier;
@@ -22,6 +22,8 @@ mod imp {
 
         pub fn join(self, _live: Live, _name: String) {}
 
+        pub fn unlock(self, _live: Live, _passphrase: String) {}
+
         pub fn send_message(self, _live: Live, _text: String) {}
 
         pub fn retry(self, _live: Live, _client_id: String) {}
@@ -34,8 +36,8 @@ mod imp {
 
 #[cfg(feature = "hydrate")]
 mod imp {
-    use crate::crypto::{CryptoError, RoomKey};
-    use crate::envelope::{self, Purpose};
+    use crate::crypto::{CryptoError, RoomKey, handed_over};
+    use crate::envelope::{self, KEY_LEN, Purpose};
     use crate::identity::store_name;
     use crate::model::now_ms;
     use crate::protocol::ClientFrame;
@@ -50,6 +52,8 @@ mod imp {
     #[derive(Clone, Copy)]
     pub struct Courier {
         key: StoredValue<Option<RoomKey>, LocalStorage>,
+        /// The link's secret, kept while the page asks for the room's passphrase.
+        secret: StoredValue<Option<[u8; KEY_LEN]>>,
         outbox: StoredValue<Option<socket::Outbox>, LocalStorage>,
         /// Whether a task is opening sealed messages and names now.
         opening: StoredValue<bool>,
@@ -59,6 +63,7 @@ mod imp {
         pub fn new() -> Self {
             Courier {
                 key: StoredValue::new_local(None),
+                secret: StoredValue::new(None),
                 outbox: StoredValue::new_local(None),
                 opening: StoredValue::new(false),
             }
@@ -83,21 +88,28 @@ mod imp {
                 self.outbox.set_value(None);
             });
             spawn_local(async move {
-                if !self.read_key(live).await {
-                    return;
-                }
-                if live.you.get_untracked().is_none() {
-                    self.find_seat(live).await;
-                }
-                self.open_sealed(live);
-                if live.you.get_untracked().is_some() {
-                    self.connect(live);
+                if self.read_key(live).await {
+                    self.enter(live).await;
                 }
             });
         }
 
+        /// With the key ready: finds out whether this browser holds a seat, opens what is
+        /// sealed, and connects if it does.
+        async fn enter(self, live: Live) {
+            if live.you.get_untracked().is_none() {
+                self.find_seat(live).await;
+            }
+            self.open_sealed(live);
+            if live.you.get_untracked().is_some() {
+                self.connect(live);
+            }
+        }
+
         /// Reads the key from the address's fragment and checks it against the room's key
-        /// check; says why when it cannot be used. The key is never stored or sent.
+        /// check; says why when it cannot be used, or asks for the passphrase when the link
+        /// says the room has one. The key is never stored or sent. A creator just arrived from
+        /// the home page has the keys already (passphrase included).
         async fn read_key(self, live: Live) -> bool {
             let fragment = window().location().hash().unwrap_or_default();
             let room = live.room_id.get_value();
@@ -105,7 +117,36 @@ mod imp {
                 live.dispatch(Change::KeyMissing);
                 return false;
             };
-            let key = match RoomKey::import(&raw, &room).await {
+            if let Some(key) = handed_over(&room) {
+                self.key.set_value(Some(key));
+                live.dispatch(Change::KeyReady);
+                return true;
+            }
+            if envelope::needs_passphrase(&fragment) {
+                self.secret.set_value(Some(raw));
+                live.dispatch(Change::KeyLocked);
+                return false;
+            }
+            self.try_key(live, &raw, None).await
+        }
+
+        /// Tries the room's passphrase with the link's secret; the page says when it is wrong
+        /// and asks again.
+        pub fn unlock(self, live: Live, passphrase: String) {
+            let Some(raw) = self.secret.get_value() else { return };
+            spawn_local(async move {
+                if self.try_key(live, &raw, Some(&passphrase)).await {
+                    self.secret.set_value(None);
+                    self.enter(live).await;
+                }
+            });
+        }
+
+        /// Derives the keys of `raw` (and `passphrase`) and checks them against the room's key
+        /// check; keeps them when they open it.
+        async fn try_key(self, live: Live, raw: &[u8; KEY_LEN], passphrase: Option<&str>) -> bool {
+            let room = live.room_id.get_value();
+            let key = match RoomKey::import(raw, passphrase, &room).await {
                 Ok(key) => key,
                 Err(_) => {
                     live.dispatch(Change::NoCrypto);
@@ -116,7 +157,9 @@ mod imp {
             if let Some(check) = live.key_check.get_value()
                 && !key.opens_check(&check).await
             {
-                live.dispatch(Change::KeyWrong);
+                let wrong =
+                    if passphrase.is_some() { Change::PassphraseWrong } else { Change::KeyWrong };
+                live.dispatch(wrong);
                 return false;
             }
             self.key.set_value(Some(key));

@@ -40,8 +40,12 @@ pub fn RoomHeader(live: Live, clock: RwSignal<u64>) -> impl IntoView {
 
 #[component]
 fn CopyLink(live: Live) -> impl IntoView {
-    // A link without its key (or with a wrong one) is not worth passing on.
-    let keyless = move || matches!(live.key.get(), KeyState::Missing | KeyState::Wrong);
+    // A link without its key (or with a wrong one) is not worth passing on; one that needs a
+    // passphrase is, once it is open here.
+    let keyless = move || {
+        let key = live.key.get();
+        key.locked() || matches!(key, KeyState::Missing | KeyState::Wrong)
+    };
     let copied = RwSignal::new(None::<bool>);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]

@@ -33,7 +33,20 @@ pub enum KeyState {
     Missing,
     /// The key does not open this room's key check.
     Wrong,
+    /// The link says the room needs its passphrase too: asking for it.
+    NeedsPassphrase,
+    /// Stretching the passphrase typed and trying the keys it gives.
+    Unlocking,
+    /// The passphrase typed does not open the room's key check: asking again.
+    PassphraseWrong,
     Ready,
+}
+
+impl KeyState {
+    /// Whether the page is asking for the room's passphrase (or trying one).
+    pub fn locked(self) -> bool {
+        matches!(self, KeyState::NeedsPassphrase | KeyState::Unlocking | KeyState::PassphraseWrong)
+    }
 }
 
 /// Every signal of an open room, read-only: only [`Live::dispatch`] writes them. `Copy`, so

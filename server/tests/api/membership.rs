@@ -135,3 +135,34 @@ async fn a_room_made_for_its_creator_alone_is_destroyed_by_the_creator_only(kind
     assert_eq!(alice.call("destroy_room", json!({ "room_id": room })).await.status, 200);
     assert_eq!(view(&bob).await.status, 410, "destroyed by its creator");
 }
+
+/// A room with a passphrase is as strong as guessing it is slow: offline, each guess costs the
+/// passphrase's stretching; online, each costs a request the server counts per address (the
+/// `actions` allowance), and past it even the right proof waits.
+#[tokio::test]
+async fn guesses_at_a_rooms_proof_are_limited_per_address() {
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.limits.actions_per_minute = 5).await;
+    let alice = app.visitor();
+    // Alice's own join is the address's first action this minute (every visitor here is
+    // 127.0.0.1).
+    let room = alice.room_with_seat("alice").await;
+    let guesser = app.visitor();
+    let mut refused = 0;
+    let limited = loop {
+        let guess = RoomKey::generate();
+        let body = merged(join_body(&room, "mallory"), json!({ "proof": guess.proof() }));
+        let answer = guesser.call("join_room", body).await;
+        if answer.status != 403 {
+            break answer;
+        }
+        assert_eq!(answer.body, json!({ "error": "wrong_key" }));
+        refused += 1;
+        assert!(refused <= 4, "guessing never stopped");
+    };
+    assert_eq!(refused, 4, "four wrong guesses, then the allowance is spent");
+    assert_eq!((limited.status, limited.body["error"].as_str()), (429, Some("rate_limited")));
+    let right = merged(join_body(&room, "mallory"), json!({ "proof": key_of(&room).proof() }));
+    assert_eq!(guesser.call("join_room", right).await.status, 429, "even the right proof waits");
+    let view = alice.call("room_view", json!({ "room_id": room })).await;
+    assert_eq!(view.body["seated"], json!(1), "no seat was taken");
+}

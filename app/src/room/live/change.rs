@@ -31,7 +31,13 @@ pub enum Change {
     KeyMissing,
     /// The link's key does not open the room's key check.
     KeyWrong,
-    /// The link's key opens the room.
+    /// The link says the room needs its passphrase as well as the key.
+    KeyLocked,
+    /// The visitor gave a passphrase: being tried.
+    UnlockPressed,
+    /// The passphrase given does not open the room's key check.
+    PassphraseWrong,
+    /// The link's key (with the passphrase, when the room has one) opens the room.
     KeyReady,
     /// This browser cannot seal or open anything (WebCrypto is missing).
     NoCrypto,
@@ -91,6 +97,9 @@ impl Live {
             Change::Frame { frame, local_now, hidden } => self.apply(frame, local_now, hidden),
             Change::KeyMissing => self.key_is(KeyState::Missing),
             Change::KeyWrong => self.key_is(KeyState::Wrong),
+            Change::KeyLocked => self.key_is(KeyState::NeedsPassphrase),
+            Change::UnlockPressed => self.key_is(KeyState::Unlocking),
+            Change::PassphraseWrong => self.key_is(KeyState::PassphraseWrong),
             Change::KeyReady => self.key_is(KeyState::Ready),
             Change::NoCrypto => self.notice(Some(NO_CRYPTO.into())),
             Change::Viewed(view) => {

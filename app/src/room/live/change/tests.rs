@@ -130,6 +130,25 @@ fn the_key_read_from_the_link_decides_what_the_page_shows() {
 }
 
 #[test]
+fn a_room_with_a_passphrase_asks_for_it_until_one_opens_it() {
+    let live = live();
+    live.dispatch(Change::KeyLocked);
+    assert_eq!(live.key.get_untracked(), KeyState::NeedsPassphrase);
+    for (change, state) in [
+        (Change::UnlockPressed, KeyState::Unlocking),
+        (Change::PassphraseWrong, KeyState::PassphraseWrong),
+        (Change::UnlockPressed, KeyState::Unlocking),
+        (Change::KeyReady, KeyState::Ready),
+    ] {
+        assert!(live.key.get_untracked().locked(), "still asking before {change:?}");
+        live.dispatch(change);
+        assert_eq!(live.key.get_untracked(), state);
+    }
+    assert!(!live.key.get_untracked().locked());
+    assert_eq!(live.you.get_untracked(), None, "unlocking takes no seat");
+}
+
+#[test]
 fn the_link_shows_reconnecting_for_three_failures_then_offline_and_offline_at_once_without_network()
 {
     let live = live();

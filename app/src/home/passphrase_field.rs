@@ -1,0 +1,100 @@
+//! The passphrase a new room may ask for besides its link: off by default; when asked for, a
+//! field to type it, hidden unless the visitor shows it. It never leaves the browser.
+
+use super::room_options::Choices;
+use crate::model::{PASSPHRASE_CHARS, clean_passphrase};
+use leptos::prelude::*;
+
+/// The picker's values: no passphrase (the default), or one.
+const NO_PASSPHRASE: u64 = 0;
+const WITH_PASSPHRASE: u64 = 1;
+
+/// Whether the visitor asked for a passphrase, and what they typed. What was typed stays while
+/// the row is switched off and on again, in memory only.
+#[derive(Clone, Copy)]
+pub struct PassphraseChoice {
+    asked: RwSignal<Option<u64>>,
+    typed: RwSignal<String>,
+}
+
+impl PassphraseChoice {
+    pub fn new() -> Self {
+        PassphraseChoice { asked: RwSignal::new(None), typed: RwSignal::new(String::new()) }
+    }
+
+    fn asked(&self) -> bool {
+        self.asked.get() == Some(WITH_PASSPHRASE)
+    }
+
+    /// The passphrase, trimmed, when one is asked for (`Ok(None)` when not); `Err` while what
+    /// was typed is not one.
+    pub fn chosen(&self) -> Result<Option<String>, String> {
+        if !self.asked() {
+            return Ok(None);
+        }
+        self.typed.with(|typed| clean_passphrase(typed).map(|clean| Some(clean.to_owned())))
+    }
+}
+
+#[component]
+pub fn PassphraseField(choice: PassphraseChoice) -> impl IntoView {
+    let PassphraseChoice { asked, typed } = choice;
+    let shown = RwSignal::new(false);
+    // Said once something is typed; before that the help says what makes a good one.
+    let problem = move || typed.with(|t| (!t.is_empty()).then(|| clean_passphrase(t).err())?);
+    let help = move || {
+        problem().unwrap_or_else(|| {
+            format!(
+                "At least {} characters; a few words are best. The link alone will not open the \
+                 room: tell the passphrase another way. It never leaves this browser.",
+                PASSPHRASE_CHARS.0
+            )
+        })
+    };
+    view! {
+        <div class="space-y-2">
+            <Choices
+                legend="Passphrase"
+                name="passphrase"
+                values=vec![NO_PASSPHRASE, WITH_PASSPHRASE]
+                default=NO_PASSPHRASE
+                label=|v: u64| if v == WITH_PASSPHRASE { "Add one" } else { "Off" }.to_owned()
+                chosen=asked
+            />
+            <Show when=move || choice.asked()>
+                <label for="passphrase" class="sr-only">"Passphrase"</label>
+                <div class="flex gap-2">
+                    <input
+                        id="passphrase"
+                        type=move || if shown.get() { "text" } else { "password" }
+                        autocomplete="off"
+                        spellcheck="false"
+                        maxlength=(PASSPHRASE_CHARS.1 * 2).to_string()
+                        class="flex-1 min-w-0 bg-canvas border border-line p-3 text-sm text-ink \
+                               focus:border-accent focus:outline-none"
+                        aria-describedby="passphrase-help"
+                        aria-invalid=move || problem().is_some().to_string()
+                        prop:value=move || typed.get()
+                        on:input=move |ev| typed.set(event_target_value(&ev))
+                    />
+                    <button
+                        type="button"
+                        class="border border-line px-3 text-xs text-muted hover:text-accent \
+                               hover:border-accent cursor-pointer transition-colors"
+                        aria-pressed=move || shown.get().to_string()
+                        on:click=move |_| shown.update(|s| *s = !*s)
+                    >
+                        {move || if shown.get() { "Hide" } else { "Show" }}
+                    </button>
+                </div>
+                <p
+                    id="passphrase-help"
+                    class="text-xs text-faint"
+                    class:text-danger=move || problem().is_some()
+                >
+                    {help}
+                </p>
+            </Show>
+        </div>
+    }
+}
