@@ -1,6 +1,23 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Page, TestInfo } from '@playwright/test';
 import { test, expect } from './fixtures';
 import AxeBuilder from '@axe-core/playwright';
 import { createRoom, joinRoom, person, say } from './helpers';
+
+/**
+ * Screenshots `page` as `name` among the test's results, and into BURNER_SCREENSHOTS too when
+ * set (scripts/screenshots keeps them in docs/screenshots).
+ */
+async function shot(page: Page, info: TestInfo, name: string, fullPage = false) {
+  const path = info.outputPath(`${name}.png`);
+  await page.screenshot({ path, fullPage });
+  const kept = process.env.BURNER_SCREENSHOTS;
+  if (kept) {
+    mkdirSync(resolve(kept), { recursive: true });
+    copyFileSync(path, resolve(kept, `${name}.png`));
+  }
+}
 
 const sizes = [
   { name: 'desktop', viewport: { width: 1280, height: 800 }, isMobile: false },
@@ -23,9 +40,20 @@ for (const scheme of ['dark', 'light'] as const) {
       await alice.goto('/?expired=1');
       await expect(alice.locator('main[data-hydrated="true"]')).toBeVisible();
       expect(await seriousViolations(alice)).toEqual([]);
-      await alice.screenshot({ path: info.outputPath(`home-${size.name}-${scheme}.png`), fullPage: true });
+      await shot(alice, info, `home-${size.name}-${scheme}`, true);
 
-      const path = await createRoom(alice, 'alice');
+      // Every option chosen, the passphrase typed and shown: still one design.
+      await alice.getByRole('group', { name: 'Seats' }).getByText('3', { exact: true }).click();
+      await alice.getByRole('group', { name: 'Who can destroy it' }).getByText('Only me', { exact: true }).click();
+      await alice.getByRole('group', { name: 'Messages disappear' }).getByText('5 min', { exact: true }).click();
+      await alice.getByRole('group', { name: 'Passphrase' }).getByText('Add one', { exact: true }).click();
+      await alice.getByLabel('Passphrase', { exact: true }).fill('correct horse battery staple');
+      await alice.getByRole('button', { name: 'Show' }).click();
+      expect(await seriousViolations(alice)).toEqual([]);
+      await shot(alice, info, `home-options-${size.name}-${scheme}`, true);
+
+      // Three seats, so a third visitor still gets the room's own page below.
+      const path = await createRoom(alice, 'alice', '', { seats: 3 });
       const bob = await person(browser);
       await joinRoom(bob.page, path, 'bob');
       await say(alice, 'Hello! This room burns in ten minutes.');
@@ -35,7 +63,16 @@ for (const scheme of ['dark', 'light'] as const) {
       // The input is on screen, not pushed below the fold.
       const box = await alice.getByLabel('Message', { exact: true }).boundingBox();
       expect(box && box.y + box.height).toBeLessThanOrEqual(size.viewport.height);
-      await alice.screenshot({ path: info.outputPath(`room-${size.name}-${scheme}.png`) });
+      await shot(alice, info, `room-${size.name}-${scheme}`);
+
+      // What a link that needs its passphrase opens to.
+      const carol = await browser.newContext(options);
+      const asked = await carol.newPage();
+      await asked.goto(`${path}&p=1`);
+      await expect(asked.getByTestId('passphrase-needed')).toBeVisible();
+      expect(await seriousViolations(asked)).toEqual([]);
+      await shot(asked, info, `unlock-${size.name}-${scheme}`);
+      await carol.close();
       await aliceContext.close();
     });
   }

@@ -87,11 +87,7 @@ pub fn PassphraseField(choice: PassphraseChoice) -> impl IntoView {
                         {move || if shown.get() { "Hide" } else { "Show" }}
                     </button>
                 </div>
-                <p
-                    id="passphrase-help"
-                    class="text-xs text-faint"
-                    class:text-danger=move || problem().is_some()
-                >
+                <p id="passphrase-help" class="text-xs" class:text-danger=move || problem().is_some()>
                     {help}
                 </p>
             </Show>
