@@ -95,6 +95,9 @@ test('a room with a passphrase: the link alone asks for it and takes no seat, a 
   await expect(bob.page.getByRole('alert')).toHaveText(/That passphrase does not open this room/);
   await expect(bob.page.getByTestId('passphrase-needed')).toBeVisible();
   expect(await seated(bob.page, roomId)).toBe(1);
+  // Typing again puts the refusal away.
+  await bob.page.getByLabel('Passphrase', { exact: true }).fill('correct horse');
+  await expect(bob.page.getByRole('alert')).toHaveText('');
 
   // The link's own proof, without the passphrase, does not take a seat at the server either.
   const linkOnly = await bob.page.evaluate(async ({ room, key }) => {
@@ -114,6 +117,7 @@ test('a room with a passphrase: the link alone asks for it and takes no seat, a 
 
   // The right one opens it; Bob joins and they chat across the instances.
   await unlock(bob.page, PASSPHRASE);
+  await expect(bob.page.getByText(/encrypted with the key in your link and the room's passphrase/)).toBeVisible();
   await bob.page.getByLabel('Your name in this room').fill('bob');
   await bob.page.getByRole('button', { name: 'Join', exact: true }).click();
   await expect(bob.page.getByTestId('link-status')).toHaveText('connected');
@@ -125,6 +129,8 @@ test('a room with a passphrase: the link alone asks for it and takes no seat, a 
   // Nothing keeps it: reloading asks again (the seat is still Alice's), and then all is there.
   await alice.page.reload();
   await expect(alice.page.getByTestId('passphrase-needed')).toBeVisible();
+  await expect(alice.page.getByText(/Enter it again to read this room/)).toBeVisible();
+  await expect(alice.page.getByTestId('link-status')).toHaveText('locked');
   await unlock(alice.page, PASSPHRASE);
   await expect(alice.page.getByTestId('link-status')).toHaveText('connected');
   await expect(messageTexts(alice.page)).toHaveText(['the password is in another envelope', 'got it']);

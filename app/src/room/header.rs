@@ -83,13 +83,16 @@ fn CopyLink(live: Live) -> impl IntoView {
 
 #[component]
 fn LinkIndicator(live: Live) -> impl IntoView {
+    // A seat holder's page that waits for the room's passphrase has not connected yet.
     let text = move || match live.connection.get() {
+        _ if live.key.get().locked() => "locked",
         ConnectionStatus::Connecting => "connecting…",
         ConnectionStatus::Connected => "connected",
         ConnectionStatus::Reconnecting => "reconnecting…",
         ConnectionStatus::Offline => "offline",
     };
     let dot = move || match live.connection.get() {
+        _ if live.key.get().locked() => "bg-faint",
         ConnectionStatus::Connected => "bg-accent",
         ConnectionStatus::Offline => "bg-danger",
         _ => "bg-warn animate-pulse",

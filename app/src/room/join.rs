@@ -14,6 +14,13 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
     let name = RwSignal::new(String::new());
     Effect::new(move |_| name.set(current_name()));
     let joining = RwSignal::new(false);
+    // Whether the link says the room has a passphrase: known in the browser only.
+    let with_passphrase = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let fragment = window().location().hash().unwrap_or_default();
+        with_passphrase.set(crate::envelope::needs_passphrase(&fragment));
+    });
     Effect::new(move |_| {
         if live.notice.get().is_some() {
             joining.set(false);
@@ -63,7 +70,12 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
                         </Show>
                     </p>
                     <p class="text-xs text-faint">
-                        "Messages here are end-to-end encrypted with the key in your link."
+                        {move || if with_passphrase.get() {
+                            "Messages here are end-to-end encrypted with the key in your link and \
+                             the room's passphrase."
+                        } else {
+                            "Messages here are end-to-end encrypted with the key in your link."
+                        }}
                     </p>
                 </header>
                 <div class="space-y-2">
@@ -109,7 +121,7 @@ pub fn KeyProblem(state: KeyState) -> impl IntoView {
         KeyState::Wrong => (
             "This key does not open this room",
             "The link was changed or cut short, so its messages cannot be read here. Ask for \
-             the full link again.",
+             the full link again (a room with a passphrase has a link that ends in &p=1).",
         ),
         _ => (
             "This link is missing its key. Ask for the full link.",

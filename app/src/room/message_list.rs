@@ -113,9 +113,10 @@ pub fn MessageList(
                 </Show>
                 <Show when=move || messages().is_empty() && live.log.with(|l| l.pending().is_empty())>
                     <p class="text-center text-sm text-muted py-10" data-testid="empty">
-                        {move || match live.message_timer_words() {
-                            Some(after) => format!(
-                                "No messages. Each one disappears {after} it is sent."
+                        {move || match live.message_timer_ms {
+                            Some(ms) => format!(
+                                "No messages. Each one disappears {} after it is sent.",
+                                crate::home::lifetime_label(ms / 1000)
                             ),
                             None => "No messages yet. Say something; it will vanish with the room."
                                 .to_owned(),

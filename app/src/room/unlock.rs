@@ -16,12 +16,15 @@ pub fn UnlockPanel(live: Live, on_unlock: Callback<String>) -> impl IntoView {
     let shown = RwSignal::new(false);
     // A rule broken before anything is tried: said below the field, nothing stretched.
     let problem = RwSignal::new(None::<String>);
+    // Typing again puts the last refusal away.
+    let edited = RwSignal::new(false);
     let unlocking = move || live.key.get() == KeyState::Unlocking;
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if unlocking() {
             return;
         }
+        edited.set(false);
         match typed.with_untracked(|t| clean_passphrase(t).map(str::to_owned)) {
             Ok(passphrase) => {
                 problem.set(None);
@@ -33,10 +36,13 @@ pub fn UnlockPanel(live: Live, on_unlock: Callback<String>) -> impl IntoView {
         }
     };
     let alert = move || match live.key.get() {
+        _ if edited.get() => None,
         KeyState::PassphraseWrong => Some(WRONG_PASSPHRASE.to_owned()),
         KeyState::Unlocking => None,
         _ => problem.get(),
     };
+    // Someone already in the room (a reload) is not sent to ask for it.
+    let seated = move || live.you.with(Option::is_some);
     view! {
         <section class="flex-1 flex items-center justify-center px-4 py-10 safe-area">
             <form
@@ -51,8 +57,13 @@ pub fn UnlockPanel(live: Live, on_unlock: Callback<String>) -> impl IntoView {
                         "This room needs its passphrase"
                     </p>
                     <p class="text-sm text-muted">
-                        "The link alone does not open it. Ask whoever sent it for the passphrase. \
-                         It is checked in this browser and never leaves it."
+                        {move || if seated() {
+                            "Enter it again to read this room: it is never kept, not even in this \
+                             browser. It is checked here and never leaves it."
+                        } else {
+                            "The link alone does not open it. Ask whoever sent it for the \
+                             passphrase. It is checked in this browser and never leaves it."
+                        }}
                     </p>
                 </header>
                 <div class="space-y-2">
@@ -70,7 +81,10 @@ pub fn UnlockPanel(live: Live, on_unlock: Callback<String>) -> impl IntoView {
                                    focus:border-accent focus:outline-none"
                             aria-invalid=move || alert().is_some().to_string()
                             prop:value=move || typed.get()
-                            on:input=move |ev| typed.set(event_target_value(&ev))
+                            on:input=move |ev| {
+                                typed.set(event_target_value(&ev));
+                                edited.set(true);
+                            }
                         />
                         <button
                             type="button"
