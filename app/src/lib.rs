@@ -14,6 +14,7 @@ pub mod identity;
 pub mod membership;
 pub mod model;
 pub mod names;
+pub mod passphrase_input;
 pub mod protocol;
 pub mod random;
 pub mod room;

@@ -12,6 +12,7 @@ mod header;
 mod join;
 mod live;
 mod message_list;
+mod panel;
 mod presence;
 #[cfg(feature = "hydrate")]
 mod socket;

@@ -3,6 +3,7 @@
 
 use super::room_options::Choices;
 use crate::model::{PASSPHRASE_CHARS, clean_passphrase};
+use crate::passphrase_input::PassphraseInput;
 use leptos::prelude::*;
 
 /// The picker's values: no passphrase (the default), or one.
@@ -39,7 +40,6 @@ impl PassphraseChoice {
 #[component]
 pub fn PassphraseField(choice: PassphraseChoice) -> impl IntoView {
     let PassphraseChoice { asked, typed } = choice;
-    let shown = RwSignal::new(false);
     // Said once something is typed; before that the help says what makes a good one.
     let problem = move || typed.with(|t| (!t.is_empty()).then(|| clean_passphrase(t).err())?);
     let help = move || {
@@ -63,30 +63,12 @@ pub fn PassphraseField(choice: PassphraseChoice) -> impl IntoView {
             />
             <Show when=move || choice.asked()>
                 <label for="passphrase" class="sr-only">"Passphrase"</label>
-                <div class="flex gap-2">
-                    <input
-                        id="passphrase"
-                        type=move || if shown.get() { "text" } else { "password" }
-                        autocomplete="off"
-                        spellcheck="false"
-                        maxlength=(PASSPHRASE_CHARS.1 * 2).to_string()
-                        class="flex-1 min-w-0 bg-canvas border border-line p-3 text-sm text-ink \
-                               focus:border-accent focus:outline-none"
-                        aria-describedby="passphrase-help"
-                        aria-invalid=move || problem().is_some().to_string()
-                        prop:value=move || typed.get()
-                        on:input=move |ev| typed.set(event_target_value(&ev))
-                    />
-                    <button
-                        type="button"
-                        class="border border-line px-3 text-xs text-muted hover:text-accent \
-                               hover:border-accent cursor-pointer transition-colors"
-                        aria-pressed=move || shown.get().to_string()
-                        on:click=move |_| shown.update(|s| *s = !*s)
-                    >
-                        {move || if shown.get() { "Hide" } else { "Show" }}
-                    </button>
-                </div>
+                <PassphraseInput
+                    id="passphrase"
+                    typed
+                    invalid=Signal::derive(move || problem().is_some())
+                    described_by="passphrase-help"
+                />
                 <p id="passphrase-help" class="text-xs" class:text-danger=move || problem().is_some()>
                     {help}
                 </p>

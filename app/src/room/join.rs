@@ -4,6 +4,7 @@
 
 use super::countdown::format_remaining;
 use super::live::{Change, KeyState, Live};
+use super::panel::{PanelButton, PanelForm};
 use crate::identity::current_name;
 use crate::model::{USERNAME_MAX_CHARS, clean_username};
 use leptos::prelude::*;
@@ -48,69 +49,61 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
         }
     };
     view! {
-        <section class="flex-1 flex items-center justify-center px-4 py-10 safe-area">
-            <form
-                method="dialog"
-                class="w-full max-w-md border border-line bg-panel p-6 space-y-6"
-                aria-label="Join this room"
-                on:submit=on_submit
-            >
-                <header class="space-y-2">
-                    <h1 class="text-lg font-bold text-accent">">join_room"</h1>
-                    <p class="text-sm text-muted" data-testid="room-facts">
-                        <span class="tabular-nums">{left}</span>" left · "<span>{seats}</span>
-                        <Show when=move || live.destroyers == crate::model::Destroyers::Creator>
-                            <span>" · only its creator can destroy it"</span>
-                        </Show>
-                        <Show when=move || live.message_timer_ms.is_some()>
-                            <span>
-                                " · messages disappear "
-                                {live.message_timer_words().unwrap_or_default()}
-                            </span>
-                        </Show>
-                    </p>
-                    <p class="text-xs text-faint">
-                        {move || if with_passphrase.get() {
-                            "Messages here are end-to-end encrypted with the key in your link and \
-                             the room's passphrase."
-                        } else {
-                            "Messages here are end-to-end encrypted with the key in your link."
-                        }}
-                    </p>
-                </header>
-                <div class="space-y-2">
-                    <label for="join-name" class="block text-muted text-xs uppercase tracking-wide">
-                        "Your name in this room"
-                    </label>
-                    <input
-                        id="join-name"
-                        type="text"
-                        autocomplete="off"
-                        spellcheck="false"
-                        maxlength=(USERNAME_MAX_CHARS * 2).to_string()
-                        class="w-full bg-canvas border border-line p-3 text-sm text-ink \
-                               focus:border-accent focus:outline-none"
-                        aria-describedby="join-help"
-                        aria-invalid=move || problem().is_some().to_string()
-                        prop:value=move || name.get()
-                        on:input=move |ev| name.set(event_target_value(&ev))
-                    />
-                    <p id="join-help" class="text-xs" class:text-danger=move || problem().is_some()>
-                        {move || problem().unwrap_or_else(|| "Only the others in this room can read it.".into())}
-                    </p>
-                </div>
-                <button
-                    type="submit"
-                    class="w-full bg-ink text-canvas p-3 text-sm font-bold uppercase tracking-wide \
-                           hover:opacity-90 disabled:opacity-50 disabled:cursor-not-allowed \
-                           cursor-pointer"
-                    disabled=move || !ready() || problem().is_some() || joining.get() || free() == 0
-                >
-                    {move || if joining.get() { "Joining…" } else { "Join" }}
-                </button>
-                <p role="alert" class="text-danger text-sm">{move || live.notice.get()}</p>
-            </form>
-        </section>
+        <PanelForm label="Join this room" on_submit>
+            <header class="space-y-2">
+                <h1 class="text-lg font-bold text-accent">">join_room"</h1>
+                <p class="text-sm text-muted" data-testid="room-facts">
+                    <span class="tabular-nums">{left}</span>" left · "<span>{seats}</span>
+                    <Show when=move || live.destroyers == crate::model::Destroyers::Creator>
+                        <span>" · only its creator can destroy it"</span>
+                    </Show>
+                    <Show when=move || live.message_timer_ms.is_some()>
+                        <span>
+                            " · messages disappear "
+                            {live.message_timer_words().unwrap_or_default()}
+                        </span>
+                    </Show>
+                </p>
+                <p class="text-xs text-faint">
+                    {move || if with_passphrase.get() {
+                        "Messages here are end-to-end encrypted with the key in your link and \
+                         the room's passphrase."
+                    } else {
+                        "Messages here are end-to-end encrypted with the key in your link."
+                    }}
+                </p>
+            </header>
+            <div class="space-y-2">
+                <label for="join-name" class="block text-muted text-xs uppercase tracking-wide">
+                    "Your name in this room"
+                </label>
+                <input
+                    id="join-name"
+                    type="text"
+                    autocomplete="off"
+                    spellcheck="false"
+                    maxlength=(USERNAME_MAX_CHARS * 2).to_string()
+                    class="w-full bg-canvas border border-line p-3 text-sm text-ink \
+                           focus:border-accent focus:outline-none"
+                    aria-describedby="join-help"
+                    aria-invalid=move || problem().is_some().to_string()
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
+                <p id="join-help" class="text-xs" class:text-danger=move || problem().is_some()>
+                    {move || problem().unwrap_or_else(|| "Only the others in this room can read it.".into())}
+                </p>
+            </div>
+            <PanelButton
+                disabled=Signal::derive(move || {
+                    !ready() || problem().is_some() || joining.get() || free() == 0
+                })
+                working=joining
+                idle="Join"
+                busy="Joining…"
+            />
+            <p role="alert" class="text-danger text-sm">{move || live.notice.get()}</p>
+        </PanelForm>
     }
 }
 

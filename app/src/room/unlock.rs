@@ -3,7 +3,9 @@
 //! anything else. Nothing takes a seat, and the passphrase is never sent or stored.
 
 use super::live::{Change, KeyState, Live};
-use crate::model::{PASSPHRASE_CHARS, clean_passphrase};
+use super::panel::{PanelButton, PanelForm};
+use crate::model::clean_passphrase;
+use crate::passphrase_input::PassphraseInput;
 use leptos::prelude::*;
 
 /// What a visitor sees when the passphrase they gave does not open the room.
@@ -13,7 +15,6 @@ pub const WRONG_PASSPHRASE: &str =
 #[component]
 pub fn UnlockPanel(live: Live, on_unlock: Callback<String>) -> impl IntoView {
     let typed = RwSignal::new(String::new());
-    let shown = RwSignal::new(false);
     // A rule broken before anything is tried: said below the field, nothing stretched.
     let problem = RwSignal::new(None::<String>);
     // Typing again puts the last refusal away.
@@ -44,70 +45,40 @@ pub fn UnlockPanel(live: Live, on_unlock: Callback<String>) -> impl IntoView {
     // Someone already in the room (a reload) is not sent to ask for it.
     let seated = move || live.you.with(Option::is_some);
     view! {
-        <section class="flex-1 flex items-center justify-center px-4 py-10 safe-area">
-            <form
-                method="dialog"
-                class="w-full max-w-md border border-line bg-panel p-6 space-y-6"
-                aria-label="Unlock this room"
-                on:submit=on_submit
-            >
-                <header class="space-y-2">
-                    <h1 class="text-lg font-bold text-accent">">unlock_room"</h1>
-                    <p class="font-bold text-ink" data-testid="passphrase-needed">
-                        "This room needs its passphrase"
-                    </p>
-                    <p class="text-sm text-muted">
-                        {move || if seated() {
-                            "Enter it again to read this room: it is never kept, not even in this \
-                             browser. It is checked here and never leaves it."
-                        } else {
-                            "The link alone does not open it. Ask whoever sent it for the \
-                             passphrase. It is checked in this browser and never leaves it."
-                        }}
-                    </p>
-                </header>
-                <div class="space-y-2">
-                    <label for="room-passphrase" class="block text-muted text-xs uppercase tracking-wide">
-                        "Passphrase"
-                    </label>
-                    <div class="flex gap-2">
-                        <input
-                            id="room-passphrase"
-                            type=move || if shown.get() { "text" } else { "password" }
-                            autocomplete="off"
-                            spellcheck="false"
-                            maxlength=(PASSPHRASE_CHARS.1 * 2).to_string()
-                            class="flex-1 min-w-0 bg-canvas border border-line p-3 text-sm text-ink \
-                                   focus:border-accent focus:outline-none"
-                            aria-invalid=move || alert().is_some().to_string()
-                            prop:value=move || typed.get()
-                            on:input=move |ev| {
-                                typed.set(event_target_value(&ev));
-                                edited.set(true);
-                            }
-                        />
-                        <button
-                            type="button"
-                            class="border border-line px-3 text-xs text-muted hover:text-accent \
-                                   hover:border-accent cursor-pointer transition-colors"
-                            aria-pressed=move || shown.get().to_string()
-                            on:click=move |_| shown.update(|s| *s = !*s)
-                        >
-                            {move || if shown.get() { "Hide" } else { "Show" }}
-                        </button>
-                    </div>
-                </div>
-                <button
-                    type="submit"
-                    class="w-full bg-ink text-canvas p-3 text-sm font-bold uppercase tracking-wide \
-                           hover:opacity-90 disabled:opacity-50 disabled:cursor-not-allowed \
-                           cursor-pointer"
-                    disabled=move || unlocking() || typed.with(|t| t.trim().is_empty())
-                >
-                    {move || if unlocking() { "Checking…" } else { "Unlock" }}
-                </button>
-                <p role="alert" class="text-danger text-sm">{alert}</p>
-            </form>
-        </section>
+        <PanelForm label="Unlock this room" on_submit>
+            <header class="space-y-2">
+                <h1 class="text-lg font-bold text-accent">">unlock_room"</h1>
+                <p class="font-bold text-ink" data-testid="passphrase-needed">
+                    "This room needs its passphrase"
+                </p>
+                <p class="text-sm text-muted">
+                    {move || if seated() {
+                        "Enter it again to read this room: it is never kept, not even in this \
+                         browser. It is checked here and never leaves it."
+                    } else {
+                        "The link alone does not open it. Ask whoever sent it for the \
+                         passphrase. It is checked in this browser and never leaves it."
+                    }}
+                </p>
+            </header>
+            <div class="space-y-2">
+                <label for="room-passphrase" class="block text-muted text-xs uppercase tracking-wide">
+                    "Passphrase"
+                </label>
+                <PassphraseInput
+                    id="room-passphrase"
+                    typed
+                    invalid=Signal::derive(move || alert().is_some())
+                    on_edit=Callback::new(move |()| edited.set(true))
+                />
+            </div>
+            <PanelButton
+                disabled=Signal::derive(move || unlocking() || typed.with(|t| t.trim().is_empty()))
+                working=Signal::derive(unlocking)
+                idle="Unlock"
+                busy="Checking…"
+            />
+            <p role="alert" class="text-danger text-sm">{alert}</p>
+        </PanelForm>
     }
 }
