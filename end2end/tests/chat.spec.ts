@@ -257,7 +257,16 @@ test('the whole flow works with the keyboard alone', async ({ browser }) => {
   await page.keyboard.press('Tab');
   await expect(page.getByRole('radio', { name: 'Anyone in it' })).toBeFocused();
   await page.keyboard.press('Tab');
-  await expect(page.getByRole('radio', { name: 'Off' })).toBeFocused();
+  await expect(page.getByRole('group', { name: 'Messages disappear' }).getByRole('radio', { name: 'Off' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  const passphrase = page.getByRole('group', { name: 'Passphrase' });
+  await expect(passphrase.getByRole('radio', { name: 'Off' })).toBeFocused();
+  // Asked for and dropped again by keyboard: the field comes and goes.
+  await page.keyboard.press('ArrowRight');
+  await expect(passphrase.getByRole('radio', { name: 'Add one' })).toBeChecked();
+  await expect(page.getByLabel('Passphrase', { exact: true })).toBeVisible();
+  await page.keyboard.press('ArrowLeft');
+  await expect(page.getByLabel('Passphrase', { exact: true })).toHaveCount(0);
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Create secure room' })).toBeFocused();
   await page.keyboard.press('Enter');

@@ -87,6 +87,9 @@ pub struct Live {
     pub leave_to: ReadSignal<Option<String>>,
     /// Server clock minus this browser's clock, ms.
     clock_offset: RwSignal<i64>,
+    /// Seats given back since the page opened: a seat id is never given out again in a room,
+    /// so a late presence frame that still lists one does not bring it back.
+    departed: StoredValue<Vec<String>>,
     write: Writes,
 }
 
@@ -154,6 +157,7 @@ impl Live {
             notice,
             leave_to,
             clock_offset: RwSignal::new(0),
+            departed: StoredValue::new(Vec::new()),
             write: Writes {
                 seated: write_seated,
                 may_destroy: write_may_destroy,

@@ -46,6 +46,7 @@ impl Live {
                 Next::Continue
             }
             ServerFrame::Left { seat } => {
+                self.departed.update_value(|gone| gone.push(seat.id.clone()));
                 self.write.peers.update(|peers| peers.retain(|peer| peer.id != seat.id));
                 self.write.online.update(|online| online.retain(|peer| peer.id != seat.id));
                 self.write.seated.update(|seated| *seated = seated.saturating_sub(1));
@@ -82,6 +83,7 @@ impl Live {
     }
 
     fn note_online(&self, mut online: Vec<Seat>, you: &Seat) {
+        self.departed.with_value(|gone| online.retain(|seat| !gone.contains(&seat.id)));
         online.sort_by(|a, b| a.id.cmp(&b.id));
         online.dedup_by(|a, b| a.id == b.id);
         self.write.peers.update(|peers| {
@@ -223,6 +225,10 @@ mod tests {
         assert_eq!(live.peers.get_untracked(), Vec::<Seat>::new(), "not away: gone");
         assert!(!live.online.get_untracked().contains(&seat("peer")));
         assert_eq!(live.seated.get_untracked(), 0);
+        // A presence frame sent before the seat was given back, arriving after: still gone.
+        live.apply(ServerFrame::Presence { online: vec![seat("me"), seat("peer")] }, 0, false);
+        assert_eq!(live.peers.get_untracked(), Vec::<Seat>::new(), "a late presence frame");
+        assert_eq!(live.online.get_untracked(), vec![seat("me")]);
     }
 
     #[test]
