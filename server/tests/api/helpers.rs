@@ -483,9 +483,20 @@ impl Socket {
     }
 
     pub async fn say(&mut self, client_id: &str, text: &str) {
+        self.try_say(client_id, text).await.expect("send");
+    }
+
+    /// Like [`Socket::say`], with the error when the connection is gone (a server killed or
+    /// restarting closes it under a client that is still sending).
+    pub async fn try_say(
+        &mut self,
+        client_id: &str,
+        text: &str,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
         let seat = self.seat.as_deref().expect("a socket says something after its welcome");
         let body = sealed_message(&self.room, seat, client_id, text);
-        self.send(&ClientFrame::Send { client_id: client_id.into(), body }).await;
+        let frame = ClientFrame::Send { client_id: client_id.into(), body };
+        self.stream.send(Message::Text(frame.encode().expect("encodable").into())).await
     }
 
     /// The next frame or close, skipping pings; panics after five seconds of silence.

@@ -95,18 +95,24 @@ impl Chatter {
     pub async fn say(&mut self, client_id: &str, text: &str) {
         self.pending.insert(client_id.to_owned(), text.to_owned());
         self.sent += 1;
-        if let Some(socket) = &mut self.socket {
-            socket.say(client_id, text).await;
-        }
+        self.send(client_id, text).await;
     }
 
     async fn resend(&mut self) {
         let pending: Vec<(String, String)> =
             self.pending.iter().map(|(id, text)| (id.clone(), text.clone())).collect();
-        if let Some(socket) = &mut self.socket {
-            for (client_id, text) in pending {
-                socket.say(&client_id, &text).await;
-            }
+        for (client_id, text) in pending {
+            self.send(&client_id, &text).await;
+        }
+    }
+
+    /// Sends on the socket, if there is one. A connection that broke under the send is dropped
+    /// (as the browser drops it) and met; the message stays pending for the next socket.
+    async fn send(&mut self, client_id: &str, text: &str) {
+        let Some(socket) = &mut self.socket else { return };
+        if let Err(err) = socket.try_say(client_id, text).await {
+            self.socket = None;
+            self.met(format!("send failed: {err}"));
         }
     }
 
