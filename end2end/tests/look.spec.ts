@@ -68,6 +68,17 @@ for (const scheme of ['dark', 'light'] as const) {
       expect(box && box.y + box.height).toBeLessThanOrEqual(size.viewport.height);
       await shot(alice, info, `room-${size.name}-${scheme}`);
 
+      // The question before destroying fits the screen too: on a phone it wraps, no button is
+      // cut off at the edge.
+      await alice.getByRole('button', { name: 'Destroy now' }).click();
+      const confirm = alice.getByRole('group', { name: 'Confirm destroying the room' });
+      for (const name of ['Yes, destroy', 'Cancel']) {
+        const button = await confirm.getByRole('button', { name }).boundingBox();
+        expect(button && button.x + button.width, name).toBeLessThanOrEqual(size.viewport.width);
+      }
+      await confirm.getByRole('button', { name: 'Cancel' }).click();
+      await expect(alice.getByRole('button', { name: 'Destroy now' })).toBeVisible();
+
       // What a link that needs its passphrase opens to.
       const carol = await browser.newContext(options);
       const asked = await carol.newPage();

@@ -23,7 +23,9 @@ pub fn RoomHeader(live: Live, clock: RwSignal<u64>) -> impl IntoView {
                 </div>
                 <Countdown expires_at=live.expires_at now=clock />
                 <Show when=move || live.you.with(Option::is_some)>
-                    <div class="flex items-center gap-2">
+                    // Wraps on a narrow screen, the destroy question included: nothing is
+                    // pushed past the edge.
+                    <div class="flex flex-wrap items-center gap-2 min-w-0">
                         <LinkIndicator live />
                         <LeaveButton live />
                         // In a room made for its creator alone, the others have no Destroy.
@@ -117,7 +119,7 @@ fn LeaveButton(live: Live) -> impl IntoView {
         <button
             type="button"
             class="border border-line px-3 py-1.5 text-xs text-muted hover:text-ink hover:border-ink \
-                   cursor-pointer transition-colors disabled:opacity-50"
+                   whitespace-nowrap cursor-pointer transition-colors disabled:opacity-50"
             prop:disabled=move || leave.pending().get()
             on:click=move |_| {
                 leave.dispatch(());
@@ -156,20 +158,20 @@ fn DestroyButton(live: Live) -> impl IntoView {
                 <button
                     type="button"
                     class="bg-line px-3 py-1.5 text-xs font-bold text-ink hover:bg-alarm \
-                           hover:text-white cursor-pointer transition-colors"
+                           hover:text-white whitespace-nowrap cursor-pointer transition-colors"
                     on:click=move |_| confirming.set(true)
                 >
                     "Destroy now"
                 </button>
             }
         >
-            <div role="group" aria-label="Confirm destroying the room" class="flex items-center gap-2">
-                <span class="text-xs text-danger">"Delete everything for everyone?"</span>
+            <div role="group" aria-label="Confirm destroying the room" class="flex flex-wrap items-center gap-2">
+                <span class="text-xs text-danger w-full sm:w-auto">"Delete everything for everyone?"</span>
                 <button
                     type="button"
                     node_ref=confirm_ref
-                    class="bg-alarm px-3 py-1.5 text-xs font-bold text-white cursor-pointer \
-                           disabled:opacity-50"
+                    class="bg-alarm px-3 py-1.5 text-xs font-bold text-white whitespace-nowrap \
+                           cursor-pointer disabled:opacity-50"
                     prop:disabled=move || destroy.pending().get()
                     on:click=move |_| {
                         destroy.dispatch(());
@@ -179,7 +181,8 @@ fn DestroyButton(live: Live) -> impl IntoView {
                 </button>
                 <button
                     type="button"
-                    class="border border-line px-3 py-1.5 text-xs text-muted hover:text-ink cursor-pointer"
+                    class="border border-line px-3 py-1.5 text-xs text-muted hover:text-ink \
+                           whitespace-nowrap cursor-pointer"
                     on:click=move |_| confirming.set(false)
                 >
                     "Cancel"
