@@ -111,22 +111,15 @@ async fn held(under: &UnderTest, room: &RoomId) -> Vec<String> {
 /// An expired embedded room is given the time its background sweeper needs (it runs every
 /// second).
 async fn leftovers(under: &UnderTest, room: &RoomId) -> Vec<String> {
-    let prefix = &under.prefix;
-    match &under.memory {
-        Some(memory) => {
-            for _ in 0..30 {
-                if memory.rooms_held() == 0 {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
+    if let Some(memory) = &under.memory {
+        for _ in 0..30 {
+            if memory.rooms_held() == 0 {
+                break;
             }
-            let held = memory.rooms_held() > 0;
-            held.then(|| format!("room {room} in memory")).into_iter().collect()
-        }
-        None => {
-            redis_keys(prefix).await.into_iter().filter(|k| k.contains(room.as_str())).collect()
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+    held(under, room).await
 }
 
 async fn a_hundred_concurrent_claims_on_a_two_seat_room_leave_exactly_two_seats(kind: Kind) {

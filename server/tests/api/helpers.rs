@@ -479,7 +479,14 @@ impl Socket {
     }
 
     pub async fn send_text(&mut self, text: &str) {
-        self.stream.send(Message::Text(text.into())).await.expect("send");
+        self.try_send_text(text).await.expect("send");
+    }
+
+    async fn try_send_text(
+        &mut self,
+        text: &str,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        self.stream.send(Message::Text(text.into())).await
     }
 
     pub async fn say(&mut self, client_id: &str, text: &str) {
@@ -496,7 +503,7 @@ impl Socket {
         let seat = self.seat.as_deref().expect("a socket says something after its welcome");
         let body = sealed_message(&self.room, seat, client_id, text);
         let frame = ClientFrame::Send { client_id: client_id.into(), body };
-        self.stream.send(Message::Text(frame.encode().expect("encodable").into())).await
+        self.try_send_text(&frame.encode().expect("encodable")).await
     }
 
     /// The next frame or close, skipping pings; panics after five seconds of silence.
