@@ -18,6 +18,7 @@ process.env.BURNER_E2E_PREFIX = redisPrefix;
 /** The settings of the two instances that share Redis (and sit behind nginx). */
 const shared = {
   BURNER_REDIS_URL: redisUrl,
+  BURNER_ADDRESS_SECRET: 'the browser tests\' address secret, shared',
   BURNER_KEY_PREFIX: redisPrefix,
   BURNER_TRUST_PROXY: 'true',
   BURNER_PROXY_HOPS: '1',

@@ -70,6 +70,11 @@ fn ended_text(reason: EndReason) -> &'static str {
 }
 
 impl ApiError {
+    /// A rate limit's refusal: wait this long (a second at least).
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
+    }
+
     /// An invalid field, with the limit in words.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         ApiError::Invalid { field: field.into(), message: message.into() }

@@ -88,13 +88,17 @@ pub fn HomePage() -> impl IntoView {
     // prefers the name it remembers.
     let server_name = SharedValue::new(anonymous_name).into_inner();
     let name = RwSignal::new(server_name);
+    // Whether this device remembers the name: the visitor's choice, off until they make it.
+    let remember = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| {
-        match crate::identity::stored_name() {
-            Some(stored) => name.set(stored),
-            None => crate::identity::store_name(&name.get_untracked()),
+        if let Some(stored) = crate::identity::stored_name() {
+            name.set(stored);
+            remember.set(true);
         }
         forget_room_key();
+        #[cfg(feature = "hydrate")]
+        crate::room::forget_ended_links();
         #[cfg(feature = "hydrate")]
         crate::crypto::forget_handed_over();
         hydrated.set(true);
@@ -127,7 +131,9 @@ pub fn HomePage() -> impl IntoView {
         if let (Ok(clean), Ok(secret), false) =
             (clean_username(&chosen), chosen_passphrase(), busy())
         {
-            crate::identity::store_name(clean);
+            if remember.get_untracked() {
+                crate::identity::store_name(clean);
+            }
             let destroyers = match destroy.get_untracked() {
                 Some(room_options::ONLY_ME_DESTROYS) => Destroyers::Creator,
                 _ => Destroyers::Anyone,
@@ -168,7 +174,7 @@ pub fn HomePage() -> impl IntoView {
                     on:submit=on_submit
                     aria-label="Create a room"
                 >
-                    <NameField name />
+                    <NameField name remember />
                     <RoomOptionsPicker lifetime capacity destroy timer />
                     <PassphraseField choice=passphrase />
                     <button
@@ -276,6 +282,7 @@ mod ssr {
         message_timer_secs: Option<u64>,
     ) -> Result<CreatedRoom, ApiError> {
         let state = server_state()?;
+        pass(&state.doors.create, &state.rules)?;
         let request = NewRoom {
             ttl_secs: ttl_secs.unwrap_or(state.rules.default_lifetime_secs),
             capacity: capacity.unwrap_or(u32::from(state.rules.default_capacity)),
@@ -283,7 +290,6 @@ mod ssr {
             message_timer_secs,
         };
         request.validate_with(&state.rules).map_err(crate::state::invalid_input)?;
-        pass(&state.doors.create, &state.rules)?;
         let capacity = u8::try_from(request.capacity)
             .map_err(|_| ApiError::invalid("capacity", "is not a seat count"))?;
         let key = crate::state::client_key(&state.rules)?.to_string();

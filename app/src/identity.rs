@@ -1,16 +1,25 @@
-//! The visitor's anonymous name, kept in the browser's localStorage.
+//! The visitor's anonymous name, remembered on this device (the browser's localStorage) only
+//! when the visitor chooses so on the home page; otherwise each visit starts with a fresh one.
 
 use crate::names::anonymous_name;
 
-pub use storage::{store_name, stored_name};
+pub use storage::{forget_name, store_name, stored_name};
 
-/// The stored name, or a new anonymous one that is stored for next time.
+/// The remembered name, or a fresh anonymous one (not remembered).
 pub fn current_name() -> String {
-    stored_name().unwrap_or_else(|| {
-        let name = anonymous_name();
-        store_name(&name);
-        name
-    })
+    stored_name().unwrap_or_else(anonymous_name)
+}
+
+/// Whether this device remembers a name (the visitor chose so).
+pub fn remembered() -> bool {
+    stored_name().is_some()
+}
+
+/// Remembers `name` in place of the one remembered, if this device remembers one.
+pub fn update_remembered(name: &str) {
+    if remembered() {
+        store_name(name);
+    }
 }
 
 #[cfg(feature = "hydrate")]
@@ -33,6 +42,13 @@ mod storage {
             let _ = storage.set_item(STORAGE_KEY, name);
         }
     }
+
+    /// Forgets the remembered name.
+    pub fn forget_name() {
+        if let Some(storage) = local_storage() {
+            let _ = storage.remove_item(STORAGE_KEY);
+        }
+    }
 }
 
 /// Rendering on the server: there is no browser storage, so nothing is remembered.
@@ -43,4 +59,6 @@ mod storage {
     }
 
     pub fn store_name(_name: &str) {}
+
+    pub fn forget_name() {}
 }

@@ -35,7 +35,7 @@ impl ProxyTrust {
         // Fewer entries than proxies: the request passed fewer of them; the left-most entry
         // was still written by one of ours.
         let chosen = entries.len().checked_sub(hops).map_or(entries.first(), |i| entries.get(i));
-        chosen.and_then(|entry| entry.parse().ok()).or(peer)
+        chosen.and_then(|entry| address_of(entry)).or(peer)
     }
 
     /// Whether the visitor reached the site over HTTPS, as a trusted proxy says.
@@ -45,6 +45,16 @@ impl ProxyTrust {
                 .get("x-forwarded-proto")
                 .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"))
     }
+}
+
+/// The address in one `X-Forwarded-For` entry: `203.0.113.7`, `2001:db8::1`, or with the
+/// client's port as some proxies write it, `203.0.113.7:4321` or `[2001:db8::1]:4321`.
+fn address_of(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse()
+        .ok()
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|addr| addr.ip()))
+        .or_else(|| entry.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
 }
 
 #[cfg(test)]
@@ -81,6 +91,20 @@ mod tests {
         assert_eq!(two.client_ip(&forwarded(&["203.0.113.9"]), None), ip("203.0.113.9"));
         assert_eq!(one.client_ip(&HeaderMap::new(), ip("10.0.0.1")), ip("10.0.0.1"));
         assert_eq!(one.client_ip(&forwarded(&["junk"]), ip("10.0.0.1")), ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn an_entry_with_the_clients_port_names_the_client_not_the_proxy() {
+        let one = ProxyTrust { trusted: true, hops: 1 };
+        let proxy = ip("10.0.0.1");
+        assert_eq!(one.client_ip(&forwarded(&["203.0.113.7:4321"]), proxy), ip("203.0.113.7"));
+        let v6 = forwarded(&["[2001:db8::1]:4321"]);
+        assert_eq!(one.client_ip(&v6, proxy), ip("2001:db8::1"));
+        assert_eq!(one.client_ip(&forwarded(&["[2001:db8::2]"]), proxy), ip("2001:db8::2"));
+        assert_eq!(one.client_ip(&forwarded(&["2001:db8::3"]), proxy), ip("2001:db8::3"));
+        let two = ProxyTrust { trusted: true, hops: 2 };
+        let chain = forwarded(&["198.51.100.1:1, 203.0.113.9:555, 10.0.0.2:80"]);
+        assert_eq!(two.client_ip(&chain, proxy), ip("203.0.113.9"));
     }
 
     #[test]

@@ -100,6 +100,16 @@ pub struct Doors {
 }
 
 impl Doors {
+    /// The door a call to the API endpoint `name` passes (`None`: not an endpoint of ours).
+    pub fn of_endpoint(&self, name: &str) -> Option<&Limiter<ClientKey>> {
+        match name {
+            "create_room" => Some(&self.create),
+            "room_view" | "room_history" | "room_options" => Some(&self.views),
+            "join_room" | "leave_room" | "destroy_room" => Some(&self.actions),
+            _ => None,
+        }
+    }
+
     /// Forgets idle keys at every door (call it every minute or so).
     pub fn forget_idle(&self) {
         self.create.forget_idle();

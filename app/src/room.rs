@@ -10,6 +10,8 @@ mod countdown;
 mod courier;
 mod header;
 mod join;
+#[cfg(feature = "hydrate")]
+mod link;
 mod live;
 mod message_list;
 mod panel;
@@ -30,6 +32,12 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 #[cfg(feature = "hydrate")]
 pub use take_seat::take_seat;
+
+/// Forgets, in this tab, the links of rooms past their deadline (any page may).
+#[cfg(feature = "hydrate")]
+pub fn forget_ended_links() {
+    link::forget_ended(crate::model::now_ms());
+}
 
 /// What the room page needs to render.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

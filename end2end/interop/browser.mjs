@@ -18,14 +18,17 @@ try {
   await page.locator('main[data-hydrated="true"]').waitFor();
   await page.getByLabel('Your identity').fill('Ada (browser)');
   await page.getByRole('button', { name: 'Create secure room' }).click();
-  await page.waitForURL(/#k=/);
+  await page.waitForURL(/\/room\//);
   await page.getByTestId('link-status').filter({ hasText: /^connected$/ }).waitFor();
   const box = page.getByLabel('Message', { exact: true });
   await box.fill('hello from the browser');
   await box.press('Enter');
   await page.getByTestId('message').filter({ hasText: 'hello from the browser' }).waitFor();
+  // The page took the key out of the address once read; the tab keeps it (docs/PROTOCOL.md §3).
   const url = new URL(page.url());
-  console.log(`LINK ${url.pathname}${url.hash}`);
+  const room = url.pathname.split('/room/')[1];
+  const kept = await page.evaluate((id) => sessionStorage.getItem(`burner.link.${id}`), room);
+  console.log(`LINK ${url.pathname}${(kept ?? '').split(' ')[1] ?? ''}`);
   const theirs = page.locator('[data-testid="message"][data-mine="false"]');
   await theirs.first().waitFor({ timeout: 30_000 });
   const name = await theirs.first().locator('header span').first().textContent();

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { createRoom, joinRoom, messageTexts, openHydrated, person, roomLink, say } from './helpers';
+import { createRoom, joinRoom, linkOf, messageTexts, openHydrated, person, roomLink, say } from './helpers';
 
 test('two people chat both ways: in order, on the right sides, with the right names', async ({ browser }) => {
   const alice = await person(browser);
@@ -133,8 +133,8 @@ test('a room ends by itself at its deadline, for both people', async ({ browser 
   await alice.page.getByText('4 s', { exact: true }).click();
   await alice.page.getByRole('button', { name: 'Create secure room' }).click();
   await alice.page.waitForURL(roomLink);
-  const url = new URL(alice.page.url());
-  await joinRoom(bob.page, url.pathname + url.hash);
+  await expect(alice.page.getByTestId('link-status')).toHaveText('connected');
+  await joinRoom(bob.page, await linkOf(alice.page));
   await expect(alice.page.getByTestId('countdown')).toHaveText(/^0:0[0-4]$/);
   await expect(alice.page.getByTestId('countdown')).toHaveClass(/text-danger/);
   for (const p of [alice.page, bob.page]) {
@@ -248,6 +248,8 @@ test('the whole flow works with the keyboard alone', async ({ browser }) => {
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Pick a new random name' })).toBeFocused();
   await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Remember this name on this device')).toBeFocused();
+  await page.keyboard.press('Tab');
   const lifetimes = page.getByRole('group', { name: 'Room lifetime' });
   await expect(lifetimes.getByRole('radio', { name: '10 min' })).toBeFocused();
   await page.keyboard.press('ArrowRight');
@@ -276,8 +278,7 @@ test('the whole flow works with the keyboard alone', async ({ browser }) => {
   await page.keyboard.type('typed, not clicked');
   await page.keyboard.press('Enter');
   await expect(messageTexts(page)).toHaveText(['typed, not clicked']);
-  const link = new URL(page.url());
-  await joinRoom(bob.page, link.pathname + link.hash);
+  await joinRoom(bob.page, await linkOf(page));
   const destroy = page.getByRole('button', { name: 'Destroy now' });
   await destroy.focus();
   await page.keyboard.press('Enter');

@@ -17,6 +17,7 @@ async function instance(at: number, prefix: string): Promise<ChildProcess> {
       LEPTOS_SITE_ADDR: `127.0.0.1:${at}`,
       LEPTOS_SITE_ROOT: 'target/site',
       BURNER_REDIS_URL: process.env.BURNER_E2E_REDIS_URL ?? '',
+      BURNER_ADDRESS_SECRET: 'the failover test\'s address secret, shared',
       BURNER_KEY_PREFIX: prefix,
       BURNER_METRICS_ADDR: '',
       BURNER_ROOMS_PER_MINUTE: '1000',

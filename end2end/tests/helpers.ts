@@ -50,10 +50,21 @@ export async function createRoom(page: Page, name?: string, origin = '', choices
     await page.getByRole('group', { name: 'Who can destroy it' }).getByText('Only me', { exact: true }).click();
   }
   await page.getByRole('button', { name: 'Create secure room' }).click();
-  await page.waitForURL(roomLink);
+  await page.waitForURL(/\/room\/[A-Za-z0-9_-]{16}/);
   await expect(page.getByTestId('link-status')).toHaveText('connected');
+  return linkOf(page);
+}
+
+/**
+ * The whole link of the room open in `page`: its path and the key the tab keeps (the page takes
+ * the key out of the address once it has read it, and keeps it in the tab's sessionStorage).
+ */
+export async function linkOf(page: Page): Promise<string> {
   const url = new URL(page.url());
-  return url.pathname + url.hash;
+  const room = url.pathname.split('/room/')[1];
+  const kept = await page.evaluate((id) => sessionStorage.getItem(`burner.link.${id}`), room);
+  expect(kept, 'the tab keeps the room link').toMatch(/^\d+ #k=/);
+  return url.pathname + (kept ?? '').split(' ')[1];
 }
 
 /**

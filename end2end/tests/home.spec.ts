@@ -3,7 +3,7 @@ import { openHydrated } from './helpers';
 
 const anonymous = /^anonymous-[a-z]+-[a-z0-9]{5}$/;
 
-test('the home page hydrates: a new random name can be picked, and it is remembered', async ({ page }) => {
+test('the home page hydrates: a new random name can be picked, and it is remembered when asked', async ({ page }) => {
   await page.goto('/');
   const name = page.getByLabel('Your identity');
   // Rendered on the server: the page is complete before the WASM loads.
@@ -15,6 +15,7 @@ test('the home page hydrates: a new random name can be picked, and it is remembe
   await expect(name).not.toHaveValue(before);
   await expect(name).toHaveValue(anonymous);
   const picked = await name.inputValue();
+  await page.getByLabel('Remember this name on this device').check();
   await page.reload();
   await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
   await expect(name).toHaveValue(picked);

@@ -4,6 +4,12 @@
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
+mod wiping;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: wiping::Wiping = wiping::Wiping;
+
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();

@@ -10,6 +10,7 @@ use app::protocol::ClientFrame;
 use app::seat::{SeatToken, TokenHash};
 use app::store::RoomStore;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use server::address_secret::AddressSecret;
 use server::backend::Backend;
 use server::event::{Announcement, RoomEvent, wire};
 use std::hint::black_box;
@@ -97,7 +98,7 @@ fn stores(c: &mut Criterion) {
     bench_post(c, "store: post (embedded)", &runtime, embedded);
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let prefix = format!("bench{}", std::process::id());
-    match runtime.block_on(Backend::redis(&url, &prefix, 500)) {
+    match runtime.block_on(Backend::redis(&url, &prefix, AddressSecret::new("bench"), 500)) {
         Ok(backend) => bench_post(c, "store: post (Redis, one round trip)", &runtime, backend),
         Err(err) => eprintln!("store: post (Redis): no Redis at {url} ({err}); skipped"),
     }

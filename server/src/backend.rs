@@ -2,6 +2,7 @@
 //! embedded. A backend is a store, a
 //! broker and presence, and the stream of events they deliver to this instance's hub.
 
+use crate::address_secret::AddressSecret;
 use crate::broker::Broker;
 use crate::broker::memory::MemoryBroker;
 use crate::broker::redis::RedisBroker;
@@ -53,16 +54,19 @@ impl Backend {
     pub async fn redis(
         url: &str,
         prefix: &str,
+        addresses: AddressSecret,
         history: impl Into<StoreLimits>,
     ) -> anyhow::Result<Self> {
-        Self::redis_at(RedisTarget::single(url), prefix, history).await
+        Self::redis_at(RedisTarget::single(url), prefix, addresses, history).await
     }
 
-    /// The Redis backend on one server or a cluster; fails when it cannot be reached now or is
-    /// not what `target.mode` says.
+    /// The Redis backend on one server or a cluster, naming client addresses with the secret
+    /// every instance sharing it holds; fails when it cannot be reached now or is not what
+    /// `target.mode` says.
     pub async fn redis_at(
         target: RedisTarget,
         prefix: &str,
+        addresses: AddressSecret,
         history: impl Into<StoreLimits>,
     ) -> anyhow::Result<Self> {
         let conn = RedisConn::connect(&target).await?;
@@ -83,7 +87,8 @@ impl Backend {
             RedisMode::Cluster => "redis-cluster",
         };
         let broker = RedisBroker::start(target, conn.clone(), keys.clone(), bus, &tasks);
-        let store = Arc::new(RedisStore::new(conn.clone(), keys.clone(), history.into()));
+        let store =
+            Arc::new(RedisStore::new(conn.clone(), keys.clone(), addresses, history.into()));
         tasks.spawn_until_stopped(crate::store::redis::sweep_messages(Arc::downgrade(&store)));
         Ok(Backend {
             store,

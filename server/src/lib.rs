@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod address_secret;
 pub mod api_status;
 pub mod backend;
 pub mod broker;

@@ -100,10 +100,12 @@ fn describe() {
     describe_gauge!(BUILD_INFO, "Always 1; the version is a label.");
 }
 
-/// Serves `GET /metrics` on `addr` until the instance stops; fails if it cannot listen there.
+/// Serves `GET /metrics` and `GET /readyz` (with the reason when not ready) on `addr` until the
+/// instance stops; fails if it cannot listen there.
 pub async fn serve(
     addr: SocketAddr,
     handle: PrometheusHandle,
+    ready: std::sync::Arc<crate::health::Ready>,
     tasks: &Tasks,
 ) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -116,7 +118,9 @@ pub async fn serve(
             upkeep.run_upkeep();
         }
     });
-    let router = Router::new().route("/metrics", get(move || async move { handle.render() }));
+    let router = Router::new()
+        .route("/metrics", get(move || async move { handle.render() }))
+        .route("/readyz", get(crate::health::readyz_with_reason).with_state(ready));
     tasks.spawn_until_stopped(async move {
         if let Err(err) = axum::serve(listener, router).await {
             tracing::error!(%err, "the metrics listener stopped");

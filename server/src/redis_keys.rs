@@ -59,12 +59,11 @@ impl Keys {
         }
     }
 
-    /// The set of rooms one creator (a client address) holds alive: room id → deadline. Named
-    /// by a hash of the address, never the address itself.
-    pub fn creator(&self, creator: &str) -> String {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(format!("{}:{creator}", self.prefix).as_bytes());
-        format!("{}:creator:{}", self.prefix, hex::encode(&digest[..12]))
+    /// The set of rooms one creator (a client address) holds alive: an opaque entry per room
+    /// → its deadline. `named` is the address as [`crate::address_secret::AddressSecret`]
+    /// names it, never the address itself.
+    pub fn creator(&self, named: &str) -> String {
+        format!("{}:creator:{named}", self.prefix)
     }
 
     /// The rooms with disappearing messages and when each is next due for a sweep: a sorted

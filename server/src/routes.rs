@@ -5,7 +5,7 @@
 mod api_guard;
 mod headers;
 
-use crate::health::{self, Readiness};
+use crate::health::{self, Ready};
 use crate::settings::Settings;
 use crate::ws::{self, WsState};
 use app::proxy::ProxyTrust;
@@ -42,7 +42,9 @@ pub struct Edge {
     /// Origins besides the site's own that may call it from a browser.
     pub allowed_origins: Arc<Vec<String>>,
     /// Whether the backend can serve now.
-    pub readiness: Arc<dyn Readiness>,
+    pub readiness: Arc<Ready>,
+    /// The rate limits an API call passes before its body is read.
+    pub doors: Arc<app::rate_limit::Doors>,
     /// The largest request body taken (`limits.body-max-bytes`).
     pub body_max_bytes: usize,
     /// How long a request may take until its answer starts (`limits.request-timeout-secs`).

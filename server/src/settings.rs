@@ -15,7 +15,7 @@ use clap::{ArgAction::Set, Args, ValueEnum};
 use garde::Validate;
 use rules::{
     between, both_or_neither, filter_syntax, key_safe, not_blank, one_of, optional,
-    optional_in_file, origin_shape, positive, redis_scheme, trimmed,
+    optional_in_file, origin_shape, positive, redis_scheme, secret_with_redis, trimmed,
 };
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -126,6 +126,13 @@ pub struct Backend {
     #[arg(id = "backend.key-prefix", long, env = "BURNER_KEY_PREFIX", default_value = "burner")]
     #[garde(custom(key_safe))]
     pub key_prefix: String,
+    /// Secret (at least 32 characters) that names client addresses in Redis by a keyed hash,
+    /// never in clear; the same on every instance sharing Redis, and required with it. The
+    /// embedded backend makes one of its own.
+    #[arg(id = "backend.address-secret", long, env = "BURNER_ADDRESS_SECRET", default_value = "", value_parser = optional::<String>, hide_env_values = true)]
+    #[serde(deserialize_with = "optional_in_file")]
+    #[garde(custom(secret_with_redis(&self.redis_url)))]
+    pub address_secret: Maybe<String>,
 }
 
 /// What rooms may be.

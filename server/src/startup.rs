@@ -57,7 +57,10 @@ impl Application {
         let backend = match settings.backend.redis_url.as_deref() {
             Some(urls) => {
                 let target = RedisTarget::from_setting(settings.backend.redis_mode, urls);
-                Backend::redis_at(target, &settings.backend.key_prefix, cap).await?
+                // The settings' rules make it required with a URL.
+                let secret = settings.backend.address_secret.as_deref().unwrap_or_default();
+                let addresses = crate::address_secret::AddressSecret::new(secret);
+                Backend::redis_at(target, &settings.backend.key_prefix, addresses, cap).await?
             }
             None => Backend::embedded(cap),
         };
@@ -86,6 +89,7 @@ impl Application {
             None => None,
         };
         let tasks = backend.tasks.clone();
+        let ready = crate::health::Ready::new(backend.readiness);
         let limits = &settings.limits;
         let doors = Arc::new(Doors {
             create: Limiter::per_minute("create_room", limits.rooms_per_minute),
@@ -124,7 +128,7 @@ impl Application {
                 hub: Hub::start(backend.broker.clone(), backend.deliveries, SOCKET_QUEUE, &tasks),
                 broker: backend.broker,
                 roster: Roster::start(backend.presence, &tasks),
-                doors,
+                doors: doors.clone(),
                 tasks: tasks.clone(),
                 timing,
             },
@@ -138,7 +142,8 @@ impl Application {
             hashed_assets: settings.site.hash_files,
             proxy,
             allowed_origins: ws.allowed_origins.clone(),
-            readiness: backend.readiness,
+            readiness: ready.clone(),
+            doors: doors.clone(),
             body_max_bytes: limits.body_max_bytes,
             request_timeout: Duration::from_secs(limits.request_timeout_secs),
         };
@@ -146,7 +151,7 @@ impl Application {
         let metrics_addr = match settings.metrics.addr.map(|addr| (addr, crate::metrics::install()))
         {
             Some((addr, Some(handle))) => Some(
-                crate::metrics::serve(addr, handle, &tasks)
+                crate::metrics::serve(addr, handle, ready, &tasks)
                     .await
                     .with_context(|| format!("cannot serve metrics on {addr}"))?,
             ),

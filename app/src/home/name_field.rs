@@ -1,26 +1,41 @@
-//! The editable anonymous name, with a button for a fresh one.
+//! The editable anonymous name, with a button for a fresh one, and whether this device
+//! remembers it.
 
-use crate::identity::store_name;
+use crate::identity::{forget_name, store_name};
 use crate::model::{USERNAME_MAX_CHARS, clean_username};
 use crate::names::anonymous_name;
 use leptos::prelude::*;
 
 #[component]
-pub fn NameField(name: RwSignal<String>) -> impl IntoView {
+pub fn NameField(name: RwSignal<String>, remember: RwSignal<bool>) -> impl IntoView {
     let problem = move || clean_username(&name.read()).err();
     // The attribute carries the name in the server-rendered page; the property keeps it live.
     let initial = name.get_untracked();
+    // Kept on this device only while the visitor wants it kept.
+    let keep = move |value: &str| {
+        if remember.get_untracked()
+            && let Ok(clean) = clean_username(value)
+        {
+            store_name(clean);
+        }
+    };
     let on_input = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
-        if clean_username(&value).is_ok() {
-            store_name(value.trim());
-        }
+        keep(&value);
         name.set(value);
     };
     let regenerate = move |_| {
         let fresh = anonymous_name();
-        store_name(&fresh);
+        keep(&fresh);
         name.set(fresh);
+    };
+    let on_remember = move |ev: leptos::ev::Event| {
+        remember.set(event_target_checked(&ev));
+        if remember.get_untracked() {
+            keep(&name.get_untracked());
+        } else {
+            forget_name();
+        }
     };
     view! {
         <div class="space-y-2">
@@ -54,10 +69,17 @@ pub fn NameField(name: RwSignal<String>) -> impl IntoView {
                 </button>
             </div>
             <p id="username-help" class="text-xs" class:text-danger=move || problem().is_some()>
-                {move || problem().unwrap_or_else(|| {
-                    "Others in the room see this name. It stays in this browser.".into()
-                })}
+                {move || problem().unwrap_or_else(|| "Others in the room see this name.".into())}
             </p>
+            <label class="flex items-center gap-2 text-xs text-muted cursor-pointer">
+                <input
+                    type="checkbox"
+                    class="accent-current cursor-pointer"
+                    prop:checked=move || remember.get()
+                    on:change=on_remember
+                />
+                "Remember this name on this device"
+            </label>
         </div>
     }
 }

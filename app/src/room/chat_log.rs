@@ -47,6 +47,9 @@ pub struct ChatLog {
     truncated: bool,
     /// The server keeps older messages than the oldest held ("Load older messages").
     more: bool,
+    /// The highest sequence number forgotten because its timer ran out (what to resume from,
+    /// when it was the newest).
+    forgotten_through: u64,
 }
 
 impl ChatLog {
@@ -67,9 +70,30 @@ impl ChatLog {
         self.more
     }
 
-    /// The highest sequence number held: what to resume from after a reconnect.
+    /// The highest sequence number held (or forgotten past its timer): what to resume from
+    /// after a reconnect.
     pub fn last_seq(&self) -> u64 {
-        self.messages.last_key_value().map_or(0, |(seq, _)| *seq)
+        let held = self.messages.last_key_value().map_or(0, |(seq, _)| *seq);
+        held.max(self.forgotten_through)
+    }
+
+    /// Whether a message held is past the room's message `timer` (ms) at `now`.
+    pub fn has_expired(&self, timer: Option<u64>, now: u64) -> bool {
+        self.messages.values().any(|e| crate::model::message_expired(e.message.ts, timer, now))
+    }
+
+    /// Forgets the messages past the room's message `timer` (ms) at `now`: dropped from the
+    /// page's memory, not hidden (and the page's allocator wipes what is dropped).
+    pub fn forget_expired(&mut self, timer: Option<u64>, now: u64) {
+        let mut forgotten = self.forgotten_through;
+        self.messages.retain(|seq, entry| {
+            let keep = !crate::model::message_expired(entry.message.ts, timer, now);
+            if !keep {
+                forgotten = forgotten.max(*seq);
+            }
+            keep
+        });
+        self.forgotten_through = forgotten;
     }
 
     /// Adds a page of older messages (loaded on demand), for the seat `you`.
@@ -334,6 +358,26 @@ mod tests {
         assert_eq!(log.sealed().len(), 1, "and it is opened like any other");
         log.receive(msg(2, "c1"), Some("s"));
         assert!(log.pending().is_empty());
+    }
+
+    #[test]
+    fn messages_past_their_timer_are_forgotten_and_resuming_goes_on_after_them() {
+        let mut log = ChatLog::default();
+        for seq in 1..=3 {
+            log.receive(msg(seq, &format!("c{seq}")), Some("s"));
+            log.reveal(seq, Revealed::Text(format!("text {seq}")));
+        }
+        // `msg` sends message n at time n; a timer of 10 ms.
+        let timer = Some(10);
+        assert!(!log.has_expired(timer, 10));
+        assert!(log.has_expired(timer, 11));
+        log.forget_expired(timer, 11);
+        assert_eq!(seqs(&log), vec![2, 3], "the first is gone, not hidden");
+        log.forget_expired(timer, 100);
+        assert!(log.entries().next().is_none() && log.shown().next().is_none());
+        assert_eq!(log.last_seq(), 3, "a reconnect resumes after what was forgotten");
+        log.forget_expired(None, u64::MAX);
+        assert_eq!(log.last_seq(), 3);
     }
 
     #[test]

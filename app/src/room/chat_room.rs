@@ -37,10 +37,15 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(to) = live.leave_to.get() {
+            // The room is over for this page: so is its link in this tab.
+            #[cfg(feature = "hydrate")]
+            super::link::forget(&live.room_id.get_value());
             navigate(&to, Default::default());
         }
     });
     Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        super::link::forget_ended(crate::model::now_ms());
         hydrated.set(true);
         courier.start(live, clock);
     });

@@ -38,12 +38,12 @@ mod imp {
 mod imp {
     use crate::crypto::{CryptoError, RoomKey, handed_over};
     use crate::envelope::{self, KEY_LEN, Purpose};
-    use crate::identity::store_name;
+    use crate::identity::update_remembered;
     use crate::model::now_ms;
     use crate::protocol::ClientFrame;
     use crate::room::chat_log::Revealed;
     use crate::room::live::{Change, Live, Next};
-    use crate::room::{room_history, room_view, socket, take_seat};
+    use crate::room::{link, room_history, room_view, socket, take_seat};
     use leptos::prelude::*;
     use leptos::task::spawn_local;
     use std::time::Duration;
@@ -106,13 +106,13 @@ mod imp {
             }
         }
 
-        /// Reads the key from the address's fragment and checks it against the room's key
-        /// check; says why when it cannot be used, or asks for the passphrase when the link
-        /// says the room has one. The key is never stored or sent. A creator just arrived from
-        /// the home page has the keys already (passphrase included).
+        /// Reads the key from the link's fragment (taking it out of the address, [`link`]) and
+        /// checks it against the room's key check; says why when it cannot be used, or asks for
+        /// the passphrase when the link says the room has one. The key is never sent. A creator
+        /// just arrived from the home page has the keys already (passphrase included).
         async fn read_key(self, live: Live) -> bool {
-            let fragment = window().location().hash().unwrap_or_default();
             let room = live.room_id.get_value();
+            let fragment = link::fragment(&room, live.expires_at);
             let Some(raw) = envelope::key_from_fragment(&fragment) else {
                 live.dispatch(Change::KeyMissing);
                 return false;
@@ -182,7 +182,7 @@ mod imp {
                 let answer = take_seat(&key, &name, false).await;
                 let joined = answer.is_ok();
                 if joined {
-                    store_name(&name);
+                    update_remembered(&name);
                 }
                 live.dispatch(Change::JoinAnswered(answer));
                 if joined {

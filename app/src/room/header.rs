@@ -52,7 +52,8 @@ fn CopyLink(live: Live) -> impl IntoView {
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         {
-            let href = window().location().href().unwrap_or_default();
+            // The address no longer carries the key (the page took it out): the tab kept it.
+            let href = super::link::whole(&live.room_id.get_value()).unwrap_or_default();
             let promise = window().navigator().clipboard().write_text(&href);
             leptos::task::spawn_local(async move {
                 let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();

@@ -19,7 +19,7 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
     let with_passphrase = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        let fragment = window().location().hash().unwrap_or_default();
+        let fragment = super::link::fragment(&live.room_id.get_value(), live.expires_at);
         with_passphrase.set(crate::envelope::needs_passphrase(&fragment));
     });
     Effect::new(move |_| {

@@ -1,6 +1,7 @@
 -- Counts a new room against its creator's allowance, in one step.
--- KEYS: the creator's set (room id → deadline, ms)
--- ARGV: now (ms), the new room's deadline (ms), its id, how many rooms alive the creator may hold
+-- KEYS: the creator's set (an opaque entry per room → the room's deadline, ms)
+-- ARGV: now (ms), the new room's deadline (ms), its entry (random: it never names the room),
+--       how many rooms alive the creator may hold
 -- Returns 1 when counted, 0 when the creator already holds as many as it may.
 local set = KEYS[1]
 redis.call('ZREMRANGEBYSCORE', set, '-inf', ARGV[1])

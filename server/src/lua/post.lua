@@ -8,8 +8,10 @@
 -- The message is stored and published as 'message:' .. seq .. ':' .. seat .. '\n' .. content
 -- (server/src/event/wire.rs): this script adds only what it alone knows, the sequence number
 -- and the seat record the token holds, and never reads or builds JSON.
--- Returns {'ok', seq, message timer (ms) or ''} | {'dup', stored message} | {'gone'} |
--- {'no_seat'}
+-- Returns {'ok', seq, message timer (ms) or '', the room's deadline (ms)} |
+-- {'dup', stored message} | {'gone'} | {'no_seat'}
+-- Every key it may create gets the room's deadline as it is created (a log emptied by the
+-- sweeper is created again by the next message), so none outlives the room.
 local meta, seats, log, seq_key, sent = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local token, client_id, content, cap, budget, channel, publish =
   ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7]
@@ -36,9 +38,14 @@ if prior then
   return {'dup', framed(prior)}
 end
 
+local timer, deadline = unpack(redis.call('HMGET', meta, 'timer', 'expires_at'))
+if not deadline then return {'gone'} end
 local seq = redis.call('INCR', seq_key)
 local stored = framed(seq)
 local kept = redis.call('RPUSH', log, stored)
+-- A log of one message was just created: by the first message, or by the first after the
+-- sweeper emptied it (Redis deletes an empty list).
+local new_log = kept == 1
 -- The bytes the log holds live in meta (it ends with the room). The oldest messages go first,
 -- past the cap or past the budget; the newest always stays.
 local bytes = redis.call('HINCRBY', meta, 'bytes', #stored)
@@ -47,17 +54,15 @@ while kept > cap or (bytes > budget and kept > 1) do
   kept = kept - 1
 end
 redis.call('HSET', sent, guard, seq)
+if new_log then redis.call('PEXPIREAT', log, deadline) end
 if seq == 1 then
-  -- The first message creates these keys; they end with the room (values added later keep
-  -- the expiry).
-  local deadline = redis.call('HGET', meta, 'expires_at')
-  if deadline then
-    redis.call('PEXPIREAT', log, deadline)
-    redis.call('PEXPIREAT', seq_key, deadline)
-    redis.call('PEXPIREAT', sent, deadline)
-  end
+  -- The first message creates these keys, which no later command deletes (values added later
+  -- keep a key's expiry).
+  redis.call('PEXPIREAT', seq_key, deadline)
+  redis.call('PEXPIREAT', sent, deadline)
 elseif seq % cap == 0 then
-  -- Forget resend guards of messages no longer kept (once per `cap` messages).
+  -- Forget resend guards of messages no longer kept (once per `cap` messages; this message's
+  -- guard stays, so the hash is never emptied).
   local oldest = seq - kept + 1
   local all = redis.call('HGETALL', sent)
   for i = 1, #all, 2 do
@@ -65,4 +70,4 @@ elseif seq % cap == 0 then
   end
 end
 redis.call(publish, channel, stored)
-return {'ok', tostring(seq), redis.call('HGET', meta, 'timer') or ''}
+return {'ok', tostring(seq), timer or '', deadline}

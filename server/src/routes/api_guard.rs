@@ -1,24 +1,39 @@
-//! The API's guard against cross-site requests: `/api` takes JSON bodies only (a `text/plain`
-//! form post from another site cannot reach it), and a browser request from another site
-//! (`Origin`, `Sec-Fetch-Site`) is refused before any server function runs.
+//! The API's guard: a call takes its turn at its door's rate limit first, before anything of it
+//! is read; then `/api` takes JSON bodies only (a `text/plain` form post from another site
+//! cannot reach it), and a browser request from another site (`Origin`, `Sec-Fetch-Site`) is
+//! refused before any server function runs.
 
 use super::Edge;
 use crate::origin;
 use app::error::ApiError;
+use app::rate_limit::ClientKey;
+use app::state::API_PREFIX;
 use axum::Json;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
 
 pub async fn api_guard(State(edge): State<Edge>, request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/api/") {
+    let Some(endpoint) = request.uri().path().strip_prefix(API_PREFIX) else {
         return next.run(request).await;
+    };
+    // Read from the headers alone; a call from another site spends nobody's allowance.
+    if let Some(err) = refusal(&edge, request.method(), request.headers(), request.uri()) {
+        return (err.status(), Json(err)).into_response();
     }
-    match refusal(&edge, request.method(), request.headers(), request.uri()) {
-        Some(err) => (err.status(), Json(err)).into_response(),
-        None => next.run(request).await,
+    if let Some(door) = edge.doors.of_endpoint(endpoint) {
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        // No address at all only happens in-process (tests without a socket): one shared key.
+        let ip = edge.proxy.client_ip(request.headers(), peer).unwrap_or([0, 0, 0, 0].into());
+        if let Err(wait) = door.check(&ClientKey::from(ip)) {
+            let err = ApiError::rate_limited(wait);
+            let retry = [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())];
+            return (err.status(), retry, Json(err)).into_response();
+        }
     }
+    next.run(request).await
 }
 
 /// Why a request to the API is refused, if it is.
@@ -54,6 +69,7 @@ fn refusal(
 mod tests {
     use super::*;
     use app::proxy::ProxyTrust;
+    use app::rate_limit::Limiter;
     use axum::http::HeaderValue;
     use std::sync::Arc;
 
@@ -63,7 +79,14 @@ mod tests {
             hashed_assets: false,
             proxy: ProxyTrust::NONE,
             allowed_origins: Arc::new(Vec::new()),
-            readiness: Arc::new(crate::health::AlwaysReady),
+            readiness: crate::health::Ready::new(Arc::new(crate::health::AlwaysReady)),
+            doors: Arc::new(app::rate_limit::Doors {
+                create: Limiter::per_minute("create", 10),
+                views: Limiter::per_minute("views", 10),
+                actions: Limiter::per_minute("actions", 10),
+                upgrades: Limiter::per_minute("upgrades", 10),
+                messages: Limiter::per_minute("messages", 10),
+            }),
             body_max_bytes: 64 * 1024,
             request_timeout: std::time::Duration::from_secs(10),
         }

@@ -18,10 +18,12 @@ impl Settings {
         self.tls.cert.as_deref().zip(self.tls.key.as_deref())
     }
 
-    /// These settings as JSON, with any password in the Redis URL hidden.
+    /// These settings as JSON, with any password in the Redis URL and the address secret
+    /// hidden.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         let mut shown = self.clone();
         shown.backend.redis_url = self.backend.redis_url.as_deref().map(password_hidden);
+        shown.backend.address_secret = self.backend.address_secret.as_ref().map(|_| "***".into());
         serde_json::to_string_pretty(&shown).map(|json| json + "\n")
     }
 

@@ -67,6 +67,23 @@ pub(super) fn both_or_neither<'a, T, U>(
     }
 }
 
+/// The secret that names client addresses: required with a Redis URL, and long enough not
+/// to be guessed.
+pub(super) fn secret_with_redis<'a>(
+    redis_url: &'a Option<String>,
+) -> impl FnOnce(&Option<String>, &()) -> garde::Result + 'a {
+    move |secret, _| match (secret, redis_url) {
+        (None, Some(_)) => Err(garde::Error::new(
+            "is required with backend.redis-url: give every instance sharing Redis the same \
+             secret of 32 or more characters (e.g. `openssl rand -base64 32`)",
+        )),
+        (Some(secret), _) => rule(secret.chars().count() >= 32, || {
+            "must have at least 32 characters (e.g. `openssl rand -base64 32`)".into()
+        }),
+        (None, None) => Ok(()),
+    }
+}
+
 /// Each URL of a comma-separated list (a cluster's seed nodes) must be a Redis URL.
 pub(super) fn redis_scheme(urls: &str, _: &()) -> garde::Result {
     for url in urls.split(',').map(str::trim).filter(|url| !url.is_empty()) {

@@ -124,10 +124,13 @@ fn a_bad_setting_is_named_with_its_variable_and_the_problem() {
             "9100",
             "setting metrics.addr (BURNER_METRICS_ADDR): \"9100\" is not valid",
         ),
+        ("backend.address-secret", "too short", "must have at least 32 characters"),
     ];
     for (key, value, expected) in cases {
         let flag = format!("--{key}={value}");
-        let err = flags(&[&flag]).err().map(|e| e.to_string()).unwrap_or_default();
+        // A Redis URL needs the address secret beside it (checked below on its own).
+        let secret = "--backend.address-secret=0123456789abcdef0123456789abcdef";
+        let err = flags(&[secret, &flag]).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains(expected), "{key}={value}: {err}");
         assert!(!err.contains('\n'), "one line: {err}");
     }
@@ -219,6 +222,25 @@ fn the_readme_table_is_the_help() {
         })
         .collect();
     assert_eq!(rows, expected, "the README's settings table should read:\n{table}");
+}
+
+#[test]
+fn redis_needs_the_address_secret_and_it_is_never_shown() {
+    let err = flags(&["--backend.redis-url=redis://db:6379"]).err().map(|e| e.to_string());
+    let err = err.unwrap_or_default();
+    assert!(
+        err.contains(
+            "setting backend.address-secret (BURNER_ADDRESS_SECRET): is required with \
+                      backend.redis-url"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains('\n'), "one line: {err}");
+    let secret = "--backend.address-secret=a secret of at least thirty-two characters";
+    let settings = flags(&["--backend.redis-url=redis://db:6379", secret]).expect("valid");
+    let shown = settings.to_json().unwrap_or_default();
+    assert!(shown.contains("\"address-secret\": \"***\"") && !shown.contains("thirty"), "{shown}");
+    assert!(flags(&[]).is_ok(), "the embedded backend makes its own");
 }
 
 #[test]

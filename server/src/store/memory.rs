@@ -1,6 +1,7 @@
 //! The embedded store: the same rules as the Redis store, in this process, for one machine.
 //! Rooms past their deadline read as gone at once and are swept from memory every second.
 
+use crate::address_secret::AddressSecret;
 use crate::event::{Deliveries, RoomEvent, announce, wire};
 use crate::tasks::Tasks;
 use app::model::{ChatMessage, Destroyers, EndReason, History, RoomId, Seat, now_ms};
@@ -64,8 +65,11 @@ impl Room {
 
 pub struct MemoryStore {
     rooms: Mutex<HashMap<RoomId, Room>>,
-    /// Rooms created, by creator (client address): checked against `rooms` when counted.
+    /// Rooms created, by creator (a client address, as `addresses` names it): checked against
+    /// `rooms` when counted, and forgotten with them.
     created_by: Mutex<HashMap<String, Vec<RoomId>>>,
+    /// This process's secret for naming client addresses.
+    addresses: AddressSecret,
     bus: Deliveries,
     history: StoreLimits,
 }
@@ -76,6 +80,7 @@ impl MemoryStore {
         let store = Arc::new(MemoryStore {
             rooms: Mutex::new(HashMap::new()),
             created_by: Mutex::new(HashMap::new()),
+            addresses: AddressSecret::random(),
             bus,
             history,
         });
@@ -92,6 +97,20 @@ impl MemoryStore {
     /// Messages held in memory, in every room.
     pub fn messages_held(&self) -> usize {
         self.lock().values().map(|room| room.log.len()).sum()
+    }
+
+    /// What this store still holds that names `room`, in words (nothing, once it ended and
+    /// its sweep ran, or at once when it was destroyed).
+    pub fn traces_of(&self, room: &RoomId) -> Vec<String> {
+        let mut traces = Vec::new();
+        if self.lock().contains_key(room) {
+            traces.push(format!("room {room}"));
+        }
+        let created_by = self.created_by.lock().unwrap_or_else(|e| e.into_inner());
+        if created_by.values().any(|ids| ids.contains(room)) {
+            traces.push(format!("room {room} counted for its creator"));
+        }
+        traces
     }
 
     /// Removes rooms past their deadline; returns how many.
@@ -182,7 +201,7 @@ impl RoomStore for MemoryStore {
         if let Some(creator) = creator {
             let now = now_ms();
             let mut created_by = self.created_by.lock().unwrap_or_else(|e| e.into_inner());
-            let ids = created_by.entry(creator.key.to_owned()).or_default();
+            let ids = created_by.entry(self.addresses.name(creator.key)).or_default();
             ids.retain(|id| rooms.get(id).is_some_and(|room| room.expires_at > now));
             if ids.len() >= usize::try_from(creator.max_alive).unwrap_or(usize::MAX) {
                 return Err(StoreError::TooManyRooms { max_alive: creator.max_alive });
@@ -307,6 +326,13 @@ impl RoomStore for MemoryStore {
     async fn destroy(&self, id: &RoomId) -> Result<bool, StoreError> {
         let mut rooms = self.lock();
         let existed = rooms.remove(id).is_some_and(|room| room.expires_at > now_ms());
+        // It no longer counts for its creator, nor is it named there.
+        let mut created_by = self.created_by.lock().unwrap_or_else(|e| e.into_inner());
+        created_by.retain(|_, ids| {
+            ids.retain(|room| room != id);
+            !ids.is_empty()
+        });
+        drop(created_by);
         if existed {
             self.announce(id, RoomEvent::Ended(EndReason::Destroyed));
         }

@@ -2,6 +2,7 @@
 //! scripts (atomic), all of a room's keys expiring at its deadline, and seat tokens stored
 //! only as SHA-256.
 
+use crate::address_secret::AddressSecret;
 use crate::event::{RoomEvent, wire};
 use crate::redis_conn::RedisConn;
 use crate::redis_keys::Keys;
@@ -16,6 +17,8 @@ use std::time::Duration;
 pub struct RedisStore {
     conn: RedisConn,
     keys: Keys,
+    /// Names client addresses in the per-address sets.
+    addresses: AddressSecret,
     history: StoreLimits,
     scripts: Scripts,
 }
@@ -49,7 +52,12 @@ fn unexpected(script: &'static str, reply: &[String]) -> StoreError {
 }
 
 impl RedisStore {
-    pub fn new(conn: RedisConn, keys: Keys, history: StoreLimits) -> Self {
+    pub fn new(
+        conn: RedisConn,
+        keys: Keys,
+        addresses: AddressSecret,
+        history: StoreLimits,
+    ) -> Self {
         let scripts = Scripts {
             create: Script::new(include_str!("../lua/create.lua")),
             join: Script::new(include_str!("../lua/join.lua")),
@@ -59,7 +67,7 @@ impl RedisStore {
             destroy: Script::new(include_str!("../lua/destroy.lua")),
             trim: Script::new(include_str!("../lua/trim.lua")),
         };
-        RedisStore { conn, keys, history, scripts }
+        RedisStore { conn, keys, addresses, history, scripts }
     }
 }
 
@@ -94,15 +102,17 @@ impl RoomStore for RedisStore {
             fields.push(("timer", timer.to_string()));
         }
         // The creator's set is in another slot than the room's keys: counted first, on its own.
+        // Its entry for this room is random, so the set never names the room.
         if let Some(creator) = creator {
-            let set = self.keys.creator(creator.key);
+            let set = self.keys.creator(&self.addresses.name(creator.key));
+            let entry = nanoid::nanoid!(16);
             let counted: i64 = self
                 .scripts
                 .create
                 .key(&set)
                 .arg(created_at)
                 .arg(expires_at)
-                .arg(id.as_str())
+                .arg(&entry)
                 .arg(creator.max_alive)
                 .invoke_async(&mut conn)
                 .await
@@ -111,6 +121,7 @@ impl RoomStore for RedisStore {
                 return Err(StoreError::TooManyRooms { max_alive: creator.max_alive });
             }
             fields.push(("creator", set));
+            fields.push(("creator_entry", entry));
         }
         redis::pipe()
             .atomic()
@@ -263,15 +274,18 @@ impl RoomStore for RedisStore {
             .await
             .map_err(failed)?;
         match reply.as_slice() {
-            [status, seq, timer] if status == "ok" => match seq.parse() {
-                Ok(seq) => {
-                    if let Ok(timer) = timer.parse::<u64>() {
-                        self.schedule_sweep(room, now_ms().saturating_add(timer)).await;
-                    }
-                    Ok(Posted::Stored { seq })
+            [status, seq, timer, deadline] if status == "ok" => {
+                let (Ok(seq), Ok(deadline)) = (seq.parse(), deadline.parse::<u64>()) else {
+                    return Err(unexpected("post", &reply));
+                };
+                if let Ok(timer) = timer.parse::<u64>() {
+                    // Due when the message's timer runs out, and at the latest when the room
+                    // ends: the timed set names no room past its deadline.
+                    let due = now_ms().saturating_add(timer).min(deadline);
+                    self.schedule_sweep(room, due).await;
                 }
-                Err(_) => Err(unexpected("post", &reply)),
-            },
+                Ok(Posted::Stored { seq })
+            }
             [status, entry] if status == "dup" => Ok(Posted::Duplicate(read_message(entry)?)),
             [status] if status == "gone" => Err(StoreError::Gone),
             [status] if status == "no_seat" => Err(StoreError::NotSeated),
@@ -302,9 +316,7 @@ impl RoomStore for RedisStore {
             .iter()
             .filter_map(|entry| {
                 wire::decode_message(entry)
-                    .inspect_err(
-                        |err| tracing::warn!(%err, room = %room, "unreadable history entry"),
-                    )
+                    .inspect_err(|err| tracing::warn!(%err, "unreadable history entry"))
                     .ok()
             })
             .filter(|message| !app::model::message_expired(message.ts, timer, now))
@@ -320,7 +332,8 @@ impl RoomStore for RedisStore {
             invocation.key(key);
         }
         // Who created it, so the room stops counting against them at once.
-        let creator: Option<String> = conn.hget(&keys.meta, "creator").await.map_err(failed)?;
+        let (set, entry): (Option<String>, Option<String>) =
+            conn.hmget(&keys.meta, &["creator", "creator_entry"]).await.map_err(failed)?;
         let ended = wire::encode(&RoomEvent::Ended(EndReason::Destroyed));
         let existed: i64 = invocation
             .arg(&keys.channel)
@@ -329,10 +342,15 @@ impl RoomStore for RedisStore {
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;
-        if let Some(set) = creator {
-            // Best effort: the entry ends at the room's deadline anyway.
+        // The shared keys, in other slots, name the room no more. Best effort: each entry also
+        // goes by the room's deadline.
+        let _: Result<(), _> = conn
+            .zrem(self.keys.timed(), room.as_str())
+            .await
+            .inspect_err(crate::metrics::redis_failed);
+        if let (Some(set), Some(entry)) = (set, entry) {
             let _: Result<(), _> =
-                conn.zrem(&set, room.as_str()).await.inspect_err(crate::metrics::redis_failed);
+                conn.zrem(&set, entry).await.inspect_err(crate::metrics::redis_failed);
         }
         Ok(existed == 1)
     }
@@ -354,66 +372,83 @@ impl RedisStore {
     }
 
     /// Removes the messages past their timer from the rooms due for it; returns how many rooms
-    /// were swept. Every instance sweeps: each step is idempotent.
+    /// were swept. Every instance sweeps: each step is idempotent. Rooms due are swept a batch
+    /// at a time, up to [`SWEEP_BATCHES`] batches a call.
     pub async fn sweep_timed(&self) -> Result<usize, StoreError> {
         let mut conn = self.conn.clone();
         let now = now_ms();
-        let due: Vec<String> = redis::cmd("ZRANGEBYSCORE")
-            .arg(self.keys.timed())
-            .arg("-inf")
-            .arg(now)
-            .arg("LIMIT")
-            .arg(0)
-            .arg(100)
-            .query_async(&mut conn)
-            .await
-            .map_err(failed)?;
-        for id in &due {
-            let Ok(room) = id.parse::<RoomId>() else { continue };
-            self.sweep_room(&room, now).await?;
+        let mut swept = 0;
+        for _ in 0..SWEEP_BATCHES {
+            let due: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+                .arg(self.keys.timed())
+                .arg("-inf")
+                .arg(now)
+                .arg("LIMIT")
+                .arg(0)
+                .arg(SWEEP_BATCH)
+                .query_async(&mut conn)
+                .await
+                .map_err(failed)?;
+            for id in &due {
+                match id.parse::<RoomId>() {
+                    Ok(room) => self.sweep_room(&room, now).await?,
+                    // Not a room of ours: nothing to sweep, ever.
+                    Err(_) => conn.zrem(self.keys.timed(), id).await.map_err(failed)?,
+                }
+            }
+            swept += due.len();
+            // Each room swept is rescheduled after `now` or removed: the next batch is new.
+            if due.len() < SWEEP_BATCH {
+                break;
+            }
         }
-        Ok(due.len())
+        Ok(swept)
     }
 
-    /// Removes `room`'s messages past its timer and says when to look again.
+    /// Removes `room`'s messages past its timer, however many, and says when to look again:
+    /// when its oldest message left is due, or (none left) a timer from now; never later than
+    /// the room's end, when the room leaves the timed set.
     async fn sweep_room(&self, room: &RoomId, now: u64) -> Result<(), StoreError> {
         let keys = self.keys.room(room);
-        let mut conn = self.conn.clone();
-        let (timer, oldest): (Option<u64>, Vec<String>) = redis::pipe()
-            .hget(&keys.meta, "timer")
-            .lrange(&keys.log, 0, 99)
-            .query_async(&mut conn)
-            .await
-            .map_err(failed)?;
         let timed = self.keys.timed();
-        let Some(timer) = timer else {
+        let mut conn = self.conn.clone();
+        let (timer, deadline): (Option<u64>, Option<u64>) =
+            conn.hmget(&keys.meta, &["timer", "expires_at"]).await.map_err(failed)?;
+        let (Some(timer), Some(deadline)) = (timer, deadline) else {
             // Gone (or never timed): nothing to sweep again.
             let _: () = conn.zrem(&timed, room.as_str()).await.map_err(failed)?;
             return Ok(());
         };
-        let messages: Vec<_> =
-            oldest.iter().filter_map(|entry| wire::decode_message(entry).ok()).collect();
-        let expired = messages.iter().take_while(|m| m.ts.saturating_add(timer) <= now);
-        if let Some(last) = expired.last() {
-            let left: i64 = self
-                .scripts
-                .trim
-                .key(&keys.meta)
-                .key(&keys.log)
-                .arg(last.seq)
-                .invoke_async(&mut conn)
-                .await
-                .map_err(failed)?;
-            if left < 0 {
-                let _: () = conn.zrem(&timed, room.as_str()).await.map_err(failed)?;
-                return Ok(());
+        let next = loop {
+            let oldest: Vec<String> =
+                conn.lrange(&keys.log, 0, SWEEP_BATCH as isize - 1).await.map_err(failed)?;
+            let messages: Vec<_> =
+                oldest.iter().filter_map(|entry| wire::decode_message(entry).ok()).collect();
+            let live = messages.iter().position(|m| m.ts.saturating_add(timer) > now);
+            let expired = &messages[..live.unwrap_or(messages.len())];
+            if let Some(last) = expired.last() {
+                let left: i64 = self
+                    .scripts
+                    .trim
+                    .key(&keys.meta)
+                    .key(&keys.log)
+                    .arg(last.seq)
+                    .invoke_async(&mut conn)
+                    .await
+                    .map_err(failed)?;
+                if left < 0 {
+                    let _: () = conn.zrem(&timed, room.as_str()).await.map_err(failed)?;
+                    return Ok(());
+                }
             }
-        }
-        // The next to expire, or (none left) a look once a timer from now.
-        let next = messages
-            .iter()
-            .find(|m| m.ts.saturating_add(timer) > now)
-            .map_or(now.saturating_add(timer), |m| m.ts.saturating_add(timer));
+            match live {
+                Some(first) => break messages.get(first).map(|m| m.ts.saturating_add(timer)),
+                // A whole batch had expired: more may have.
+                None if oldest.len() == SWEEP_BATCH && !expired.is_empty() => continue,
+                None => break None,
+            }
+        };
+        let next = next.unwrap_or(now.saturating_add(timer)).min(deadline);
         let _: () = redis::cmd("ZADD")
             .arg(&timed)
             .arg("XX")
@@ -425,6 +460,11 @@ impl RedisStore {
         Ok(())
     }
 }
+
+/// Rooms swept, and entries read from a log, at a time.
+const SWEEP_BATCH: usize = 100;
+/// Batches of rooms one sweep takes at most (the rest wait a second).
+const SWEEP_BATCHES: usize = 10;
 
 /// Sweeps the rooms with disappearing messages every second while the store lives.
 pub async fn sweep_messages(store: std::sync::Weak<RedisStore>) {

@@ -143,6 +143,11 @@ where
     let exit = Exchange::new(&socket).serve(&mut out, &mut stream, &mut membership, online).await;
     metrics::counter!(crate::metrics::SOCKETS_CLOSED, "code" => exit.label()).increment(1);
     drop(membership);
+    if exit == Exit::ClientLeft {
+        // A client's Close is answered with one (RFC 6455 §5.5.1): the transport queued the
+        // answer as it read theirs, and closing our half sends it.
+        let _ = tokio::time::timeout(CLOSE_WITHIN, out.sink.close()).await;
+    }
     if let Exit::Closed(code) = exit {
         out.close(code).await;
         if code == CloseCode::TooBig {

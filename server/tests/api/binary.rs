@@ -149,7 +149,7 @@ fn the_file_is_read_then_the_variables_then_the_flags() {
 
 #[test]
 fn an_empty_redis_variable_selects_the_embedded_backend_over_the_file() {
-    let file = "[backend]\nredis-url = \"redis://file:6379\"\n";
+    let file = "[backend]\nredis-url = \"redis://file:6379\"\naddress-secret = \"a test secret of thirty-two characters\"\n";
     assert_eq!(checked(file, &[], &[])["backend"]["redis-url"], "redis://file:6379");
     let emptied = checked(file, &[("BURNER_REDIS_URL", "")], &[]);
     assert_eq!(emptied["backend"].get("redis-url"), Some(&serde_json::Value::Null), "none");
@@ -157,7 +157,7 @@ fn an_empty_redis_variable_selects_the_embedded_backend_over_the_file() {
 
 #[test]
 fn a_redis_password_is_never_printed() {
-    let file = "[backend]\nredis-url = \"redis://burner:hunter2@db:6379\"\n";
+    let file = "[backend]\nredis-url = \"redis://burner:hunter2@db:6379\"\naddress-secret = \"a test secret of thirty-two characters\"\n";
     let shown = checked(file, &[], &[]);
     assert_eq!(shown["backend"]["redis-url"], "redis://burner:***@db:6379");
     let help = server().env("BURNER_REDIS_URL", "redis://:hunter2@db").arg("--help").output();
@@ -169,6 +169,7 @@ fn a_redis_password_is_never_printed() {
 fn an_unreachable_redis_is_reported_without_its_password() {
     let output = server()
         .env("BURNER_REDIS_URL", "redis://burner:hunter2@127.0.0.1:1")
+        .env("BURNER_ADDRESS_SECRET", "a test secret of thirty-two characters")
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .output()
         .expect("server");
@@ -235,4 +236,38 @@ async fn on_sigterm_sockets_close_with_1012_and_the_process_exits_within_five_se
         assert!(stopping.elapsed() < Duration::from_secs(5), "exited within 5 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_room_id_is_logged_at_info_or_warn_even_when_something_goes_wrong() {
+    let prefix = crate::helpers::unique_prefix();
+    let (child, addr) = running(&[
+        ("BURNER_REDIS_URL", &crate::helpers::redis_url()),
+        ("BURNER_ADDRESS_SECRET", "the binary tests' address secret, long"),
+        ("BURNER_KEY_PREFIX", &prefix),
+        ("BURNER_LOG", "info"),
+    ])
+    .await;
+    let visitor = Visitor::new(addr);
+    let room = visitor.room_with_seat("alice").await;
+    let mut socket = visitor.enter(&room).await;
+    socket.say("c1", "a message").await;
+    socket.message().await;
+    // A history entry no instance can read (another version's, say): a warning.
+    let mut redis = crate::helpers::redis_conn().await;
+    let log = format!("{prefix}:{{{room}}}:log");
+    let _: () = redis::cmd("RPUSH")
+        .arg(&log)
+        .arg("not an entry")
+        .query_async(&mut redis)
+        .await
+        .expect("RPUSH");
+    let history = visitor.call("room_history", serde_json::json!({ "room_id": room })).await;
+    assert_eq!(history.status, 200, "read without it");
+    let signalled = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    assert!(signalled.is_ok_and(|s| s.success()));
+    let output = child.wait_with_output().expect("logs");
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(logs.contains("unreadable history entry"), "the warning is there: {logs}");
+    assert!(!logs.contains(room.as_str()), "but not the room: {logs}");
 }

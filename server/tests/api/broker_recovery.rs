@@ -1,6 +1,7 @@
 //! The Redis broker losing its pub/sub connection: it comes back, subscribes again, and no
 //! socket misses a message.
 
+use crate::helpers::secret;
 use crate::helpers::{TestApp, private_redis, test_settings};
 use server::backend::Backend;
 use server::ws::socket::Timing;
@@ -11,7 +12,8 @@ async fn after_the_pubsub_connection_drops_sockets_get_every_message_once_and_in
     // A Redis of this test's own: killing its pub/sub clients touches no other test.
     let url = private_redis();
     let settings = test_settings();
-    let backend = Backend::redis(&url, "recovery", settings.store_limits()).await.expect("Redis");
+    let backend =
+        Backend::redis(&url, "recovery", secret(), settings.store_limits()).await.expect("Redis");
     let app = TestApp::start(settings, backend, "recovery".into(), Timing::default()).await;
     let alice = app.visitor();
     let room = alice.room_with_seat("alice").await;

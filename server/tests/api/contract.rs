@@ -4,7 +4,7 @@
 use crate::helpers::{Kind, backend, redis_conn, redis_keys};
 use app::model::{Destroyers, EndReason, RoomId, Seat};
 use app::seat::{SeatToken, TokenHash};
-use app::store::{Creator, Posted, RoomStore, StoreError, StoreLimits, Window};
+use app::store::{Creator, Posted, RoomInfo, RoomStore, StoreError, StoreLimits, Window};
 use server::backend::Backend;
 use server::broker::memory::MemoryBroker;
 use server::event::{Delivery, RoomEvent};
@@ -35,6 +35,9 @@ every_backend! {
     presence_lists_one_name_per_seat_and_forgets_connections_that_go,
     a_room_keeps_who_may_destroy_it_and_its_first_seat_is_its_creator,
     messages_past_their_timer_are_never_read_back_and_leave_the_store,
+    no_key_or_shared_entry_outlives_its_room_whatever_happens_in_it,
+    destroy_leaves_no_key_or_shared_entry_naming_the_room,
+    many_messages_past_their_timer_leave_within_a_sweep,
 }
 
 fn token() -> TokenHash {
@@ -645,4 +648,231 @@ async fn messages_past_their_timer_are_never_read_back_and_leave_the_store(kind:
     let seqs: Vec<u64> =
         store.history(&room.id, 0).await.expect("h").messages.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, [2]);
+}
+
+/// A command connection to what `under` runs on, routed by key on a cluster, to look at the
+/// keys the store wrote.
+async fn inspector(under: &UnderTest, kind: Kind) -> server::redis_conn::RedisConn {
+    use server::redis_conn::{RedisConn, RedisTarget};
+    let target = match kind {
+        Kind::Cluster => RedisTarget::cluster(&crate::helpers::cluster().urls()),
+        _ => RedisTarget::single(&crate::helpers::redis_url()),
+    };
+    assert!(under.memory.is_none(), "the embedded store has no keys");
+    RedisConn::connect(&target).await.expect("Redis")
+}
+
+/// Every key under `prefix` and everything in it, as one text per key (`name = values`).
+async fn dump(conn: &mut server::redis_conn::RedisConn, prefix: &str) -> Vec<String> {
+    let mut dumped = Vec::new();
+    for key in redis_keys(prefix).await {
+        let kind: String = ::redis::cmd("TYPE").arg(&key).query_async(conn).await.expect("TYPE");
+        let command = match kind.as_str() {
+            "hash" => ::redis::cmd("HGETALL").arg(&key).clone(),
+            "list" => ::redis::cmd("LRANGE").arg(&key).arg(0).arg(-1).clone(),
+            "zset" => ::redis::cmd("ZRANGE").arg(&key).arg(0).arg(-1).arg("WITHSCORES").clone(),
+            "string" => ::redis::cmd("GET").arg(&key).clone(),
+            // Expired between KEYS and TYPE.
+            "none" => continue,
+            other => panic!("{key} is a {other}, which no store writes"),
+        };
+        let values: Vec<String> = command.query_async(conn).await.expect("read");
+        dumped.push(format!("{key} = {}", values.join(" ")));
+    }
+    dumped
+}
+
+/// After `step`: each key of `room` expires by the room's end, its entry in the timed set (if
+/// any) is due by then, and a per-address set (of this room alone) ends with it too.
+async fn every_trace_ends_with(under: &UnderTest, kind: Kind, room: &RoomInfo, step: &str) {
+    if under.memory.is_some() {
+        // One map entry holds all of an embedded room: checked once it ended.
+        return;
+    }
+    let mut conn = inspector(under, kind).await;
+    let timed = format!("{}:timed", under.prefix);
+    for key in redis_keys(&under.prefix).await {
+        if key == timed {
+            let due: Option<u64> = ::redis::cmd("ZSCORE")
+                .arg(&key)
+                .arg(room.id.as_str())
+                .query_async(&mut conn)
+                .await
+                .expect("ZSCORE");
+            assert!(due.is_none_or(|due| due <= room.expires_at), "{step}: due {due:?}");
+            continue;
+        }
+        if !key.contains(room.id.as_str()) && !key.contains(":creator:") {
+            continue;
+        }
+        let at: i64 = ::redis::cmd("PEXPIRETIME")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .expect("PEXPIRETIME");
+        let at = u64::try_from(at).ok().filter(|at| *at > 0);
+        assert!(
+            at.is_some_and(|at| at <= room.expires_at),
+            "{step}: {key} expires at {at:?}, the room at {}",
+            room.expires_at
+        );
+    }
+}
+
+/// Once `room` ended: nothing of it is held, and no key or shared entry names it. Shared
+/// entries are given a sweep (every second) to go.
+async fn nothing_names(under: &UnderTest, kind: Kind, room: &RoomId) {
+    let mut left = Vec::new();
+    for _ in 0..40 {
+        left = match &under.memory {
+            Some(memory) => memory.traces_of(room),
+            None => {
+                let mut conn = inspector(under, kind).await;
+                let dumped = dump(&mut conn, &under.prefix).await;
+                dumped.into_iter().filter(|key| key.contains(room.as_str())).collect()
+            }
+        };
+        if left.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("still held: {left:?}");
+}
+
+async fn no_key_or_shared_entry_outlives_its_room_whatever_happens_in_it(kind: Kind) {
+    let under = under_test(kind, 500).await;
+    let (store, presence) = (under.backend.store.clone(), under.backend.presence.clone());
+    let me = Some(Creator { key: "203.0.113.26", max_alive: 5 });
+    let (life, timer) = (Duration::from_millis(4_500), Some(Duration::from_millis(300)));
+    let room =
+        store.create_room(life, 3, VERIFIER, me, Destroyers::Anyone, timer).await.expect("room");
+    let id = &room.id;
+    every_trace_ends_with(&under, kind, &room, "created").await;
+    let (alice, bob) = (token(), token());
+    let alice_seat = new_seat("alice");
+    store.claim_seat(id, &alice, &alice_seat, Some("check")).await.expect("alice");
+    every_trace_ends_with(&under, kind, &room, "alice joined").await;
+    let here = Member { conn: "c1".into(), seat: alice_seat.clone() };
+    presence.join(id, here).await.expect("online");
+    every_trace_ends_with(&under, kind, &room, "alice online").await;
+    store.post(id, &alice, "c1", "first").await.expect("post");
+    every_trace_ends_with(&under, kind, &room, "first post").await;
+    // The sweeper empties the log (Redis then deletes the key)...
+    let mut emptied = false;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        emptied = match &under.memory {
+            Some(memory) => memory.messages_held() == 0,
+            None => !redis_keys(&under.prefix).await.iter().any(|k| k.ends_with(":log")),
+        };
+        if emptied {
+            break;
+        }
+    }
+    assert!(emptied, "the sweep emptied the log");
+    every_trace_ends_with(&under, kind, &room, "swept").await;
+    // ...and the next post makes it again.
+    store.post(id, &alice, "c2", "after the sweep").await.expect("post");
+    every_trace_ends_with(&under, kind, &room, "a post after the sweep").await;
+    store.claim_seat(id, &bob, &new_seat("bob"), None).await.expect("bob");
+    store.post(id, &bob, "c3", "bob's").await.expect("post");
+    assert!(store.leave(id, &bob).await.expect("leave"));
+    assert!(store.leave(id, &alice).await.expect("leave"));
+    every_trace_ends_with(&under, kind, &room, "everyone left").await;
+    store.claim_seat(id, &token(), &new_seat("carol"), None).await.expect("carol");
+    every_trace_ends_with(&under, kind, &room, "a seat taken again").await;
+    presence.leave(id, "c1").await.expect("offline");
+    every_trace_ends_with(&under, kind, &room, "offline").await;
+    let ends_in = room.expires_at.saturating_sub(app::model::now_ms());
+    tokio::time::sleep(Duration::from_millis(ends_in)).await;
+    assert_eq!(store.room(id).await, Ok(None));
+    nothing_names(&under, kind, id).await;
+    if under.memory.is_none() {
+        let left = redis_keys(&under.prefix).await;
+        assert!(left.iter().all(|key| !key.contains(":creator:")), "{left:?}");
+    }
+}
+
+async fn destroy_leaves_no_key_or_shared_entry_naming_the_room(kind: Kind) {
+    let under = under_test(kind, 500).await;
+    let store = under.backend.store.clone();
+    let me = Some(Creator { key: "203.0.113.27", max_alive: 5 });
+    let (life, timer) = (Duration::from_secs(60), Some(Duration::from_secs(30)));
+    let room =
+        store.create_room(life, 2, VERIFIER, me, Destroyers::Anyone, timer).await.expect("room");
+    let alice = token();
+    store.claim_seat(&room.id, &alice, &new_seat("alice"), None).await.expect("seat");
+    store.post(&room.id, &alice, "c1", "sealed").await.expect("post");
+    every_trace_ends_with(&under, kind, &room, "posted").await;
+    assert_eq!(store.destroy(&room.id).await, Ok(true));
+    let left = match &under.memory {
+        Some(memory) => memory.traces_of(&room.id),
+        None => {
+            let mut conn = inspector(&under, kind).await;
+            let dumped = dump(&mut conn, &under.prefix).await;
+            dumped.into_iter().filter(|key| key.contains(room.id.as_str())).collect()
+        }
+    };
+    assert_eq!(left, Vec::<String>::new(), "at once, not at a sweep");
+    // The address's place is free at once too.
+    let again = store.create_room(life, 2, VERIFIER, me, Destroyers::Anyone, timer).await;
+    assert!(again.is_ok());
+}
+
+async fn many_messages_past_their_timer_leave_within_a_sweep(kind: Kind) {
+    let under = under_test(kind, 500).await;
+    // Two instances of one deployment on Redis (each sweeps); the embedded backend is one.
+    let other = match kind {
+        Kind::Embedded => None,
+        _ => Some(crate::helpers::backend_at(kind, &under.prefix, 500).await),
+    };
+    let stores: Vec<Arc<dyn RoomStore>> = [Some(&under.backend), other.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|backend| backend.store.clone())
+        .collect();
+    // Long enough that waiting a whole timer more (as a sweep that stopped at its first
+    // hundred did) would fail.
+    let timer = Duration::from_millis(3_000);
+    let room = stores[0]
+        .create_room(Duration::from_secs(60), 4, VERIFIER, None, Destroyers::Anyone, Some(timer))
+        .await
+        .expect("room");
+    let seats: Vec<TokenHash> = (0..4).map(|_| token()).collect();
+    for (i, seat) in seats.iter().enumerate() {
+        let store = &stores[i % stores.len()];
+        store.claim_seat(&room.id, seat, &new_seat(&format!("s{i}")), None).await.expect("seat");
+    }
+    let started = std::time::Instant::now();
+    let posts = seats.iter().enumerate().map(|(i, seat)| {
+        let (store, id) = (stores[i % stores.len()].clone(), room.id.clone());
+        async move {
+            for n in 0..50 {
+                store.post(&id, seat, &format!("c{n}"), "sealed").await.expect("post");
+            }
+        }
+    });
+    futures::future::join_all(posts).await;
+    let posted_in = started.elapsed();
+    assert_eq!(stores[0].history(&room.id, 0).await.expect("history").messages.len(), 200);
+    let log = format!("{{{}}}:log", room.id);
+    let mut held = true;
+    while started.elapsed() < timer + posted_in + Duration::from_secs(2) {
+        held = match &under.memory {
+            Some(memory) => memory.messages_held() > 0,
+            None => redis_keys(&under.prefix).await.iter().any(|key| key.ends_with(&log)),
+        };
+        if !held {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!held, "200 messages gone within 2 s of their timer");
+    println!(
+        "{kind:?}: 200 messages posted in {posted_in:?} by {} instance(s), all gone from the \
+         store {:?} after the first was sent",
+        stores.len(),
+        started.elapsed()
+    );
 }

@@ -397,3 +397,39 @@ async fn the_embedded_store_takes_no_more_rooms_than_its_memory_holds_and_says_s
     assert_eq!(alice.call("destroy_room", json!({ "room_id": rooms[0] })).await.status, 200);
     assert_eq!(alice.create(json!({})).await.status, 200);
 }
+
+#[tokio::test]
+async fn a_call_takes_its_turn_at_its_door_before_its_body_is_read() {
+    let app = TestApp::spawn_with(Kind::Embedded, |s| s.limits.rooms_per_minute = 2).await;
+    let visitor = app.visitor();
+    let garbage = |body: &'static str| {
+        let call = visitor.http.post(app.url("/api/create_room"));
+        call.header("content-type", "application/json").body(body).send()
+    };
+    // Neither JSON nor a valid room: each still spends a turn, as a valid call would.
+    for body in ["{not json", r#"{"ttl_secs": 7, "verifier": "short"}"#] {
+        let refused = garbage(body).await.expect("post");
+        assert!(refused.status().is_client_error() && refused.status() != 429, "{body}");
+    }
+    let limited = garbage("{not json").await.expect("post");
+    assert_eq!(limited.status().as_u16(), 429, "the third call in a minute, whatever it holds");
+    assert!(limited.headers().contains_key("retry-after"));
+    let body: serde_json::Value = limited.json().await.expect("json error");
+    assert_eq!(body["error"], "rate_limited");
+    let valid = visitor.create(json!({})).await;
+    assert_eq!(valid.status, 429, "and a valid one waits too");
+}
+
+#[tokio::test]
+async fn readiness_on_the_public_port_says_only_ready_or_not() {
+    let app = TestApp::spawn(Kind::Embedded).await;
+    let answer = reqwest::get(app.url("/readyz")).await.expect("readyz");
+    assert_eq!(answer.status().as_u16(), 200);
+    let body: serde_json::Value = answer.json().await.expect("json");
+    assert_eq!(body, json!({ "status": "ready" }));
+    // Asked a hundred times at once, it answers every time (the backend is asked once a second).
+    let asks = (0..100).map(|_| reqwest::get(app.url("/readyz")));
+    for answer in futures::future::join_all(asks).await {
+        assert_eq!(answer.expect("readyz").status().as_u16(), 200);
+    }
+}

@@ -96,6 +96,12 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// The secret every test instance names client addresses with (siblings share it, as the
+/// instances of one deployment do).
+pub fn secret() -> server::address_secret::AddressSecret {
+    server::address_secret::AddressSecret::new("the tests' address secret")
+}
+
 /// A key prefix no other test uses.
 pub fn unique_prefix() -> String {
     format!("test-{}", nanoid::nanoid!(10, &nanoid::alphabet::SAFE[2..]))
@@ -104,15 +110,22 @@ pub fn unique_prefix() -> String {
 /// A backend of `kind`; Redis ones get a prefix of their own.
 pub async fn backend(kind: Kind, history: impl Into<StoreLimits>) -> (Backend, String) {
     let prefix = unique_prefix();
-    let backend = match kind {
+    (backend_at(kind, &prefix, history).await, prefix)
+}
+
+/// A backend of `kind` under `prefix`: another instance of a deployment when one already uses
+/// it (Redis kinds; an embedded backend is always on its own).
+pub async fn backend_at(kind: Kind, prefix: &str, history: impl Into<StoreLimits>) -> Backend {
+    match kind {
         Kind::Embedded => Backend::embedded(history),
-        Kind::Redis => Backend::redis(&redis_url(), &prefix, history).await.expect("Redis"),
+        Kind::Redis => {
+            Backend::redis(&redis_url(), prefix, secret(), history).await.expect("Redis")
+        }
         Kind::Cluster => {
             let target = server::redis_conn::RedisTarget::cluster(&cluster().urls());
-            Backend::redis_at(target, &prefix, history).await.expect("Redis Cluster")
+            Backend::redis_at(target, prefix, secret(), history).await.expect("Redis Cluster")
         }
-    };
-    (backend, prefix)
+    }
 }
 
 /// A raw Redis connection, to look at what the store left behind.
@@ -197,7 +210,7 @@ impl TestApp {
     /// Another instance sharing this one's Redis prefix (a second server of one deployment).
     pub async fn sibling(&self) -> Self {
         let settings = test_settings();
-        let backend = Backend::redis(&redis_url(), &self.prefix, settings.store_limits())
+        let backend = Backend::redis(&redis_url(), &self.prefix, secret(), settings.store_limits())
             .await
             .expect("Redis");
         Self::start(settings, backend, self.prefix.clone(), Timing::default()).await

@@ -25,6 +25,7 @@ both_backends! {
     an_oversized_frame_closes_the_socket_with_1009,
     too_many_messages_are_refused_then_the_socket_is_closed,
     stopping_the_server_closes_sockets_with_1012,
+    a_clients_close_is_answered_with_a_close,
 }
 
 /// A room with Alice and Bob seated, and Alice's socket welcomed.
@@ -363,4 +364,15 @@ async fn stopping_the_server_closes_sockets_with_1012(kind: Kind) {
     // Sockets, the hub, the broker's subscriber, presence, the sweeper, the room's timer: all
     // ended before the application returned.
     assert_eq!(app.tasks.running(), 0, "every task of the instance ended");
+}
+
+async fn a_clients_close_is_answered_with_a_close(kind: Kind) {
+    use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
+    let app = TestApp::spawn(kind).await;
+    let (room, alice, _) = alice_and_bob(&app).await;
+    let mut a = alice.enter(&room).await;
+    let bye = CloseFrame { code: CloseCode::Normal, reason: "bye".into() };
+    futures::SinkExt::send(&mut a.stream, Message::Close(Some(bye))).await.expect("close sent");
+    // Without an answer the client would see the connection drop (1006 in a browser).
+    assert_eq!(a.closed().await, Some(1000), "the server answers a Close with a Close");
 }

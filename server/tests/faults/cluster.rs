@@ -216,8 +216,13 @@ async fn readyz_says_so_while_the_cluster_is_down_and_recovers_with_it() {
     // Down long enough for the pub/sub path to count as broken too.
     tokio::time::sleep(Duration::from_secs(8).saturating_sub(stopped.elapsed())).await;
     assert_eq!(ready().await, 503, "still unready while the cluster answers nobody");
-    let unready = reqwest::get(format!("http://{}/readyz", instance.addr)).await.expect("readyz");
-    let body = unready.text().await.unwrap_or_default();
+    let public = reqwest::get(format!("http://{}/readyz", instance.addr)).await.expect("readyz");
+    let public = public.text().await.unwrap_or_default();
+    assert_eq!(public.trim(), r#"{"status":"unready"}"#, "the public port says no more");
+    // The operator's address says why.
+    let unready = reqwest::get(format!("http://{}/readyz", instance.metrics)).await;
+    let body = unready.expect("readyz on the metrics address").text().await.unwrap_or_default();
+    assert!(body.contains("\"reason\""), "{body}");
     cluster.signal_all("CONT");
     let resumed = Instant::now();
     while ready().await != 200 {

@@ -30,6 +30,7 @@ impl Instance {
             .env("LEPTOS_SITE_ADDR", addr.to_string())
             .env("BURNER_METRICS_ADDR", metrics.to_string())
             .env("BURNER_REDIS_URL", redis_url)
+            .env("BURNER_ADDRESS_SECRET", "the fault tests' address secret, shared")
             .env("BURNER_KEY_PREFIX", prefix)
             .env("BURNER_ROOMS_PER_MINUTE", "100000")
             .env("BURNER_ROOMS_ALIVE_PER_ADDRESS", "100000")

@@ -2,6 +2,7 @@
 //! firewall makes): the instance notices, replaces it, resubscribes and resyncs, and a message
 //! posted on the other instance meanwhile reaches its socket, once, within 10 seconds.
 
+use crate::helpers::secret;
 use crate::helpers::{Next, TestApp, test_settings, unique_prefix};
 use crate::proxy::FaultProxy;
 use crate::redis_process::RedisProcess;
@@ -15,9 +16,9 @@ async fn through_the_proxy_and_direct() -> (RedisProcess, FaultProxy, TestApp, T
     let redis = RedisProcess::start();
     let proxy = FaultProxy::start(([127, 0, 0, 1], redis.port()).into()).await;
     let prefix = unique_prefix();
-    let through_proxy = Backend::redis(&proxy.url(), &prefix, 500).await.expect("Redis");
+    let through_proxy = Backend::redis(&proxy.url(), &prefix, secret(), 500).await.expect("Redis");
     let a = TestApp::start(test_settings(), through_proxy, prefix.clone(), Timing::default()).await;
-    let direct = Backend::redis(&redis.url(), &prefix, 500).await.expect("Redis");
+    let direct = Backend::redis(&redis.url(), &prefix, secret(), 500).await.expect("Redis");
     let b = TestApp::start(test_settings(), direct, prefix, Timing::default()).await;
     (redis, proxy, a, b)
 }

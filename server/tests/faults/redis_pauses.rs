@@ -3,6 +3,7 @@
 //! after; nothing waits past its timeout.
 
 use crate::chatter::Chatter;
+use crate::helpers::secret;
 use crate::helpers::{TestApp, test_settings, unique_prefix};
 use crate::redis_process::RedisProcess;
 use server::backend::Backend;
@@ -10,9 +11,17 @@ use server::ws::socket::Timing;
 use std::time::{Duration, Instant};
 
 async fn readyz(app: &TestApp) -> u16 {
+    readyz_said(app).await.0
+}
+
+/// `/readyz` on the public port: its status and body.
+async fn readyz_said(app: &TestApp) -> (u16, String) {
     let client =
         reqwest::Client::builder().timeout(Duration::from_secs(3)).build().expect("client");
-    client.get(app.url("/readyz")).send().await.map(|r| r.status().as_u16()).unwrap_or(0)
+    match client.get(app.url("/readyz")).send().await {
+        Ok(answer) => (answer.status().as_u16(), answer.text().await.unwrap_or_default()),
+        Err(_) => (0, String::new()),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,7 +29,7 @@ async fn redis_pauses_and_every_send_completes_or_is_retried_and_nothing_hangs()
     let redis = RedisProcess::start();
     let prefix = unique_prefix();
     let settings = test_settings();
-    let backend = Backend::redis(&redis.url(), &prefix, 500).await.expect("Redis");
+    let backend = Backend::redis(&redis.url(), &prefix, secret(), 500).await.expect("Redis");
     let app = TestApp::start(settings, backend, prefix, Timing::default()).await;
     let alice = app.visitor();
     let room = alice.room_with_seat("alice").await;
@@ -38,9 +47,15 @@ async fn redis_pauses_and_every_send_completes_or_is_retried_and_nothing_hangs()
     for i in 0..3 {
         ca.say(&format!("during{i}"), "sent while Redis is paused").await;
     }
-    let during = readyz(&app).await;
+    // The answer before the pause stands for up to a second; then the check finds Redis silent.
+    let (mut during, mut said) = readyz_said(&app).await;
+    while during != 503 && paused.elapsed() < Duration::from_millis(2_500) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        (during, said) = readyz_said(&app).await;
+    }
     ca.pump(Duration::from_millis(500)).await;
     assert_eq!(during, 503, "not ready while Redis does not answer");
+    assert_eq!(said, r#"{"status":"unready"}"#, "and nothing of why, on the public port");
 
     ca.settle(Duration::from_secs(15)).await;
     let settled = paused.elapsed();

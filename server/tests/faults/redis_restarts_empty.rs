@@ -1,6 +1,7 @@
 //! Redis restarts with nothing in it: open sockets are told their room ended within seconds,
 //! nothing hangs, new rooms work at once, and `/readyz` recovers.
 
+use crate::helpers::secret;
 use crate::helpers::{Next, TestApp, test_settings, unique_prefix};
 use crate::redis_process::RedisProcess;
 use app::protocol::ServerFrame;
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 async fn redis_restarts_empty_and_open_sockets_are_told_their_room_ended() {
     let mut redis = RedisProcess::start();
     let prefix = unique_prefix();
-    let backend = Backend::redis(&redis.url(), &prefix, 500).await.expect("Redis");
+    let backend = Backend::redis(&redis.url(), &prefix, secret(), 500).await.expect("Redis");
     let app = TestApp::start(test_settings(), backend, prefix, Timing::default()).await;
     let alice = app.visitor();
     let room = alice.room_with_seat("alice").await;

@@ -3,6 +3,7 @@
 //! keeps draining its queue (its store call runs beside the socket loop), so no socket is closed
 //! as slow, nothing is lost and both see one order.
 
+use crate::helpers::secret;
 use crate::helpers::{Next, Socket, TestApp, test_settings, unique_prefix};
 use crate::proxy::FaultProxy;
 use crate::redis_process::RedisProcess;
@@ -22,8 +23,9 @@ async fn a_stalled_store_does_not_stop_a_socket_from_draining_its_room() {
     let proxy = FaultProxy::start(SocketAddr::from(([127, 0, 0, 1], port))).await;
     let prefix = unique_prefix();
     let cap = 1000;
-    let direct = Backend::redis(&redis.url(), &prefix, cap).await.expect("Redis");
-    let stalled = Backend::redis(&proxy.url(), &prefix, cap).await.expect("Redis via the proxy");
+    let direct = Backend::redis(&redis.url(), &prefix, secret(), cap).await.expect("Redis");
+    let stalled =
+        Backend::redis(&proxy.url(), &prefix, secret(), cap).await.expect("Redis via the proxy");
     let x = TestApp::start(test_settings(), direct, prefix.clone(), Timing::default()).await;
     let y = TestApp::start(test_settings(), stalled, prefix, Timing::default()).await;
 

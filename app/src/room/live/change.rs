@@ -204,12 +204,17 @@ impl Live {
         Next::Continue
     }
 
-    /// Marks messages unacknowledged for too long as failed, and leaves a room past its end.
+    /// Marks messages unacknowledged for too long as failed, forgets messages past their
+    /// timer, and leaves a room past its end.
     fn tick(&self, local_now: u64) -> Next {
         if self.log.with_untracked(|log| log.has_overdue(local_now)) {
             self.write.log.update(|log| {
                 log.fail_overdue(local_now);
             });
+        }
+        let (timer, now) = (self.message_timer_ms, self.server_now(local_now));
+        if self.log.with_untracked(|log| log.has_expired(timer, now)) {
+            self.write.log.update(|log| log.forget_expired(timer, now));
         }
         // The deadline is never extended: if the server's word is late (offline), the room is
         // over all the same.
