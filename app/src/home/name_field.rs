@@ -74,7 +74,7 @@ pub fn NameField(name: RwSignal<String>, remember: RwSignal<bool>) -> impl IntoV
             <label class="flex items-center gap-2 text-xs text-muted cursor-pointer">
                 <input
                     type="checkbox"
-                    class="accent-current cursor-pointer"
+                    class="accent-accent cursor-pointer"
                     prop:checked=move || remember.get()
                     on:change=on_remember
                 />

@@ -220,17 +220,29 @@ pub async fn destroy_room(raw: String, proof: Option<String>) -> Result<(), ApiE
     if !room.may_destroy(seat.as_ref().map(|s| s.id.as_str())) {
         return Err(ApiError::OnlyCreator);
     }
-    // The seat cookie is kept: it expires at the deadline anyway, and lets this browser be
-    // told "destroyed" (not "not found") if it comes back.
     state.store.destroy(&id).await.map_err(failure(cookie.as_ref()))?;
     tracing::debug!(room = %id, "room destroyed");
+    // Nothing of the room outlives it, its seat cookie in this browser included.
+    if cookie.is_some() {
+        set_cookie(&SeatCookie::removal(&id, served_securely(&state.rules)))?;
+    }
     Ok(())
 }
 
 pub async fn leave_room(raw: String) -> Result<(), ApiError> {
     let state = server_state()?;
     pass(&state.doors.actions, &state.rules)?;
-    let (id, _, cookie) = open(&state, &raw).await?;
+    let (id, _, cookie) = match open(&state, &raw).await {
+        Ok(opened) => opened,
+        // The room ended: its seat cookie is forgotten all the same (the page asks, once told),
+        // and the answer says how it ended.
+        Err(err @ ApiError::Ended { .. }) => {
+            let id = parse_room_id(&raw)?;
+            set_cookie(&SeatCookie::removal(&id, served_securely(&state.rules)))?;
+            return Err(err);
+        }
+        Err(err) => return Err(err),
+    };
     let cookie = require_seat(&state, &id, cookie).await?;
     state.store.leave(&id, &cookie.token.hash()).await.map_err(failure(Some(&cookie)))?;
     set_cookie(&SeatCookie::removal(&id, served_securely(&state.rules)))?;

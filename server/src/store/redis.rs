@@ -31,6 +31,7 @@ struct Scripts {
     leave: Script,
     destroy: Script,
     trim: Script,
+    schedule: Script,
 }
 
 /// A Redis command that failed: counted, and kept for the log.
@@ -66,6 +67,7 @@ impl RedisStore {
             leave: Script::new(include_str!("../lua/leave.lua")),
             destroy: Script::new(include_str!("../lua/destroy.lua")),
             trim: Script::new(include_str!("../lua/trim.lua")),
+            schedule: Script::new(include_str!("../lua/schedule.lua")),
         };
         RedisStore { conn, keys, addresses, history, scripts }
     }
@@ -282,7 +284,7 @@ impl RoomStore for RedisStore {
                     // Due when the message's timer runs out, and at the latest when the room
                     // ends: the timed set names no room past its deadline.
                     let due = now_ms().saturating_add(timer).min(deadline);
-                    self.schedule_sweep(room, due).await;
+                    self.schedule_sweep(room, due, deadline).await;
                 }
                 Ok(Posted::Stored { seq })
             }
@@ -357,15 +359,18 @@ impl RoomStore for RedisStore {
 }
 
 impl RedisStore {
-    /// Asks for `room` to be swept at `due` (or earlier, if it already is).
-    async fn schedule_sweep(&self, room: &RoomId, due: u64) {
+    /// Asks for `room` (which ends at `deadline`) to be swept at `due` (or earlier, if it
+    /// already is).
+    async fn schedule_sweep(&self, room: &RoomId, due: u64, deadline: u64) {
         let mut conn = self.conn.clone();
-        let scheduled = redis::cmd("ZADD")
-            .arg(self.keys.timed())
-            .arg("LT")
+        let scheduled = self
+            .scripts
+            .schedule
+            .key(self.keys.timed())
             .arg(due)
             .arg(room.as_str())
-            .query_async::<()>(&mut conn)
+            .arg(deadline)
+            .invoke_async::<()>(&mut conn)
             .await;
         // Best effort: the message is never read back past its timer either way.
         let _ = scheduled.inspect_err(crate::metrics::redis_failed);

@@ -80,24 +80,32 @@ async fn after_destroy_every_call_answers_ended(kind: Kind) {
     assert_eq!(bob.join(&room, "bob").await.status, 200);
     let destroyed = alice.call("destroy_room", json!({ "room_id": room })).await;
     assert_eq!(destroyed.status, 200, "{destroyed:?}");
+    assert!(
+        destroyed.set_cookie.is_some_and(|c| c.contains("Max-Age=0")),
+        "the destroyer's browser forgets its seat at once"
+    );
+    // Bob still holds his: every call says how the room ended.
     let ended = json!({ "error": "ended", "reason": "destroyed" });
-    for visitor in [&alice, &bob] {
-        for (endpoint, body) in [
-            ("room_view", json!({ "room_id": room })),
-            ("join_room", join_body(&room, "x")),
-            ("room_history", json!({ "room_id": room })),
-            ("destroy_room", json!({ "room_id": room })),
-            ("leave_room", json!({ "room_id": room })),
-        ] {
-            let answer = visitor.call(endpoint, body).await;
-            assert_eq!((answer.status, &answer.body), (410, &ended), "{endpoint}");
-        }
-        let (status, location, _) = visitor.page(&format!("/room/{room}"), &[]).await;
-        assert_eq!((status, location.as_deref()), (302, Some("/?destroyed=1")));
+    for (endpoint, body) in [
+        ("room_view", json!({ "room_id": room })),
+        ("join_room", join_body(&room, "x")),
+        ("room_history", json!({ "room_id": room })),
+        ("destroy_room", json!({ "room_id": room })),
+    ] {
+        let answer = bob.call(endpoint, body).await;
+        assert_eq!((answer.status, &answer.body), (410, &ended), "{endpoint}");
     }
-    // Someone who never held a seat only learns that there is no such room.
-    let stranger = app.visitor().call("room_view", json!({ "room_id": room })).await;
-    assert_eq!((stranger.status, stranger.body), (404, json!({ "error": "not_found" })));
+    let (status, location, _) = bob.page(&format!("/room/{room}"), &[]).await;
+    assert_eq!((status, location.as_deref()), (302, Some("/?destroyed=1")));
+    // Told, his page asks to leave: the answer is the same, and his browser forgets the seat.
+    let left = bob.call("leave_room", json!({ "room_id": room })).await;
+    assert_eq!((left.status, &left.body), (410, &ended));
+    assert!(left.set_cookie.is_some_and(|c| c.contains("Max-Age=0")), "the cookie goes");
+    // Without their cookies, neither learns more than a stranger: there is no such room.
+    for visitor in [&alice, &bob, &app.visitor()] {
+        let view = visitor.call("room_view", json!({ "room_id": room })).await;
+        assert_eq!((view.status, view.body), (404, json!({ "error": "not_found" })));
+    }
 }
 
 async fn opening_the_room_page_never_claims_a_seat(kind: Kind) {
