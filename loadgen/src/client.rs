@@ -10,6 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
@@ -18,12 +19,28 @@ pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
-    Welcome { you: SeatRef },
-    Message { seq: u64, client_id: String, sender: SeatRef, body: String },
+    Welcome {
+        you: SeatRef,
+        /// Whether the welcome carries everything after `since` (false: more was missed).
+        #[serde(default = "yes")]
+        recovered: bool,
+    },
+    Message {
+        seq: u64,
+        client_id: String,
+        sender: SeatRef,
+        body: String,
+    },
     Presence {},
     Typing {},
     Ended {},
-    Error { code: String },
+    Error {
+        code: String,
+    },
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A seat as frames carry it (its sealed name is not needed here).
@@ -94,15 +111,17 @@ impl Person {
         self.call("join_room", join).await.map(drop)
     }
 
-    /// Opens the room's WebSocket (from `source`, when given) and reads `welcome`; returns the
-    /// socket and its seat id.
+    /// Opens the room's WebSocket (from `source`, when given), resuming after sequence number
+    /// `since`, and reads `welcome`; returns the socket, its seat id, and whether the welcome
+    /// carries everything missed.
     pub async fn connect(
         &self,
         room: &str,
+        since: u64,
         source: Option<IpAddr>,
-    ) -> anyhow::Result<(Socket, String)> {
+    ) -> anyhow::Result<(Socket, String, bool)> {
         let ws_base = self.base.replacen("http", "ws", 1);
-        let mut request = format!("{ws_base}/ws/{room}?since=0").into_client_request()?;
+        let mut request = format!("{ws_base}/ws/{room}?since={since}").into_client_request()?;
         let url = reqwest::Url::parse(&self.base)?;
         let cookie = self.jar.cookies(&url).context("a seat cookie")?;
         request.headers_mut().insert("cookie", cookie);
@@ -116,10 +135,18 @@ impl Person {
         }
         let stream = tcp.connect(self.addr).await?;
         stream.set_nodelay(true)?;
-        let (mut socket, _) =
-            tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await?;
+        // A small read buffer, as the server keeps one: tungstenite zeroes its read buffer's
+        // free space before each read, and its 128 KiB default made that the generator's main
+        // cost (a memset per frame received).
+        let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(4096);
+        let (mut socket, _) = tokio_tungstenite::client_async_with_config(
+            request,
+            MaybeTlsStream::Plain(stream),
+            Some(config),
+        )
+        .await?;
         match next_frame(&mut socket).await? {
-            Some(ServerFrame::Welcome { you }) => Ok((socket, you.id)),
+            Some(ServerFrame::Welcome { you, recovered }) => Ok((socket, you.id, recovered)),
             other => bail!("expected welcome, got {other:?}"),
         }
     }

@@ -15,6 +15,8 @@ mod client;
 mod envelope;
 mod measure;
 mod scenarios;
+mod seat;
+mod summary;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -54,6 +56,8 @@ enum Scenario {
     },
     /// Idle sockets: the server's memory per connection, and how long connecting takes.
     Idle(Idle),
+    /// The median and spread of several runs' figures, from their JSON lines in FILE.
+    Summarize { file: std::path::PathBuf },
 }
 
 /// Where the servers are, and whose CPU and memory to read.
@@ -82,9 +86,58 @@ pub struct People {
     /// Bytes of text per message (before sealing).
     #[arg(long, default_value_t = 100)]
     pub size: usize,
-    /// Fail (exit 1) on any lost, duplicated or out-of-order message.
+    /// Fail (exit 1) on any lost, duplicated, out-of-order or unacknowledged message.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub stall: Stall,
+}
+
+/// Redis paused for a while during the sending (`CLIENT PAUSE … ALL`, through redis-cli): how
+/// the messages sent meanwhile fare is reported (when each was acknowledged after the pause).
+#[derive(Args, Clone)]
+pub struct Stall {
+    /// The Redis to pause (a redis:// URL).
+    #[arg(long = "stall-redis", id = "stall_redis")]
+    pub redis: Option<String>,
+    /// Seconds into the sending when Redis is paused (5 when not given).
+    #[arg(long = "stall-at", requires = "stall_redis")]
+    pub at: Option<u64>,
+    /// Seconds Redis stays paused (5 when not given).
+    #[arg(long = "stall-secs", requires = "stall_redis")]
+    pub pause: Option<u64>,
+    /// With --strict: fail when a message sent during the pause is acknowledged later than this
+    /// after its end (milliseconds).
+    #[arg(long = "stall-ack-within-ms", requires = "stall_redis")]
+    pub ack_within_ms: Option<f64>,
+}
+
+impl Stall {
+    /// Seconds into the sending when Redis is paused.
+    pub fn at_secs(&self) -> u64 {
+        self.at.unwrap_or(5)
+    }
+
+    /// Seconds Redis stays paused.
+    pub fn secs(&self) -> u64 {
+        self.pause.unwrap_or(5)
+    }
+
+    /// Pauses Redis for its seconds, now.
+    pub async fn pause(&self) -> anyhow::Result<()> {
+        let url = self.redis.as_deref().unwrap_or_default();
+        let ms = (self.secs() * 1000).to_string();
+        let paused = tokio::process::Command::new("redis-cli")
+            .args(["-u", url, "CLIENT", "PAUSE", &ms, "ALL"])
+            .output()
+            .await?;
+        anyhow::ensure!(
+            paused.status.success(),
+            "redis-cli: {}",
+            String::from_utf8_lossy(&paused.stderr)
+        );
+        Ok(())
+    }
 }
 
 #[derive(Args, Clone, Copy)]
@@ -146,11 +199,15 @@ pub struct Idle {
 async fn main() -> anyhow::Result<()> {
     measure::raise_file_limit();
     let scenario = Cli::parse().scenario;
+    if let Scenario::Summarize { file } = &scenario {
+        println!("{}", summary::summarize(&std::fs::read_to_string(file)?)?);
+        return Ok(());
+    }
     let strict = match &scenario {
         Scenario::Pairs { people, .. }
         | Scenario::Rooms { people, .. }
         | Scenario::Ramp { people, .. } => people.strict,
-        Scenario::Idle(_) => false,
+        Scenario::Idle(_) | Scenario::Summarize { .. } => false,
     };
     let report = match scenario {
         Scenario::Pairs { people, pace } => {
@@ -161,11 +218,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Scenario::Ramp { people, size, ramp } => scenarios::ramp(&people, size, ramp).await?,
         Scenario::Idle(idle) => scenarios::idle(&idle).await?,
+        Scenario::Summarize { .. } => return Ok(()),
     };
     println!("{}", report.table());
     println!("{}", report.json());
     if !report.clean() {
-        eprintln!("loadgen: messages were lost, duplicated or out of order");
+        eprintln!(
+            "loadgen: messages were lost, duplicated, out of order or unacknowledged, or a bound was passed"
+        );
         if strict {
             std::process::exit(1);
         }

@@ -92,6 +92,21 @@ impl Report {
         self.clean &= lost == 0 && duplicated == 0 && out_of_order == 0;
     }
 
+    /// Records how many of the messages sent were acknowledged; all of them must be.
+    pub fn acknowledged(&mut self, sent: u64, acked: u64) {
+        self.add("acked", acked);
+        self.add("unacknowledged", sent.saturating_sub(acked));
+        self.clean &= acked >= sent;
+    }
+
+    /// Marks the report unclean when `value` (named `name`) is over `bound`.
+    pub fn bound(&mut self, name: &str, value: f64, bound: f64) {
+        if value > bound {
+            eprintln!("loadgen: {name} is {value}, over the bound of {bound}");
+            self.clean = false;
+        }
+    }
+
     pub fn latency(&mut self, histogram: &Histogram<u64>) {
         for (name, q) in [("p50_ms", 0.5), ("p90_ms", 0.9), ("p99_ms", 0.99), ("p999_ms", 0.999)] {
             self.add(name, ms(histogram.value_at_quantile(q)));
@@ -114,6 +129,16 @@ impl Report {
         }
         if watched.iter().filter(|w| w.name.starts_with("instance")).count() > 1 {
             self.add("cpu_us_per_msg[instances]", per_message(instances));
+        }
+        // A cluster's nodes, all together: what Redis costs a message, wherever it ran.
+        let redis: Vec<usize> =
+            (0..watched.len()).filter(|i| watched[*i].name.starts_with("redis-")).collect();
+        if redis.len() > 1 {
+            let used: f64 = redis
+                .iter()
+                .map(|i| cpu_seconds(watched[*i].pid) - before.get(*i).copied().unwrap_or(0.0))
+                .sum();
+            self.add("cpu_us_per_msg[redis-all]", per_message(used));
         }
     }
 

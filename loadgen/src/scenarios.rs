@@ -1,37 +1,23 @@
 //! The scenarios: rooms full of people sending on a schedule (`pairs`, `rooms`), the same at a
 //! rising rate (`ramp`), and sockets that only sit there (`idle`).
 
-use crate::client::{Person, ServerFrame, Socket};
-use crate::envelope::{Purpose, RoomKey};
+use crate::client::Person;
+use crate::envelope::RoomKey;
 use crate::measure::{Report, cpu_seconds, latency_histogram, ms, progress, rss_kb};
-use crate::{Idle, Pace, People, Ramp, RoomSize, Senders};
-use futures::stream::{SplitSink, SplitStream};
-use futures::{SinkExt, StreamExt};
+use crate::seat::{self, Plan, Seat, Tally};
+use crate::{Idle, Pace, People, Ramp, RoomSize, Senders, Stall};
+use futures::StreamExt;
 use hdrhistogram::Histogram;
-use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use tokio_tungstenite::tungstenite::Message;
 
 /// How long after the last send deliveries are still awaited.
 const DRAIN: Duration = Duration::from_secs(3);
 /// Server functions called at once while setting up.
 const SETUP_AT_ONCE: usize = 32;
-
-/// One connected person of a room.
-struct Seat {
-    index: usize,
-    room: usize,
-    key: RoomKey,
-    /// This person's seat id (what their messages are sealed for).
-    seat: String,
-    sender: bool,
-    sink: Option<SplitSink<Socket, Message>>,
-    stream: Option<SplitStream<Socket>>,
-}
 
 /// Everyone of a traffic scenario, connected.
 struct Crowd {
@@ -47,13 +33,19 @@ struct Crowd {
 /// What one round of sending produced.
 struct Round {
     sent: u64,
+    acked: u64,
     delivered: u64,
     unreadable: u64,
     errors: std::collections::BTreeMap<String, u64>,
     lost: u64,
     duplicated: u64,
     out_of_order: u64,
+    reconnects: u64,
+    gaps: u64,
     latency: Histogram<u64>,
+    ack_latency: Histogram<u64>,
+    /// For sends during a stall: their acknowledgement after the stall's end.
+    stall_acks: Histogram<u64>,
     /// How late each send went out against its schedule.
     send_lag: Histogram<u64>,
     window: Duration,
@@ -73,31 +65,32 @@ async fn gather(traffic: &People, clients: usize) -> anyhow::Result<Crowd> {
                 person.join(&id, &key, &format!("person {i}")).await?;
             }
             let mut sockets = Vec::new();
-            for person in &people {
-                sockets.push(person.connect(&id, None).await?);
+            for person in people {
+                let (socket, seat, _) = person.connect(&id, 0, None).await?;
+                sockets.push((Arc::new(person), socket, seat));
             }
-            anyhow::Ok((key, sockets))
+            anyhow::Ok((id, key, sockets))
         })
         .buffer_unordered(SETUP_AT_ONCE)
         .collect::<Vec<_>>()
         .await;
     let mut crowd = Crowd { seats: Vec::new(), rooms: Vec::new(), started, rounds: 0 };
     for (room, result) in rooms.into_iter().enumerate() {
-        let (key, sockets) = result?;
+        let (room_id, key, sockets) = result?;
         let mut members = Vec::new();
-        for (i, (socket, seat)) in sockets.into_iter().enumerate() {
-            let (sink, stream) = socket.split();
+        for (i, (person, socket, seat)) in sockets.into_iter().enumerate() {
             let index = crowd.seats.len();
-            let sender = traffic.senders == Senders::All || i == 0;
             members.push(index);
             crowd.seats.push(Seat {
                 index,
                 room,
-                key: key.clone(),
+                room_id: room_id.clone(),
+                key: RoomKey::clone(&key),
                 seat,
-                sender,
-                sink: Some(sink),
-                stream: Some(stream),
+                sender: traffic.senders == Senders::All || i == 0,
+                person,
+                socket: Some(futures::StreamExt::split(socket)),
+                last_seq: 0,
             });
         }
         crowd.rooms.push(members);
@@ -109,117 +102,54 @@ async fn gather(traffic: &People, clients: usize) -> anyhow::Result<Crowd> {
     Ok(crowd)
 }
 
-/// Everyone sends at `rate` for `secs`; every delivery is checked and timed.
-async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::Result<Round> {
+/// Everyone sends at `rate` for `secs` (Redis paused meanwhile, when `stall` says so); every
+/// delivery is checked and timed.
+async fn round(
+    crowd: &mut Crowd,
+    rate: f64,
+    secs: u64,
+    size: usize,
+    stall: Option<&Stall>,
+) -> anyhow::Result<Round> {
     let (stop_sending, sending) = watch::channel(false);
     let (stop_reading, reading) = watch::channel(false);
     let sent: Arc<Vec<AtomicU64>> =
         Arc::new((0..crowd.seats.len()).map(|_| AtomicU64::new(0)).collect());
-    let started = crowd.started;
     crowd.rounds += 1;
-    let this_round = crowd.rounds;
-    let text: String = "x".repeat(size);
-    let mut writers = Vec::new();
-    let mut readers = Vec::new();
-    let count = crowd.seats.len().max(1);
-    for seat in &mut crowd.seats {
-        let mut sink = seat.sink.take().ok_or_else(|| anyhow::anyhow!("socket in use"))?;
-        let stream = seat.stream.take().ok_or_else(|| anyhow::anyhow!("socket in use"))?;
-        let (index, key, sender) = (seat.index, seat.key.clone(), seat.sender);
-        let own_seat = seat.seat.clone();
-        let (mut stop, counter, text) = (sending.clone(), sent.clone(), text.clone());
-        // Senders are spread evenly over one period, so the load is steady.
-        let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
-        let offset = period.mul_f64(index as f64 / count as f64);
-        writers.push(tokio::spawn(async move {
-            let mut lag = latency_histogram();
-            if sender {
-                tokio::time::sleep(offset).await;
-                let mut every = tokio::time::interval(period);
-                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-                let mut n = 0;
-                loop {
-                    tokio::select! {
-                        _ = stop.changed() => break,
-                        due = every.tick() => {
-                            // Latency runs from when the message goes out; how far that is
-                            // behind its schedule is measured apart (a held-up sender shows
-                            // there instead of hiding).
-                            let at = started.elapsed().as_micros();
-                            let _ = lag.record(due.elapsed().as_micros() as u64);
-                            let client_id = format!("{this_round}-{index}-{n}-{at}");
-                            let mine = Purpose::Message { seat: &own_seat, client_id: &client_id };
-                            let body = key.seal(mine, &text);
-                            let frame = serde_json::json!({
-                                "type": "send", "client_id": client_id, "body": body,
-                            });
-                            if sink.send(Message::Text(frame.to_string().into())).await.is_err() {
-                                break;
-                            }
-                            n += 1;
-                            counter[index].store(n, Ordering::Relaxed);
-                        }
-                    }
-                }
+    let begins = crowd.started.elapsed();
+    let watched = stall.map(|stall| {
+        let from = begins + Duration::from_secs(stall.at_secs());
+        let to = from + Duration::from_secs(stall.secs());
+        (from.as_micros() as u64, to.as_micros() as u64)
+    });
+    let plan = Plan {
+        started: crowd.started,
+        round: crowd.rounds,
+        text: "x".repeat(size),
+        rate,
+        count: crowd.seats.len(),
+        watched,
+    };
+    let people: Vec<_> = std::mem::take(&mut crowd.seats)
+        .into_iter()
+        .map(|mut person| {
+            let (plan, sent) = (plan.clone(), sent.clone());
+            let (sending, reading) = (sending.clone(), reading.clone());
+            tokio::spawn(async move {
+                let tally = seat::run(&mut person, plan, sent, sending, reading).await;
+                (person, tally)
+            })
+        })
+        .collect();
+    if let Some(stall) = stall {
+        let stall = stall.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(stall.at_secs())).await;
+            eprintln!("  pausing Redis for {} s", stall.secs());
+            if let Err(err) = stall.pause().await {
+                eprintln!("  could not pause Redis: {err}");
             }
-            (sink, lag)
-        }));
-        let mut stop = reading.clone();
-        let key = seat.key.clone();
-        readers.push(tokio::spawn(async move {
-            let mut stream = stream;
-            let mut seen = HashSet::new();
-            let mut tally = Tally::new();
-            loop {
-                let message = tokio::select! {
-                    _ = stop.changed() => break,
-                    message = stream.next() => message,
-                };
-                let Some(Ok(Message::Text(text))) = message else {
-                    if matches!(message, None | Some(Err(_))) {
-                        break;
-                    }
-                    continue;
-                };
-                let (seq, client_id, sender, body) = match serde_json::from_str(text.as_str()) {
-                    Ok(ServerFrame::Message { seq, client_id, sender, body }) => {
-                        (seq, client_id, sender, body)
-                    }
-                    Ok(ServerFrame::Error { code }) => {
-                        *tally.errors.entry(code).or_insert(0) += 1;
-                        continue;
-                    }
-                    _ => continue,
-                };
-                // Every message must open with the room's key, under the seat and client id it
-                // came from, as a browser opens it.
-                let from = Purpose::Message { seat: &sender.id, client_id: &client_id };
-                if key.open(from, &body).is_none() {
-                    tally.unreadable += 1;
-                }
-                let now = started.elapsed().as_micros() as u64;
-                let mut parts = client_id.split('-').map(|p| p.parse::<u64>().unwrap_or(0));
-                let mut part = || parts.next().unwrap_or(0);
-                let (round, from, n, at) = (part(), part(), part(), part());
-                tally.delivered += 1;
-                if !seen.insert((round, from, n)) {
-                    tally.duplicated += 1;
-                    continue;
-                }
-                if seq <= tally.last_seq {
-                    tally.out_of_order += 1;
-                }
-                tally.last_seq = tally.last_seq.max(seq);
-                if round != this_round {
-                    // Sent in an earlier round and later than its drain: that round counted it
-                    // as lost.
-                    continue;
-                }
-                *tally.received.entry(from as usize).or_insert(0) += 1;
-                let _ = tally.latency.record(now.saturating_sub(at).max(1));
-            }
-            (stream, tally)
-        }));
+        });
     }
     let before = Instant::now();
     let every = Duration::from_secs(10);
@@ -230,71 +160,64 @@ async fn round(crowd: &mut Crowd, rate: f64, secs: u64, size: usize) -> anyhow::
     }
     tokio::time::sleep(Duration::from_secs(secs).saturating_sub(before.elapsed())).await;
     let _ = stop_sending.send(true);
-    let sinks = futures::future::join_all(writers).await;
     let window = before.elapsed();
     tokio::time::sleep(DRAIN).await;
     let _ = stop_reading.send(true);
-    let tallies = futures::future::join_all(readers).await;
+    let mut tallies: Vec<Tally> = Vec::new();
+    for done in futures::future::join_all(people).await {
+        let (person, tally) = done?;
+        crowd.seats.push(person);
+        tallies.push(tally);
+    }
+    Ok(sum(crowd, &tallies, window))
+}
+
+/// A round's tallies, summed; "lost" counts what was acknowledged to its sender and did not
+/// reach another member of the room.
+fn sum(crowd: &Crowd, tallies: &[Tally], window: Duration) -> Round {
     let mut result = Round {
-        sent: sent.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
+        sent: 0,
+        acked: 0,
         delivered: 0,
         unreadable: 0,
-        errors: std::collections::BTreeMap::new(),
+        errors: seat::errors(tallies),
         lost: 0,
         duplicated: 0,
         out_of_order: 0,
+        reconnects: 0,
+        gaps: 0,
         latency: latency_histogram(),
+        ack_latency: latency_histogram(),
+        stall_acks: latency_histogram(),
         send_lag: latency_histogram(),
         window,
     };
-    for (i, (writer, tally)) in sinks.into_iter().zip(tallies).enumerate() {
-        let (stream, tally) = tally?;
-        let (sink, lag) = writer?;
-        let _ = result.send_lag.add(&lag);
-        crowd.seats[i].sink = Some(sink);
-        crowd.seats[i].stream = Some(stream);
+    for (i, tally) in tallies.iter().enumerate() {
+        result.sent += tally.sent;
+        result.acked += tally.acked;
         result.delivered += tally.delivered;
         result.unreadable += tally.unreadable;
-        for (code, n) in tally.errors {
-            *result.errors.entry(code).or_insert(0) += n;
-        }
         result.duplicated += tally.duplicated;
         result.out_of_order += tally.out_of_order;
-        let _ = result.latency.add(&tally.latency);
-        // Everyone in the room should have received everything each sender sent.
+        result.reconnects += tally.reconnects;
+        result.gaps += tally.gaps;
+        for (histogram, samples) in [
+            (&mut result.latency, &tally.latency),
+            (&mut result.ack_latency, &tally.ack_latency),
+            (&mut result.stall_acks, &tally.watched_acks),
+            (&mut result.send_lag, &tally.send_lag),
+        ] {
+            for &sample in samples {
+                let _ = histogram.record(sample);
+            }
+        }
         for &other in &crowd.rooms[crowd.seats[i].room] {
-            let expected = sent[other].load(Ordering::Relaxed);
+            let acked = tallies[other].acked;
             let got = tally.received.get(&other).copied().unwrap_or(0);
-            result.lost += expected.saturating_sub(got);
+            result.lost += acked.saturating_sub(got);
         }
     }
-    Ok(result)
-}
-
-struct Tally {
-    delivered: u64,
-    unreadable: u64,
-    errors: std::collections::HashMap<String, u64>,
-    duplicated: u64,
-    out_of_order: u64,
-    last_seq: u64,
-    received: std::collections::HashMap<usize, u64>,
-    latency: Histogram<u64>,
-}
-
-impl Tally {
-    fn new() -> Self {
-        Tally {
-            delivered: 0,
-            unreadable: 0,
-            errors: std::collections::HashMap::new(),
-            duplicated: 0,
-            out_of_order: 0,
-            last_seq: 0,
-            received: std::collections::HashMap::new(),
-            latency: latency_histogram(),
-        }
-    }
+    result
 }
 
 pub async fn traffic(
@@ -306,8 +229,10 @@ pub async fn traffic(
     let mut crowd = gather(traffic, room.clients).await?;
     let pids = &traffic.target.pids;
     let cpu_before: Vec<f64> = pids.iter().map(|w| cpu_seconds(w.pid)).collect();
+    let own_before = cpu_seconds(std::process::id());
     eprintln!("sending at {} a second each for {} s", pace.rate, pace.secs);
-    let result = round(&mut crowd, pace.rate, pace.secs, traffic.size).await?;
+    let stall = traffic.stall.redis.is_some().then_some(&traffic.stall);
+    let result = round(&mut crowd, pace.rate, pace.secs, traffic.size, stall).await?;
     let mut report = Report::new(name);
     report.add("instances", traffic.target.urls.len());
     report.add("rooms", traffic.rooms);
@@ -323,9 +248,27 @@ pub async fn traffic(
     report.add("send_lag_p99_ms", ms(result.send_lag.value_at_quantile(0.99)));
     report.add("send_lag_max_ms", ms(result.send_lag.max()));
     report.integrity(result.lost + result.unreadable, result.duplicated, result.out_of_order);
+    report.acknowledged(result.sent, result.acked);
+    report.add("ack_p99_ms", ms(result.ack_latency.value_at_quantile(0.99)));
+    report.add("ack_max_ms", ms(result.ack_latency.max()));
+    report.add("reconnects", result.reconnects);
+    report.add("resumed_with_gaps", result.gaps);
+    if let Some(stall) = stall {
+        report.add("redis_paused_secs", stall.secs());
+        report.add("sent_during_pause", result.stall_acks.len());
+        report.add("acked_after_pause_p50_ms", ms(result.stall_acks.value_at_quantile(0.5)));
+        let latest = ms(result.stall_acks.max());
+        report.add("acked_after_pause_max_ms", latest);
+        if let Some(bound) = stall.ack_within_ms {
+            report.bound("acked_after_pause_max_ms", latest, bound);
+        }
+    }
     report.add("unreadable", result.unreadable);
     report.add("errors", serde_json::to_value(&result.errors).unwrap_or_default());
     report.cpu(pids, &cpu_before, result.sent);
+    // The generator's own share: on a shared machine it is CPU the server does not get.
+    let own = cpu_seconds(std::process::id()) - own_before;
+    report.add("cpu_s[loadgen]", (own * 1000.0).round() / 1000.0);
     Ok(report)
 }
 
@@ -339,7 +282,7 @@ pub async fn ramp(traffic: &People, room: RoomSize, ramp: Ramp) -> anyhow::Resul
     let pids = &traffic.target.pids;
     loop {
         let cpu_before: Vec<f64> = pids.iter().map(|w| cpu_seconds(w.pid)).collect();
-        let result = round(&mut crowd, rate, ramp.step_secs, traffic.size).await?;
+        let result = round(&mut crowd, rate, ramp.step_secs, traffic.size, None).await?;
         // How busy each watched process was: which one saturates first.
         let busy: Vec<String> = pids
             .iter()
@@ -421,7 +364,7 @@ pub async fn idle(idle: &Idle) -> anyhow::Result<Report> {
             }
             let source = sources[(round * people.len() + i) % sources.len()];
             let t0 = Instant::now();
-            sockets.push(person.connect(room, Some(source)).await?.0);
+            sockets.push(person.connect(room, 0, Some(source)).await?.0);
             let _ = connect_times.record(t0.elapsed().as_micros() as u64);
             if sockets.len() % 1000 == 0 {
                 progress("sockets open", sockets.len(), idle.sockets, started.elapsed());
