@@ -8,7 +8,7 @@ use crate::redis_conn::RedisTarget;
 use crate::routes::{self, Edge};
 use crate::settings::Settings;
 use crate::tasks::Tasks;
-use crate::ws::socket::{Services, Timing};
+use crate::ws::socket::{CatchUps, Services, Timing};
 use crate::ws::{SeatSockets, WsState};
 use anyhow::Context;
 use app::proxy::ProxyTrust;
@@ -123,7 +123,8 @@ impl Application {
             doors: doors.clone(),
         };
         let ws = WsState {
-            services: Services {
+            services: Arc::new(Services {
+                catch_ups: CatchUps::new(backend.store.clone(), timing.store_patience),
                 store: backend.store,
                 hub: Hub::start(backend.broker.clone(), backend.deliveries, SOCKET_QUEUE, &tasks),
                 broker: backend.broker,
@@ -131,7 +132,7 @@ impl Application {
                 doors: doors.clone(),
                 tasks: tasks.clone(),
                 timing,
-            },
+            }),
             allowed_origins: Arc::new(settings.security.allowed_origins.clone()),
             proxy,
             https: secure,

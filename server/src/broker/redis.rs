@@ -4,6 +4,7 @@
 //! [`subscriber`]).
 
 mod link;
+mod probe;
 mod subscriber;
 
 use super::{Broker, BrokerError};

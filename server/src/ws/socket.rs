@@ -5,8 +5,11 @@
 //! dropping any sequence number already sent. The frame-by-frame exchange is in [`exchange`];
 //! store and broker calls run beside it ([`store_work`]), so the loop only moves frames.
 
+mod catch_ups;
 mod exchange;
 mod store_work;
+
+pub use catch_ups::CatchUps;
 
 use crate::broker::Broker;
 use crate::hub::Hub;
@@ -55,6 +58,10 @@ pub struct Timing {
     /// one frame just inside `send_timeout` cannot pin it for long.
     pub catch_up_within: Duration,
     pub typing_every: Duration,
+    /// How long a store call that fails for the backend (Redis slow or away) is tried again
+    /// before the socket gives up on it (`unavailable`, then 1012): a stall shorter than this is
+    /// waited out, each socket retrying on its own schedule.
+    pub store_patience: Duration,
 }
 
 impl Default for Timing {
@@ -65,6 +72,7 @@ impl Default for Timing {
             send_timeout: Duration::from_secs(10),
             catch_up_within: Duration::from_secs(30),
             typing_every: Duration::from_millis(TYPING_EVERY_MS),
+            store_patience: Duration::from_secs(8),
         }
     }
 }
@@ -86,6 +94,8 @@ pub struct Services {
     pub roster: Arc<Roster>,
     /// This instance's rate limits (messages per seat, here).
     pub doors: Arc<Doors>,
+    /// Catch-up reads, one per room at a time.
+    pub catch_ups: Arc<CatchUps>,
     /// Every task of this instance; sockets watch it to close when the instance stops.
     pub tasks: Tasks,
     pub timing: Timing,
@@ -99,7 +109,8 @@ pub struct Socket {
     /// The highest sequence number the client has.
     pub since: u64,
     pub expires_at: u64,
-    pub services: Services,
+    /// Shared by every socket of the instance (one pointer a socket).
+    pub services: Arc<Services>,
 }
 
 /// How a socket ended.
@@ -179,7 +190,14 @@ impl<S: Sink<WsOut> + Unpin> Out<S> {
     }
 
     async fn raw(&mut self, frame: WsOut) -> Result<(), Exit> {
-        match tokio::time::timeout(self.timeout, self.sink.send(frame)).await {
+        use futures::FutureExt;
+        let mut send = self.sink.send(frame);
+        // Most frames go out at once (the connection's buffer has room): those need no timer.
+        let sent = match (&mut send).now_or_never() {
+            Some(sent) => Ok(sent),
+            None => tokio::time::timeout(self.timeout, send).await,
+        };
+        match sent {
             Ok(Ok(())) => {
                 metrics::counter!(crate::metrics::FRAMES_DELIVERED).increment(1);
                 Ok(())

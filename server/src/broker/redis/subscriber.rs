@@ -15,6 +15,7 @@
 //! instance that works. On a cluster "affected" means the rooms served by the failing masters.
 
 use super::link::{Connector, Heard, Link};
+use super::probe::{Awaited, Publication};
 use crate::broker::BrokerError;
 use crate::event::{Announcement, Deliveries, Delivery, wire};
 use crate::redis_conn::{ANSWER_WITHIN, RedisConn, SlotRanges, slot, slot_ranges};
@@ -158,7 +159,9 @@ impl Subscriber {
     /// (`None`).
     async fn serve(&mut self, link: &mut Link, probes: &Probes) -> Option<Failed> {
         let (observed, mut observations) = mpsc::unbounded_channel();
-        let mut pending: HashMap<String, Instant> = HashMap::new();
+        let (published, mut publications) = mpsc::unbounded_channel();
+        let mut awaited = Awaited::default();
+        let mut round = 0u64;
         let mut tick = tokio::time::interval(PROBE_EVERY);
         loop {
             tokio::select! {
@@ -171,7 +174,7 @@ impl Subscriber {
                 }
                 heard = link.next() => match heard {
                     Heard::Message { channel, payload } => {
-                        if pending.remove(&channel).is_some() && pending.is_empty() {
+                        if awaited.heard(&channel, &payload) {
                             self.proved();
                         }
                         self.forward(&channel, &payload);
@@ -195,41 +198,48 @@ impl Subscriber {
                         return Some(None);
                     }
                 }
+                Some(publication) = publications.recv() => awaited.published(publication),
                 now = tick.tick() => {
-                    let overdue: Vec<&String> = pending
-                        .iter()
-                        .filter(|(_, sent)| now.duration_since(**sent) >= ANSWER_WITHIN)
-                        .map(|(channel, _)| channel)
-                        .collect();
+                    let overdue = awaited.overdue(now);
                     if !overdue.is_empty() {
                         tracing::warn!("a pub/sub probe did not come back; replacing the link");
                         let ranges = overdue
                             .iter()
-                            .flat_map(|channel| probes.channels.get(*channel).cloned().unwrap_or_default());
+                            .flat_map(|channel| probes.channels.get(channel).cloned().unwrap_or_default());
                         return Some(probes.topology.as_ref().map(|_| ranges.collect()));
                     }
                     self.retry_missing(link).await;
-                    for channel in probes.channels.keys() {
-                        pending.entry(channel.clone()).or_insert(now);
-                    }
-                    self.probe(probes, observed.clone());
+                    round += 1;
+                    awaited.sent(probes.channels.keys(), round);
+                    self.probe(probes, round, observed.clone(), published.clone());
                 }
             }
         }
     }
 
-    /// Publishes one probe per channel through the command connection and, on a cluster,
-    /// reads the slot map; runs on its own so the link keeps being served meanwhile.
-    fn probe(&self, probes: &Probes, observed: mpsc::UnboundedSender<Option<SlotRanges>>) {
+    /// Publishes probe `round` on every channel through the command connection and, on a
+    /// cluster, reads the slot map; runs on its own so the link keeps being served meanwhile.
+    /// Each publish Redis answered is reported with how many subscribers it reached.
+    fn probe(
+        &self,
+        probes: &Probes,
+        round: u64,
+        observed: mpsc::UnboundedSender<Option<SlotRanges>>,
+        published: mpsc::UnboundedSender<Publication>,
+    ) {
         let mut conn = self.conn.clone();
         let publish = conn.publish_command();
         let channels: Vec<String> = probes.channels.keys().cloned().collect();
         let cluster = probes.topology.is_some();
         tokio::spawn(async move {
             for channel in channels {
-                let probe = redis::cmd(publish).arg(&channel).arg(now_ms()).clone();
-                let _ =
-                    tokio::time::timeout(ANSWER_WITHIN, probe.query_async::<()>(&mut conn)).await;
+                let probe = redis::cmd(publish).arg(&channel).arg(round).clone();
+                let answer =
+                    tokio::time::timeout(ANSWER_WITHIN, probe.query_async::<u64>(&mut conn));
+                if let Ok(Ok(reached)) = answer.await {
+                    let at = Instant::now();
+                    let _ = published.send(Publication { channel, round, reached, at });
+                }
             }
             if cluster {
                 let read = tokio::time::timeout(ANSWER_WITHIN, slot_ranges(&mut conn)).await;

@@ -73,7 +73,11 @@ impl<'a> Exchange<'a> {
         self.work.push(self.socket, Job::Welcome { online });
         let services = &self.socket.services;
         let timing = services.timing;
-        let stopping = services.tasks.stopping();
+        // A token of this socket's own, made once: waiting on the instance-wide token each turn
+        // would take its lock, shared by every socket, several times a turn.
+        let stopping = services.tasks.stopping().child_token();
+        let stopped = stopping.cancelled();
+        tokio::pin!(stopped);
         let mut ping = tokio::time::interval(timing.ping_every);
         ping.tick().await;
         let mut last_seen = Instant::now();
@@ -87,7 +91,7 @@ impl<'a> Exchange<'a> {
             let step = tokio::select! {
                 biased;
                 code = &mut membership.kicked => Err(Exit::Closed(code.unwrap_or(CloseCode::SlowConsumer))),
-                () = stopping.cancelled() => Err(Exit::Closed(CloseCode::Restarting)),
+                () = &mut stopped => Err(Exit::Closed(CloseCode::Restarting)),
                 done = self.work.done(self.socket) => Box::pin(self.finish(out, done)).await,
                 delivery = membership.events.recv() => match delivery {
                     Some(Delivery::Event(event)) => Box::pin(self.offer(out, event)).await,

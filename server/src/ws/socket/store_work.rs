@@ -9,6 +9,7 @@ use app::store::{Posted, StoreError, Window};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use std::collections::VecDeque;
+use std::time::Duration;
 
 /// Jobs queued or running before the loop stops reading the client (its sends then wait in
 /// the client's and the kernel's buffers: backpressure, not memory here).
@@ -88,13 +89,14 @@ impl StoreWork {
 fn start(socket: &Socket, job: Job) -> BoxFuture<'static, Done> {
     let services = &socket.services;
     let room = socket.room.clone();
+    let patience = services.timing.store_patience;
     match job {
         Job::Welcome { online } => {
             let (store, since) = (services.store.clone(), socket.since);
             async move {
                 // One page at most: a client further behind is told `recovered: false` and
                 // reloads the newest page itself.
-                let page = store.history_page(&room, Window::newest(since));
+                let page = patiently(patience, || store.history_page(&room, Window::newest(since)));
                 let (online, history) = futures::join!(online, page);
                 Done::Welcome { online, history }
             }
@@ -102,11 +104,17 @@ fn start(socket: &Socket, job: Job) -> BoxFuture<'static, Done> {
         }
         Job::Post { client_id, body } => {
             let (store, token) = (services.store.clone(), socket.token.clone());
-            async move { Done::Posted(store.post(&room, &token, &client_id, &body).await) }.boxed()
+            // Safe to repeat: the store keeps one message per client id (a post that went
+            // through before its answer was lost is answered as a duplicate).
+            async move {
+                let post = || store.post(&room, &token, &client_id, &body);
+                Done::Posted(patiently(patience, post).await)
+            }
+            .boxed()
         }
+        // Shared with this instance's other sockets of the room.
         Job::CatchUp { after } => {
-            let store = services.store.clone();
-            async move { Done::CaughtUp(store.history(&room, after).await) }.boxed()
+            services.catch_ups.after(&room, after).map(Done::CaughtUp).boxed()
         }
         Job::Typing => {
             let published = services.broker.publish(&room, RoomEvent::Typing(socket.seat.clone()));
@@ -119,4 +127,35 @@ fn start(socket: &Socket, job: Job) -> BoxFuture<'static, Done> {
             .boxed()
         }
     }
+}
+
+/// Runs `call` until it succeeds, fails for a reason other than the backend, or `patience` has
+/// passed: a backend failure (a timeout, a lost connection) is tried again after a pause that
+/// grows from 100 ms to a second, with a random part so sockets that failed together do not
+/// come back together.
+pub(super) async fn patiently<T, F, Fut>(patience: Duration, call: F) -> Result<T, StoreError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match call().await {
+            Err(StoreError::Backend(detail)) if started.elapsed() + pause < patience => {
+                tracing::debug!(%detail, "the store failed; trying again");
+                let jitter = Duration::from_millis(u64::from(now_nanos() % 100));
+                tokio::time::sleep(pause + jitter).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// A source of jitter: the clock's nanoseconds.
+fn now_nanos() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos())
 }
