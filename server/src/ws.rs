@@ -30,7 +30,7 @@ use tracing::Instrument;
 /// What the WebSocket edge needs.
 #[derive(Clone)]
 pub struct WsState {
-    pub services: Services,
+    pub services: Arc<Services>,
     pub allowed_origins: Arc<Vec<String>>,
     /// Where the client's address comes from (and, behind a proxy, the scheme).
     pub proxy: ProxyTrust,
@@ -159,7 +159,7 @@ fn serve(
         token: admitted.token,
         since,
         expires_at: admitted.info.expires_at,
-        services: state.services,
+        services: state.services.clone(),
     };
     let span = tracing::info_span!("socket", id = NEXT_SOCKET.fetch_add(1, Ordering::Relaxed));
     // Tracked, so stopping the instance waits for the socket's goodbye.

@@ -8,8 +8,8 @@
 -- The message is stored and published as 'message:' .. seq .. ':' .. seat .. '\n' .. content
 -- (server/src/event/wire.rs): this script adds only what it alone knows, the sequence number
 -- and the seat record the token holds, and never reads or builds JSON.
--- Returns {'ok', seq, message timer (ms) or '', the room's deadline (ms)} |
--- {'dup', stored message} | {'gone'} | {'no_seat'}
+-- Returns {'ok', seq, message timer (ms), the room's deadline (ms)} (the last two '' unless
+-- this message made the log) | {'dup', stored message} | {'gone'} | {'no_seat'}
 -- Every key it may create gets the room's deadline as it is created (a log emptied by the
 -- sweeper is created again by the next message), so none outlives the room.
 local meta, seats, log, seq_key, sent = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -38,8 +38,6 @@ if prior then
   return {'dup', framed(prior)}
 end
 
-local timer, deadline = unpack(redis.call('HMGET', meta, 'timer', 'expires_at'))
-if not deadline then return {'gone'} end
 local seq = redis.call('INCR', seq_key)
 local stored = framed(seq)
 local kept = redis.call('RPUSH', log, stored)
@@ -54,12 +52,18 @@ while kept > cap or (bytes > budget and kept > 1) do
   kept = kept - 1
 end
 redis.call('HSET', sent, guard, seq)
-if new_log then redis.call('PEXPIREAT', log, deadline) end
-if seq == 1 then
-  -- The first message creates these keys, which no later command deletes (values added later
-  -- keep a key's expiry).
-  redis.call('PEXPIREAT', seq_key, deadline)
-  redis.call('PEXPIREAT', sent, deadline)
+local timer, deadline = '', ''
+if new_log or seq == 1 then
+  -- Keys made here end with the room; a room with a message timer is asked to be swept (the
+  -- sweeper then follows the log until it is empty again).
+  local read = redis.call('HMGET', meta, 'timer', 'expires_at')
+  timer, deadline = read[1] or '', read[2]
+  if new_log then redis.call('PEXPIREAT', log, deadline) end
+  if seq == 1 then
+    -- No command deletes these (values added later keep a key's expiry).
+    redis.call('PEXPIREAT', seq_key, deadline)
+    redis.call('PEXPIREAT', sent, deadline)
+  end
 elseif seq % cap == 0 then
   -- Forget resend guards of messages no longer kept (once per `cap` messages; this message's
   -- guard stays, so the hash is never emptied).
@@ -70,4 +74,4 @@ elseif seq % cap == 0 then
   end
 end
 redis.call(publish, channel, stored)
-return {'ok', tostring(seq), timer or '', deadline}
+return {'ok', tostring(seq), timer, deadline}

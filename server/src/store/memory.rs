@@ -280,7 +280,7 @@ impl RoomStore for MemoryStore {
             let guard = (seat.id.clone(), client_id.to_owned());
             let new_message = |seq| ChatMessage {
                 seq,
-                id: nanoid::nanoid!(12),
+                id: crate::store::message_id(),
                 client_id: client_id.to_owned(),
                 sender: seat.clone(),
                 body: body.to_owned(),

@@ -255,7 +255,7 @@ impl RoomStore for RedisStore {
     ) -> Result<Posted, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
-        let content = wire::content(&nanoid::nanoid!(12), client_id, body, now_ms())
+        let content = wire::content(&crate::store::message_id(), client_id, body, now_ms())
             .map_err(StoreError::backend)?;
         let reply: Vec<String> = self
             .scripts
@@ -277,12 +277,11 @@ impl RoomStore for RedisStore {
             .map_err(failed)?;
         match reply.as_slice() {
             [status, seq, timer, deadline] if status == "ok" => {
-                let (Ok(seq), Ok(deadline)) = (seq.parse(), deadline.parse::<u64>()) else {
-                    return Err(unexpected("post", &reply));
-                };
-                if let Ok(timer) = timer.parse::<u64>() {
-                    // Due when the message's timer runs out, and at the latest when the room
-                    // ends: the timed set names no room past its deadline.
+                let Ok(seq) = seq.parse() else { return Err(unexpected("post", &reply)) };
+                // A message that made its room's log, in a room with a timer: the room is to be
+                // swept when it is due, and at the latest when the room ends (the timed set
+                // names no room past its deadline). Later messages are followed by the sweeper.
+                if let (Ok(timer), Ok(deadline)) = (timer.parse::<u64>(), deadline.parse::<u64>()) {
                     let due = now_ms().saturating_add(timer).min(deadline);
                     self.schedule_sweep(room, due, deadline).await;
                 }
