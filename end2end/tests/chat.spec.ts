@@ -120,9 +120,12 @@ test('Destroy now sends both people home with the destroyed banner within a seco
     await expect(p).toHaveURL(/\/\?destroyed=1$/, { timeout: 1_000 });
     await expect(p.getByRole('heading', { name: 'Room destroyed' })).toBeVisible();
   }
-  // Nothing of it can be read afterwards.
-  await bob.page.goto(path);
-  await expect(bob.page).toHaveURL(/\/\?destroyed=1$/);
+  // Nothing of it can be read afterwards, nor is any trace kept: to each browser, as to any
+  // other, there is no such room (their seat cookies went with it).
+  for (const p of [alice.page, bob.page]) {
+    await p.goto(path);
+    await expect(p).toHaveURL(/\/\?error=room-not-found$/);
+  }
 });
 
 test('a room ends by itself at its deadline, for both people', async ({ browser }) => {
