@@ -18,6 +18,7 @@ pub mod redis_conn;
 pub mod redis_keys;
 pub mod routes;
 pub mod settings;
+pub mod site_check;
 pub mod startup;
 pub mod store;
 pub mod tasks;

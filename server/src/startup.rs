@@ -75,7 +75,8 @@ impl Application {
         timing: Timing,
     ) -> anyhow::Result<Self> {
         if let Some(hashes) = settings.hash_file_path() {
-            check_hash_file(&hashes)?;
+            let site = std::path::Path::new(&settings.site.root).join(&settings.site.pkg_dir);
+            crate::site_check::hashed_assets_exist(&hashes, &site, &settings.site.output_name)?;
         }
         let addr = settings.site.addr;
         let listener = std::net::TcpListener::bind(addr)
@@ -253,34 +254,4 @@ async fn forget_idle(doors: std::sync::Weak<Doors>) {
         let Some(doors) = doors.upgrade() else { return };
         doors.forget_idle();
     }
-}
-
-/// Leptos reads the asset hashes on every page render, and an unreadable file would fail every
-/// page: so start-up checks that the file is there and names the script, the wasm and the
-/// stylesheet.
-fn check_hash_file(path: &std::path::Path) -> anyhow::Result<()> {
-    if !path.exists() {
-        anyhow::bail!(
-            "site.hash-files is on but {} does not exist: build the site with `cargo leptos build \
-             --release` (it writes that file beside the server binary), or set \
-             site.hash-files=false (LEPTOS_HASH_FILES=false) for a build without hashed names",
-            path.display()
-        );
-    }
-    let hashes = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the asset hashes in {}", path.display()))?;
-    for kind in ["js", "wasm", "css"] {
-        let named = hashes
-            .lines()
-            .filter_map(|line| line.split_once(':'))
-            .any(|(file, hash)| file.trim() == kind && !hash.trim().is_empty());
-        if !named {
-            anyhow::bail!(
-                "{} names no hash for the {kind} file: build the site again with `cargo leptos \
-                 build --release`",
-                path.display()
-            );
-        }
-    }
-    Ok(())
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 fn server() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
-    // The repository root, so the shipped burner.toml is the one read.
+    // The repository root, so the shipped Leptos.toml is the one read.
     command.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     command.env("BURNER_REDIS_URL", "").env("BURNER_LOG", "warn").env("BURNER_METRICS_ADDR", "");
     // This build of the binary has no hash.txt beside it (and these tests load no wasm).
@@ -191,22 +191,26 @@ fn a_settings_file_that_is_not_toml_is_one_line_without_its_contents() {
 }
 
 #[test]
-fn a_settings_file_under_its_former_name_stops_start_up_instead_of_being_ignored() {
+fn a_settings_file_under_its_former_name_is_read_for_now_and_said_to_be_renamed() {
     let dir = std::env::temp_dir().join(format!("burner-former-{}", nanoid::nanoid!(8)));
     std::fs::create_dir_all(&dir).expect("folder");
-    std::fs::write(dir.join("Leptos.toml"), "[backend]\nredis-url = \"redis://h\"\n")
-        .expect("file");
-    let output = server().current_dir(&dir).output().expect("server");
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    std::fs::write(dir.join("burner.toml"), "[rooms]\nhistory-cap = 77\n").expect("file");
+    let checked = server().current_dir(&dir).arg("--check").output().expect("server --check");
+    assert!(checked.status.success(), "it starts");
+    let shown: serde_json::Value = serde_json::from_slice(&checked.stdout).expect("json");
+    assert_eq!(shown["rooms"]["history-cap"], 77, "its settings are read");
+    let stderr = String::from_utf8_lossy(&checked.stderr);
     assert_eq!(
         stderr.trim_end(),
-        "burner: settings file Leptos.toml: no longer read: rename it burner.toml (or pass \
-         --config Leptos.toml)"
+        "burner: reading burner.toml, the settings file's former name, for this release only: \
+         rename it Leptos.toml"
     );
-    std::fs::write(dir.join("burner.toml"), "").expect("file");
+    // Beside the file under its name, the former one is not read.
+    std::fs::write(dir.join("Leptos.toml"), "[rooms]\nhistory-cap = 88\n").expect("file");
     let checked = server().current_dir(&dir).arg("--check").output().expect("server --check");
-    assert!(checked.status.success(), "with burner.toml beside it, it starts");
+    let shown: serde_json::Value = serde_json::from_slice(&checked.stdout).expect("json");
+    assert_eq!(shown["rooms"]["history-cap"], 88);
+    assert!(checked.stderr.is_empty(), "{}", String::from_utf8_lossy(&checked.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -270,4 +274,26 @@ async fn no_room_id_is_logged_at_info_or_warn_even_when_something_goes_wrong() {
     let logs = String::from_utf8_lossy(&output.stderr);
     assert!(logs.contains("unreadable history entry"), "the warning is there: {logs}");
     assert!(!logs.contains(room.as_str()), "but not the room: {logs}");
+}
+
+#[test]
+fn a_release_binary_never_serves_a_site_it_cannot_hydrate() {
+    // As after `cargo leptos watch`: the site folder holds another build's files.
+    let dir = std::env::temp_dir().join(format!("burner-stale-site-{}", nanoid::nanoid!(8)));
+    std::fs::create_dir_all(dir.join("site/pkg")).expect("folder");
+    std::fs::write(dir.join("site/pkg/burner.js"), "").expect("a dev build's script");
+    std::fs::write(dir.join("hash.txt"), "js: aaa\nwasm: bbb\ncss: ccc\n").expect("hashes");
+    let output = server()
+        .env("LEPTOS_HASH_FILES", "true")
+        .env("LEPTOS_HASH_FILE_NAME", dir.join("hash.txt"))
+        .env("LEPTOS_SITE_ROOT", dir.join("site"))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .output()
+        .expect("server");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("burner.aaa.js is missing"), "{stderr}");
+    assert!(stderr.contains("cargo leptos build --release"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
 }
