@@ -57,20 +57,24 @@ impl Settings {
     }
 }
 
-/// A Redis URL as it may be shown: any password replaced by `***`.
-/// Each URL of a list with its password replaced by `***`.
+/// Each Redis URL of a list as it may be shown: any password replaced by `***`.
 fn password_hidden(urls: &str) -> String {
     urls.split(',').map(password_hidden_one).collect::<Vec<_>>().join(",")
 }
 
 fn password_hidden_one(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    match rest.rsplit_once('@') {
-        Some((user_info, host)) => {
-            let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
-            let hidden = if user_info.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}")
+    match url::Url::parse(url.trim()) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                // Only fails for a URL that cannot have a password, which this one has.
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
         }
-        None => url.to_owned(),
+        // Not a URL the settings would take anyway: shown as its scheme alone.
+        Err(_) => {
+            let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+            format!("{scheme}://(unreadable, hidden)")
+        }
     }
 }

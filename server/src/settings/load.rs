@@ -11,10 +11,11 @@ use garde::Validate;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-/// The settings file read when `--config` names none, if there is one.
-const FILE: &str = "burner.toml";
-/// Its name before: never read, but not silently ignored either (docs/DECISIONS.md).
-const FORMER_FILE: &str = "Leptos.toml";
+/// The settings file read when `--config` names none, if there is one (the name the project's
+/// brief gives it: docs/DECISIONS.md).
+const FILE: &str = "Leptos.toml";
+/// Its name for a few releases: still read, for this release, with a warning.
+const FORMER_FILE: &str = "burner.toml";
 
 /// The command line: the settings file, and every setting as a flag (`--rooms.history-cap 50`).
 #[derive(Parser, Debug)]
@@ -27,7 +28,7 @@ const FORMER_FILE: &str = "Leptos.toml";
                   with the name after the dot; the variable beats the file, the flag beats both."
 )]
 pub(super) struct Cli {
-    /// Settings file. Default: burner.toml in the working directory, if there is one.
+    /// Settings file. Default: Leptos.toml in the working directory, if there is one.
     #[arg(long, env = "BURNER_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
     /// Check the settings, print them as JSON (passwords hidden) and exit.
@@ -76,11 +77,15 @@ where
         .map(|arg| arg.get_id().as_str())
         .filter(|key| matches!(matches.value_source(key), Some(EnvVariable | CommandLine)))
         .collect();
-    let file = cli.config.as_deref().map_or((Path::new(FILE), false), |path| (path, true));
+    let mut file = cli.config.as_deref().map_or((Path::new(FILE), false), |path| (path, true));
     if !file.1 && !file.0.exists() && Path::new(FORMER_FILE).is_file() {
-        // Started on defaults, an instance meant for Redis would run on its own.
-        let problem = format!("no longer read: rename it {FILE} (or pass --config {FORMER_FILE})");
-        return Err(SettingsError::File { path: FORMER_FILE.into(), problem });
+        // Started on defaults, an instance meant for Redis would run on its own: read it, and
+        // say so (logging starts only once the settings are read).
+        eprintln!(
+            "burner: reading {FORMER_FILE}, the settings file's former name, for this release \
+             only: rename it {FILE}"
+        );
+        file = (Path::new(FORMER_FILE), false);
     }
     let settings = layer(&cli.settings, file, &given)?;
     if cli.check {

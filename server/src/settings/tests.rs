@@ -37,9 +37,9 @@ fn the_declared_defaults_pass_every_rule() {
 }
 
 #[test]
-fn the_shipped_burner_toml_loads_and_selects_the_embedded_backend() {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../burner.toml"));
-    let settings = with_file(path).expect("burner.toml is valid");
+fn the_shipped_leptos_toml_loads_and_selects_the_embedded_backend() {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../Leptos.toml"));
+    let settings = with_file(path).expect("Leptos.toml is valid");
     assert_eq!(settings.backend.redis_url.as_deref(), None);
     assert_eq!(settings.site.addr.to_string(), "127.0.0.1:3000");
     assert_eq!(settings.rooms.lifetimes_secs, [300, 600, 3600, 86400]);
