@@ -236,14 +236,7 @@ pub fn slot(key: &str) -> u16 {
             (close > 0).then(|| &bytes[open + 1..open + 1 + close])
         })
         .unwrap_or(bytes);
-    let mut crc: u16 = 0;
-    for byte in tagged {
-        crc ^= u16::from(*byte) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
-        }
-    }
-    crc % 16384
+    crc16::State::<crc16::XMODEM>::calculate(tagged) % 16384
 }
 
 #[cfg(test)]
