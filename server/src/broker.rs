@@ -1,13 +1,13 @@
 //! Cross-instance fan-out: every instance hears every event of the rooms it has sockets in.
 //!
 //! A broker follows the rooms this instance has sockets in and hands what it hears to this
-//! instance's hub (as [`Delivery`]s on its [`Deliveries`] channel). It carries two kinds of
+//! instance's hub (as [`Delivery`]s on its [`DeliveryBus`] channel). It carries two kinds of
 //! events: those the store and presence announce in the same atomic step that changed them (a
 //! stored message, a new online list, a seat given back, a destroyed room), and the ephemeral
 //! ones it is asked to [`Broker::publish`] (typing).
 //!
 //! [`Delivery`]: crate::event::Delivery
-//! [`Deliveries`]: crate::event::Deliveries
+//! [`DeliveryBus`]: crate::event::DeliveryBus
 
 pub mod memory;
 pub mod redis;

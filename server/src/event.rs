@@ -78,10 +78,10 @@ pub enum Delivery {
 }
 
 /// Where a backend hands what it hears to this instance's hub.
-pub type Deliveries = mpsc::UnboundedSender<Delivery>;
+pub type DeliveryBus = mpsc::UnboundedSender<Delivery>;
 
 /// Announces `event` of `room` on `bus` (nothing happens once the hub has stopped).
-pub fn announce(bus: &Deliveries, room: &RoomId, event: RoomEvent) {
+pub fn announce(bus: &DeliveryBus, room: &RoomId, event: RoomEvent) {
     let _ = bus.send(Delivery::Event(Announcement::new(room.clone(), event)));
 }
 

@@ -48,7 +48,7 @@ pub struct Hub {
 }
 
 /// A socket's place in the hub; leaving is dropping it.
-pub struct Membership {
+pub struct Place {
     hub: Arc<Hub>,
     room: RoomId,
     id: u64,
@@ -57,7 +57,7 @@ pub struct Membership {
     pub kicked: oneshot::Receiver<CloseCode>,
 }
 
-impl Drop for Membership {
+impl Drop for Place {
     fn drop(&mut self) {
         self.hub.leave(&self.room, self.id);
     }
@@ -103,7 +103,7 @@ impl Hub {
         self: &Arc<Self>,
         room: &RoomId,
         expires_at: u64,
-    ) -> Result<Membership, BrokerError> {
+    ) -> Result<Place, BrokerError> {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (events, receiver) = mpsc::channel(self.queue);
         let (kick, kicked) = oneshot::channel();
@@ -122,10 +122,9 @@ impl Hub {
             entry.peers.insert(id, peer);
             entry.subscribed.clone()
         };
-        let membership =
-            Membership { hub: self.clone(), room: room.clone(), id, events: receiver, kicked };
+        let place = Place { hub: self.clone(), room: room.clone(), id, events: receiver, kicked };
         match tokio::time::timeout(SUBSCRIBE_TIMEOUT, subscribed).await {
-            Ok(Ok(())) => Ok(membership),
+            Ok(Ok(())) => Ok(place),
             Ok(Err(err)) => Err(err),
             Err(_) => Err(BrokerError::TimedOut),
         }

@@ -1,16 +1,16 @@
 //! The embedded broker: one process, so every event goes straight to this instance's hub.
 
 use super::{Broker, BrokerError};
-use crate::event::{Announcement, Deliveries, Delivery, RoomEvent};
+use crate::event::{Announcement, Delivery, DeliveryBus, RoomEvent};
 use app::model::RoomId;
 use futures::future::{BoxFuture, FutureExt, ready};
 
 pub struct MemoryBroker {
-    bus: Deliveries,
+    bus: DeliveryBus,
 }
 
 impl MemoryBroker {
-    pub fn new(bus: Deliveries) -> Self {
+    pub fn new(bus: DeliveryBus) -> Self {
         MemoryBroker { bus }
     }
 }

@@ -4,19 +4,20 @@
 //! [`subscriber`]).
 
 mod link;
+mod liveness;
 mod probe;
 mod subscriber;
 
 use super::{Broker, BrokerError};
-use crate::event::{Deliveries, RoomEvent, wire};
+use crate::event::{DeliveryBus, RoomEvent, wire};
 use crate::redis_conn::{RedisConn, RedisTarget};
 use crate::redis_keys::Keys;
 use crate::tasks::Tasks;
 use app::model::RoomId;
 use futures::future::{BoxFuture, FutureExt};
+pub use liveness::Liveness;
 use std::sync::Arc;
 use subscriber::Command;
-pub use subscriber::Liveness;
 use tokio::sync::{mpsc, oneshot};
 
 pub struct RedisBroker {
@@ -32,7 +33,7 @@ impl RedisBroker {
         target: RedisTarget,
         conn: RedisConn,
         keys: Keys,
-        deliveries: Deliveries,
+        deliveries: DeliveryBus,
         tasks: &Tasks,
     ) -> Self {
         let (commands, receiver) = mpsc::unbounded_channel();
@@ -44,6 +45,7 @@ impl RedisBroker {
             receiver,
             deliveries,
             liveness.clone(),
+            tasks.clone(),
         ));
         RedisBroker { commands, conn, keys, liveness }
     }

@@ -2,7 +2,7 @@
 //! Rooms past their deadline read as gone at once and are swept from memory every second.
 
 use crate::address_secret::AddressSecret;
-use crate::event::{Deliveries, RoomEvent, announce, wire};
+use crate::event::{DeliveryBus, RoomEvent, announce, wire};
 use crate::tasks::Tasks;
 use app::model::{ChatMessage, Destroyers, EndReason, History, RoomId, Seat, now_ms};
 use app::seat::TokenHash;
@@ -70,13 +70,13 @@ pub struct MemoryStore {
     created_by: Mutex<HashMap<String, Vec<RoomId>>>,
     /// This process's secret for naming client addresses.
     addresses: AddressSecret,
-    bus: Deliveries,
+    bus: DeliveryBus,
     history: StoreLimits,
 }
 
 impl MemoryStore {
     /// A store that announces on `bus`, and sweeps expired rooms while it lives.
-    pub fn start(bus: Deliveries, history: StoreLimits, tasks: &Tasks) -> Arc<Self> {
+    pub fn start(bus: DeliveryBus, history: StoreLimits, tasks: &Tasks) -> Arc<Self> {
         let store = Arc::new(MemoryStore {
             rooms: Mutex::new(HashMap::new()),
             created_by: Mutex::new(HashMap::new()),

@@ -3,11 +3,12 @@
 //!
 //! Order matters: join the hub (subscribe) first, then read history, then stream live events,
 //! dropping any sequence number already sent. The frame-by-frame exchange is in [`exchange`];
-//! store and broker calls run beside it ([`store_work`]), so the loop only moves frames.
+//! store and broker calls run beside it ([`jobs`]), so the loop only moves frames.
 
 mod catch_ups;
 mod exchange;
-mod store_work;
+mod jobs;
+mod order;
 
 pub use catch_ups::CatchUps;
 
@@ -143,17 +144,17 @@ where
 {
     let services = &socket.services;
     let mut out = Out { sink, timeout: services.timing.send_timeout };
-    let mut membership = match services.hub.join(&socket.room, socket.expires_at).await {
-        Ok(membership) => membership,
+    let mut place = match services.hub.join(&socket.room, socket.expires_at).await {
+        Ok(place) => place,
         Err(err) => {
             tracing::warn!(%err, "could not follow the room; asking the client to reconnect");
             return out.close(CloseCode::Restarting).await;
         }
     };
     let (here, online) = services.roster.enter(&socket.room, &socket.seat);
-    let exit = Exchange::new(&socket).serve(&mut out, &mut stream, &mut membership, online).await;
+    let exit = Exchange::new(&socket).serve(&mut out, &mut stream, &mut place, online).await;
     metrics::counter!(crate::metrics::SOCKETS_CLOSED, "code" => exit.label()).increment(1);
-    drop(membership);
+    drop(place);
     if exit == Exit::ClientLeft {
         // A client's Close is answered with one (RFC 6455 §5.5.1): the transport queued the
         // answer as it read theirs, and closing our half sends it.

@@ -1,11 +1,111 @@
-//! The probes that prove a pub/sub path: which were sent, which Redis took, which came back.
+//! The probes that prove a pub/sub path: their channels (one per master on a cluster), their
+//! publishing, and which were sent, which Redis took, which came back.
 
+use crate::broker::BrokerError;
+use crate::redis_conn::{ANSWER_WITHIN, RedisConn, SlotRanges, slot, slot_ranges};
+use crate::redis_keys::Keys;
+use crate::tasks::Tasks;
 use std::collections::HashMap;
+use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 
 /// A probe Redis took and that has not come back after this long is lost: checked at the next
 /// probe, so a path that drops messages is found within one period of its publish.
 pub(super) const LOST_AFTER: Duration = Duration::from_millis(1_500);
+
+/// The probe channels of one link: one per master on a cluster (each in a slot that master
+/// serves), one on a single server.
+pub(super) struct Probes {
+    /// Channel → the slot ranges it proves (empty on a single server: it proves everything).
+    pub channels: HashMap<String, Vec<(u16, u16)>>,
+    /// The slot map the link was made for (`None` on a single server).
+    pub topology: Option<SlotRanges>,
+}
+
+impl Probes {
+    /// Whether Redis ended a subscription nobody asked to end (a probe's, or one of the
+    /// `wanted` rooms'); `Some` with the slot ranges to blame (`None` inside: all of them).
+    pub(super) fn unrequested(
+        &self,
+        channel: &str,
+        keys: &Keys,
+        wanted: &std::collections::HashSet<app::model::RoomId>,
+    ) -> Option<Option<Vec<(u16, u16)>>> {
+        if let Some(ranges) = self.channels.get(channel) {
+            return Some(self.topology.as_ref().map(|_| ranges.clone()));
+        }
+        let room = keys.room_of_channel(channel)?;
+        wanted.contains(&room).then(|| {
+            let slot = slot(room.as_str());
+            Some(vec![(slot, slot)])
+        })
+    }
+
+    /// The probe channels for the current slot map.
+    pub(super) async fn make(
+        conn: &mut RedisConn,
+        keys: &Keys,
+        instance: &str,
+    ) -> Result<Probes, BrokerError> {
+        let prefix = keys.prefix();
+        if !matches!(conn, RedisConn::Cluster(_)) {
+            let channel = format!("{prefix}:probe:{}", instance);
+            return Ok(Probes { channels: HashMap::from([(channel, Vec::new())]), topology: None });
+        }
+        let read = tokio::time::timeout(ANSWER_WITHIN, slot_ranges(conn)).await;
+        let topology = read.map_err(|_| BrokerError::TimedOut)??;
+        let mut by_master: HashMap<&str, Vec<(u16, u16)>> = HashMap::new();
+        for (start, end, master) in &topology {
+            by_master.entry(master).or_default().push((*start, *end));
+        }
+        let channels = by_master
+            .into_values()
+            .filter_map(|ranges| {
+                let (start, end) = *ranges.first()?;
+                // A hash tag whose slot this master serves: a few tries on average.
+                let tag = (0..100_000u32)
+                    .map(|n| format!("probe-{n}"))
+                    .find(|tag| (start..=end).contains(&slot(tag)))?;
+                Some((format!("{prefix}:{{{tag}}}:probe:{}", instance), ranges))
+            })
+            .collect();
+        Ok(Probes { channels, topology: Some(topology) })
+    }
+
+    /// Publishes probe `round` on every channel through the command connection and, on a
+    /// cluster, reads the slot map; runs on its own so the link keeps being served meanwhile.
+    /// Each publish Redis answered is reported with how many subscribers it reached.
+    pub(super) fn publish(
+        &self,
+        conn: &RedisConn,
+        round: u64,
+        tasks: &Tasks,
+        observed: mpsc::UnboundedSender<Option<SlotRanges>>,
+        published: mpsc::UnboundedSender<Publication>,
+    ) {
+        let mut conn = conn.clone();
+        let publish = conn.publish_command();
+        let channels: Vec<String> = self.channels.keys().cloned().collect();
+        let cluster = self.topology.is_some();
+        tasks.spawn_until_stopped(async move {
+            for channel in channels {
+                let probe = redis::cmd(publish).arg(&channel).arg(round).clone();
+                let answer =
+                    tokio::time::timeout(ANSWER_WITHIN, probe.query_async::<u64>(&mut conn));
+                if let Ok(Ok(reached)) = answer.await {
+                    let at = Instant::now();
+                    let _ = published.send(Publication { channel, round, reached, at });
+                }
+            }
+            if cluster {
+                let read = tokio::time::timeout(ANSWER_WITHIN, slot_ranges(&mut conn)).await;
+                if let Ok(Ok(topology)) = read {
+                    let _ = observed.send(Some(topology));
+                }
+            }
+        });
+    }
+}
 
 /// A probe Redis took: on `channel`, round `round`, heard by `reached` subscribers.
 pub(super) struct Publication {

@@ -15,15 +15,17 @@
 //! instance that works. On a cluster "affected" means the rooms served by the failing masters.
 
 use super::link::{Connector, Heard, Link};
-use super::probe::{Awaited, Publication};
+use super::liveness::{BROKEN_AFTER, Liveness};
+use super::probe::{Awaited, Probes};
 use crate::broker::BrokerError;
-use crate::event::{Announcement, Deliveries, Delivery, wire};
-use crate::redis_conn::{ANSWER_WITHIN, RedisConn, SlotRanges, slot, slot_ranges};
+use crate::event::{Announcement, Delivery, DeliveryBus, wire};
+use crate::redis_conn::{RedisConn, slot};
 use crate::redis_keys::Keys;
-use app::model::{RoomId, now_ms};
-use std::collections::{HashMap, HashSet};
+use crate::tasks::Tasks;
+use app::model::RoomId;
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -34,60 +36,9 @@ const RETRY_AFTER: Duration = Duration::from_millis(250);
 const WARN_EVERY: u32 = 40;
 /// How often the path is proved with a probe (and, on a cluster, the slot map read).
 const PROBE_EVERY: Duration = Duration::from_secs(2);
-/// How long the path may stay broken before the instance is unready and its sockets are sent
-/// elsewhere.
-const BROKEN_AFTER: Duration = Duration::from_secs(5);
-/// A link not heard from for this long is not ready (see [`Liveness::ready`]).
-const SILENT_FOR_MS: u64 = 10_000;
-
 pub enum Command {
     Subscribe(RoomId, oneshot::Sender<Result<(), BrokerError>>),
     Unsubscribe(RoomId),
-}
-
-/// What the subscriber last knew of its path, for readiness.
-#[derive(Default)]
-pub struct Liveness {
-    connected: AtomicBool,
-    /// The path has been broken for longer than [`BROKEN_AFTER`].
-    broken: AtomicBool,
-    /// When a probe last came back, Unix ms.
-    heard_at: AtomicU64,
-}
-
-impl Liveness {
-    fn heard(&self) {
-        self.connected.store(true, Ordering::Relaxed);
-        self.broken.store(false, Ordering::Relaxed);
-        self.heard_at.store(now_ms(), Ordering::Relaxed);
-    }
-
-    /// Whether the path works; `Err` says what is wrong.
-    pub fn ready(&self) -> Result<(), String> {
-        if self.broken.load(Ordering::Relaxed) {
-            return Err(format!(
-                "pub/sub: no working subscription for over {} s",
-                BROKEN_AFTER.as_secs()
-            ));
-        }
-        if !self.connected.load(Ordering::Relaxed) {
-            return Err("pub/sub: not connected to Redis".into());
-        }
-        let silent = now_ms().saturating_sub(self.heard_at.load(Ordering::Relaxed));
-        if silent > SILENT_FOR_MS {
-            return Err(format!("pub/sub: Redis silent for {} s", silent / 1000));
-        }
-        Ok(())
-    }
-}
-
-/// The probe channels of one link: one per master on a cluster (each in a slot that master
-/// serves), one on a single server.
-struct Probes {
-    /// Channel → the slot ranges it proves (empty on a single server: it proves everything).
-    channels: HashMap<String, Vec<(u16, u16)>>,
-    /// The slot map the link was made for (`None` on a single server).
-    topology: Option<SlotRanges>,
 }
 
 /// Why a link was dropped: which rooms' path failed (`None`: all of them).
@@ -95,11 +46,13 @@ type Failed = Option<Vec<(u16, u16)>>;
 
 /// What the task keeps across links.
 struct Subscriber {
+    /// The instance's tasks: probes run among them.
+    tasks: Tasks,
     connector: Connector,
     conn: RedisConn,
     keys: Keys,
     commands: mpsc::UnboundedReceiver<Command>,
-    deliveries: Deliveries,
+    deliveries: DeliveryBus,
     /// Rooms to follow: those subscribed now, and those to subscribe on the next link.
     wanted: HashSet<RoomId>,
     /// Wanted rooms the current link could not subscribe yet (their master is away).
@@ -119,10 +72,12 @@ pub async fn run(
     conn: RedisConn,
     keys: Keys,
     commands: mpsc::UnboundedReceiver<Command>,
-    deliveries: Deliveries,
+    deliveries: DeliveryBus,
     liveness: Arc<Liveness>,
+    tasks: Tasks,
 ) {
     let mut task = Subscriber {
+        tasks,
         connector,
         conn,
         keys,
@@ -180,7 +135,7 @@ impl Subscriber {
                         self.forward(&channel, &payload);
                     }
                     Heard::Unsubscribed(channel) => {
-                        if let Some(ranges) = self.unrequested(&channel, probes) {
+                        if let Some(ranges) = probes.unrequested(&channel, &self.keys, &self.wanted) {
                             // The channel names a room: said at debug only.
                             tracing::debug!(%channel, "Redis ended a subscription");
                             tracing::warn!("Redis ended a subscription (a slot moved?); resubscribing");
@@ -211,43 +166,10 @@ impl Subscriber {
                     self.retry_missing(link).await;
                     round += 1;
                     awaited.sent(probes.channels.keys(), round);
-                    self.probe(probes, round, observed.clone(), published.clone());
+                    probes.publish(&self.conn, round, &self.tasks, observed.clone(), published.clone());
                 }
             }
         }
-    }
-
-    /// Publishes probe `round` on every channel through the command connection and, on a
-    /// cluster, reads the slot map; runs on its own so the link keeps being served meanwhile.
-    /// Each publish Redis answered is reported with how many subscribers it reached.
-    fn probe(
-        &self,
-        probes: &Probes,
-        round: u64,
-        observed: mpsc::UnboundedSender<Option<SlotRanges>>,
-        published: mpsc::UnboundedSender<Publication>,
-    ) {
-        let mut conn = self.conn.clone();
-        let publish = conn.publish_command();
-        let channels: Vec<String> = probes.channels.keys().cloned().collect();
-        let cluster = probes.topology.is_some();
-        tokio::spawn(async move {
-            for channel in channels {
-                let probe = redis::cmd(publish).arg(&channel).arg(round).clone();
-                let answer =
-                    tokio::time::timeout(ANSWER_WITHIN, probe.query_async::<u64>(&mut conn));
-                if let Ok(Ok(reached)) = answer.await {
-                    let at = Instant::now();
-                    let _ = published.send(Publication { channel, round, reached, at });
-                }
-            }
-            if cluster {
-                let read = tokio::time::timeout(ANSWER_WITHIN, slot_ranges(&mut conn)).await;
-                if let Ok(Ok(topology)) = read {
-                    let _ = observed.send(Some(topology));
-                }
-            }
-        });
     }
 
     /// Every probe came back and every wanted room is subscribed: the path works.
@@ -297,19 +219,6 @@ impl Subscriber {
         }
     }
 
-    /// Whether Redis ended a subscription nobody asked to end; `Some` with the ranges to
-    /// blame.
-    fn unrequested(&self, channel: &str, probes: &Probes) -> Option<Failed> {
-        if let Some(ranges) = probes.channels.get(channel) {
-            return Some(probes.topology.as_ref().map(|_| ranges.clone()));
-        }
-        let room = self.keys.room_of_channel(channel)?;
-        self.wanted.contains(&room).then(|| {
-            let slot = slot(room.as_str());
-            Some(vec![(slot, slot)])
-        })
-    }
-
     /// A link subscribed to every wanted room it can reach; `None` once the broker is gone.
     /// Commands keep being answered while Redis is away (subscribes fail at once).
     async fn connect_and_resubscribe(&mut self) -> Option<(Link, Probes)> {
@@ -341,7 +250,7 @@ impl Subscriber {
     }
 
     async fn try_connect(&mut self) -> Result<(Link, Probes), BrokerError> {
-        let mut probes = self.probes().await?;
+        let mut probes = Probes::make(&mut self.conn, &self.keys, &self.instance).await?;
         let mut link = self.connector.connect().await?;
         let cluster = probes.topology.is_some();
         let channels: Vec<String> = probes.channels.keys().cloned().collect();
@@ -370,33 +279,6 @@ impl Subscriber {
             }
         }
         Ok((link, probes))
-    }
-
-    /// The probe channels for the current slot map.
-    async fn probes(&mut self) -> Result<Probes, BrokerError> {
-        let prefix = self.keys.prefix();
-        if !matches!(self.conn, RedisConn::Cluster(_)) {
-            let channel = format!("{prefix}:probe:{}", self.instance);
-            return Ok(Probes { channels: HashMap::from([(channel, Vec::new())]), topology: None });
-        }
-        let read = tokio::time::timeout(ANSWER_WITHIN, slot_ranges(&mut self.conn)).await;
-        let topology = read.map_err(|_| BrokerError::TimedOut)??;
-        let mut by_master: HashMap<&str, Vec<(u16, u16)>> = HashMap::new();
-        for (start, end, master) in &topology {
-            by_master.entry(master).or_default().push((*start, *end));
-        }
-        let channels = by_master
-            .into_values()
-            .filter_map(|ranges| {
-                let (start, end) = *ranges.first()?;
-                // A hash tag whose slot this master serves: a few tries on average.
-                let tag = (0..100_000u32)
-                    .map(|n| format!("probe-{n}"))
-                    .find(|tag| (start..=end).contains(&slot(tag)))?;
-                Some((format!("{prefix}:{{{tag}}}:probe:{}", self.instance), ranges))
-            })
-            .collect();
-        Ok(Probes { channels, topology: Some(topology) })
     }
 
     /// Subscribes the rooms whose master was away, now that it may be back.

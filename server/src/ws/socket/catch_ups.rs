@@ -3,7 +3,7 @@
 //! messages, so the first asks and the others share its answer: one read per room, not one
 //! per socket, when Redis has just been slow or away.
 
-use super::store_work::patiently;
+use super::jobs::patiently;
 use app::model::{History, RoomId};
 use app::store::{RoomStore, StoreError};
 use futures::FutureExt;

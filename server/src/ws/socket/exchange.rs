@@ -1,45 +1,34 @@
 //! A socket frame by frame: its welcome (with the history the client is missing), then live
 //! events and the client's sends, with the rate limit and the typing throttle. The loop only
 //! moves frames: what waits on the store, presence or the broker runs beside it
-//! ([`StoreWork`]) and comes back as an outcome.
+//! ([`Jobs`]) and comes back as an outcome.
 
-use super::store_work::{Done, Job, MAX_PENDING, StoreWork};
+mod incoming;
+
+use super::jobs::{Done, Job, Jobs, MAX_PENDING};
+use super::order::{Offered, Order};
 use super::{Exit, Out, Socket, WsIn, WsOut};
 use crate::event::{Announcement, Delivery, RoomEvent};
-use crate::hub::Membership;
-use app::envelope::{self, MESSAGE_SEALED_MAX};
-use app::model::{
-    CLIENT_ID_MAX_CHARS, ChatMessage, EndReason, FRAME_MAX_BYTES, History, Seat, now_ms,
-};
-use app::protocol::{ClientFrame, CloseCode, ErrorCode, ServerFrame};
+use crate::hub::Place;
+use app::model::{ChatMessage, EndReason, History, Seat, now_ms};
+use app::protocol::{CloseCode, ErrorCode, ServerFrame};
 use app::store::{Posted, StoreError};
 use futures::future::BoxFuture;
 use futures::{Sink, Stream, StreamExt};
-use std::collections::VecDeque;
+use incoming::{bad_frame, error};
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Refused frames in a row (bad frames, invalid or rate-limited sends) before the socket is
-/// closed with 4429.
-const STRIKES_BEFORE_CLOSE: u32 = 10;
-/// Live events held while a history read runs (as many as the hub queues for a socket); one
-/// more and the socket is too far behind: it is closed with 4408.
-const HELD_MAX: usize = 256;
 
 pub(super) struct Exchange<'a> {
     socket: &'a Socket,
     /// This seat's key in the message rate limiter.
     limit_key: String,
-    /// Whether `welcome` went out.
-    welcomed: bool,
-    /// The highest sequence number sent on this socket.
-    last_sent: u64,
+    /// What is sent when: held events, sequence numbers sent.
+    order: Order,
     /// Refused frames in a row.
     strikes: u32,
     last_typing: Option<Instant>,
-    work: StoreWork,
-    /// Live events that came while a history read ran: they go out after it.
-    held: VecDeque<Arc<Announcement>>,
+    work: Jobs,
 }
 
 impl<'a> Exchange<'a> {
@@ -48,12 +37,10 @@ impl<'a> Exchange<'a> {
         Exchange {
             socket,
             limit_key,
-            welcomed: false,
-            last_sent: 0,
+            order: Order::default(),
             strikes: 0,
             last_typing: None,
-            work: StoreWork::default(),
-            held: VecDeque::new(),
+            work: Jobs::default(),
         }
     }
 
@@ -63,14 +50,14 @@ impl<'a> Exchange<'a> {
         &mut self,
         out: &mut Out<S>,
         stream: &mut R,
-        membership: &mut Membership,
+        place: &mut Place,
         online: BoxFuture<'static, Vec<Seat>>,
     ) -> Exit
     where
         S: Sink<WsOut> + Unpin,
         R: Stream<Item = WsIn> + Unpin,
     {
-        self.work.push(self.socket, Job::Welcome { online });
+        self.queue(Job::Welcome { online });
         let services = &self.socket.services;
         let timing = services.timing;
         // A token of this socket's own, made once: waiting on the instance-wide token each turn
@@ -90,14 +77,14 @@ impl<'a> Exchange<'a> {
             let reading = self.work.pending() < MAX_PENDING;
             let step = tokio::select! {
                 biased;
-                code = &mut membership.kicked => Err(Exit::Closed(code.unwrap_or(CloseCode::SlowConsumer))),
+                code = &mut place.kicked => Err(Exit::Closed(code.unwrap_or(CloseCode::SlowConsumer))),
                 () = &mut stopped => Err(Exit::Closed(CloseCode::Restarting)),
                 done = self.work.done(self.socket) => Box::pin(self.finish(out, done)).await,
-                delivery = membership.events.recv() => match delivery {
+                delivery = place.events.recv() => match delivery {
                     Some(Delivery::Event(event)) => Box::pin(self.offer(out, event)).await,
                     Some(Delivery::Reconnect(_)) => Err(Exit::Closed(CloseCode::Restarting)),
                     Some(Delivery::Resync) => {
-                        self.work.push(self.socket, Job::CatchUp { after: self.last_sent });
+                        self.queue(Job::CatchUp { after: self.order.last_sent() });
                         Ok(())
                     }
                     None => Err(Exit::Closed(CloseCode::Restarting)),
@@ -132,14 +119,19 @@ impl<'a> Exchange<'a> {
         out: &mut Out<S>,
         event: Arc<Announcement>,
     ) -> Result<(), Exit> {
-        if !self.work.reading_history() {
-            return self.forward(out, &event).await;
+        match self.order.offer(event) {
+            Offered::Send(event) => self.forward(out, &event).await,
+            Offered::Held => Ok(()),
+            Offered::TooFarBehind => Err(Exit::Closed(CloseCode::SlowConsumer)),
         }
-        if self.held.len() >= HELD_MAX {
-            return Err(Exit::Closed(CloseCode::SlowConsumer));
+    }
+
+    /// Queues a job beside the loop, telling the order when it reads history.
+    fn queue(&mut self, job: Job) {
+        let reads_history = matches!(job, Job::Welcome { .. } | Job::CatchUp { .. });
+        if self.work.push(self.socket, job) && reads_history {
+            self.order.reading();
         }
-        self.held.push_back(event);
-        Ok(())
     }
 
     /// Sends `welcome` and whatever history the client is missing.
@@ -162,7 +154,6 @@ impl<'a> Exchange<'a> {
             recovered,
         })
         .await?;
-        self.welcomed = true;
         if recovered {
             let catch_up = async {
                 for message in history.messages {
@@ -175,7 +166,6 @@ impl<'a> Exchange<'a> {
                 Err(_) => return Err(Exit::Closed(CloseCode::SlowConsumer)),
             }
         }
-        self.last_sent = history.seq;
         Ok(())
     }
 
@@ -189,7 +179,7 @@ impl<'a> Exchange<'a> {
         let frame = || announced.frame().cloned().map(WsOut::Text);
         match &announced.event {
             RoomEvent::Message(message) => {
-                if !self.first_time(message.seq) {
+                if !self.order.first_time(message.seq) {
                     return Ok(());
                 }
                 if let Some(frame) = frame() {
@@ -224,12 +214,17 @@ impl<'a> Exchange<'a> {
         out: &mut Out<S>,
         done: Done,
     ) -> Result<(), Exit> {
+        match &done {
+            Done::Welcome { history, .. } => {
+                self.order.read(Some(history.as_ref().map_or(0, |h| h.seq)));
+            }
+            Done::CaughtUp(_) => self.order.read(None),
+            Done::Posted(_) | Done::Typed => {}
+        }
         self.outcome(out, done).await?;
         // Events are held only while a history read runs: none left to read, none left held.
-        if !self.work.reading_history() {
-            while let Some(event) = self.held.pop_front() {
-                self.forward(out, &event).await?;
-            }
+        while let Some(event) = self.order.release() {
+            self.forward(out, &event).await?;
         }
         Ok(())
     }
@@ -254,7 +249,7 @@ impl<'a> Exchange<'a> {
             }
             Done::CaughtUp(Ok(history)) => {
                 for message in history.messages {
-                    self.deliver(out, message).await?;
+                    self.send_message(out, message).await?;
                 }
                 Ok(())
             }
@@ -266,99 +261,15 @@ impl<'a> Exchange<'a> {
     }
 
     /// Sends a message unless this socket already has it.
-    async fn deliver<S: Sink<WsOut> + Unpin>(
+    async fn send_message<S: Sink<WsOut> + Unpin>(
         &mut self,
         out: &mut Out<S>,
         message: ChatMessage,
     ) -> Result<(), Exit> {
-        if !self.first_time(message.seq) {
+        if !self.order.first_time(message.seq) {
             return Ok(());
         }
         out.send(ServerFrame::Message(message)).await
-    }
-
-    /// Whether message `seq` is still to be sent on this socket (not already sent as history,
-    /// a resend's acknowledgement or a live event), noting it as sent if so.
-    fn first_time(&mut self, seq: u64) -> bool {
-        let first = seq > self.last_sent;
-        self.last_sent = self.last_sent.max(seq);
-        first
-    }
-
-    /// Handles one text frame from the client.
-    async fn receive<S: Sink<WsOut> + Unpin>(
-        &mut self,
-        out: &mut Out<S>,
-        text: &str,
-    ) -> Result<(), Exit> {
-        // The transport enforces this too; a socket over another transport must not rely on it.
-        if text.len() > FRAME_MAX_BYTES {
-            return Err(Exit::Closed(CloseCode::TooBig));
-        }
-        match ClientFrame::decode(text) {
-            Ok(ClientFrame::Send { client_id, body }) => self.post(out, client_id, body).await,
-            Ok(ClientFrame::Typing {}) => {
-                self.typing();
-                Ok(())
-            }
-            Err(_) => {
-                let problem = "Not a Burner frame: expected JSON with a known \"type\".";
-                self.refuse(out, bad_frame(problem)).await
-            }
-        }
-    }
-
-    /// Checks a send and queues it to be stored.
-    async fn post<S: Sink<WsOut> + Unpin>(
-        &mut self,
-        out: &mut Out<S>,
-        client_id: String,
-        body: String,
-    ) -> Result<(), Exit> {
-        let id_len = client_id.chars().count();
-        if id_len == 0 || id_len > CLIENT_ID_MAX_CHARS {
-            let problem = format!("client_id must be 1 to {CLIENT_ID_MAX_CHARS} characters.");
-            return self.refuse(out, bad_frame(&problem)).await;
-        }
-        if let Err(problem) = envelope::check(&body, MESSAGE_SEALED_MAX) {
-            // The text was checked (1 to 1000 characters) before it was sealed; here only the
-            // envelope's shape and size can be.
-            let problem = format!("A sealed message body {problem}.");
-            return self.refuse(out, error(ErrorCode::InvalidMessage, problem)).await;
-        }
-        if let Err(wait) = self.socket.services.doors.messages.check(&self.limit_key) {
-            let message = format!("Slow down: you can send again in {:.1} s.", wait.as_secs_f64());
-            return self.refuse(out, error(ErrorCode::RateLimited, message)).await;
-        }
-        self.strikes = 0;
-        // A message ends a typing burst; the next keystroke may be announced at once.
-        self.last_typing = None;
-        self.work.push(self.socket, Job::Post { client_id, body });
-        Ok(())
-    }
-
-    /// Tells the client a frame was refused; too many refusals in a row close the socket.
-    async fn refuse<S: Sink<WsOut> + Unpin>(
-        &mut self,
-        out: &mut Out<S>,
-        refusal: ServerFrame,
-    ) -> Result<(), Exit> {
-        self.strikes += 1;
-        if self.strikes >= STRIKES_BEFORE_CLOSE {
-            return Err(Exit::Closed(CloseCode::RateLimited));
-        }
-        out.send(refusal).await
-    }
-
-    /// Relays a typing hint to the others, at most once per `typing_every`, and only when no
-    /// other job waits (a hint is worth nothing late).
-    fn typing(&mut self) {
-        let every = self.socket.services.timing.typing_every;
-        if self.last_typing.is_some_and(|t| t.elapsed() < every) || self.work.pending() > 0 {
-            return;
-        }
-        self.last_typing = Some(Instant::now());
-        self.work.push(self.socket, Job::Typing);
     }
 
     /// Turns a store failure into what the client is told (the close is sent by `run`).
@@ -387,12 +298,4 @@ impl<'a> Exchange<'a> {
             }
         }
     }
-}
-
-fn error(code: ErrorCode, message: impl Into<String>) -> ServerFrame {
-    ServerFrame::Error { code, message: message.into() }
-}
-
-fn bad_frame(message: &str) -> ServerFrame {
-    error(ErrorCode::BadFrame, message)
 }

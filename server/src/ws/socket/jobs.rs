@@ -35,39 +35,32 @@ pub(super) enum Done {
 }
 
 #[derive(Default)]
-pub(super) struct StoreWork {
+pub(super) struct Jobs {
     queued: VecDeque<Job>,
     running: Option<BoxFuture<'static, Done>>,
-    /// History reads (a welcome or a catch-up) queued or running: live events wait until they
-    /// are done, since they send what came before them.
-    reading_history: usize,
 }
 
-impl StoreWork {
+impl Jobs {
     /// Jobs queued or running.
     pub(super) fn pending(&self) -> usize {
         self.queued.len() + usize::from(self.running.is_some())
     }
 
-    pub(super) fn reading_history(&self) -> bool {
-        self.reading_history > 0
-    }
-
-    /// Queues `job`, starting it at once if nothing runs. A catch-up is not queued twice: one
-    /// that has not started yet will read everything stored until it does.
-    pub(super) fn push(&mut self, socket: &Socket, job: Job) {
-        let reads_history = matches!(job, Job::Welcome { .. } | Job::CatchUp { .. });
+    /// Queues `job`, starting it at once if nothing runs; false when it was not queued: a
+    /// catch-up is not queued twice (one that has not started yet will read everything stored
+    /// until it does).
+    pub(super) fn push(&mut self, socket: &Socket, job: Job) -> bool {
         if matches!(job, Job::CatchUp { .. })
             && self.queued.iter().any(|queued| matches!(queued, Job::CatchUp { .. }))
         {
-            return;
+            return false;
         }
-        self.reading_history += usize::from(reads_history);
         if self.running.is_none() {
             self.running = Some(start(socket, job));
         } else {
             self.queued.push_back(job);
         }
+        true
     }
 
     /// The outcome of the running job, once it has one; the next job then starts. Pending for
@@ -77,9 +70,6 @@ impl StoreWork {
             return std::future::pending().await;
         };
         let done = running.await;
-        if matches!(done, Done::Welcome { .. } | Done::CaughtUp(_)) {
-            self.reading_history -= 1;
-        }
         self.running = self.queued.pop_front().map(|job| start(socket, job));
         done
     }
