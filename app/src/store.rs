@@ -216,17 +216,18 @@ pub trait RoomStore: Send + Sync + 'static {
     /// Returns false when `token` held no seat.
     async fn leave(&self, room: &RoomId, token: &TokenHash) -> Result<bool, StoreError>;
 
-    /// Stores a sealed message from the seat of `token` in one atomic step: assigns the next sequence
-    /// number (from 1, no gaps), appends to the history (dropping the oldest past the
-    /// [`StoreLimits`], by count and by bytes) and
-    /// publishes it to every instance. The same `client_id` from the same seat is stored once:
-    /// a repeat returns [`Posted::Duplicate`] with the stored message and publishes nothing.
-    /// Fails with [`StoreError::Gone`] for a room that is gone (nothing is stored) and
-    /// [`StoreError::NotSeated`] when `token` holds no seat.
+    /// Stores a sealed message from `sender`, the seat `token` holds, in one atomic step:
+    /// assigns the next sequence number (from 1, no gaps), appends to the history (dropping the
+    /// oldest past the [`StoreLimits`], by count and by bytes) and publishes it to every
+    /// instance. The same `client_id` from the same seat is stored once: a repeat returns
+    /// [`Posted::Duplicate`] with the stored message and publishes nothing. Fails with
+    /// [`StoreError::Gone`] for a room that is gone (nothing is stored) and
+    /// [`StoreError::NotSeated`] when `token` holds no seat, or not `sender`.
     async fn post(
         &self,
         room: &RoomId,
         token: &TokenHash,
+        sender: &Seat,
         client_id: &str,
         body: &str,
     ) -> Result<Posted, StoreError>;

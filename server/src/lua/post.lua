@@ -1,23 +1,24 @@
 -- Stores a message and announces it in one step: the next sequence number, the capped
 -- history, the resend guard and the publish happen together or not at all.
 -- KEYS: meta, seats, log, seq, sent
--- ARGV: token hash, resend guard (client id), message content (opaque: Rust encodes it),
---       history cap (messages), history budget (bytes, as stored), channel,
---       publish command (PUBLISH, or SPUBLISH on a Redis Cluster: the channel has the room's
---       hash tag, so it is in this script's slot)
--- The message is stored and published as 'message:' .. seq .. ':' .. seat .. '\n' .. content
--- (server/src/event/wire.rs): this script adds only what it alone knows, the sequence number
--- and the seat record the token holds, and never reads or builds JSON.
+-- ARGV: token hash, the sender's seat record (the seat the token must hold), resend guard
+--       (client id), the message's payload before and after its sequence number (Rust writes
+--       both, server/src/event/wire.rs), history cap (messages), history budget (bytes, as
+--       stored), channel, publish command (PUBLISH, or SPUBLISH on a Redis Cluster: the channel
+--       has the room's hash tag, so it is in this script's slot)
+-- The message is stored and published as head .. seq .. tail: this script adds only what it
+-- alone knows, the sequence number, and never reads or builds a payload.
 -- Returns {'ok', seq, message timer (ms), the room's deadline (ms)} (the last two '' unless
 -- this message made the log) | {'dup', stored message} | {'gone'} | {'no_seat'}
 -- Every key it may create gets the room's deadline as it is created (a log emptied by the
 -- sweeper is created again by the next message), so none outlives the room.
 local meta, seats, log, seq_key, sent = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local token, client_id, content, cap, budget, channel, publish =
-  ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local token, sender, client_id, head, tail, cap, budget, channel, publish =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8],
+  ARGV[9]
 -- The seats hash ends with the room (same deadline, same destroy): a seat means a live room.
 local seat = redis.call('HGET', seats, token)
-if not seat then
+if seat ~= sender then
   if redis.call('EXISTS', meta) == 0 then return {'gone'} end
   return {'no_seat'}
 end
@@ -25,7 +26,7 @@ end
 local guard = token .. ':' .. client_id
 
 local function framed(seq)
-  return 'message:' .. seq .. ':' .. seat .. '\n' .. content
+  return head .. seq .. tail
 end
 
 local prior = redis.call('HGET', sent, guard)

@@ -45,6 +45,8 @@ impl RedisPresence {
                 .arg(STALE_AFTER_MS)
                 .arg(&keys.channel)
                 .arg(publish)
+                .arg(wire::ONLINE)
+                .arg(wire::SEPARATOR)
                 .arg(args?)
                 .invoke_async(&mut conn)
                 .await

@@ -269,6 +269,7 @@ impl RoomStore for MemoryStore {
         &self,
         id: &RoomId,
         token: &TokenHash,
+        sender: &Seat,
         client_id: &str,
         body: &str,
     ) -> Result<Posted, StoreError> {
@@ -276,7 +277,8 @@ impl RoomStore for MemoryStore {
         let budget = self.history.bytes;
         // Announced while the lock is held, so events leave in sequence order.
         self.with_room(id, |room| {
-            let seat = room.seats.get(token).cloned().ok_or(StoreError::NotSeated)?;
+            let seat = room.seats.get(token).filter(|seat| *seat == sender);
+            let seat = seat.cloned().ok_or(StoreError::NotSeated)?;
             let guard = (seat.id.clone(), client_id.to_owned());
             let new_message = |seq| ChatMessage {
                 seq,

@@ -198,12 +198,22 @@ impl RoomStore for RedisStore {
     async fn leave(&self, room: &RoomId, token: &TokenHash) -> Result<bool, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
+        // The seat is read first so that Rust writes the whole payload; the script gives it
+        // back only if the token still holds that very seat.
+        let record: Option<String> =
+            conn.hget(&keys.seats, token.as_str()).await.map_err(failed)?;
+        let left = match record.as_deref().map(read_seat).transpose()? {
+            Some(seat) => wire::encode(&RoomEvent::SeatLeft(seat)).map_err(StoreError::backend)?,
+            None => String::new(),
+        };
         let released: i64 = self
             .scripts
             .leave
             .key(&keys.meta)
             .key(&keys.seats)
             .arg(token.as_str())
+            .arg(record.unwrap_or_default())
+            .arg(left)
             .arg(&keys.channel)
             .arg(self.conn.publish_command())
             .invoke_async(&mut conn)
@@ -219,13 +229,16 @@ impl RoomStore for RedisStore {
         &self,
         room: &RoomId,
         token: &TokenHash,
+        sender: &Seat,
         client_id: &str,
         body: &str,
     ) -> Result<Posted, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
-        let content = wire::content(&crate::store::message_id(), client_id, body, now_ms())
+        let id = crate::store::message_id();
+        let [head, tail] = wire::message_halves(sender, &id, client_id, body, now_ms())
             .map_err(StoreError::backend)?;
+        let record = wire::seat(sender).map_err(StoreError::backend)?;
         let reply: Vec<String> = self
             .scripts
             .post
@@ -235,8 +248,10 @@ impl RoomStore for RedisStore {
             .key(&keys.seq)
             .key(&keys.sent)
             .arg(token.as_str())
+            .arg(record)
             .arg(client_id)
-            .arg(content)
+            .arg(head)
+            .arg(tail)
             .arg(self.history.messages)
             .arg(self.history.bytes)
             .arg(&keys.channel)

@@ -40,6 +40,33 @@ every_backend! {
     many_messages_past_their_timer_leave_within_a_sweep,
 }
 
+/// Posts as the seat `token` holds, as a socket does (a socket knows its seat); a token that
+/// holds none posts as a seat nobody holds.
+#[async_trait::async_trait]
+trait PostAs {
+    async fn post_as(
+        &self,
+        room: &RoomId,
+        token: &TokenHash,
+        client_id: &str,
+        body: &str,
+    ) -> Result<Posted, StoreError>;
+}
+
+#[async_trait::async_trait]
+impl PostAs for Arc<dyn RoomStore> {
+    async fn post_as(
+        &self,
+        room: &RoomId,
+        token: &TokenHash,
+        client_id: &str,
+        body: &str,
+    ) -> Result<Posted, StoreError> {
+        let seat = self.seat(room, token).await?.unwrap_or_else(|| new_seat("nobody"));
+        self.post(room, token, &seat, client_id, body).await
+    }
+}
+
 fn token() -> TokenHash {
     SeatToken::generate().hash()
 }
@@ -211,7 +238,7 @@ async fn a_seat_in_one_room_is_no_seat_in_another(kind: Kind) {
     let alice = token();
     backend.store.claim_seat(&a, &alice, &new_seat("alice"), None).await.expect("seat");
     assert_eq!(backend.store.seat(&b, &alice).await, Ok(None));
-    assert_eq!(backend.store.post(&b, &alice, "c1", "hi").await, Err(StoreError::NotSeated));
+    assert_eq!(backend.store.post_as(&b, &alice, "c1", "hi").await, Err(StoreError::NotSeated));
 }
 
 async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) {
@@ -220,13 +247,13 @@ async fn after_the_deadline_nothing_of_the_room_is_readable_or_left(kind: Kind) 
     let room = new_room(store, Duration::from_millis(1200), 2).await;
     let alice = token();
     store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
-    store.post(&room, &alice, "c1", "secret").await.expect("post");
+    store.post_as(&room, &alice, "c1", "secret").await.expect("post");
     assert!(!held(&under, &room).await.is_empty());
     tokio::time::sleep(Duration::from_millis(1400)).await;
     assert_eq!(store.room(&room).await, Ok(None));
     assert_eq!(store.seat(&room, &alice).await, Ok(None));
     assert_eq!(store.history(&room, 0).await, Err(StoreError::Gone));
-    assert_eq!(store.post(&room, &alice, "c2", "late").await, Err(StoreError::Gone));
+    assert_eq!(store.post_as(&room, &alice, "c2", "late").await, Err(StoreError::Gone));
     assert_eq!(
         store.claim_seat(&room, &token(), &new_seat("bob"), None).await,
         Err(StoreError::Gone)
@@ -240,11 +267,11 @@ async fn after_destroy_nothing_is_readable_or_left_and_posts_are_refused(kind: K
     let room = new_room(store, Duration::from_secs(60), 2).await;
     let alice = token();
     store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
-    store.post(&room, &alice, "c1", "secret").await.expect("post");
+    store.post_as(&room, &alice, "c1", "secret").await.expect("post");
     assert_eq!(store.destroy(&room).await, Ok(true));
     assert_eq!(store.room(&room).await, Ok(None));
     assert_eq!(store.history(&room, 0).await, Err(StoreError::Gone));
-    assert_eq!(store.post(&room, &alice, "c2", "after").await, Err(StoreError::Gone));
+    assert_eq!(store.post_as(&room, &alice, "c2", "after").await, Err(StoreError::Gone));
     assert_eq!(leftovers(&under, &room).await, Vec::<String>::new());
     assert_eq!(store.destroy(&room).await, Ok(false), "nothing left to destroy");
 }
@@ -260,7 +287,7 @@ async fn sequence_numbers_start_at_one_without_gaps_under_eight_concurrent_write
             store.claim_seat(&room, &seat, &new_seat(&format!("w{w}")), None).await.expect("seat");
             let mut seqs = Vec::new();
             for i in 0..25 {
-                let posted = store.post(&room, &seat, &format!("{w}-{i}"), "x").await;
+                let posted = store.post_as(&room, &seat, &format!("{w}-{i}"), "x").await;
                 match posted {
                     Ok(Posted::Stored { seq }) => seqs.push(seq),
                     other => panic!("a new message is stored: {other:?}"),
@@ -287,13 +314,13 @@ async fn the_same_client_id_from_the_same_seat_is_stored_once(kind: Kind) {
     let (alice, bob) = (token(), token());
     backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     backend.store.claim_seat(&room, &bob, &new_seat("bob"), None).await.expect("seat");
-    let first = backend.store.post(&room, &alice, "same", "hello").await.expect("post");
-    let again = backend.store.post(&room, &alice, "same", "hello").await.expect("resend");
+    let first = backend.store.post_as(&room, &alice, "same", "hello").await.expect("post");
+    let again = backend.store.post_as(&room, &alice, "same", "hello").await.expect("resend");
     assert_eq!(first, Posted::Stored { seq: 1 });
     let Posted::Duplicate(stored) = &again else { panic!("a resend is a duplicate: {again:?}") };
     assert_eq!((stored.seq, stored.client_id.as_str(), stored.body.as_str()), (1, "same", "hello"));
     // Another seat may use the same client id: ids are per seat.
-    let bobs = backend.store.post(&room, &bob, "same", "hi").await.expect("post");
+    let bobs = backend.store.post_as(&room, &bob, "same", "hi").await.expect("post");
     assert_eq!(bobs, Posted::Stored { seq: 2 });
     let history = backend.store.history(&room, 0).await.expect("history");
     assert_eq!(history.messages.len(), 2);
@@ -306,12 +333,20 @@ async fn history_is_capped_and_says_older_messages_are_gone(kind: Kind) {
     let alice = token();
     backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     for i in 1..=5 {
-        backend.store.post(&room, &alice, &format!("c{i}"), &format!("m{i}")).await.expect("post");
+        backend
+            .store
+            .post_as(&room, &alice, &format!("c{i}"), &format!("m{i}"))
+            .await
+            .expect("post");
     }
     let full = backend.store.history(&room, 0).await.expect("history");
     assert!(!full.truncated);
     for i in 6..=8 {
-        backend.store.post(&room, &alice, &format!("c{i}"), &format!("m{i}")).await.expect("post");
+        backend
+            .store
+            .post_as(&room, &alice, &format!("c{i}"), &format!("m{i}"))
+            .await
+            .expect("post");
     }
     let history = backend.store.history(&room, 0).await.expect("history");
     let texts: Vec<&str> = history.messages.iter().map(|m| m.body.as_str()).collect();
@@ -319,7 +354,7 @@ async fn history_is_capped_and_says_older_messages_are_gone(kind: Kind) {
     assert!(history.truncated);
     assert_eq!(history.seq, 8);
     // A resend of a message the cap dropped is still recognised (no new sequence number).
-    let resent = backend.store.post(&room, &alice, "c1", "m1").await.expect("resend");
+    let resent = backend.store.post_as(&room, &alice, "c1", "m1").await.expect("resend");
     assert!(matches!(&resent, Posted::Duplicate(m) if m.seq == 1), "{resent:?}");
 }
 
@@ -370,7 +405,7 @@ async fn history_keeps_only_its_byte_budget_newest_first(kind: Kind) {
     backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     for i in 1..=10 {
         let body = format!("{i:0>1000}");
-        backend.store.post(&room, &alice, &format!("c{i}"), &body).await.expect("post");
+        backend.store.post_as(&room, &alice, &format!("c{i}"), &body).await.expect("post");
     }
     let history = backend.store.history(&room, 0).await.expect("history");
     let seqs: Vec<u64> = history.messages.iter().map(|m| m.seq).collect();
@@ -380,7 +415,7 @@ async fn history_keeps_only_its_byte_budget_newest_first(kind: Kind) {
     assert!(held <= 4_000, "{held} bytes held");
     // One message larger than the whole budget is still kept: the newest always is.
     let huge = "x".repeat(5_000);
-    backend.store.post(&room, &alice, "huge", &huge).await.expect("post");
+    backend.store.post_as(&room, &alice, "huge", &huge).await.expect("post");
     let history = backend.store.history(&room, 0).await.expect("history");
     assert_eq!(history.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), [11]);
 }
@@ -393,7 +428,7 @@ async fn history_comes_in_pages_newest_first_and_says_when_older_remain(kind: Ki
     let alice = token();
     store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     for i in 1..=130 {
-        store.post(&room, &alice, &format!("c{i}"), "x").await.expect("post");
+        store.post_as(&room, &alice, &format!("c{i}"), "x").await.expect("post");
     }
     let seqs = |h: &app::model::History| h.messages.iter().map(|m| m.seq).collect::<Vec<_>>();
     let newest = store.history_page(&room, Window::newest(0)).await.expect("page");
@@ -422,7 +457,7 @@ async fn history_after_a_sequence_number_holds_only_newer_messages(kind: Kind) {
     let empty = backend.store.history(&room, 0).await.expect("history");
     assert_eq!((empty.messages.len(), empty.seq, empty.truncated), (0, 0, false));
     for i in 1..=6 {
-        backend.store.post(&room, &alice, &format!("c{i}"), "x").await.expect("post");
+        backend.store.post_as(&room, &alice, &format!("c{i}"), "x").await.expect("post");
     }
     let after = backend.store.history(&room, 4).await.expect("history");
     assert_eq!(after.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), [5, 6]);
@@ -455,7 +490,11 @@ async fn posts_are_announced_in_order_and_destroy_is_announced(kind: Kind) {
     let alice = token();
     backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
     for i in 1..=20 {
-        backend.store.post(&room, &alice, &format!("c{i}"), &format!("m{i}")).await.expect("post");
+        backend
+            .store
+            .post_as(&room, &alice, &format!("c{i}"), &format!("m{i}"))
+            .await
+            .expect("post");
     }
     for i in 1..=20 {
         match delivery(&mut backend.deliveries, &room).await {
@@ -501,7 +540,7 @@ async fn leaving_frees_the_seat_and_is_announced(kind: Kind) {
 async fn only_a_seated_token_may_post(kind: Kind) {
     let (backend, _) = store(kind, 500).await;
     let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
-    assert_eq!(backend.store.post(&room, &token(), "c", "hi").await, Err(StoreError::NotSeated));
+    assert_eq!(backend.store.post_as(&room, &token(), "c", "hi").await, Err(StoreError::NotSeated));
     let history = backend.store.history(&room, 0).await.expect("history");
     assert!(history.messages.is_empty());
 }
@@ -531,7 +570,7 @@ async fn no_seat_token_is_stored_in_redis_in_clear() {
     let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     let secret = SeatToken::generate();
     backend.store.claim_seat(&room, &secret.hash(), &new_seat("alice"), None).await.expect("seat");
-    backend.store.post(&room, &secret.hash(), "c1", "hello").await.expect("post");
+    backend.store.post_as(&room, &secret.hash(), "c1", "hello").await.expect("post");
     let mut conn = redis_conn().await;
     let mut dump = String::new();
     for key in redis_keys(&prefix).await {
@@ -568,7 +607,7 @@ async fn every_key_of_a_room_expires_at_its_deadline() {
         .expect("room");
     let alice = token();
     backend.store.claim_seat(&info.id, &alice, &new_seat("alice"), None).await.expect("seat");
-    backend.store.post(&info.id, &alice, "c1", "hello").await.expect("post");
+    backend.store.post_as(&info.id, &alice, "c1", "hello").await.expect("post");
     let member = Member { conn: "c".into(), seat: Seat { id: "s".into(), name: "a".into() } };
     backend.presence.join(&info.id, member).await.expect("presence");
     let mut conn = redis_conn().await;
@@ -623,7 +662,7 @@ async fn messages_past_their_timer_are_never_read_back_and_leave_the_store(kind:
     assert_eq!(room.message_timer_ms, Some(1000));
     let alice = token();
     store.claim_seat(&room.id, &alice, &new_seat("alice"), None).await.expect("seat");
-    store.post(&room.id, &alice, "c1", "sealed-1").await.expect("post");
+    store.post_as(&room.id, &alice, "c1", "sealed-1").await.expect("post");
     assert_eq!(store.history(&room.id, 0).await.expect("history").messages.len(), 1);
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     assert!(store.history(&room.id, 0).await.expect("history").messages.is_empty(), "past it");
@@ -643,7 +682,7 @@ async fn messages_past_their_timer_are_never_read_back_and_leave_the_store(kind:
     }
     assert!(!held, "the expired message is gone from the store");
     // The room goes on: the next message has the next number and is read back.
-    let posted = store.post(&room.id, &alice, "c2", "sealed-2").await.expect("post");
+    let posted = store.post_as(&room.id, &alice, "c2", "sealed-2").await.expect("post");
     assert!(matches!(posted, Posted::Stored { seq: 2 }), "{posted:?}");
     let seqs: Vec<u64> =
         store.history(&room.id, 0).await.expect("h").messages.iter().map(|m| m.seq).collect();
@@ -755,7 +794,7 @@ async fn no_key_or_shared_entry_outlives_its_room_whatever_happens_in_it(kind: K
     let here = Member { conn: "c1".into(), seat: alice_seat.clone() };
     presence.join(id, here).await.expect("online");
     every_trace_ends_with(&under, kind, &room, "alice online").await;
-    store.post(id, &alice, "c1", "first").await.expect("post");
+    store.post_as(id, &alice, "c1", "first").await.expect("post");
     every_trace_ends_with(&under, kind, &room, "first post").await;
     // The sweeper empties the log (Redis then deletes the key)...
     let mut emptied = false;
@@ -772,10 +811,10 @@ async fn no_key_or_shared_entry_outlives_its_room_whatever_happens_in_it(kind: K
     assert!(emptied, "the sweep emptied the log");
     every_trace_ends_with(&under, kind, &room, "swept").await;
     // ...and the next post makes it again.
-    store.post(id, &alice, "c2", "after the sweep").await.expect("post");
+    store.post_as(id, &alice, "c2", "after the sweep").await.expect("post");
     every_trace_ends_with(&under, kind, &room, "a post after the sweep").await;
     store.claim_seat(id, &bob, &new_seat("bob"), None).await.expect("bob");
-    store.post(id, &bob, "c3", "bob's").await.expect("post");
+    store.post_as(id, &bob, "c3", "bob's").await.expect("post");
     assert!(store.leave(id, &bob).await.expect("leave"));
     assert!(store.leave(id, &alice).await.expect("leave"));
     every_trace_ends_with(&under, kind, &room, "everyone left").await;
@@ -802,7 +841,7 @@ async fn destroy_leaves_no_key_or_shared_entry_naming_the_room(kind: Kind) {
         store.create_room(life, 2, VERIFIER, me, Destroyers::Anyone, timer).await.expect("room");
     let alice = token();
     store.claim_seat(&room.id, &alice, &new_seat("alice"), None).await.expect("seat");
-    store.post(&room.id, &alice, "c1", "sealed").await.expect("post");
+    store.post_as(&room.id, &alice, "c1", "sealed").await.expect("post");
     every_trace_ends_with(&under, kind, &room, "posted").await;
     assert_eq!(store.destroy(&room.id).await, Ok(true));
     let left = match &under.memory {
@@ -848,7 +887,7 @@ async fn many_messages_past_their_timer_leave_within_a_sweep(kind: Kind) {
         let (store, id) = (stores[i % stores.len()].clone(), room.id.clone());
         async move {
             for n in 0..50 {
-                store.post(&id, seat, &format!("c{n}"), "sealed").await.expect("post");
+                store.post_as(&id, seat, &format!("c{n}"), "sealed").await.expect("post");
             }
         }
     });

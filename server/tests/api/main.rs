@@ -44,3 +44,4 @@ mod rooms;
 mod sealing;
 mod site;
 mod websocket;
+mod wire;

@@ -88,6 +88,7 @@ impl RedisStore {
                     .trim
                     .key(&keys.meta)
                     .key(&keys.log)
+                    .key(&keys.seq)
                     .arg(last.seq)
                     .invoke_async(&mut conn)
                     .await

@@ -103,7 +103,7 @@ mod tests {
         let seat = Seat { id: "seat-1".into(), name: "sealed".into() };
         store.claim_seat(&room, &token, &seat, None).await.expect("seat");
         for i in 0..5 {
-            store.post(&room, &token, &format!("c{i}"), "sealed").await.expect("post");
+            store.post(&room, &token, &seat, &format!("c{i}"), "sealed").await.expect("post");
         }
         let catch_ups = CatchUps::new(store.clone(), Duration::from_secs(1));
         let (first, second, behind) =

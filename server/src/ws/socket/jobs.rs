@@ -93,11 +93,12 @@ fn start(socket: &Socket, job: Job) -> BoxFuture<'static, Done> {
             .boxed()
         }
         Job::Post { client_id, body } => {
-            let (store, token) = (services.store.clone(), socket.token.clone());
+            let (store, token, seat) =
+                (services.store.clone(), socket.token.clone(), socket.seat.clone());
             // Safe to repeat: the store keeps one message per client id (a post that went
             // through before its answer was lost is answered as a duplicate).
             async move {
-                let post = || store.post(&room, &token, &client_id, &body);
+                let post = || store.post(&room, &token, &seat, &client_id, &body);
                 Done::Posted(patiently(patience, post).await)
             }
             .boxed()

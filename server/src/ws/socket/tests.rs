@@ -40,6 +40,7 @@ struct Harness {
     hub: Arc<Hub>,
     room: RoomId,
     token: TokenHash,
+    seat: Seat,
     tasks: Tasks,
     /// Feeds the hub directly (the store's own announcements are cut off when `detached`).
     deliveries: tokio::sync::mpsc::UnboundedSender<Delivery>,
@@ -84,13 +85,13 @@ async fn start(setup: Setup) -> Harness {
     let seat = store.claim_seat(&info.id, &token, &alice, None).await.expect("seat");
     for i in 0..setup.earlier {
         store
-            .post(&info.id, &token, &format!("early{i}"), &seal(&format!("early {i}")))
+            .post(&info.id, &token, &seat, &format!("early{i}"), &seal(&format!("early {i}")))
             .await
             .expect("post");
     }
     let socket = Socket {
         room: info.id.clone(),
-        seat,
+        seat: seat.clone(),
         token: token.clone(),
         since: setup.since,
         expires_at: info.expires_at,
@@ -124,7 +125,7 @@ async fn start(setup: Setup) -> Harness {
         std::mem::size_of_val(&running)
     );
     let running = tokio::spawn(running);
-    Harness { input, output, running, store, hub, room: info.id, token, tasks, deliveries }
+    Harness { input, output, running, store, hub, room: info.id, token, seat, tasks, deliveries }
 }
 
 impl Harness {
@@ -276,7 +277,10 @@ async fn after_a_resync_the_client_gets_what_the_broker_lost() {
     h.frame().await;
     // Stored while the broker was away: nothing reaches the socket...
     for i in 1..=3 {
-        h.store.post(&h.room, &h.token, &format!("lost{i}"), &seal("x")).await.expect("post");
+        h.store
+            .post(&h.room, &h.token, &h.seat, &format!("lost{i}"), &seal("x"))
+            .await
+            .expect("post");
     }
     // ...until the broker is back and asks for a resync.
     h.deliveries.send(Delivery::Resync).expect("hub");
@@ -285,7 +289,7 @@ async fn after_a_resync_the_client_gets_what_the_broker_lost() {
     // A late copy of an event already sent is dropped.
     let message = h.store.history(&h.room, 2).await.expect("history").messages;
     h.hub.dispatch(&h.room, RoomEvent::Message(message[0].clone()));
-    h.store.post(&h.room, &h.token, "fresh", &seal("new")).await.expect("post");
+    h.store.post(&h.room, &h.token, &h.seat, "fresh", &seal("new")).await.expect("post");
     let fresh = h.store.history(&h.room, 3).await.expect("history").messages;
     h.hub.dispatch(&h.room, RoomEvent::Message(fresh[0].clone()));
     let ServerFrame::Message(next) = h.frame().await else { panic!("a message") };
