@@ -70,8 +70,8 @@ pub struct OfferedOptions {
 /// (`rooms.lifetimes-secs`, `rooms.capacities`).
 #[server(prefix = "/api", endpoint = "room_options", input = Json)]
 pub async fn room_options() -> Result<OfferedOptions, ApiError> {
-    let state = crate::state::server_state()?;
-    crate::state::pass(&state.doors.views, &state.rules)?;
+    let state = crate::server_context::server_state()?;
+    crate::server_context::pass(&state.rate_limits.views, &state.reach)?;
     let rules = state.rules;
     Ok(OfferedOptions {
         lifetimes_secs: rules.lifetimes_secs.clone(),
@@ -92,7 +92,7 @@ pub fn HomePage() -> impl IntoView {
     let remember = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| {
-        if let Some(stored) = crate::identity::stored_name() {
+        if let Some(stored) = crate::remembered_name::stored_name() {
             name.set(stored);
             remember.set(true);
         }
@@ -132,7 +132,7 @@ pub fn HomePage() -> impl IntoView {
             (clean_username(&chosen), chosen_passphrase(), busy())
         {
             if remember.get_untracked() {
-                crate::identity::store_name(clean);
+                crate::remembered_name::store_name(clean);
             }
             let destroyers = match destroy.get_untracked() {
                 Some(room_options::ONLY_ME_DESTROYS) => Destroyers::Creator,
@@ -224,7 +224,7 @@ fn forget_room_key() {
 mod ssr {
     use super::CreatedRoom;
     use crate::error::ApiError;
-    use crate::state::{RoomRules, pass, server_state, store_error};
+    use crate::server_context::{RoomRules, pass, server_state, store_error};
     use crate::store::Creator;
     use garde::Validate;
     use std::time::Duration;
@@ -282,17 +282,17 @@ mod ssr {
         message_timer_secs: Option<u64>,
     ) -> Result<CreatedRoom, ApiError> {
         let state = server_state()?;
-        pass(&state.doors.create, &state.rules)?;
+        pass(&state.rate_limits.create, &state.reach)?;
         let request = NewRoom {
             ttl_secs: ttl_secs.unwrap_or(state.rules.default_lifetime_secs),
             capacity: capacity.unwrap_or(u32::from(state.rules.default_capacity)),
             verifier,
             message_timer_secs,
         };
-        request.validate_with(&state.rules).map_err(crate::state::invalid_input)?;
+        request.validate_with(&state.rules).map_err(crate::server_context::invalid_input)?;
         let capacity = u8::try_from(request.capacity)
             .map_err(|_| ApiError::invalid("capacity", "is not a seat count"))?;
-        let key = crate::state::client_key(&state.rules)?.to_string();
+        let key = crate::server_context::client_key(&state.reach)?.to_string();
         let creator = Creator { key: &key, max_alive: state.rules.rooms_alive_per_address };
         let room = state
             .store

@@ -10,14 +10,14 @@ pub mod crypto;
 pub mod envelope;
 pub mod error;
 pub mod home;
-pub mod identity;
 pub mod membership;
 pub mod model;
 pub mod names;
-pub mod passphrase_input;
 pub mod protocol;
 pub mod random;
+pub mod remembered_name;
 pub mod room;
+pub mod secret_input;
 
 #[cfg(feature = "ssr")]
 pub mod proxy;
@@ -26,7 +26,7 @@ pub mod rate_limit;
 #[cfg(feature = "ssr")]
 pub mod seat;
 #[cfg(feature = "ssr")]
-pub mod state;
+pub mod server_context;
 #[cfg(feature = "ssr")]
 pub mod store;
 

@@ -1,6 +1,6 @@
 //! Rate limits on every door, keyed by client address or seat (`governor`: a steady rate with a
 //! burst, per key). Keys that have been quiet long enough to be fresh again are forgotten by
-//! [`Doors::forget_idle`], so memory follows the number of busy keys, not of keys ever seen.
+//! [`RateLimits::forget_idle`], so memory follows the number of busy keys, not of keys ever seen.
 //! Limits are per instance.
 
 use governor::clock::{Clock, DefaultClock};
@@ -85,8 +85,8 @@ impl From<IpAddr> for ClientKey {
     }
 }
 
-/// Every rate-limited door of an instance.
-pub struct Doors {
+/// Every rate limit of an instance, one per way in (a door).
+pub struct RateLimits {
     /// `create_room`, per client.
     pub create: Limiter<ClientKey>,
     /// `room_view`, `room_history` and `room_options`, per client.
@@ -99,7 +99,7 @@ pub struct Doors {
     pub messages: Limiter<String>,
 }
 
-impl Doors {
+impl RateLimits {
     /// The door a call to the API endpoint `name` passes (`None`: not an endpoint of ours).
     pub fn of_endpoint(&self, name: &str) -> Option<&Limiter<ClientKey>> {
         match name {

@@ -7,7 +7,7 @@ mod chat_log;
 mod chat_room;
 mod composer;
 mod countdown;
-mod courier;
+mod executor;
 mod header;
 mod join;
 #[cfg(feature = "hydrate")]
@@ -134,7 +134,7 @@ pub fn RoomPage() -> impl IntoView {
                     // The room may well exist: say what happened, and stay on its link.
                     Err(err @ (ApiError::RateLimited { .. } | ApiError::Unavailable)) => {
                         #[cfg(feature = "ssr")]
-                        crate::state::page_status(err.status());
+                        crate::server_context::page_status(err.status());
                         view! {
                             <p class="p-6 text-muted" role="alert">{err.to_string()}</p>
                         }
@@ -142,7 +142,7 @@ pub fn RoomPage() -> impl IntoView {
                     }
                     Err(err) => {
                         #[cfg(feature = "ssr")]
-                        crate::state::redirect_page(err.home_query());
+                        crate::server_context::redirect_page(err.home_query());
                         view! { <Redirect path=err.home_query() /> }.into_any()
                     }
                 }

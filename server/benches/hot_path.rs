@@ -62,8 +62,8 @@ fn frames(c: &mut Criterion) {
     });
 }
 
-/// A room with one seat in `store`, and that seat's token.
-async fn seated(store: &Arc<dyn RoomStore>) -> Option<(RoomId, TokenHash)> {
+/// A room with one seat in `store`, and that seat's token and seat.
+async fn seated(store: &Arc<dyn RoomStore>) -> Option<(RoomId, TokenHash, Seat)> {
     let verifier = "A".repeat(app::membership::ENCODED_LEN);
     let room = store
         .create_room(Duration::from_secs(600), 2, &verifier, None, Default::default(), None)
@@ -72,12 +72,12 @@ async fn seated(store: &Arc<dyn RoomStore>) -> Option<(RoomId, TokenHash)> {
     let token = SeatToken::generate().hash();
     let seat = Seat { id: "bench-seat-1".into(), name: envelope::encode(&[1; 12], &[2; 40]) };
     store.claim_seat(&room.id, &token, &seat, None).await.ok()?;
-    Some((room.id, token))
+    Some((room.id, token, seat))
 }
 
 fn bench_post(c: &mut Criterion, name: &str, runtime: &tokio::runtime::Runtime, backend: Backend) {
     let store = backend.store.clone();
-    let Some((room, token)) = runtime.block_on(seated(&store)) else {
+    let Some((room, token, seat)) = runtime.block_on(seated(&store)) else {
         eprintln!("{name}: could not set up a room; skipped");
         return;
     };
@@ -86,8 +86,8 @@ fn bench_post(c: &mut Criterion, name: &str, runtime: &tokio::runtime::Runtime, 
     c.bench_function(name, |b| {
         b.to_async(runtime).iter(|| {
             let id = next.fetch_add(1, Ordering::Relaxed).to_string();
-            let (store, room, token, body) = (&store, &room, &token, &body);
-            async move { black_box(store.post(room, token, &id, body).await.is_ok()) }
+            let (store, room, token, seat, body) = (&store, &room, &token, &seat, &body);
+            async move { black_box(store.post(room, token, seat, &id, body).await.is_ok()) }
         })
     });
 }

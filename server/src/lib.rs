@@ -20,6 +20,7 @@ pub mod routes;
 pub mod settings;
 pub mod site_check;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod tasks;
 pub mod telemetry;

@@ -5,15 +5,16 @@ use crate::gate::{Gate, GateLimits};
 use crate::hub::Hub;
 use crate::presence::Roster;
 use crate::redis_conn::RedisTarget;
-use crate::routes::{self, Edge};
+use crate::routes;
 use crate::settings::Settings;
+use crate::state::AppState;
 use crate::tasks::Tasks;
+use crate::ws::SeatSockets;
 use crate::ws::socket::{CatchUps, Services, Timing};
-use crate::ws::{SeatSockets, WsState};
 use anyhow::Context;
 use app::proxy::ProxyTrust;
-use app::rate_limit::{Doors, Limiter};
-use app::state::{RoomRules, ServerState};
+use app::rate_limit::{Limiter, RateLimits};
+use app::server_context::{Reach, RoomRules, ServerState};
 use axum::Router;
 use axum_server::Handle;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
@@ -92,24 +93,27 @@ impl Application {
         let tasks = backend.tasks.clone();
         let ready = crate::health::Ready::new(backend.readiness);
         let limits = &settings.limits;
-        let doors = Arc::new(Doors {
+        let rate_limits = Arc::new(RateLimits {
             create: Limiter::per_minute("create_room", limits.rooms_per_minute),
             views: Limiter::per_minute("room_read", limits.views_per_minute),
             actions: Limiter::per_minute("room_action", limits.actions_per_minute),
             upgrades: Limiter::per_minute("websocket", limits.upgrades_per_minute),
             messages: Limiter::new("message", limits.messages_burst, limits.messages_per_second),
         });
-        tasks.spawn_until_stopped(forget_idle(Arc::downgrade(&doors)));
+        tasks.spawn_until_stopped(forget_idle(Arc::downgrade(&rate_limits)));
         tasks.spawn_until_stopped(crate::gate::give_back_memory());
-        let proxy = ProxyTrust {
-            trusted: settings.security.trust_proxy,
-            hops: settings.security.proxy_hops,
-        };
-        // Known to be served over HTTPS: TLS here, or a proxy in front that the operator vouches
-        // for (then seat cookies are __Host- and Secure, HSTS is sent, Origins are https).
-        let secure = settings.security.secure_cookies || tls.is_some();
+        let reach = Arc::new(Reach {
+            // Known to be served over HTTPS: TLS here, or a proxy in front that the operator
+            // vouches for.
+            https: settings.security.secure_cookies || tls.is_some(),
+            proxy: ProxyTrust {
+                trusted: settings.security.trust_proxy,
+                hops: settings.security.proxy_hops,
+            },
+            allowed_origins: settings.security.allowed_origins.clone(),
+        });
         let rooms = &settings.rooms;
-        let state = ServerState {
+        let server = ServerState {
             store: backend.store.clone(),
             rules: Arc::new(RoomRules {
                 lifetimes_secs: rooms.lifetimes_secs.clone(),
@@ -117,37 +121,29 @@ impl Application {
                 capacities: rooms.capacities.clone(),
                 message_timers_secs: rooms.message_timers_secs.clone(),
                 default_capacity: rooms.default_capacity,
-                secure_cookies: secure,
-                proxy,
                 rooms_alive_per_address: limits.rooms_alive_per_address,
             }),
-            doors: doors.clone(),
+            rate_limits: rate_limits.clone(),
+            reach,
         };
-        let ws = WsState {
-            services: Arc::new(Services {
-                catch_ups: CatchUps::new(backend.store.clone(), timing.store_patience),
-                store: backend.store,
-                hub: Hub::start(backend.broker.clone(), backend.deliveries, SOCKET_QUEUE, &tasks),
-                broker: backend.broker,
-                roster: Roster::start(backend.presence, &tasks),
-                doors: doors.clone(),
-                tasks: tasks.clone(),
-                timing,
-            }),
-            allowed_origins: Arc::new(settings.security.allowed_origins.clone()),
-            proxy,
-            https: secure,
+        let sockets = Arc::new(Services {
+            catch_ups: CatchUps::new(backend.store.clone(), timing.store_patience),
+            store: backend.store,
+            hub: Hub::start(backend.broker.clone(), backend.deliveries, SOCKET_QUEUE, &tasks),
+            broker: backend.broker,
+            roster: Roster::start(backend.presence, &tasks),
+            rate_limits,
+            tasks: tasks.clone(),
+            timing,
+        });
+        let state = AppState {
+            leptos: settings.leptos_options(),
+            server,
+            sockets,
             seat_sockets: SeatSockets::new(limits.sockets_per_seat),
-        };
-        let edge = Edge {
-            https: secure,
-            hashed_assets: settings.site.hash_files,
-            proxy,
-            allowed_origins: ws.allowed_origins.clone(),
             readiness: ready.clone(),
-            doors: doors.clone(),
+            hashed_assets: settings.site.hash_files,
             body_max_bytes: limits.body_max_bytes,
-            request_timeout: Duration::from_secs(limits.request_timeout_secs),
         };
         // The recorder is installed here only, and only when metrics are served.
         let metrics_addr = match settings.metrics.addr.map(|addr| (addr, crate::metrics::install()))
@@ -159,7 +155,7 @@ impl Application {
             ),
             _ => None,
         };
-        let router = routes::router(&settings, state, ws, edge);
+        let router = routes::router(state, Duration::from_secs(limits.request_timeout_secs));
         Ok(Application {
             metrics_addr,
             backend: backend.kind,
@@ -246,12 +242,12 @@ impl Application {
     }
 }
 
-/// Forgets idle rate-limit keys every minute, while the doors exist.
-async fn forget_idle(doors: std::sync::Weak<Doors>) {
+/// Forgets idle rate-limit keys every minute, while the limits exist.
+async fn forget_idle(rate_limits: std::sync::Weak<RateLimits>) {
     let mut every = tokio::time::interval(FORGET_IDLE_EVERY);
     loop {
         every.tick().await;
-        let Some(doors) = doors.upgrade() else { return };
-        doors.forget_idle();
+        let Some(rate_limits) = rate_limits.upgrade() else { return };
+        rate_limits.forget_idle();
     }
 }

@@ -7,9 +7,9 @@ pub mod socket;
 pub use seat_sockets::SeatSockets;
 
 use crate::origin;
+use crate::state::AppState;
 use app::model::{FRAME_MAX_BYTES, RoomId};
 use app::protocol::CloseCode;
-use app::proxy::ProxyTrust;
 use app::rate_limit::ClientKey;
 use app::seat::{SeatCookie, TokenHash};
 use app::store::{RoomInfo, Seat, StoreError};
@@ -20,25 +20,11 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use futures::{SinkExt, StreamExt, future};
 use serde::Deserialize;
-use socket::{Services, Socket, WsIn, WsOut};
+use socket::{Socket, WsIn, WsOut};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tracing::Instrument;
-
-/// What the WebSocket edge needs.
-#[derive(Clone)]
-pub struct WsState {
-    pub services: Arc<Services>,
-    pub allowed_origins: Arc<Vec<String>>,
-    /// Where the client's address comes from (and, behind a proxy, the scheme).
-    pub proxy: ProxyTrust,
-    /// Whether the site is served over HTTPS (TLS here, or `security.secure-cookies`).
-    pub https: bool,
-    /// Open sockets per seat on this instance.
-    pub seat_sockets: SeatSockets,
-}
 
 /// The upgrade's query: the highest sequence number the client already has.
 #[derive(Debug, Deserialize)]
@@ -56,7 +42,7 @@ struct Admitted {
 }
 
 pub async fn upgrade(
-    State(state): State<WsState>,
+    State(state): State<AppState>,
     Path(raw_room): Path<String>,
     Query(Resume { since }): Query<Resume>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -64,13 +50,14 @@ pub async fn upgrade(
     cookies: CookieJar,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let https = state.https || state.proxy.forwarded_https(&headers);
-    if !origin::allowed(&headers, &state.allowed_origins, https) {
+    let reach = state.reach();
+    let https = reach.https_for(&headers);
+    if !origin::allowed(&headers, &reach.allowed_origins, https) {
         return (StatusCode::FORBIDDEN, "This page may not open a Burner WebSocket.\n")
             .into_response();
     }
-    let client = state.proxy.client_ip(&headers, Some(peer.ip())).unwrap_or(peer.ip());
-    if let Err(wait) = state.services.doors.upgrades.check(&ClientKey::from(client)) {
+    let client = reach.proxy.client_ip(&headers, Some(peer.ip())).unwrap_or(peer.ip());
+    if let Err(wait) = state.sockets.rate_limits.upgrades.check(&ClientKey::from(client)) {
         // Refused before the upgrade: to a browser this is a failed connection, and it backs
         // off before trying again.
         let retry = wait.as_secs().max(1).to_string();
@@ -114,7 +101,7 @@ const WRITE_BUFFER_MAX: usize = 2 * (WRITE_BUFFER + FRAME_MAX_BYTES + 16);
 /// a seat. A refusal is sent as a close code, which browsers can read (a status cannot be).
 /// Without a seat cookie nothing is asked of the store.
 async fn admit(
-    state: &WsState,
+    state: &AppState,
     raw: &str,
     cookies: &CookieJar,
     https: bool,
@@ -125,7 +112,7 @@ async fn admit(
         tracing::warn!(%err, "store unavailable during a WebSocket upgrade");
         CloseCode::Restarting
     };
-    let store = &state.services.store;
+    let store = &state.sockets.store;
     let info = store.room(&room).await.map_err(unavailable)?.ok_or(CloseCode::RoomGone)?;
     let token = cookie.token.hash();
     let seat = store.seat(&room, &token).await.map_err(unavailable)?.ok_or(CloseCode::NoSeat)?;
@@ -142,7 +129,7 @@ fn serve(
     socket: WebSocket,
     admitted: Admitted,
     since: u64,
-    state: WsState,
+    state: AppState,
 ) -> Pin<Box<dyn Future<Output = ()> + Send>> {
     let Some(seat_socket) = state.seat_sockets.enter(&admitted.room, &admitted.seat) else {
         metrics::counter!(crate::metrics::RATE_LIMITED, "door" => "sockets_per_seat").increment(1);
@@ -152,14 +139,14 @@ fn serve(
     let (sink, stream) = socket.split();
     let sink = sink.with(|out: WsOut| future::ready(Ok::<_, axum::Error>(to_axum(out))));
     let stream = stream.map(from_axum);
-    let tasks = state.services.tasks.clone();
+    let tasks = state.sockets.tasks.clone();
     let socket = Socket {
         room: admitted.room,
         seat: admitted.seat,
         token: admitted.token,
         since,
         expires_at: admitted.info.expires_at,
-        services: state.services.clone(),
+        services: state.sockets.clone(),
     };
     let span = tracing::info_span!("socket", id = NEXT_SOCKET.fetch_add(1, Ordering::Relaxed));
     // Tracked, so stopping the instance waits for the socket's goodbye.

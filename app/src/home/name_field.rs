@@ -1,9 +1,9 @@
 //! The editable anonymous name, with a button for a fresh one, and whether this device
 //! remembers it.
 
-use crate::identity::{forget_name, store_name};
 use crate::model::{USERNAME_MAX_CHARS, clean_username};
 use crate::names::anonymous_name;
+use crate::remembered_name::{forget_name, store_name};
 use leptos::prelude::*;
 
 #[component]

@@ -3,7 +3,7 @@
 
 use super::room_options::Choices;
 use crate::model::{PASSPHRASE_CHARS, clean_passphrase};
-use crate::passphrase_input::PassphraseInput;
+use crate::secret_input::SecretInput;
 use leptos::prelude::*;
 
 /// The picker's values: no passphrase (the default), or one.
@@ -63,7 +63,7 @@ pub fn PassphraseField(choice: PassphraseChoice) -> impl IntoView {
             />
             <Show when=move || choice.asked()>
                 <label for="passphrase" class="sr-only">"Passphrase"</label>
-                <PassphraseInput
+                <SecretInput
                     id="passphrase"
                     typed
                     invalid=Signal::derive(move || problem().is_some())

@@ -229,6 +229,13 @@ impl ChatLog {
     }
 }
 
+impl ChatLog {
+    /// The oldest sequence number held.
+    pub fn first_seq(&self) -> Option<u64> {
+        self.messages.first_key_value().map(|(seq, _)| *seq)
+    }
+}
+
 /// What only the browser asks of the log: what to open, and what to resume from.
 #[cfg(any(feature = "hydrate", test))]
 impl ChatLog {
@@ -239,11 +246,6 @@ impl ChatLog {
             .filter(|e| e.text == Revealed::Sealed)
             .map(|e| e.message.clone())
             .collect()
-    }
-
-    /// The oldest sequence number held.
-    pub fn first_seq(&self) -> Option<u64> {
-        self.messages.first_key_value().map(|(seq, _)| *seq)
     }
 
     /// Every message held, opened or not.

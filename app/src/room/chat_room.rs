@@ -3,10 +3,10 @@
 
 use super::RoomSnapshot;
 use super::composer::Composer;
-use super::courier::Courier;
+use super::executor::Executor;
 use super::header::RoomHeader;
 use super::join::{JoinPanel, KeyProblem};
-use super::live::{KeyState, Live};
+use super::live::{Change, KeyState, Live};
 use super::message_list::MessageList;
 use super::presence::PresenceBar;
 use super::unlock::UnlockPanel;
@@ -29,10 +29,8 @@ enum Body {
 #[component]
 pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
     let live = Live::new(&room);
-    // The server's clock, ticking in the browser; starts at the render time on both sides.
-    let clock = RwSignal::new(room.now);
     let hydrated = RwSignal::new(false);
-    let courier = Courier::new();
+    let executor = Executor::new(live);
 
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -56,15 +54,20 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
         #[cfg(feature = "hydrate")]
         super::link::forget_ended(crate::model::now_ms());
         hydrated.set(true);
-        courier.start(live, clock);
+        executor.start();
     });
 
-    let on_unlock = Callback::new(move |passphrase: String| courier.unlock(live, passphrase));
-    let on_join = Callback::new(move |name: String| courier.join(live, name));
-    let on_send = Callback::new(move |text: String| courier.send_message(live, text));
-    let on_retry = Callback::new(move |client_id: String| courier.retry(live, client_id));
-    let on_typing = Callback::new(move |()| courier.typing());
-    let on_older = Callback::new(move |()| courier.load_older(live));
+    // What the visitor does goes in as a change, like everything else.
+    let on_unlock = Callback::new(move |passphrase| {
+        executor.dispatch(Change::UnlockPressed { passphrase });
+    });
+    let on_join = Callback::new(move |name| executor.dispatch(Change::JoinPressed { name }));
+    let on_send = Callback::new(move |text: String| executor.write(text));
+    let on_retry = Callback::new(move |client_id| {
+        executor.dispatch(Change::RetryPressed { client_id, now: crate::model::now_ms() });
+    });
+    let on_typing = Callback::new(move |()| executor.dispatch(Change::Typing));
+    let on_older = Callback::new(move |()| executor.dispatch(Change::OlderWanted));
 
     // The unread count goes into the tab title in the browser only: a reactive <Title> would be
     // read outside the reactive owner during server rendering.
@@ -88,15 +91,15 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
             class="h-dvh flex flex-col overflow-hidden"
             data-hydrated=move || hydrated.get().to_string()
         >
-            <RoomHeader live clock />
+            <RoomHeader executor />
             {move || match body.get() {
                 Body::NoKey(state) => view! { <KeyProblem state /> }.into_any(),
                 Body::Unlock => view! { <UnlockPanel live on_unlock /> }.into_any(),
-                Body::Join => view! { <JoinPanel live clock on_join /> }.into_any(),
+                Body::Join => view! { <JoinPanel live on_join /> }.into_any(),
                 Body::Chat => {
                     view! {
-                        <PresenceBar live clock />
-                        <MessageList live clock on_retry on_older hydrated />
+                        <PresenceBar live />
+                        <MessageList live on_retry on_older hydrated />
                         <Composer live on_send on_typing />
                     }
                         .into_any()

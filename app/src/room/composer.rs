@@ -1,6 +1,6 @@
 //! The message input: a live character count, Enter sends, Shift+Enter adds a line.
 
-use super::live::{Change, KeyState, Live};
+use super::live::{KeyState, Live};
 use crate::model::{MESSAGE_MAX_CHARS, clean_message};
 use crate::protocol::TYPING_EVERY_MS;
 use leptos::prelude::*;
@@ -35,7 +35,6 @@ pub fn Composer(live: Live, on_send: Callback<String>, on_typing: Callback<()>) 
         if let Ok(clean) = clean_message(&draft) {
             on_send.run(clean.to_owned());
             text.set(String::new());
-            live.dispatch(Change::DraftSent);
             // A message ends a typing burst: the next keystroke announces typing again at once.
             last_typing.set_value(0);
         }

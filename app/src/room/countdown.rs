@@ -15,7 +15,7 @@ pub fn format_remaining(ms: u64) -> String {
 
 /// The time left until `expires_at`, by the server's clock `now`: amber, red in the last minute.
 #[component]
-pub fn Countdown(expires_at: u64, now: RwSignal<u64>) -> impl IntoView {
+pub fn Countdown(expires_at: u64, now: ReadSignal<u64>) -> impl IntoView {
     let remaining = move || expires_at.saturating_sub(now.get());
     let tone = move || if remaining() < 60_000 { "text-danger" } else { "text-warn" };
     view! {

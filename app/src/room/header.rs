@@ -1,12 +1,14 @@
 //! The room's header: its id and link, the countdown, the connection, Leave and Destroy.
 
 use super::countdown::Countdown;
+use super::executor::Executor;
 use super::live::{Change, ConnectionStatus, KeyState, Live};
 use super::{destroy_room, leave_room};
 use leptos::prelude::*;
 
 #[component]
-pub fn RoomHeader(live: Live, clock: RwSignal<u64>) -> impl IntoView {
+pub fn RoomHeader(executor: Executor) -> impl IntoView {
+    let live = executor.live();
     let room_id = live.room_id.get_value();
     let short = room_id.short().to_owned();
     view! {
@@ -21,16 +23,16 @@ pub fn RoomHeader(live: Live, clock: RwSignal<u64>) -> impl IntoView {
                     </div>
                     <CopyLink live />
                 </div>
-                <Countdown expires_at=live.expires_at now=clock />
+                <Countdown expires_at=live.expires_at now=live.clock />
                 <Show when=move || live.you.with(Option::is_some)>
                     // Wraps on a narrow screen, the destroy question included: nothing is
                     // pushed past the edge.
                     <div class="flex flex-wrap items-center gap-2 min-w-0">
                         <LinkIndicator live />
-                        <LeaveButton live />
+                        <LeaveButton executor />
                         // In a room made for its creator alone, the others have no Destroy.
                         <Show when=move || live.may_destroy.get()>
-                            <DestroyButton live />
+                            <DestroyButton executor />
                         </Show>
                     </div>
                 </Show>
@@ -109,11 +111,12 @@ fn LinkIndicator(live: Live) -> impl IntoView {
 }
 
 #[component]
-fn LeaveButton(live: Live) -> impl IntoView {
+fn LeaveButton(executor: Executor) -> impl IntoView {
+    let live = executor.live();
     let leave = Action::new(move |_: &()| leave_room(live.room_id.get_value().to_string()));
     Effect::new(move |_| {
         if let Some(answer) = leave.value().get() {
-            live.dispatch(Change::LeaveAnswered(answer));
+            executor.dispatch(Change::LeaveAnswered(answer));
         }
     });
     view! {
@@ -132,7 +135,8 @@ fn LeaveButton(live: Live) -> impl IntoView {
 }
 
 #[component]
-fn DestroyButton(live: Live) -> impl IntoView {
+fn DestroyButton(executor: Executor) -> impl IntoView {
+    let live = executor.live();
     let confirming = RwSignal::new(false);
     let destroy =
         Action::new(move |_: &()| destroy_room(live.room_id.get_value().to_string(), None));
@@ -141,7 +145,7 @@ fn DestroyButton(live: Live) -> impl IntoView {
             if answer.is_err() {
                 confirming.set(false);
             }
-            live.dispatch(Change::DestroyAnswered(answer));
+            executor.dispatch(Change::DestroyAnswered(answer));
         }
     });
     let confirm_ref = NodeRef::<leptos::html::Button>::new();

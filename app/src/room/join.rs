@@ -3,14 +3,14 @@
 //! link cannot open it. Nothing takes a seat until the visitor presses Join.
 
 use super::countdown::format_remaining;
-use super::live::{Change, KeyState, Live};
+use super::live::{KeyState, Live};
 use super::panel::{PanelButton, PanelForm};
-use crate::identity::current_name;
 use crate::model::{USERNAME_MAX_CHARS, clean_username};
+use crate::remembered_name::current_name;
 use leptos::prelude::*;
 
 #[component]
-pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) -> impl IntoView {
+pub fn JoinPanel(live: Live, on_join: Callback<String>) -> impl IntoView {
     // The server does not know the visitor's name; the browser fills it in from its storage.
     let name = RwSignal::new(String::new());
     Effect::new(move |_| name.set(current_name()));
@@ -36,7 +36,7 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
         1 => format!("1 of {} seats free", live.capacity),
         n => format!("{n} of {} seats free", live.capacity),
     };
-    let left = move || format_remaining(live.expires_at.saturating_sub(clock.get()));
+    let left = move || format_remaining(live.expires_at.saturating_sub(live.clock.get()));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Ok(clean) = clean_username(&name.get_untracked())
@@ -44,7 +44,6 @@ pub fn JoinPanel(live: Live, clock: RwSignal<u64>, on_join: Callback<String>) ->
             && !joining.get_untracked()
         {
             joining.set(true);
-            live.dispatch(Change::JoinPressed);
             on_join.run(clean.to_owned());
         }
     };

@@ -1,5 +1,6 @@
 //! The live state of an open room: signals any component may read, and one way to change them,
-//! [`Live::dispatch`] with a [`Change`] (in [`change`]; server frames in [`frames`]).
+//! [`Live::dispatch`] with a [`Change`] (in [`change`]; server frames in [`frames`]), which
+//! returns the [`Effect`]s the change asks for.
 
 use super::RoomSnapshot;
 use super::chat_log::{ChatLog, Revealed};
@@ -11,9 +12,8 @@ mod change;
 mod frames;
 
 pub use change::Change;
-// What follows a change matters to the connection, which only the browser has.
 #[cfg(feature = "hydrate")]
-pub use change::Next;
+pub use change::Effect;
 
 /// The state of the WebSocket, as the connection indicator shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +85,9 @@ pub struct Live {
     pub notice: ReadSignal<Option<String>>,
     /// Set when the page must leave the room, with where to go.
     pub leave_to: ReadSignal<Option<String>>,
+    /// The server's clock, ticking in the browser (Unix ms); the render time at first, on both
+    /// sides.
+    pub clock: ReadSignal<u64>,
     /// Server clock minus this browser's clock, ms.
     clock_offset: RwSignal<i64>,
     /// Seats given back since the page opened: a seat id is never given out again in a room,
@@ -109,6 +112,7 @@ struct Writes {
     unread: WriteSignal<u32>,
     notice: WriteSignal<Option<String>>,
     leave_to: WriteSignal<Option<String>>,
+    clock: WriteSignal<u64>,
 }
 
 impl Live {
@@ -135,6 +139,7 @@ impl Live {
         let (unread, write_unread) = signal(0);
         let (notice, write_notice) = signal(None);
         let (leave_to, write_leave_to) = signal(None);
+        let (clock, write_clock) = signal(room.now);
         Live {
             room_id: StoredValue::new(room.room_id.clone()),
             expires_at: room.expires_at,
@@ -156,6 +161,7 @@ impl Live {
             unread,
             notice,
             leave_to,
+            clock,
             clock_offset: RwSignal::new(0),
             departed: StoredValue::new(Vec::new()),
             write: Writes {
@@ -172,6 +178,7 @@ impl Live {
                 unread: write_unread,
                 notice: write_notice,
                 leave_to: write_leave_to,
+                clock: write_clock,
             },
         }
     }

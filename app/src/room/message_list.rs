@@ -13,7 +13,6 @@ const OPENING_QUIET: std::time::Duration = std::time::Duration::from_millis(200)
 #[component]
 pub fn MessageList(
     live: Live,
-    clock: RwSignal<u64>,
     on_retry: Callback<String>,
     on_older: Callback<()>,
     hydrated: RwSignal<bool>,
@@ -25,7 +24,7 @@ pub fn MessageList(
     // not the page is connected.
     let timer = live.message_timer_ms;
     let messages = move || {
-        let now = clock.get();
+        let now = live.clock.get();
         live.log.with(|log| {
             let shown = log.shown();
             let left = shown.filter(|e| !crate::model::message_expired(e.message.ts, timer, now));
@@ -124,7 +123,7 @@ pub fn MessageList(
                     </p>
                 </Show>
                 <For each=messages key=|e| e.message.seq let:entry>
-                    <MessageItem live entry clock hydrated />
+                    <MessageItem live entry hydrated />
                 </For>
                 <Show when=move || slow.get()>
                     <p class="text-center text-xs text-muted" data-testid="opening">"decrypting…"</p>
@@ -170,12 +169,7 @@ fn clock_time(ts: u64, local: bool) -> String {
 }
 
 #[component]
-fn MessageItem(
-    live: Live,
-    entry: Entry,
-    clock: RwSignal<u64>,
-    hydrated: RwSignal<bool>,
-) -> impl IntoView {
+fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoView {
     let Entry { message, text } = entry;
     let mine = live.is_you(&message.sender);
     let ts = message.ts;
@@ -193,7 +187,7 @@ fn MessageItem(
     // Never more than the timer: the clock ticks once a second and may lag the message's time.
     let left = move || {
         let timer = live.message_timer_ms.unwrap_or(0);
-        gone_at.map(|at| at.saturating_sub(clock.get()).min(timer))
+        gone_at.map(|at| at.saturating_sub(live.clock.get()).min(timer))
     };
     let fading = move || left().is_some_and(|ms| ms <= 1_000);
     let body = match text {

@@ -4,7 +4,8 @@ use super::live::Live;
 use leptos::prelude::*;
 
 #[component]
-pub fn PresenceBar(live: Live, clock: RwSignal<u64>) -> impl IntoView {
+pub fn PresenceBar(live: Live) -> impl IntoView {
+    let clock = live.clock;
     let typing = move || {
         live.typing
             .get()

@@ -1,9 +1,12 @@
 //! The browser's connection to `/ws/{room}`: connect, resume from the last sequence number,
-//! reconnect with backoff, and leave when the room is over. Browser only.
+//! reconnect with backoff, and stop when the page lets go of it (the room is over, or the page
+//! left). What arrives goes to the executor as a change; what the executor sends comes
+//! through the outbox. Browser only.
 
 use super::backoff::reconnect_delay;
-use super::live::{Change, Live, Next};
-use super::{room_history, room_view};
+use super::executor::Executor;
+use super::live::{Change, Live};
+use super::room_view;
 use crate::model::now_ms;
 use crate::protocol::{ClientFrame, CloseCode, ServerFrame};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
@@ -15,31 +18,25 @@ use leptos::prelude::*;
 /// Frames the page wants sent; dropping every sender closes the connection for good.
 pub type Outbox = UnboundedSender<ClientFrame>;
 
-/// Opens the room's connection in the background; `opened` is called whenever sealed messages
-/// or names may have arrived.
-pub fn connect(live: Live, opened: impl Fn() + Copy + 'static) -> Outbox {
+/// Opens the room's connection in the background, until the executor drops the outbox.
+pub fn connect(executor: Executor) -> Outbox {
     let (outbox, frames) = unbounded();
-    leptos::task::spawn_local(run(live, frames, opened));
+    leptos::task::spawn_local(run(executor, frames));
     outbox
 }
 
 /// How one connection ended.
 enum Ending {
-    /// The page closed the outbox: it is leaving.
+    /// The page let go of the outbox: the room is over for it, or it left.
     PageLeft,
-    /// The room is over; the page is leaving.
-    RoomOver,
     /// The server closed for good (the room or the seat is over): ask why.
     Refused,
     /// The connection dropped; `welcomed` if it had been working.
     Dropped { welcomed: bool },
 }
 
-async fn run(
-    live: Live,
-    mut frames: UnboundedReceiver<ClientFrame>,
-    opened: impl Fn() + Copy + 'static,
-) {
+async fn run(executor: Executor, mut frames: UnboundedReceiver<ClientFrame>) {
+    let live = executor.live();
     // The browser's own word on the network: going offline drops the socket at once (a dead
     // connection can otherwise go unnoticed for minutes), coming back reconnects at once.
     let (wake, mut woken) = unbounded::<()>();
@@ -53,25 +50,23 @@ async fn run(
     let mut failures = 0u32;
     loop {
         let ending = match WebSocket::open(&socket_url(&live)) {
-            Ok(ws) => connection(ws, live, &mut frames, &mut went_offline, opened).await,
+            Ok(ws) => connection(ws, executor, &mut frames, &mut went_offline).await,
             Err(_) => Ending::Dropped { welcomed: false },
         };
         let welcomed = match ending {
             Ending::PageLeft => break,
-            Ending::RoomOver => break,
             Ending::Refused => {
+                // Why: the executor lets go of the outbox if the room is over for this page
+                // (the wait below then ends); seated after all, this tries again.
                 let view = room_view(live.room_id.get_value().to_string()).await;
-                match live.dispatch(Change::Refused { view }) {
-                    Next::Leave(_) => break,
-                    // Seated after all: try again.
-                    _ => false,
-                }
+                executor.dispatch(Change::Refused { view });
+                false
             }
             Ending::Dropped { welcomed } => welcomed,
         };
         failures = if welcomed { 1 } else { failures + 1 };
         let offline = !window().navigator().on_line();
-        live.dispatch(Change::Disconnected { failures, offline });
+        executor.dispatch(Change::Disconnected { failures, offline });
         // While the browser says it is offline, wait for it to come back (or a backstop delay)
         // rather than fail attempt after attempt.
         let delay = if offline {
@@ -107,10 +102,9 @@ async fn wait(
 /// One connection, from its opening to its end.
 async fn connection(
     ws: WebSocket,
-    live: Live,
+    executor: Executor,
     frames: &mut UnboundedReceiver<ClientFrame>,
     went_offline: &mut UnboundedReceiver<()>,
-    opened: impl Fn() + Copy + 'static,
 ) -> Ending {
     let (mut sink, stream) = ws.split();
     let mut stream = stream.fuse();
@@ -118,57 +112,34 @@ async fn connection(
     // Only an `offline` event from now on counts, not one from before this connection.
     while went_offline.try_recv().is_ok() {}
     loop {
-        let to_send = select! {
+        select! {
             _ = went_offline.next() => return Ending::Dropped { welcomed },
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     // A frame this version does not know is skipped, not fatal.
                     let Ok(frame) = ServerFrame::decode(&text) else { continue };
                     welcomed |= matches!(frame, ServerFrame::Welcome { .. });
-                    let change = Change::Frame { frame, local_now: now_ms(), hidden: tab_hidden() };
-                    let next = live.dispatch(change);
-                    opened();
-                    match next {
-                        Next::Continue => Vec::new(),
-                        Next::Send(frames) => frames,
-                        Next::SendAndReload(frames) => {
-                            reload_history(live, opened);
-                            frames
-                        }
-                        Next::Leave(_) => return Ending::RoomOver,
-                    }
+                    executor.dispatch(Change::Frame { frame, local_now: now_ms(), hidden: tab_hidden() });
                 }
-                Some(Ok(Message::Bytes(_))) => Vec::new(),
+                Some(Ok(Message::Bytes(_))) => {}
                 Some(Err(WebSocketError::ConnectionClose(close))) => {
                     let again = CloseCode::from_code(close.code).is_none_or(CloseCode::should_reconnect);
                     return if again { Ending::Dropped { welcomed } } else { Ending::Refused };
                 }
                 Some(Err(_)) | None => return Ending::Dropped { welcomed },
             },
-            outgoing = frames.next() => match outgoing {
-                Some(frame) => vec![frame],
-                None => return Ending::PageLeft,
+            outgoing = frames.next() => {
+                let Some(frame) = outgoing else { return Ending::PageLeft };
+                let Ok(text) = frame.encode() else {
+                    leptos::logging::error!("a frame could not be encoded; not sent");
+                    continue;
+                };
+                if sink.send(Message::Text(text)).await.is_err() {
+                    return Ending::Dropped { welcomed };
+                }
             },
-        };
-        for frame in to_send {
-            let Ok(text) = frame.encode() else {
-                leptos::logging::error!("a frame could not be encoded; not sent");
-                continue;
-            };
-            if sink.send(Message::Text(text)).await.is_err() {
-                return Ending::Dropped { welcomed };
-            }
         }
     }
-}
-
-fn reload_history(live: Live, opened: impl Fn() + 'static) {
-    leptos::task::spawn_local(async move {
-        if let Ok(history) = room_history(live.room_id.get_value().to_string(), None, None).await {
-            live.dispatch(Change::HistoryLoaded(history));
-            opened();
-        }
-    });
 }
 
 fn socket_url(live: &Live) -> String {

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::membership;
 use crate::model::{History, RoomId, SEAT_ID_LEN, Seat, is_seat_id, now_ms};
 use crate::seat::{SeatCookie, SeatToken};
-use crate::state::{
+use crate::server_context::{
     ServerState, gone_error, invalid_input, parse_room_id, pass, request_parts, seat_cookie,
     served_securely, server_state, set_cookie, store_error,
 };
@@ -78,7 +78,7 @@ async fn open(
     raw: &str,
 ) -> Result<(RoomId, RoomInfo, Option<SeatCookie>), ApiError> {
     let id = parse_room_id(raw)?;
-    let cookie = seat_cookie(&id, &state.rules);
+    let cookie = seat_cookie(&id, &state.reach);
     let room = state.store.room(&id).await.map_err(failure(cookie.as_ref()))?;
     let room = room.ok_or_else(|| gone_error(cookie.as_ref()))?;
     Ok((id, room, cookie))
@@ -100,7 +100,7 @@ async fn require_seat(
 
 pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
     let state = server_state()?;
-    pass(&state.doors.views, &state.rules)?;
+    pass(&state.rate_limits.views, &state.reach)?;
     let (id, room, cookie) = open(&state, &raw).await?;
     if room.verifier.is_none() {
         return Err(ApiError::Outdated);
@@ -155,7 +155,7 @@ pub async fn join_room(
     proof: String,
 ) -> Result<Joined, ApiError> {
     let state = server_state()?;
-    pass(&state.doors.actions, &state.rules)?;
+    pass(&state.rate_limits.actions, &state.reach)?;
     let request = JoinRequest {
         room_id: &raw,
         seat_id: &seat_id,
@@ -182,7 +182,7 @@ pub async fn join_room(
         .claim_seat(&id, &token.hash(), &seat, key_check.as_deref())
         .await
         .map_err(failure(cookie.as_ref()))?;
-    set_cookie(&SeatCookie::issue(&id, &token, room.expires_at, served_securely(&state.rules)))?;
+    set_cookie(&SeatCookie::issue(&id, &token, room.expires_at, served_securely(&state.reach)))?;
     Ok(Joined { you: seat, expires_at: room.expires_at, capacity: room.capacity })
 }
 
@@ -192,7 +192,7 @@ pub async fn room_history(
     before: Option<u64>,
 ) -> Result<History, ApiError> {
     let state = server_state()?;
-    pass(&state.doors.views, &state.rules)?;
+    pass(&state.rate_limits.views, &state.reach)?;
     let (id, _, cookie) = open(&state, &raw).await?;
     let cookie = require_seat(&state, &id, cookie).await?;
     let window = match before {
@@ -204,7 +204,7 @@ pub async fn room_history(
 
 pub async fn destroy_room(raw: String, proof: Option<String>) -> Result<(), ApiError> {
     let state = server_state()?;
-    pass(&state.doors.actions, &state.rules)?;
+    pass(&state.rate_limits.actions, &state.reach)?;
     let (id, room, cookie) = open(&state, &raw).await?;
     // A seat, or the proof of the whole link, may destroy; the id alone may not. A room made
     // for its creator alone takes only the creator's seat.
@@ -224,27 +224,27 @@ pub async fn destroy_room(raw: String, proof: Option<String>) -> Result<(), ApiE
     tracing::debug!(room = %id, "room destroyed");
     // Nothing of the room outlives it, its seat cookie in this browser included.
     if cookie.is_some() {
-        set_cookie(&SeatCookie::removal(&id, served_securely(&state.rules)))?;
+        set_cookie(&SeatCookie::removal(&id, served_securely(&state.reach)))?;
     }
     Ok(())
 }
 
 pub async fn leave_room(raw: String) -> Result<(), ApiError> {
     let state = server_state()?;
-    pass(&state.doors.actions, &state.rules)?;
+    pass(&state.rate_limits.actions, &state.reach)?;
     let (id, _, cookie) = match open(&state, &raw).await {
         Ok(opened) => opened,
         // The room ended: its seat cookie is forgotten all the same (the page asks, once told),
         // and the answer says how it ended.
         Err(err @ ApiError::Ended { .. }) => {
             let id = parse_room_id(&raw)?;
-            set_cookie(&SeatCookie::removal(&id, served_securely(&state.rules)))?;
+            set_cookie(&SeatCookie::removal(&id, served_securely(&state.reach)))?;
             return Err(err);
         }
         Err(err) => return Err(err),
     };
     let cookie = require_seat(&state, &id, cookie).await?;
     state.store.leave(&id, &cookie.token.hash()).await.map_err(failure(Some(&cookie)))?;
-    set_cookie(&SeatCookie::removal(&id, served_securely(&state.rules)))?;
+    set_cookie(&SeatCookie::removal(&id, served_securely(&state.reach)))?;
     Ok(())
 }

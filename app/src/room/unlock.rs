@@ -2,10 +2,10 @@
 //! tries it in the browser against the room's key check, so a wrong one is told here, before
 //! anything else. Nothing takes a seat, and the passphrase is never sent or stored.
 
-use super::live::{Change, KeyState, Live};
+use super::live::{KeyState, Live};
 use super::panel::{PanelButton, PanelForm};
 use crate::model::clean_passphrase;
-use crate::passphrase_input::PassphraseInput;
+use crate::secret_input::SecretInput;
 use leptos::prelude::*;
 
 /// What a visitor sees when the passphrase they gave does not open the room.
@@ -29,7 +29,6 @@ pub fn UnlockPanel(live: Live, on_unlock: Callback<String>) -> impl IntoView {
         match typed.with_untracked(|t| clean_passphrase(t).map(str::to_owned)) {
             Ok(passphrase) => {
                 problem.set(None);
-                live.dispatch(Change::UnlockPressed);
                 on_unlock.run(passphrase);
             }
             // Shorter than any passphrase a room can have: it cannot be this one.
@@ -65,7 +64,7 @@ pub fn UnlockPanel(live: Live, on_unlock: Callback<String>) -> impl IntoView {
                 <label for="room-passphrase" class="block text-muted text-xs uppercase tracking-wide">
                     "Passphrase"
                 </label>
-                <PassphraseInput
+                <SecretInput
                     id="room-passphrase"
                     typed
                     invalid=Signal::derive(move || alert().is_some())

@@ -3,11 +3,11 @@
 //! cannot reach it), and a browser request from another site (`Origin`, `Sec-Fetch-Site`) is
 //! refused before any server function runs.
 
-use super::Edge;
 use crate::origin;
+use crate::state::AppState;
 use app::error::ApiError;
 use app::rate_limit::ClientKey;
-use app::state::API_PREFIX;
+use app::server_context::{API_PREFIX, Reach};
 use axum::Json;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, header};
@@ -15,18 +15,20 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 
-pub async fn api_guard(State(edge): State<Edge>, request: Request, next: Next) -> Response {
+pub async fn api_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(endpoint) = request.uri().path().strip_prefix(API_PREFIX) else {
         return next.run(request).await;
     };
     // Read from the headers alone; a call from another site spends nobody's allowance.
-    if let Some(err) = refusal(&edge, request.method(), request.headers(), request.uri()) {
+    let limits = (state.reach(), state.body_max_bytes);
+    if let Some(err) = refusal(limits, request.method(), request.headers(), request.uri()) {
         return (err.status(), Json(err)).into_response();
     }
-    if let Some(door) = edge.doors.of_endpoint(endpoint) {
+    if let Some(door) = state.server.rate_limits.of_endpoint(endpoint) {
         let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
         // No address at all only happens in-process (tests without a socket): one shared key.
-        let ip = edge.proxy.client_ip(request.headers(), peer).unwrap_or([0, 0, 0, 0].into());
+        let ip = state.reach().proxy.client_ip(request.headers(), peer);
+        let ip = ip.unwrap_or([0, 0, 0, 0].into());
         if let Err(wait) = door.check(&ClientKey::from(ip)) {
             let err = ApiError::rate_limited(wait);
             let retry = [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())];
@@ -38,21 +40,21 @@ pub async fn api_guard(State(edge): State<Edge>, request: Request, next: Next) -
 
 /// Why a request to the API is refused, if it is.
 fn refusal(
-    edge: &Edge,
+    (reach, body_max_bytes): (&Reach, usize),
     method: &Method,
     headers: &HeaderMap,
     uri: &axum::http::Uri,
 ) -> Option<ApiError> {
     let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
-    if announced.is_some_and(|len: usize| len > edge.body_max_bytes) {
-        return Some(ApiError::TooLarge { max_bytes: edge.body_max_bytes as u64 });
+    if announced.is_some_and(|len: usize| len > body_max_bytes) {
+        return Some(ApiError::TooLarge { max_bytes: body_max_bytes as u64 });
     }
     let fetched_cross_site =
         headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes() == b"cross-site");
     let foreign_origin = headers.get(header::ORIGIN).is_some_and(|origin| {
         let origin = origin.to_str().unwrap_or("null");
-        let https = edge.https || edge.proxy.forwarded_https(headers);
-        !origin::same_site(origin, origin::host(headers, Some(uri)), &edge.allowed_origins, https)
+        let https = reach.https_for(headers);
+        !origin::same_site(origin, origin::host(headers, Some(uri)), &reach.allowed_origins, https)
     });
     if fetched_cross_site || foreign_origin {
         return Some(ApiError::CrossSite);
@@ -69,27 +71,10 @@ fn refusal(
 mod tests {
     use super::*;
     use app::proxy::ProxyTrust;
-    use app::rate_limit::Limiter;
     use axum::http::HeaderValue;
-    use std::sync::Arc;
 
-    fn edge() -> Edge {
-        Edge {
-            https: false,
-            hashed_assets: false,
-            proxy: ProxyTrust::NONE,
-            allowed_origins: Arc::new(Vec::new()),
-            readiness: crate::health::Ready::new(Arc::new(crate::health::AlwaysReady)),
-            doors: Arc::new(app::rate_limit::Doors {
-                create: Limiter::per_minute("create", 10),
-                views: Limiter::per_minute("views", 10),
-                actions: Limiter::per_minute("actions", 10),
-                upgrades: Limiter::per_minute("upgrades", 10),
-                messages: Limiter::per_minute("messages", 10),
-            }),
-            body_max_bytes: 64 * 1024,
-            request_timeout: std::time::Duration::from_secs(10),
-        }
+    fn reach(https: bool) -> Reach {
+        Reach { https, proxy: ProxyTrust::NONE, allowed_origins: Vec::new() }
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -103,7 +88,7 @@ mod tests {
 
     fn check(pairs: &[(&'static str, &'static str)]) -> Option<ApiError> {
         let uri = axum::http::Uri::from_static("/api/destroy_room");
-        refusal(&edge(), &Method::POST, &headers(pairs), &uri)
+        refusal((&reach(false), 64 * 1024), &Method::POST, &headers(pairs), &uri)
     }
 
     #[test]
@@ -134,11 +119,11 @@ mod tests {
             Some(ApiError::CrossSite),
             "an https page calling a site served over http"
         );
-        let secure = Edge { https: true, ..edge() };
+        let secure = (&reach(true), 64 * 1024);
         let uri = axum::http::Uri::from_static("/api/destroy_room");
         let from_http = headers(&[json, ("origin", "http://chat.example")]);
-        assert_eq!(refusal(&secure, &Method::POST, &from_http, &uri), Some(ApiError::CrossSite));
+        assert_eq!(refusal(secure, &Method::POST, &from_http, &uri), Some(ApiError::CrossSite));
         let from_https = headers(&[json, ("origin", "https://chat.example")]);
-        assert_eq!(refusal(&secure, &Method::POST, &from_https, &uri), None);
+        assert_eq!(refusal(secure, &Method::POST, &from_https, &uri), None);
     }
 }

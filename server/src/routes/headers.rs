@@ -3,7 +3,7 @@
 //! Cross-Origin-Opener-Policy, HSTS when the site is served over HTTPS, and what the browser
 //! must not do with the page.
 
-use super::Edge;
+use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
@@ -18,13 +18,13 @@ pub struct CspNonce(pub Arc<str>);
 const HSTS: &str = "max-age=31536000";
 
 pub async fn response_headers(
-    State(edge): State<Edge>,
+    State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    let cache = cache_control(path, edge.hashed_assets);
-    let https = edge.https || edge.proxy.forwarded_https(request.headers());
+    let cache = cache_control(path, state.hashed_assets);
+    let https = state.reach().https_for(request.headers());
     let host = crate::origin::host(request.headers(), Some(request.uri())).map(str::to_owned);
     let nonce = CspNonce(nanoid::nanoid!(22).into());
     request.extensions_mut().insert(nonce.clone());

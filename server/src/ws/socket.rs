@@ -18,7 +18,7 @@ use crate::presence::Roster;
 use crate::tasks::Tasks;
 use app::model::{EndReason, RoomId};
 use app::protocol::{CloseCode, ServerFrame, TYPING_EVERY_MS};
-use app::rate_limit::Doors;
+use app::rate_limit::RateLimits;
 use app::seat::TokenHash;
 use app::store::{RoomStore, Seat};
 use axum::extract::ws::Utf8Bytes;
@@ -94,7 +94,7 @@ pub struct Services {
     /// This instance's sockets in presence.
     pub roster: Arc<Roster>,
     /// This instance's rate limits (messages per seat, here).
-    pub doors: Arc<Doors>,
+    pub rate_limits: Arc<RateLimits>,
     /// Catch-up reads, one per room at a time.
     pub catch_ups: Arc<CatchUps>,
     /// Every task of this instance; sockets watch it to close when the instance stops.

@@ -67,7 +67,7 @@ fn body(room: String) -> impl Strategy<Value = String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousands_of_random_bodies_each_get_a_documented_answer() {
-    // Every call spends a turn at its door, read or not: the doors are out of the way here.
+    // Every call spends a turn at its door, read or not: the limits are out of the way here.
     let app = TestApp::spawn_with(Kind::Embedded, |s| {
         s.limits.views_per_minute = 1_000_000;
         s.limits.actions_per_minute = 1_000_000;

@@ -48,7 +48,7 @@ async fn what_the_scripts_publish_is_what_rust_writes_and_reads() {
     assert!(store.destroy(&room).await.expect("destroy"));
 
     let mut online = vec![alice_seat.clone(), bob_seat.clone()];
-    online.sort_by(|a, b| wire::seat(a).ok().cmp(&wire::seat(b).ok()));
+    online.sort_by_key(|seat| wire::seat(seat).ok());
     let expected = [
         RoomEvent::Message(message),
         RoomEvent::Presence(vec![alice_seat.clone()]),

@@ -1,5 +1,7 @@
 //! Every change to an open room's state as one event type, [`Change`], and the one reducer that
-//! applies it, [`Live::dispatch`]: server frames and what happens in the page alike.
+//! applies it, [`Live::dispatch`]: server frames and what happens in the page alike. What a
+//! change asks for beyond the page's signals (seal, open, send, fetch) it returns as
+//! [`Effect`]s, which one executor runs (`room::executor`).
 
 use super::{ConnectionStatus, KeyState, Live};
 use crate::error::ApiError;
@@ -33,8 +35,8 @@ pub enum Change {
     KeyWrong,
     /// The link says the room needs its passphrase as well as the key.
     KeyLocked,
-    /// The visitor gave a passphrase: being tried.
-    UnlockPressed,
+    /// The visitor gave a passphrase: to be tried.
+    UnlockPressed { passphrase: String },
     /// The passphrase given does not open the room's key check.
     PassphraseWrong,
     /// The link's key (with the passphrase, when the room has one) opens the room.
@@ -43,22 +45,25 @@ pub enum Change {
     NoCrypto,
     /// The room as the page itself asked for it (with the seat cookie a cross-site visit lacks).
     Viewed(RoomSnapshot),
-    /// The visitor pressed Join.
-    JoinPressed,
+    /// The visitor pressed Join under this name.
+    JoinPressed { name: String },
     /// The server's answer to Join.
     JoinAnswered(Result<Joined, ApiError>),
     /// The server's answer to Leave.
     LeaveAnswered(Result<(), ApiError>),
     /// The server's answer to Destroy.
     DestroyAnswered(Result<(), ApiError>),
-    /// The visitor sent what they wrote: an earlier refusal no longer stands.
-    DraftSent,
-    /// A message just written, shown as sending from `now` (Unix ms) on; not sealed yet.
+    /// A message just written, shown as sending from `now` (Unix ms) on; not sealed yet. An
+    /// earlier refusal no longer stands.
     Queued { client_id: String, text: String, now: u64 },
     /// A queued message, sealed: to be sent.
     Sealed { client_id: String, body: String },
     /// The visitor pressed Retry on a message that was not sent.
     RetryPressed { client_id: String, now: u64 },
+    /// The visitor is typing: the others are told.
+    Typing,
+    /// The visitor asked for the messages older than those held.
+    OlderWanted,
     /// These sealed names are being opened (so the next batch does not take them again).
     Opening { names: Vec<Seat> },
     /// What sealed messages (by sequence number) and names turned out to be.
@@ -78,80 +83,125 @@ pub enum Change {
     TabShown,
 }
 
-/// What the connection or the page does after a change.
+/// What a change asks the page to do beyond its own signals; the executor runs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Next {
-    Continue,
-    /// Send these frames (messages still in flight after a reconnect, or one just sealed).
-    Send(Vec<ClientFrame>),
-    /// Send these, and reload the history: the gap since the last connection is not covered.
-    SendAndReload(Vec<ClientFrame>),
-    /// The room is over for this page: leave for this address (set in `leave_to` as well).
-    Leave(String),
+#[cfg_attr(not(any(feature = "hydrate", test)), allow(dead_code))]
+pub enum Effect {
+    /// Ask the server for the room as this browser sees it (arriving from another site, the
+    /// page request came without the seat cookie).
+    View,
+    /// Connect to the room's socket (nothing when connected already).
+    Connect,
+    /// Seal a queued message, then send it ([`Change::Sealed`]).
+    Seal { client_id: String, text: String },
+    /// Hand a frame to the connection (a message sent while offline is resent on welcome).
+    Send(ClientFrame),
+    /// Open every sealed message and name not opened yet.
+    Open,
+    /// Read the newest page of history again: the gap since the last connection is not covered.
+    ReloadHistory,
+    /// Load the page of messages older than `before`.
+    LoadOlder { before: u64 },
+    /// Take a seat under this name (sealed for it).
+    TakeSeat { name: String },
+    /// Try this passphrase with the link's secret.
+    TryPassphrase { passphrase: String },
+    /// The room is over for this page: the connection ends (the page leaves for `leave_to`).
+    Leave,
+}
+
+/// What one change asks for, in order.
+pub type Effects = Vec<Effect>;
+
+/// A change's effects, and where the page leaves for if the room is over for it.
+pub(super) type Reduced = (Effects, Option<&'static str>);
+
+fn leave(to: &'static str) -> Reduced {
+    (Vec::new(), Some(to))
 }
 
 impl Live {
-    /// Applies `change` and says what to do next: the one place an open room's state changes.
-    pub fn dispatch(&self, change: Change) -> Next {
-        let next = match change {
+    /// Applies `change` and says what it asks for: the one place an open room's state changes.
+    pub fn dispatch(&self, change: Change) -> Effects {
+        let (effects, leave_to) = match change {
             Change::Frame { frame, local_now, hidden } => self.apply(frame, local_now, hidden),
             Change::KeyMissing => self.key_is(KeyState::Missing),
             Change::KeyWrong => self.key_is(KeyState::Wrong),
             Change::KeyLocked => self.key_is(KeyState::NeedsPassphrase),
-            Change::UnlockPressed => self.key_is(KeyState::Unlocking),
             Change::PassphraseWrong => self.key_is(KeyState::PassphraseWrong),
-            Change::KeyReady => self.key_is(KeyState::Ready),
+            Change::KeyReady => {
+                self.write.key.set(KeyState::Ready);
+                // Seated (the page request carried the seat cookie): open and connect; else
+                // ask, with the cookie a page request from another site lacks.
+                let seated = self.you.with_untracked(Option::is_some);
+                (
+                    if seated { vec![Effect::Open, Effect::Connect] } else { vec![Effect::View] },
+                    None,
+                )
+            }
             Change::NoCrypto => self.notice(Some(NO_CRYPTO.into())),
             Change::Viewed(view) => {
                 self.write.seated.set(view.seated);
                 self.write.may_destroy.set(view.may_destroy);
-                if let Some(you) = view.you {
-                    if let Some(history) = view.history {
-                        self.write.log.update(|log| log.replace_history(history, Some(&you.id)));
-                    }
-                    self.write.you.set(Some(you));
+                let Some(you) = view.you else { return Vec::new() };
+                if let Some(history) = view.history {
+                    self.write.log.update(|log| log.replace_history(history, Some(&you.id)));
                 }
-                Next::Continue
+                self.write.you.set(Some(you));
+                (vec![Effect::Open, Effect::Connect], None)
             }
-            Change::JoinPressed | Change::DraftSent => self.notice(None),
+            Change::JoinPressed { name } => {
+                self.write.notice.set(None);
+                (vec![Effect::TakeSeat { name }], None)
+            }
+            Change::UnlockPressed { passphrase } => {
+                self.write.key.set(KeyState::Unlocking);
+                (vec![Effect::TryPassphrase { passphrase }], None)
+            }
             Change::JoinAnswered(Ok(joined)) => {
                 self.write.notice.set(None);
                 self.write.you.set(Some(joined.you));
-                Next::Continue
+                (vec![Effect::Open, Effect::Connect], None)
             }
             Change::JoinAnswered(Err(
                 err @ (ApiError::Network { .. } | ApiError::Unavailable | ApiError::Invalid { .. }),
             )) => self.notice(Some(err.to_string())),
-            Change::JoinAnswered(Err(err)) => Next::Leave(err.home_query().into()),
-            Change::LeaveAnswered(Ok(())) => Next::Leave("/?left=1".into()),
-            Change::DestroyAnswered(Ok(())) => Next::Leave("/?destroyed=1".into()),
+            Change::JoinAnswered(Err(err)) => leave(err.home_query()),
+            Change::LeaveAnswered(Ok(())) => leave("/?left=1"),
+            Change::DestroyAnswered(Ok(())) => leave("/?destroyed=1"),
             Change::LeaveAnswered(Err(err))
             | Change::DestroyAnswered(Err(err))
             | Change::OlderLoaded(Err(err)) => self.notice(Some(err.to_string())),
             Change::OlderLoaded(Ok(page)) => {
                 let you = self.you.get_untracked().map(|seat| seat.id);
                 self.write.log.update(|log| log.add_older(page, you.as_deref()));
-                Next::Continue
+                (vec![Effect::Open], None)
             }
             Change::Queued { client_id, text, now } => {
-                self.write.log.update(|log| log.queue(client_id, text, now));
-                Next::Continue
+                self.write.notice.set(None);
+                self.write.log.update(|log| log.queue(client_id.clone(), text.clone(), now));
+                (vec![Effect::Seal { client_id, text }], None)
             }
             Change::Sealed { client_id, body } => {
                 self.write.log.update(|log| log.sealed_as(&client_id, body.clone()));
-                Next::Send(vec![ClientFrame::Send { client_id, body }])
+                (vec![Effect::Send(ClientFrame::Send { client_id, body })], None)
             }
             Change::RetryPressed { client_id, now } => {
                 match self.write.log.try_update(|log| log.retry(&client_id, now)).flatten() {
-                    Some(body) => Next::Send(vec![ClientFrame::Send { client_id, body }]),
-                    None => Next::Continue,
+                    Some(body) => (vec![Effect::Send(ClientFrame::Send { client_id, body })], None),
+                    None => (Vec::new(), None),
                 }
             }
+            Change::Typing => (vec![Effect::Send(ClientFrame::Typing {})], None),
+            Change::OlderWanted => match self.log.with_untracked(|log| log.first_seq()) {
+                Some(before) => (vec![Effect::LoadOlder { before }], None),
+                None => (Vec::new(), None),
+            },
             Change::Opening { names } => {
                 self.write.names.update(|known| {
                     known.extend(names.into_iter().map(|name| (name, Revealed::Sealed)));
                 });
-                Next::Continue
+                (Vec::new(), None)
             }
             Change::Opened { messages, names } => {
                 self.write.log.update(|log| {
@@ -160,12 +210,12 @@ impl Live {
                     }
                 });
                 self.write.names.update(|known| known.extend(names));
-                Next::Continue
+                (Vec::new(), None)
             }
             Change::HistoryLoaded(history) => {
                 let you = self.you.get_untracked().map(|seat| seat.id);
                 self.write.log.update(|log| log.replace_history(history, you.as_deref()));
-                Next::Continue
+                (vec![Effect::Open], None)
             }
             Change::Disconnected { failures, offline } => {
                 let down = offline || failures > FAILURES_SHOWN_AS_RECONNECTING;
@@ -174,39 +224,41 @@ impl Live {
                 } else {
                     ConnectionStatus::Reconnecting
                 });
-                Next::Continue
+                (Vec::new(), None)
             }
-            Change::Refused { view: Err(err) } => Next::Leave(err.home_query().into()),
-            Change::Refused { view: Ok(view) } if view.you.is_none() => {
-                Next::Leave("/?error=seat-lost".into())
-            }
-            // Seated after all (a race with a reconnect elsewhere): try again.
-            Change::Refused { view: Ok(_) } => Next::Continue,
+            Change::Refused { view: Err(err) } => leave(err.home_query()),
+            Change::Refused { view: Ok(view) } if view.you.is_none() => leave("/?error=seat-lost"),
+            // Seated after all (a race with a reconnect elsewhere): the connection tries again.
+            Change::Refused { view: Ok(_) } => (Vec::new(), None),
             Change::Ticked { local_now } => self.tick(local_now),
             Change::TabShown => {
                 self.write.unread.set(0);
-                Next::Continue
+                (Vec::new(), None)
             }
         };
-        if let Next::Leave(to) = &next {
-            self.write.leave_to.set(Some(to.clone()));
+        match leave_to {
+            Some(to) => {
+                self.write.leave_to.set(Some(to.to_owned()));
+                vec![Effect::Leave]
+            }
+            None => effects,
         }
-        next
     }
 
-    fn key_is(&self, state: KeyState) -> Next {
+    fn key_is(&self, state: KeyState) -> Reduced {
         self.write.key.set(state);
-        Next::Continue
+        (Vec::new(), None)
     }
 
-    fn notice(&self, text: Option<String>) -> Next {
+    fn notice(&self, text: Option<String>) -> Reduced {
         self.write.notice.set(text);
-        Next::Continue
+        (Vec::new(), None)
     }
 
-    /// Marks messages unacknowledged for too long as failed, forgets messages past their
-    /// timer, and leaves a room past its end.
-    fn tick(&self, local_now: u64) -> Next {
+    /// Moves the clock, marks messages unacknowledged for too long as failed, forgets
+    /// messages past their timer, and leaves a room past its end.
+    fn tick(&self, local_now: u64) -> Reduced {
+        self.write.clock.set(self.server_now(local_now));
         if self.log.with_untracked(|log| log.has_overdue(local_now)) {
             self.write.log.update(|log| {
                 log.fail_overdue(local_now);
@@ -220,9 +272,9 @@ impl Live {
         // over all the same.
         let over = self.server_now(local_now) > self.expires_at + END_GRACE_MS;
         if over && self.connection.get_untracked() != ConnectionStatus::Connected {
-            Next::Leave("/?expired=1".into())
+            leave("/?expired=1")
         } else {
-            Next::Continue
+            (Vec::new(), None)
         }
     }
 }

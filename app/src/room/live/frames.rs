@@ -1,6 +1,6 @@
-//! How each server frame changes an open room's state, and what the connection does next.
+//! How each server frame changes an open room's state, and what it asks of the page.
 
-use super::change::Next;
+use super::change::{Effect, Reduced};
 use super::{ConnectionStatus, Live};
 use crate::model::{ChatMessage, Seat};
 use crate::protocol::{ClientFrame, ErrorCode, ServerFrame};
@@ -12,54 +12,59 @@ pub const TYPING_SHOWN_MS: u64 = 3_000;
 impl Live {
     /// Applies a server frame received at `local_now` while the tab is `hidden` or not. Only
     /// through [`Live::dispatch`], which also leaves when the frame says the room is over.
-    pub(super) fn apply(&self, frame: ServerFrame, local_now: u64, hidden: bool) -> Next {
+    pub(super) fn apply(&self, frame: ServerFrame, local_now: u64, hidden: bool) -> Reduced {
         match frame {
             ServerFrame::Welcome { you, now, peers, recovered, .. } => {
                 self.clock_offset.set(offset(now, local_now));
                 self.note_online(peers.iter().cloned().chain([you.clone()]).collect(), &you);
                 self.write.you.set(Some(you));
                 self.write.connection.set(ConnectionStatus::Connected);
-                let resend = self.log.with_untracked(|log| {
+                // What is in flight is sent again (the server stores each client id once).
+                let mut effects: Vec<Effect> = self.log.with_untracked(|log| {
                     log.in_flight()
-                        .map(|(client_id, body)| ClientFrame::Send {
-                            client_id: client_id.to_owned(),
-                            body: body.to_owned(),
+                        .map(|(client_id, body)| {
+                            let (client_id, body) = (client_id.to_owned(), body.to_owned());
+                            Effect::Send(ClientFrame::Send { client_id, body })
                         })
                         .collect()
                 });
-                if recovered { Next::Send(resend) } else { Next::SendAndReload(resend) }
+                if !recovered {
+                    effects.push(Effect::ReloadHistory);
+                }
+                effects.push(Effect::Open);
+                (effects, None)
             }
             ServerFrame::Message(message) => {
                 self.receive(message, hidden);
-                Next::Continue
+                (vec![Effect::Open], None)
             }
             ServerFrame::Presence { online } => {
                 if let Some(you) = self.you.get_untracked() {
                     self.note_online(online, &you);
                 }
-                Next::Continue
+                (vec![Effect::Open], None)
             }
             ServerFrame::Typing { sender } => {
                 if !self.is_you(&sender) {
                     self.write.typing.set(Some((sender, local_now + TYPING_SHOWN_MS)));
                 }
-                Next::Continue
+                (Vec::new(), None)
             }
             ServerFrame::Left { seat } => {
                 self.departed.update_value(|gone| gone.push(seat.id.clone()));
                 self.write.peers.update(|peers| peers.retain(|peer| peer.id != seat.id));
                 self.write.online.update(|online| online.retain(|peer| peer.id != seat.id));
                 self.write.seated.update(|seated| *seated = seated.saturating_sub(1));
-                Next::Continue
+                (Vec::new(), None)
             }
-            ServerFrame::Ended { reason } => Next::Leave(reason.home_query().into()),
+            ServerFrame::Ended { reason } => (Vec::new(), Some(reason.home_query())),
             ServerFrame::Error { code, message } => {
                 let text = match code {
                     ErrorCode::BadFrame => "Burner did not understand the last frame.".into(),
                     _ => message,
                 };
                 self.write.notice.set(Some(text));
-                Next::Continue
+                (Vec::new(), None)
             }
         }
     }
@@ -128,6 +133,7 @@ mod tests {
     use super::*;
     use crate::model::EndReason;
     use crate::room::chat_log::Revealed;
+    use crate::room::live::Change;
     use crate::room::live::fixture::{live, seat};
 
     fn welcome(recovered: bool) -> ServerFrame {
@@ -160,10 +166,9 @@ mod tests {
             log.queue("c1".into(), "hello".into(), 0);
             log.sealed_as("c1", "sealed hello".into());
         });
-        let next = live.apply(welcome(true), 1_000, false);
-        let resend =
-            vec![ClientFrame::Send { client_id: "c1".into(), body: "sealed hello".into() }];
-        assert_eq!(next, Next::Send(resend));
+        let (effects, _) = live.apply(welcome(true), 1_000, false);
+        let resend = ClientFrame::Send { client_id: "c1".into(), body: "sealed hello".into() };
+        assert_eq!(effects, [Effect::Send(resend), Effect::Open]);
         assert_eq!(live.connection.get_untracked(), ConnectionStatus::Connected);
         assert_eq!(live.clock_offset.get_untracked(), 1_000);
         assert_eq!(live.server_now(5_000), 6_000);
@@ -174,7 +179,8 @@ mod tests {
 
     #[test]
     fn an_unrecovered_welcome_asks_for_a_history_reload() {
-        assert_eq!(live().apply(welcome(false), 0, false), Next::SendAndReload(vec![]));
+        let (effects, _) = live().apply(welcome(false), 0, false);
+        assert_eq!(effects, [Effect::ReloadHistory, Effect::Open]);
     }
 
     #[test]
@@ -203,8 +209,13 @@ mod tests {
 
     #[test]
     fn ended_leaves_for_the_matching_banner() {
-        let next = live().apply(ServerFrame::Ended { reason: EndReason::Destroyed }, 0, false);
-        assert_eq!(next, Next::Leave("/?destroyed=1".into()));
+        let ended = ServerFrame::Ended { reason: EndReason::Destroyed };
+        let live = live();
+        assert_eq!(
+            live.dispatch(Change::Frame { frame: ended, local_now: 0, hidden: false }),
+            [Effect::Leave]
+        );
+        assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?destroyed=1"));
     }
 
     #[test]

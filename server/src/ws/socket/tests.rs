@@ -101,7 +101,7 @@ async fn start(setup: Setup) -> Harness {
             hub: hub.clone(),
             broker: backend.broker,
             roster: Roster::start(backend.presence, &tasks),
-            doors: Arc::new(Doors {
+            rate_limits: Arc::new(RateLimits {
                 create: Limiter::per_minute("create_room", 100),
                 views: Limiter::per_minute("room_read", 100),
                 actions: Limiter::per_minute("room_action", 100),

@@ -4,6 +4,7 @@ use super::*;
 use crate::model::{ChatMessage, EndReason};
 use crate::protocol::ErrorCode;
 use crate::room::chat_log::ACK_TIMEOUT_MS;
+use crate::room::live::change::Effects;
 use crate::room::live::fixture::{live, room, seat};
 
 fn frame(frame: ServerFrame) -> Change {
@@ -28,7 +29,7 @@ fn message(seq: u64, sender: &str) -> ChatMessage {
 fn a_failed_leave_shows_why_and_stays_in_the_room() {
     let live = live();
     let next = live.dispatch(Change::LeaveAnswered(Err(ApiError::Unavailable)));
-    assert_eq!(next, Next::Continue);
+    assert!(next.is_empty());
     assert_eq!(live.notice.get_untracked(), Some(ApiError::Unavailable.to_string()));
     assert_eq!(live.leave_to.get_untracked(), None);
 }
@@ -36,7 +37,7 @@ fn a_failed_leave_shows_why_and_stays_in_the_room() {
 #[test]
 fn a_successful_leave_goes_home_with_the_left_banner() {
     let live = live();
-    assert_eq!(live.dispatch(Change::LeaveAnswered(Ok(()))), Next::Leave("/?left=1".into()));
+    assert_eq!(live.dispatch(Change::LeaveAnswered(Ok(()))), [Effect::Leave]);
     assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?left=1"));
 }
 
@@ -44,7 +45,7 @@ fn a_successful_leave_goes_home_with_the_left_banner() {
 fn a_successful_destroy_goes_home_with_the_destroyed_banner() {
     let live = live();
     let next = live.dispatch(Change::DestroyAnswered(Ok(())));
-    assert_eq!(next, Next::Leave("/?destroyed=1".into()));
+    assert_eq!(next, [Effect::Leave]);
     assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?destroyed=1"));
 }
 
@@ -62,7 +63,7 @@ fn a_refused_socket_leaves_for_why_the_room_turned_it_away() {
     let live = live();
     let ended = ApiError::Ended { reason: EndReason::Expired };
     let next = live.dispatch(Change::Refused { view: Err(ended) });
-    assert_eq!(next, Next::Leave("/?expired=1".into()));
+    assert_eq!(next, [Effect::Leave]);
     assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?expired=1"));
     live.dispatch(Change::Refused { view: Err(ApiError::NotFound) });
     assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?error=room-not-found"));
@@ -72,10 +73,10 @@ fn a_refused_socket_leaves_for_why_the_room_turned_it_away() {
 fn a_refused_socket_without_a_seat_leaves_for_seat_lost_and_a_seated_one_tries_again() {
     let live = live();
     let seated = RoomSnapshot { you: Some(seat("me")), ..room() };
-    assert_eq!(live.dispatch(Change::Refused { view: Ok(seated) }), Next::Continue);
+    assert_eq!(live.dispatch(Change::Refused { view: Ok(seated) }), Effects::new());
     assert_eq!(live.leave_to.get_untracked(), None);
     let next = live.dispatch(Change::Refused { view: Ok(room()) });
-    assert_eq!(next, Next::Leave("/?error=seat-lost".into()));
+    assert_eq!(next, [Effect::Leave]);
     assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?error=seat-lost"));
 }
 
@@ -84,10 +85,10 @@ fn sending_a_draft_or_pressing_join_clears_the_notice() {
     let live = live();
     live.dispatch(Change::NoCrypto);
     assert_eq!(live.notice.get_untracked().as_deref(), Some(NO_CRYPTO));
-    live.dispatch(Change::DraftSent);
+    let _ = live.dispatch(Change::Queued { client_id: "c1".into(), text: "hi".into(), now: 0 });
     assert_eq!(live.notice.get_untracked(), None);
     live.dispatch(Change::LeaveAnswered(Err(ApiError::Unavailable)));
-    live.dispatch(Change::JoinPressed);
+    live.dispatch(Change::JoinPressed { name: "ann".into() });
     assert_eq!(live.notice.get_untracked(), None);
 }
 
@@ -96,7 +97,7 @@ fn a_join_takes_the_seat_and_clears_the_notice() {
     let live = live();
     live.dispatch(Change::NoCrypto);
     let joined = Joined { you: seat("me"), expires_at: 100_000, capacity: 2 };
-    assert_eq!(live.dispatch(Change::JoinAnswered(Ok(joined))), Next::Continue);
+    assert_eq!(live.dispatch(Change::JoinAnswered(Ok(joined))), [Effect::Open, Effect::Connect]);
     assert_eq!(live.you.get_untracked(), Some(seat("me")));
     assert_eq!(live.notice.get_untracked(), None);
 }
@@ -112,7 +113,7 @@ fn a_join_that_can_be_tried_again_says_why_and_a_full_room_turns_the_visitor_awa
     assert_eq!(live.notice.get_untracked(), Some(invalid.to_string()));
     assert_eq!(live.leave_to.get_untracked(), None);
     let next = live.dispatch(Change::JoinAnswered(Err(ApiError::Full)));
-    assert_eq!(next, Next::Leave("/?error=room-full".into()));
+    assert_eq!(next, [Effect::Leave]);
     assert_eq!(live.you.get_untracked(), None);
 }
 
@@ -135,9 +136,9 @@ fn a_room_with_a_passphrase_asks_for_it_until_one_opens_it() {
     live.dispatch(Change::KeyLocked);
     assert_eq!(live.key.get_untracked(), KeyState::NeedsPassphrase);
     for (change, state) in [
-        (Change::UnlockPressed, KeyState::Unlocking),
+        (Change::UnlockPressed { passphrase: "pass".into() }, KeyState::Unlocking),
         (Change::PassphraseWrong, KeyState::PassphraseWrong),
-        (Change::UnlockPressed, KeyState::Unlocking),
+        (Change::UnlockPressed { passphrase: "pass".into() }, KeyState::Unlocking),
         (Change::KeyReady, KeyState::Ready),
     ] {
         assert!(live.key.get_untracked().locked(), "still asking before {change:?}");
@@ -165,13 +166,13 @@ fn the_link_shows_reconnecting_for_three_failures_then_offline_and_offline_at_on
 #[test]
 fn a_room_past_its_end_and_grace_is_left_unless_the_server_is_still_connected() {
     let live = live();
-    assert_eq!(live.dispatch(Change::Ticked { local_now: 103_000 }), Next::Continue);
+    assert_eq!(live.dispatch(Change::Ticked { local_now: 103_000 }), Effects::new());
     assert_eq!(live.leave_to.get_untracked(), None);
     live.dispatch(welcome());
-    assert_eq!(live.dispatch(Change::Ticked { local_now: 103_001 }), Next::Continue);
+    assert_eq!(live.dispatch(Change::Ticked { local_now: 103_001 }), Effects::new());
     live.dispatch(Change::Disconnected { failures: 1, offline: false });
     let next = live.dispatch(Change::Ticked { local_now: 103_001 });
-    assert_eq!(next, Next::Leave("/?expired=1".into()));
+    assert_eq!(next, [Effect::Leave]);
     assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?expired=1"));
 }
 
@@ -180,9 +181,10 @@ fn a_sealed_message_is_sent_and_one_unacknowledged_too_long_fails_until_retried(
     let live = live();
     let (client_id, body) = ("c1".to_owned(), "sealed hello".to_owned());
     let send =
-        Next::Send(vec![ClientFrame::Send { client_id: client_id.clone(), body: body.clone() }]);
+        vec![Effect::Send(ClientFrame::Send { client_id: client_id.clone(), body: body.clone() })];
     let text = "hello".to_owned();
-    live.dispatch(Change::Queued { client_id: client_id.clone(), text, now: 0 });
+    let queued = live.dispatch(Change::Queued { client_id: client_id.clone(), text, now: 0 });
+    assert_eq!(queued, [Effect::Seal { client_id: client_id.clone(), text: "hello".into() }]);
     assert_eq!(live.dispatch(Change::Sealed { client_id: client_id.clone(), body }), send);
     let failed = || {
         live.log.with_untracked(|log| log.pending().iter().map(|p| p.failed).collect::<Vec<_>>())
@@ -195,7 +197,7 @@ fn a_sealed_message_is_sent_and_one_unacknowledged_too_long_fails_until_retried(
     assert_eq!(live.dispatch(Change::RetryPressed { client_id, now }), send);
     assert_eq!(failed(), vec![false]);
     let unknown = Change::RetryPressed { client_id: "c9".into(), now };
-    assert_eq!(live.dispatch(unknown), Next::Continue);
+    assert_eq!(live.dispatch(unknown), Effects::new());
 }
 
 #[test]
@@ -265,4 +267,43 @@ fn an_older_page_joins_the_log_and_a_failed_one_is_said() {
     assert!(!live.log.with_untracked(|log| log.more()));
     live.dispatch(Change::OlderLoaded(Err(ApiError::Unavailable)));
     assert_eq!(live.notice.get_untracked(), Some(ApiError::Unavailable.to_string()));
+}
+
+#[test]
+fn each_change_asks_the_page_for_what_follows_it() {
+    let live = live();
+    // Not seated: the key found, the page asks for its seat; seated, it opens and connects.
+    assert_eq!(live.dispatch(Change::KeyReady), [Effect::View]);
+    let view = RoomSnapshot { you: Some(seat("me")), ..room() };
+    assert_eq!(live.dispatch(Change::Viewed(view)), [Effect::Open, Effect::Connect]);
+    assert_eq!(live.dispatch(Change::KeyReady), [Effect::Open, Effect::Connect]);
+    let name = "ann".to_owned();
+    let join = live.dispatch(Change::JoinPressed { name: name.clone() });
+    assert_eq!(join, [Effect::TakeSeat { name }]);
+    let passphrase = "correct horse".to_owned();
+    let unlock = live.dispatch(Change::UnlockPressed { passphrase: passphrase.clone() });
+    assert_eq!(unlock, [Effect::TryPassphrase { passphrase }]);
+    assert_eq!(live.dispatch(Change::Typing), [Effect::Send(ClientFrame::Typing {})]);
+    assert_eq!(live.dispatch(Change::OlderWanted), Effects::new(), "nothing held: nothing older");
+    let held = History { messages: vec![message(7, "peer")], seq: 7, truncated: false, more: true };
+    assert_eq!(live.dispatch(Change::HistoryLoaded(held)), [Effect::Open]);
+    assert_eq!(live.dispatch(Change::OlderWanted), [Effect::LoadOlder { before: 7 }]);
+    assert_eq!(live.dispatch(frame(ServerFrame::Message(message(8, "peer")))), [Effect::Open]);
+}
+
+#[test]
+fn the_clock_shows_the_servers_time_as_it_ticks() {
+    let live = live();
+    assert_eq!(live.clock.get_untracked(), room().now, "the render time at first");
+    let welcome = ServerFrame::Welcome {
+        you: seat("me"),
+        seq: 0,
+        expires_at: 100_000,
+        now: 5_000,
+        peers: vec![],
+        recovered: true,
+    };
+    let _ = live.dispatch(Change::Frame { frame: welcome, local_now: 4_000, hidden: false });
+    let _ = live.dispatch(Change::Ticked { local_now: 4_500 });
+    assert_eq!(live.clock.get_untracked(), 5_500, "server time: the local clock plus its offset");
 }

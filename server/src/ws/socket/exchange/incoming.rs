@@ -56,7 +56,7 @@ impl Exchange<'_> {
             let problem = format!("A sealed message body {problem}.");
             return self.refuse(out, error(ErrorCode::InvalidMessage, problem)).await;
         }
-        if let Err(wait) = self.socket.services.doors.messages.check(&self.limit_key) {
+        if let Err(wait) = self.socket.services.rate_limits.messages.check(&self.limit_key) {
             let message = format!("Slow down: you can send again in {:.1} s.", wait.as_secs_f64());
             return self.refuse(out, error(ErrorCode::RateLimited, message)).await;
         }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 /// The field `id`, holding `typed`; `on_edit` runs after each keystroke.
 #[component]
-pub fn PassphraseInput(
+pub fn SecretInput(
     id: &'static str,
     typed: RwSignal<String>,
     #[prop(into)] invalid: Signal<bool>,

@@ -4,7 +4,7 @@
 use crate::error::ApiError;
 use crate::model::RoomId;
 use crate::proxy::ProxyTrust;
-use crate::rate_limit::{ClientKey, Doors, Limiter};
+use crate::rate_limit::{ClientKey, Limiter, RateLimits};
 use crate::seat::SeatCookie;
 use crate::store::{RoomStore, StoreError};
 use axum::http::request::Parts;
@@ -22,13 +22,30 @@ pub struct RoomRules {
     /// Timers a room's messages may disappear after, in seconds.
     pub message_timers_secs: Vec<u64>,
     pub default_capacity: u8,
-    /// The site is served over HTTPS (natively, or the operator says so): seat cookies are
-    /// `Secure` and `__Host-` prefixed.
-    pub secure_cookies: bool,
-    /// What a reverse proxy in front may tell us.
-    pub proxy: ProxyTrust,
     /// Rooms one client address may hold alive at once.
     pub rooms_alive_per_address: u32,
+}
+
+/// How visitors reach this instance, set once at start-up: the edge, the WebSocket upgrade
+/// and the server functions all read this one.
+#[derive(Clone, Debug)]
+pub struct Reach {
+    /// Known to be served over HTTPS: by this process (TLS), or by a proxy in front that the
+    /// operator vouches for (`security.secure-cookies`). Seat cookies are then `Secure` and
+    /// `__Host-` prefixed, HSTS is sent, and Origins are `https`.
+    pub https: bool,
+    /// What a reverse proxy in front may tell us.
+    pub proxy: ProxyTrust,
+    /// Origins besides the site's own that may call it from a browser.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Reach {
+    /// Whether a request with `headers` reached the site over HTTPS: it is served so, or a
+    /// trusted proxy says the visitor used HTTPS.
+    pub fn https_for(&self, headers: &axum::http::HeaderMap) -> bool {
+        self.https || self.proxy.forwarded_https(headers)
+    }
 }
 
 /// Shared state of one server instance, as server functions see it.
@@ -37,7 +54,8 @@ pub struct ServerState {
     pub store: Arc<dyn RoomStore>,
     pub rules: Arc<RoomRules>,
     /// This instance's rate limits.
-    pub doors: Arc<Doors>,
+    pub rate_limits: Arc<RateLimits>,
+    pub reach: Arc<Reach>,
 }
 
 impl ServerState {
@@ -61,10 +79,10 @@ pub fn request_parts() -> Result<Parts, ApiError> {
 }
 
 /// The seat cookie of `room` sent with this request, if any.
-pub fn seat_cookie(room: &RoomId, rules: &RoomRules) -> Option<SeatCookie> {
+pub fn seat_cookie(room: &RoomId, reach: &Reach) -> Option<SeatCookie> {
     let parts = use_context::<Parts>()?;
     let jar = axum_extra::extract::cookie::CookieJar::from_headers(&parts.headers);
-    SeatCookie::read(&jar, room, served_securely(rules))
+    SeatCookie::read(&jar, room, reach.https_for(&parts.headers))
 }
 
 /// Adds a `Set-Cookie` header to this server function's response.
@@ -112,11 +130,9 @@ pub fn parse_room_id(raw: &str) -> Result<RoomId, ApiError> {
     raw.parse().map_err(|e: crate::model::BadRoomId| ApiError::invalid("room_id", e.to_string()))
 }
 
-/// Whether this request reached the site over HTTPS, so seat cookies must be `Secure`: it is
-/// served securely, or a trusted proxy says the visitor used HTTPS.
-pub fn served_securely(rules: &RoomRules) -> bool {
-    rules.secure_cookies
-        || use_context::<Parts>().is_some_and(|parts| rules.proxy.forwarded_https(&parts.headers))
+/// Whether this request reached the site over HTTPS, so seat cookies must be `Secure`.
+pub fn served_securely(reach: &Reach) -> bool {
+    reach.https || use_context::<Parts>().is_some_and(|parts| reach.https_for(&parts.headers))
 }
 
 /// The first failure of a garde report, as an input error naming its field.
@@ -130,24 +146,24 @@ pub fn invalid_input(report: garde::Report) -> ApiError {
 /// Takes a turn at `door` for this request's client, or says how long to wait. A call that
 /// came to `/api/` took its turn at the edge, before its body was read; this takes the turn of
 /// a page whose render calls the server function in the process.
-pub fn pass(door: &Limiter<ClientKey>, rules: &RoomRules) -> Result<(), ApiError> {
+pub fn pass(door: &Limiter<ClientKey>, reach: &Reach) -> Result<(), ApiError> {
     if request_parts()?.uri.path().starts_with(API_PREFIX) {
         return Ok(());
     }
-    door.check(&client_key(rules)?).map_err(ApiError::rate_limited)
+    door.check(&client_key(reach)?).map_err(ApiError::rate_limited)
 }
 
 /// Where the server functions are served.
 pub const API_PREFIX: &str = "/api/";
 
 /// This request's client, as limits count it (its address; an IPv6 /64).
-pub fn client_key(rules: &RoomRules) -> Result<ClientKey, ApiError> {
+pub fn client_key(reach: &Reach) -> Result<ClientKey, ApiError> {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
     let parts = request_parts()?;
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
     // No address at all only happens in-process (tests without a socket): one shared key.
-    let ip = rules.proxy.client_ip(&parts.headers, peer).unwrap_or([0, 0, 0, 0].into());
+    let ip = reach.proxy.client_ip(&parts.headers, peer).unwrap_or([0, 0, 0, 0].into());
     Ok(ClientKey::from(ip))
 }
 
