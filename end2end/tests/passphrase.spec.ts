@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type { BrowserContext, Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { createRoom, joinRoom, messageTexts, openHydrated, person, say, unlock } from './helpers';
+import { LinkKeys } from './protocol';
 
 // Two instances sharing Redis (started by playwright.config.ts), as a deployment runs them.
 const port = Number(process.env.BURNER_E2E_PORT ?? 3100);
@@ -100,18 +101,19 @@ test('a room with a passphrase: the link alone asks for it and takes no seat, a 
   await expect(bob.page.getByRole('alert')).toHaveText('');
 
   // The link's own proof, without the passphrase, does not take a seat at the server either.
-  const linkOnly = await bob.page.evaluate(async ({ room, key }) => {
-    const script = document.querySelector('link[rel="modulepreload"]')?.getAttribute('href');
-    const burner = await import(script ?? '/pkg/burner.js');
-    const [proof] = await burner.membership(key, room);
-    const name = await burner.seal(key, room, 'n', ['seatMMMMMMMM'], 'mallory');
+  const linkKeys = new LinkKeys(link.split('#k=')[1].split('&')[0]);
+  const linkOnly = await bob.page.evaluate(async ({ room, proof, name }) => {
     const response = await fetch('/api/join_room', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ room_id: room, seat_id: 'seatMMMMMMMM', name, proof }),
     });
     return { status: response.status, body: await response.json() };
-  }, { room: roomId, key: link.split('#k=')[1].split('&')[0] });
+  }, {
+    room: roomId,
+    proof: linkKeys.proof(),
+    name: linkKeys.seal({ kind: 'n', seat: 'seatMMMMMMMM' }, roomId, 'mallory'),
+  });
   expect(linkOnly).toEqual({ status: 403, body: { error: 'wrong_key' } });
   expect(await seated(bob.page, roomId)).toBe(1);
 

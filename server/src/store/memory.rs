@@ -89,16 +89,19 @@ impl MemoryStore {
         store
     }
 
+    #[cfg(feature = "test-support")]
     /// Rooms held in memory (live ones, and expired ones not swept yet).
     pub fn rooms_held(&self) -> usize {
         self.lock().len()
     }
 
+    #[cfg(feature = "test-support")]
     /// Messages held in memory, in every room.
     pub fn messages_held(&self) -> usize {
         self.lock().values().map(|room| room.log.len()).sum()
     }
 
+    #[cfg(feature = "test-support")]
     /// What this store still holds that names `room`, in words (nothing, once it ended and
     /// its sweep ran, or at once when it was destroyed).
     pub fn traces_of(&self, room: &RoomId) -> Vec<String> {
