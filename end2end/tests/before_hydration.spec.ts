@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { createRoom, roomLink } from './helpers';
+import { createRoom, roomPage } from './helpers';
 import type { Page, Request } from '@playwright/test';
 
 /**
@@ -57,7 +57,7 @@ test('with the WASM held back, pressing Create sends no name, and the page works
   await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
   await name.fill('secret-lynx-1717');
   await page.getByRole('button', { name: 'Create secure room' }).click();
-  await page.waitForURL(roomLink);
+  await page.waitForURL(roomPage);
   expect(carrying(requests, 'secret-lynx-1717'), 'sealed before it is sent').toEqual([]);
 });
 

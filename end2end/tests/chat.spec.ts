@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { createRoom, joinRoom, linkOf, messageTexts, openHydrated, person, roomLink, say } from './helpers';
+import { createRoom, joinRoom, linkOf, messageTexts, openHydrated, person, roomPage, say } from './helpers';
 
 test('two people chat both ways: in order, on the right sides, with the right names', async ({ browser }) => {
   const alice = await person(browser);
@@ -135,7 +135,7 @@ test('a room ends by itself at its deadline, for both people', async ({ browser 
   await openHydrated(alice.page, '/');
   await alice.page.getByText('4 s', { exact: true }).click();
   await alice.page.getByRole('button', { name: 'Create secure room' }).click();
-  await alice.page.waitForURL(roomLink);
+  await alice.page.waitForURL(roomPage);
   await expect(alice.page.getByTestId('link-status')).toHaveText('connected');
   await joinRoom(bob.page, await linkOf(alice.page));
   await expect(alice.page.getByTestId('countdown')).toHaveText(/^0:0[0-4]$/);
