@@ -34,19 +34,8 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
 
     let navigate = use_navigate();
     Effect::new(move |_| {
+        // The executor has ended the connection and forgotten what goes with the room.
         if let Some(to) = live.leave_to.get() {
-            // The room is over for this page: so is its link in this tab, and, once it ended,
-            // its seat cookie (only the server can remove it; the answer does not matter).
-            #[cfg(feature = "hydrate")]
-            {
-                let room = live.room_id.get_value();
-                super::link::forget(&room);
-                if to.contains("destroyed=1") || to.contains("expired=1") {
-                    leptos::task::spawn_local(async move {
-                        let _ = super::leave_room(room.to_string()).await;
-                    });
-                }
-            }
             navigate(&to, Default::default());
         }
     });

@@ -46,7 +46,7 @@ mod imp {
     use crate::remembered_name::update_remembered;
     use crate::room::chat_log::Revealed;
     use crate::room::live::{Change, Effect, Live};
-    use crate::room::{link, room_history, room_view, socket, take_seat};
+    use crate::room::{destroy_room, leave_room, link, room_history, room_view, socket, take_seat};
     use leptos::prelude::*;
     use leptos::task::spawn_local;
     use std::time::Duration;
@@ -161,8 +161,37 @@ mod imp {
                         }
                     });
                 }
-                // Dropping the sender ends the connection.
-                Effect::Leave => self.outbox.set_value(None),
+                Effect::GiveSeatBack => spawn_local(async move {
+                    let answer = leave_room(live.room_id.get_value().to_string()).await;
+                    self.dispatch(Change::LeaveAnswered(answer));
+                }),
+                Effect::Destroy => spawn_local(async move {
+                    let answer = destroy_room(live.room_id.get_value().to_string(), None).await;
+                    self.dispatch(Change::DestroyAnswered(answer));
+                }),
+                Effect::AskWhyRefused => spawn_local(async move {
+                    let view = room_view(live.room_id.get_value().to_string()).await;
+                    self.dispatch(Change::Refused { view });
+                }),
+                Effect::Leave => self.leave(),
+            }
+        }
+
+        /// The room is over for this page: the connection ends (dropping the sender ends it),
+        /// the tab forgets the link, and, when the room itself ended, the seat cookie goes too
+        /// (only the server can remove it; the answer does not matter).
+        fn leave(self) {
+            self.outbox.set_value(None);
+            let room = self.live.room_id.get_value();
+            link::forget(&room);
+            let ended = self.live.leave_to.with_untracked(|to| {
+                to.as_deref()
+                    .is_some_and(|to| to.contains("destroyed=1") || to.contains("expired=1"))
+            });
+            if ended {
+                spawn_local(async move {
+                    let _ = leave_room(room.to_string()).await;
+                });
             }
         }
 

@@ -3,7 +3,6 @@
 use super::countdown::Countdown;
 use super::executor::Executor;
 use super::live::{Change, ConnectionStatus, KeyState, Live};
-use super::{destroy_room, leave_room};
 use leptos::prelude::*;
 
 #[component]
@@ -113,21 +112,13 @@ fn LinkIndicator(live: Live) -> impl IntoView {
 #[component]
 fn LeaveButton(executor: Executor) -> impl IntoView {
     let live = executor.live();
-    let leave = Action::new(move |_: &()| leave_room(live.room_id.get_value().to_string()));
-    Effect::new(move |_| {
-        if let Some(answer) = leave.value().get() {
-            executor.dispatch(Change::LeaveAnswered(answer));
-        }
-    });
     view! {
         <button
             type="button"
             class="border border-line px-3 py-1.5 text-xs text-muted hover:text-ink hover:border-ink \
                    whitespace-nowrap cursor-pointer transition-colors disabled:opacity-50"
-            prop:disabled=move || leave.pending().get()
-            on:click=move |_| {
-                leave.dispatch(());
-            }
+            prop:disabled=move || live.leaving.get()
+            on:click=move |_| executor.dispatch(Change::LeavePressed)
         >
             "Leave room"
         </button>
@@ -138,15 +129,13 @@ fn LeaveButton(executor: Executor) -> impl IntoView {
 fn DestroyButton(executor: Executor) -> impl IntoView {
     let live = executor.live();
     let confirming = RwSignal::new(false);
-    let destroy =
-        Action::new(move |_: &()| destroy_room(live.room_id.get_value().to_string(), None));
-    Effect::new(move |_| {
-        if let Some(answer) = destroy.value().get() {
-            if answer.is_err() {
-                confirming.set(false);
-            }
-            executor.dispatch(Change::DestroyAnswered(answer));
+    // A refused Destroy puts the question away (the notice says why).
+    Effect::new(move |was_leaving: Option<bool>| {
+        let leaving = live.leaving.get();
+        if was_leaving == Some(true) && !leaving {
+            confirming.set(false);
         }
+        leaving
     });
     let confirm_ref = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
@@ -177,10 +166,8 @@ fn DestroyButton(executor: Executor) -> impl IntoView {
                     node_ref=confirm_ref
                     class="bg-alarm px-3 py-1.5 text-xs font-bold text-white whitespace-nowrap \
                            cursor-pointer disabled:opacity-50"
-                    prop:disabled=move || destroy.pending().get()
-                    on:click=move |_| {
-                        destroy.dispatch(());
-                    }
+                    prop:disabled=move || live.leaving.get()
+                    on:click=move |_| executor.dispatch(Change::DestroyPressed)
                 >
                     "Yes, destroy"
                 </button>

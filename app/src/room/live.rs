@@ -85,6 +85,8 @@ pub struct Live {
     pub notice: ReadSignal<Option<String>>,
     /// Set when the page must leave the room, with where to go.
     pub leave_to: ReadSignal<Option<String>>,
+    /// A Leave or Destroy the visitor asked for is on its way to the server.
+    pub leaving: ReadSignal<bool>,
     /// The server's clock, ticking in the browser (Unix ms); the render time at first, on both
     /// sides.
     pub clock: ReadSignal<u64>,
@@ -112,6 +114,7 @@ struct Writes {
     unread: WriteSignal<u32>,
     notice: WriteSignal<Option<String>>,
     leave_to: WriteSignal<Option<String>>,
+    leaving: WriteSignal<bool>,
     clock: WriteSignal<u64>,
 }
 
@@ -140,6 +143,7 @@ impl Live {
         let (notice, write_notice) = signal(None);
         let (leave_to, write_leave_to) = signal(None);
         let (clock, write_clock) = signal(room.now);
+        let (leaving, write_leaving) = signal(false);
         Live {
             room_id: StoredValue::new(room.room_id.clone()),
             expires_at: room.expires_at,
@@ -161,6 +165,7 @@ impl Live {
             unread,
             notice,
             leave_to,
+            leaving,
             clock,
             clock_offset: RwSignal::new(0),
             departed: StoredValue::new(Vec::new()),
@@ -178,6 +183,7 @@ impl Live {
                 unread: write_unread,
                 notice: write_notice,
                 leave_to: write_leave_to,
+                leaving: write_leaving,
                 clock: write_clock,
             },
         }

@@ -6,7 +6,6 @@
 use super::backoff::reconnect_delay;
 use super::executor::Executor;
 use super::live::{Change, Live};
-use super::room_view;
 use crate::model::now_ms;
 use crate::protocol::{ClientFrame, CloseCode, ServerFrame};
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
@@ -56,10 +55,9 @@ async fn run(executor: Executor, mut frames: UnboundedReceiver<ClientFrame>) {
         let welcomed = match ending {
             Ending::PageLeft => break,
             Ending::Refused => {
-                // Why: the executor lets go of the outbox if the room is over for this page
-                // (the wait below then ends); seated after all, this tries again.
-                let view = room_view(live.room_id.get_value().to_string()).await;
-                executor.dispatch(Change::Refused { view });
+                // The executor asks why, and lets go of the outbox if the room is over for this
+                // page (the wait below then ends); seated after all, this tries again.
+                executor.dispatch(Change::SocketRefused);
                 false
             }
             Ending::Dropped { welcomed } => welcomed,

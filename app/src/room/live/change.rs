@@ -49,8 +49,12 @@ pub enum Change {
     JoinPressed { name: String },
     /// The server's answer to Join.
     JoinAnswered(Result<Joined, ApiError>),
+    /// The visitor pressed Leave: the seat is to be given back.
+    LeavePressed,
     /// The server's answer to Leave.
     LeaveAnswered(Result<(), ApiError>),
+    /// The visitor confirmed Destroy.
+    DestroyPressed,
     /// The server's answer to Destroy.
     DestroyAnswered(Result<(), ApiError>),
     /// A message just written, shown as sending from `now` (Unix ms) on; not sealed yet. An
@@ -75,7 +79,9 @@ pub enum Change {
     /// The connection is down after `failures` attempts in a row that did not work; `offline`
     /// when the browser says it has no network.
     Disconnected { failures: u32, offline: bool },
-    /// The server closed the connection for good; `view` is the room as it stands now.
+    /// The server closed the connection for good: why is to be asked.
+    SocketRefused,
+    /// Why: `view` is the room as it stands now.
     Refused { view: Result<RoomSnapshot, ApiError> },
     /// This browser's clock reads `local_now` (Unix ms).
     Ticked { local_now: u64 },
@@ -106,6 +112,12 @@ pub enum Effect {
     TakeSeat { name: String },
     /// Try this passphrase with the link's secret.
     TryPassphrase { passphrase: String },
+    /// Give the seat back (`leave_room`).
+    GiveSeatBack,
+    /// Destroy the room (`destroy_room`).
+    Destroy,
+    /// Ask the server why it closed the connection for good (`room_view`, with the seat cookie).
+    AskWhyRefused,
     /// The room is over for this page: the connection ends (the page leaves for `leave_to`).
     Leave,
 }
@@ -167,11 +179,21 @@ impl Live {
                 err @ (ApiError::Network { .. } | ApiError::Unavailable | ApiError::Invalid { .. }),
             )) => self.notice(Some(err.to_string())),
             Change::JoinAnswered(Err(err)) => leave(err.home_query()),
+            Change::LeavePressed => {
+                self.write.leaving.set(true);
+                (vec![Effect::GiveSeatBack], None)
+            }
+            Change::DestroyPressed => {
+                self.write.leaving.set(true);
+                (vec![Effect::Destroy], None)
+            }
             Change::LeaveAnswered(Ok(())) => leave("/?left=1"),
             Change::DestroyAnswered(Ok(())) => leave("/?destroyed=1"),
-            Change::LeaveAnswered(Err(err))
-            | Change::DestroyAnswered(Err(err))
-            | Change::OlderLoaded(Err(err)) => self.notice(Some(err.to_string())),
+            Change::LeaveAnswered(Err(err)) | Change::DestroyAnswered(Err(err)) => {
+                self.write.leaving.set(false);
+                self.notice(Some(err.to_string()))
+            }
+            Change::OlderLoaded(Err(err)) => self.notice(Some(err.to_string())),
             Change::OlderLoaded(Ok(page)) => {
                 let you = self.you.get_untracked().map(|seat| seat.id);
                 self.write.log.update(|log| log.add_older(page, you.as_deref()));
@@ -226,6 +248,7 @@ impl Live {
                 });
                 (Vec::new(), None)
             }
+            Change::SocketRefused => (vec![Effect::AskWhyRefused], None),
             Change::Refused { view: Err(err) } => leave(err.home_query()),
             Change::Refused { view: Ok(view) } if view.you.is_none() => leave("/?error=seat-lost"),
             // Seated after all (a race with a reconnect elsewhere): the connection tries again.

@@ -289,6 +289,19 @@ fn each_change_asks_the_page_for_what_follows_it() {
     assert_eq!(live.dispatch(Change::HistoryLoaded(held)), [Effect::Open]);
     assert_eq!(live.dispatch(Change::OlderWanted), [Effect::LoadOlder { before: 7 }]);
     assert_eq!(live.dispatch(frame(ServerFrame::Message(message(8, "peer")))), [Effect::Open]);
+    assert_eq!(live.dispatch(Change::SocketRefused), [Effect::AskWhyRefused]);
+}
+
+#[test]
+fn leave_and_destroy_wait_for_the_server_and_a_refusal_lets_the_visitor_try_again() {
+    let live = live();
+    assert_eq!(live.dispatch(Change::LeavePressed), [Effect::GiveSeatBack]);
+    assert!(live.leaving.get_untracked(), "Leave is on its way: the buttons wait");
+    let _ = live.dispatch(Change::LeaveAnswered(Err(ApiError::Unavailable)));
+    assert!(!live.leaving.get_untracked());
+    assert_eq!(live.dispatch(Change::DestroyPressed), [Effect::Destroy]);
+    assert_eq!(live.dispatch(Change::DestroyAnswered(Ok(()))), [Effect::Leave]);
+    assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?destroyed=1"));
 }
 
 #[test]
