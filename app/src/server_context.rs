@@ -132,7 +132,7 @@ pub fn parse_room_id(raw: &str) -> Result<RoomId, ApiError> {
 
 /// Whether this request reached the site over HTTPS, so seat cookies must be `Secure`.
 pub fn served_securely(reach: &Reach) -> bool {
-    reach.https || use_context::<Parts>().is_some_and(|parts| reach.https_for(&parts.headers))
+    use_context::<Parts>().map_or(reach.https, |parts| reach.https_for(&parts.headers))
 }
 
 /// The first failure of a garde report, as an input error naming its field.

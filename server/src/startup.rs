@@ -126,7 +126,7 @@ impl Application {
             rate_limits: rate_limits.clone(),
             reach,
         };
-        let sockets = Arc::new(Services {
+        let socket_services = Arc::new(Services {
             catch_ups: CatchUps::new(backend.store.clone(), timing.store_patience),
             store: backend.store,
             hub: Hub::start(backend.broker.clone(), backend.deliveries, SOCKET_QUEUE, &tasks),
@@ -139,7 +139,7 @@ impl Application {
         let state = AppState {
             leptos: settings.leptos_options(),
             server,
-            sockets,
+            socket_services,
             seat_sockets: SeatSockets::new(limits.sockets_per_seat),
             readiness: ready.clone(),
             hashed_assets: settings.site.hash_files,

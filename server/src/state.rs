@@ -18,7 +18,7 @@ pub struct AppState {
     /// limits and how the site is reached.
     pub server: ServerState,
     /// What every socket of this instance uses.
-    pub sockets: Arc<Services>,
+    pub socket_services: Arc<Services>,
     /// Open sockets per seat on this instance.
     pub seat_sockets: SeatSockets,
     /// Whether the backend can serve now.

@@ -57,7 +57,7 @@ pub async fn upgrade(
             .into_response();
     }
     let client = reach.proxy.client_ip(&headers, Some(peer.ip())).unwrap_or(peer.ip());
-    if let Err(wait) = state.sockets.rate_limits.upgrades.check(&ClientKey::from(client)) {
+    if let Err(wait) = state.socket_services.rate_limits.upgrades.check(&ClientKey::from(client)) {
         // Refused before the upgrade: to a browser this is a failed connection, and it backs
         // off before trying again.
         let retry = wait.as_secs().max(1).to_string();
@@ -112,7 +112,7 @@ async fn admit(
         tracing::warn!(%err, "store unavailable during a WebSocket upgrade");
         CloseCode::Restarting
     };
-    let store = &state.sockets.store;
+    let store = &state.socket_services.store;
     let info = store.room(&room).await.map_err(unavailable)?.ok_or(CloseCode::RoomGone)?;
     let token = cookie.token.hash();
     let seat = store.seat(&room, &token).await.map_err(unavailable)?.ok_or(CloseCode::NoSeat)?;
@@ -139,14 +139,14 @@ fn serve(
     let (sink, stream) = socket.split();
     let sink = sink.with(|out: WsOut| future::ready(Ok::<_, axum::Error>(to_axum(out))));
     let stream = stream.map(from_axum);
-    let tasks = state.sockets.tasks.clone();
+    let tasks = state.socket_services.tasks.clone();
     let socket = Socket {
         room: admitted.room,
         seat: admitted.seat,
         token: admitted.token,
         since,
         expires_at: admitted.info.expires_at,
-        services: state.sockets.clone(),
+        services: state.socket_services.clone(),
     };
     let span = tracing::info_span!("socket", id = NEXT_SOCKET.fetch_add(1, Ordering::Relaxed));
     // Tracked, so stopping the instance waits for the socket's goodbye.
