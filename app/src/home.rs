@@ -70,6 +70,12 @@ pub struct OfferedOptions {
 /// (`rooms.lifetimes-secs`, `rooms.capacities`).
 #[server(prefix = "/api", endpoint = "room_options", input = Json)]
 pub async fn room_options() -> Result<OfferedOptions, ApiError> {
+    offered_options()
+}
+
+/// [`room_options`] without waiting: the home page renders them with nothing to await.
+#[cfg(feature = "ssr")]
+fn offered_options() -> Result<OfferedOptions, ApiError> {
     let state = crate::server_context::server_state()?;
     crate::server_context::pass(&state.rate_limits.views, &state.reach)?;
     let rules = state.rules;

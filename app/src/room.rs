@@ -15,6 +15,7 @@ mod link;
 mod live;
 mod message_list;
 mod panel;
+pub mod preload;
 mod presence;
 #[cfg(feature = "hydrate")]
 mod socket;
@@ -123,31 +124,41 @@ pub async fn leave_room(room_id: String) -> Result<(), ApiError> {
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
+    use leptos::either::Either;
+    match preload::at_hand() {
+        // The server read the room before rendering; the browser reads it back to hydrate.
+        Some(load) => Either::Left(shown(load)),
+        None => Either::Right(fetched()),
+    }
+}
+
+/// The room page for a room reached inside the app: fetched, then shown.
+fn fetched() -> impl IntoView {
     let params = use_params_map();
     let room_id = move || params.read().get("id").unwrap_or_default();
     let view = Resource::new(room_id, room_view);
     view! {
         <Suspense fallback=|| view! { <p class="p-6 text-muted">"Opening the room…"</p> }>
-            {move || Suspend::new(async move {
-                match view.await {
-                    Ok(room) => view! { <ChatRoom room /> }.into_any(),
-                    // The room may well exist: say what happened, and stay on its link.
-                    Err(err @ (ApiError::RateLimited { .. } | ApiError::Unavailable)) => {
-                        #[cfg(feature = "ssr")]
-                        crate::server_context::page_status(err.status());
-                        view! {
-                            <p class="p-6 text-muted" role="alert">{err.to_string()}</p>
-                        }
-                        .into_any()
-                    }
-                    Err(err) => {
-                        #[cfg(feature = "ssr")]
-                        crate::server_context::redirect_page(err.home_query());
-                        view! { <Redirect path=err.home_query() /> }.into_any()
-                    }
-                }
-            })}
+            {move || Suspend::new(async move { shown(view.await) })}
         </Suspense>
+    }
+}
+
+/// The room, or what happened instead.
+fn shown(load: preload::RoomLoad) -> AnyView {
+    match load {
+        Ok(room) => view! { <ChatRoom room /> }.into_any(),
+        // The room may well exist: say what happened, and stay on its link.
+        Err(err @ (ApiError::RateLimited { .. } | ApiError::Unavailable)) => {
+            #[cfg(feature = "ssr")]
+            crate::server_context::page_status(err.status());
+            view! { <p class="p-6 text-muted" role="alert">{err.to_string()}</p> }.into_any()
+        }
+        Err(err) => {
+            #[cfg(feature = "ssr")]
+            crate::server_context::redirect_page(err.home_query());
+            view! { <Redirect path=err.home_query() /> }.into_any()
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod api_guard;
 mod headers;
+mod room_page;
 
 use crate::health;
 use crate::state::AppState;
@@ -30,22 +31,16 @@ pub use headers::CspNonce;
 /// Every route of an instance, over its one state; `request_timeout` bounds how long a request
 /// may take until its answer starts (`limits.request-timeout-secs`).
 pub fn router(state: AppState, request_timeout: std::time::Duration) -> Router {
-    let routes = generate_route_list(App);
+    // The room page has a handler of its own, which reads the room before rendering.
+    let mut routes = generate_route_list(App);
+    routes.retain(|route| route.path() != room_page::PATH);
     let shell_options = state.leptos.clone();
-    // Every page render gets the server's state and the nonce the response's CSP names.
-    let server = state.server.clone();
-    let context = move || {
-        server.provide();
-        if let Some(nonce) =
-            use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned())
-        {
-            provide_context(leptos::nonce::Nonce::from_value(nonce.0));
-        }
-    };
+    let context = page_context(&state);
     Router::new()
         .route("/ws/{room_id}", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route(room_page::PATH, get(room_page::room_page))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(shell_options.clone())
         })
@@ -66,6 +61,20 @@ pub fn router(state: AppState, request_timeout: std::time::Duration) -> Router {
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
         )
         .with_state(state)
+}
+
+/// What every page render and server function gets: the server's state and the nonce the
+/// response's CSP names.
+fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
+    let server = state.server.clone();
+    move || {
+        server.provide();
+        if let Some(nonce) =
+            use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned())
+        {
+            provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+        }
+    }
 }
 
 /// Each request's span: a number, the method and the route (the pattern, not the path: a room

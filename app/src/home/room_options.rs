@@ -27,17 +27,34 @@ pub fn RoomOptionsPicker(
     destroy: RwSignal<Option<u64>>,
     timer: RwSignal<Option<u64>>,
 ) -> impl IntoView {
-    let offered = OnceResource::new(room_options());
-    view! {
-        <Suspense fallback=|| view! { <div class="h-48"></div> }>
-            {move || Suspend::new(async move {
-                match offered.await {
-                    Ok(options) => view! { <Pickers options lifetime capacity destroy timer /> }.into_any(),
-                    Err(err) => view! { <p class="text-danger text-xs">{err.to_string()}</p> }
-                        .into_any(),
-                }
-            })}
-        </Suspense>
+    // The server renders the options with the page, and the page hydrates with them; on a
+    // visit from inside the app they are fetched (nothing waits on the server: see
+    // `room::preload`).
+    let at_hand = SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        {
+            Some(super::offered_options())
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            None
+        }
+    })
+    .into_inner();
+    let shown = move |offered: Result<OfferedOptions, crate::error::ApiError>| match offered {
+        Ok(options) => view! { <Pickers options lifetime capacity destroy timer /> }.into_any(),
+        Err(err) => view! { <p class="text-danger text-xs">{err.to_string()}</p> }.into_any(),
+    };
+    match at_hand {
+        Some(offered) => leptos::either::Either::Left(shown(offered)),
+        None => {
+            let offered = OnceResource::new(room_options());
+            leptos::either::Either::Right(view! {
+                <Suspense fallback=|| view! { <div class="h-48"></div> }>
+                    {move || Suspend::new(async move { shown(offered.await) })}
+                </Suspense>
+            })
+        }
     }
 }
 

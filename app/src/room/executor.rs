@@ -79,8 +79,12 @@ mod imp {
             self.live
         }
 
-        /// Applies `change` and runs what it asks for.
+        /// Applies `change` and runs what it asks for. Once the page has left the room (its
+        /// signals are gone), an answer or a frame still on its way changes nothing.
         pub fn dispatch(self, change: Change) {
+            if self.gone() {
+                return;
+            }
             for effect in self.live.dispatch(change) {
                 self.run(effect);
             }
@@ -93,6 +97,11 @@ mod imp {
                 return;
             };
             self.dispatch(Change::Queued { client_id, text, now: now_ms() });
+        }
+
+        /// Whether the page has left the room: what it held is disposed.
+        fn gone(self) -> bool {
+            self.opening.is_disposed()
         }
 
         /// Starts the clock, and reads the key; the change that says it is ready asks for the
@@ -112,17 +121,19 @@ mod imp {
                     ticker.clear();
                 }
                 visible.remove();
-                // Dropping the sender ends the connection.
-                self.outbox.set_value(None);
+                // Dropping the sender ends the connection (when the room's values are not
+                // gone already, which drops it too).
+                let _ = self.outbox.try_set_value(None);
             });
             spawn_local(self.read_key());
         }
 
         fn run(self, effect: Effect) {
-            let live = self.live;
+            // Read now: a task below may finish after the page has left the room.
+            let room = self.live.room_id.get_value().to_string();
             match effect {
                 Effect::View => spawn_local(async move {
-                    if let Ok(view) = room_view(live.room_id.get_value().to_string()).await {
+                    if let Ok(view) = room_view(room).await {
                         self.dispatch(Change::Viewed(view));
                     }
                 }),
@@ -142,13 +153,11 @@ mod imp {
                 }),
                 Effect::Open => self.open_sealed(),
                 Effect::ReloadHistory => spawn_local(async move {
-                    let room = live.room_id.get_value().to_string();
                     if let Ok(history) = room_history(room, None, None).await {
                         self.dispatch(Change::HistoryLoaded(history));
                     }
                 }),
                 Effect::LoadOlder { before } => spawn_local(async move {
-                    let room = live.room_id.get_value().to_string();
                     let page = room_history(room, None, Some(before)).await;
                     self.dispatch(Change::OlderLoaded(page));
                 }),
@@ -162,15 +171,15 @@ mod imp {
                     });
                 }
                 Effect::GiveSeatBack => spawn_local(async move {
-                    let answer = leave_room(live.room_id.get_value().to_string()).await;
+                    let answer = leave_room(room).await;
                     self.dispatch(Change::LeaveAnswered(answer));
                 }),
                 Effect::Destroy => spawn_local(async move {
-                    let answer = destroy_room(live.room_id.get_value().to_string(), None).await;
+                    let answer = destroy_room(room, None).await;
                     self.dispatch(Change::DestroyAnswered(answer));
                 }),
                 Effect::AskWhyRefused => spawn_local(async move {
-                    let view = room_view(live.room_id.get_value().to_string()).await;
+                    let view = room_view(room).await;
                     self.dispatch(Change::Refused { view });
                 }),
                 Effect::Leave => self.leave(),
@@ -222,7 +231,11 @@ mod imp {
         async fn try_key(self, raw: &[u8; KEY_LEN], passphrase: Option<&str>) -> bool {
             let live = self.live;
             let room = live.room_id.get_value();
-            let Ok(key) = RoomKey::import(raw, passphrase, &room).await else {
+            let imported = RoomKey::import(raw, passphrase, &room).await;
+            if self.gone() {
+                return false;
+            }
+            let Ok(key) = imported else {
                 self.dispatch(Change::NoCrypto);
                 self.dispatch(Change::KeyMissing);
                 return false;
@@ -230,9 +243,15 @@ mod imp {
             if let Some(check) = live.key_check.get_value()
                 && !key.opens_check(&check).await
             {
+                if self.gone() {
+                    return false;
+                }
                 let wrong =
                     if passphrase.is_some() { Change::PassphraseWrong } else { Change::KeyWrong };
                 self.dispatch(wrong);
+                return false;
+            }
+            if self.gone() {
                 return false;
             }
             self.key.set_value(Some(key));
@@ -277,6 +296,9 @@ mod imp {
             self.opening.set_value(true);
             spawn_local(async move {
                 loop {
+                    if self.gone() {
+                        return;
+                    }
                     let bodies = live.log.with_untracked(|log| log.sealed());
                     let names = live.sealed_names();
                     if bodies.is_empty() && names.is_empty() {
@@ -297,13 +319,16 @@ mod imp {
                             .map(|seat| key.open(Purpose::Name { seat: &seat.id }, &seat.name)),
                     )
                     .await;
+                    if self.gone() {
+                        return;
+                    }
                     let messages =
                         bodies.iter().map(|m| m.seq).zip(texts.into_iter().map(revealed));
                     let names = names.into_iter().zip(opened.into_iter().map(revealed));
                     let (messages, names) = (messages.collect(), names.collect());
                     self.dispatch(Change::Opened { messages, names });
                 }
-                self.opening.set_value(false);
+                let _ = self.opening.try_set_value(false);
             });
         }
     }

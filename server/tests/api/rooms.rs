@@ -16,6 +16,7 @@ both_backends! {
     a_visitor_arriving_from_another_site_is_not_turned_away_before_the_page_can_check,
     bad_input_is_refused_with_the_field_and_its_limit,
     leaving_gives_the_seat_back,
+    many_pages_asked_at_once_each_get_their_answer,
 }
 
 async fn create_join_and_read_history(kind: Kind) {
@@ -308,4 +309,35 @@ async fn the_room_page_carries_the_newest_page_and_older_pages_load_on_demand() 
     for expected in 111..=120 {
         assert_eq!(near.message().await.seq, expected);
     }
+}
+
+/// A busy server renders every page it is asked for: a seated visitor's room, a full room's
+/// redirect, an unknown room's and the home page, 200 at a time, each answered well before the
+/// request timeout (a render that waited on a resource hung until it now and then: a 408).
+async fn many_pages_asked_at_once_each_get_their_answer(kind: Kind) {
+    let app = TestApp::spawn_with(kind, |s| {
+        s.limits.request_timeout_secs = 5;
+        s.limits.views_per_minute = 10_000;
+        s.limits.connections_per_address = 1_000;
+    })
+    .await;
+    let alice = app.visitor();
+    let room = alice.room_with_seat("alice").await;
+    assert_eq!(app.visitor().join(&room, "bob").await.status, 200);
+    let stranger = app.visitor();
+    let seated = format!("/room/{room}");
+    let asks = (0..200).map(|i| {
+        let (alice, stranger, seated) = (&alice, &stranger, &seated);
+        async move {
+            let (who, path, expected) = match i % 4 {
+                0 => (alice, seated.as_str(), (200, None)),
+                1 => (stranger, seated.as_str(), (302, Some("/?error=room-full"))),
+                2 => (stranger, "/room/AAAAAAAAAAAAAAAA", (302, Some("/?error=room-not-found"))),
+                _ => (stranger, "/", (200, None)),
+            };
+            let (status, location, _) = who.page(path, &[]).await;
+            assert_eq!((status, location.as_deref()), expected, "{path}");
+        }
+    });
+    futures::future::join_all(asks).await;
 }
