@@ -49,6 +49,8 @@ pub enum ServerFrame {
     /// Someone gave their seat back (Leave): they are no longer in the room, and their seat is
     /// free for someone else.
     Left { seat: Seat },
+    /// Someone took a new seat (`join_room`).
+    Joined { seat: Seat },
     /// The room is gone; the socket closes next.
     Ended { reason: EndReason },
     /// Something you sent was refused; the connection stays open.

@@ -209,6 +209,29 @@ test('leaving gives the seat to someone else', async ({ browser }) => {
   await expect(messageTexts(alice.page)).toHaveText(['I got the seat']);
 });
 
+test('who joins and who leaves is a line in the log of everyone there, where it happened', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const carol = await person(browser);
+  const path = await createRoom(alice.page, 'alice', '', { seats: 3 });
+  // Each step is heard before the next, so the order is the one alice's page saw.
+  await say(alice.page, 'first');
+  await expect(alice.page.getByTestId('message')).toHaveCount(1);
+  await joinRoom(bob.page, path, 'bob');
+  await expect(alice.page.getByTestId('movement')).toHaveText(['bob joined']);
+  await say(bob.page, 'hi, I am bob');
+  await expect(alice.page.getByTestId('message')).toHaveCount(2);
+  await joinRoom(carol.page, path, 'carol');
+  await expect(alice.page.getByTestId('movement')).toHaveCount(2);
+  await bob.page.getByRole('button', { name: 'Leave room' }).click();
+  await expect(bob.page).toHaveURL(/\/\?left=1$/);
+  // Alice's log, in order: her message, bob joined, his message, carol joined, bob left.
+  const lines = alice.page.getByRole('log', { name: 'Messages' }).locator('[data-testid="text"], [data-testid="movement"]');
+  await expect(lines).toHaveText(['first', 'bob joined', 'hi, I am bob', 'carol joined', 'bob left']);
+  // Carol saw bob leave; her own arrival is no news to her.
+  await expect(carol.page.getByTestId('movement')).toHaveText(['bob left']);
+});
+
 test('Copy link copies the room link and says so', async ({ browser }) => {
   const alice = await person(browser);
   await alice.context.grantPermissions(['clipboard-read', 'clipboard-write']);

@@ -158,6 +158,51 @@ test('two people with the same name are told apart', async ({ browser }) => {
   await expect(sender).toHaveText(/^sam #[A-Za-z0-9_-]{4}$/);
 });
 
+test('a member who picks a seat id starting like another\'s, under the same name, is still told apart', async ({ browser }) => {
+  const alice = await person(browser);
+  const received: string[] = [];
+  alice.page.on('websocket', (ws) => ws.on('framereceived', (frame) => received.push(String(frame.payload))));
+  const link = await createRoom(alice.page, 'alice', '', { seats: 3 });
+  const room = link.split('/room/')[1].split('#')[0];
+  const keys = new LinkKeys(link.split('#k=')[1]);
+  const aliceId: string = received.map((f) => JSON.parse(f)).find((f) => f.type === 'welcome').you.id;
+  // Mallory holds the link, joins with a seat id whose first four characters are alice's (the
+  // next one unlike hers, whatever it is) and the name "alice", and says something.
+  const seat = `${aliceId.slice(0, 4)}${/[xX]/.test(aliceId[4]) ? 'q' : 'x'}ZZZZZZZ`;
+  const mallory = await person(browser);
+  await openHydrated(mallory.page, '/');
+  const said = await mallory.page.evaluate(async ({ room, seat, name, proof, body }) => {
+    const joined = await fetch('/api/join_room', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ room_id: room, seat_id: seat, name, proof }),
+    });
+    if (!joined.ok) return `join_room: ${joined.status}`;
+    const ws = new WebSocket(`ws://${location.host}/ws/${room}`);
+    await new Promise((opened) => { ws.onopen = opened; });
+    ws.send(JSON.stringify({ type: 'send', client_id: 'm1', body }));
+    await new Promise((acked) => setTimeout(acked, 500));
+    ws.close();
+    return 'said';
+  }, {
+    room,
+    seat,
+    name: keys.seal({ kind: 'n', seat }, room, 'alice'),
+    proof: keys.proof(),
+    body: keys.seal({ kind: 'm', seat, clientId: 'm1' }, room, 'I am alice'),
+  });
+  expect(said).toBe('said');
+  await say(alice.page, 'the real one');
+  // Each tag runs on to the first character the two seat ids do not share: on alice's page
+  // (her own message says "You"), and on the page of bob, who joins after.
+  const senders = (page: import('@playwright/test').Page) =>
+    page.getByTestId('message').locator('header span:first-child');
+  await expect(senders(alice.page)).toHaveText([`alice #${seat.slice(0, 5)}`, 'You']);
+  const bob = await person(browser);
+  await joinRoom(bob.page, link, 'bob');
+  await expect(senders(bob.page)).toHaveText([`alice #${seat.slice(0, 5)}`, `alice #${aliceId.slice(0, 5)}`]);
+});
+
 test('a name that hides or reverses text is refused before it is sealed', async ({ page }) => {
   await openHydrated(page, '/');
   await page.getByLabel('Your identity').fill('eve\u202Eevil');

@@ -24,6 +24,8 @@ pub enum RoomEvent {
     Ended(EndReason),
     /// A seat was given back: its sockets must close.
     SeatLeft(Seat),
+    /// A new seat was taken.
+    SeatJoined(Seat),
 }
 
 /// An event of one room on its way to that room's sockets, with the frame clients receive for
@@ -50,6 +52,7 @@ impl Announcement {
                     RoomEvent::Typing(sender) => ServerFrame::Typing { sender: sender.clone() },
                     RoomEvent::Ended(reason) => ServerFrame::Ended { reason: *reason },
                     RoomEvent::SeatLeft(seat) => ServerFrame::Left { seat: seat.clone() },
+                    RoomEvent::SeatJoined(seat) => ServerFrame::Joined { seat: seat.clone() },
                 };
                 match frame.encode() {
                     Ok(text) => Some(text.into()),

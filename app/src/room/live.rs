@@ -49,6 +49,20 @@ impl KeyState {
     }
 }
 
+/// Someone took a seat or gave theirs back while the page was open: a line in the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Movement {
+    pub seat: Seat,
+    pub joined: bool,
+    /// The newest message's sequence number when it happened: the line goes after it.
+    pub after: u64,
+    /// When the page heard of it, by the server's clock (Unix ms): a room with a message timer
+    /// forgets it as it forgets a message sent then.
+    pub at: u64,
+    /// Its place among the movements the page has heard of (1, 2, …).
+    pub nth: u64,
+}
+
 /// Every signal of an open room, read-only: only [`Live::dispatch`] writes them. `Copy`, so
 /// components and tasks share it freely.
 #[derive(Clone, Copy)]
@@ -75,6 +89,8 @@ pub struct Live {
     pub online: ReadSignal<Vec<Seat>>,
     /// Everyone else seen in this room since the page opened, online or not.
     pub peers: ReadSignal<Vec<Seat>>,
+    /// Who came and went since the page opened.
+    pub movements: ReadSignal<Vec<Movement>>,
     /// Names opened so far, by their sealed form.
     pub names: ReadSignal<HashMap<Seat, Revealed>>,
     /// Who is typing, and until when (Unix ms).
@@ -109,6 +125,7 @@ struct Writes {
     connection: WriteSignal<ConnectionStatus>,
     online: WriteSignal<Vec<Seat>>,
     peers: WriteSignal<Vec<Seat>>,
+    movements: WriteSignal<Vec<Movement>>,
     names: WriteSignal<HashMap<Seat, Revealed>>,
     typing: WriteSignal<Option<(Seat, u64)>>,
     unread: WriteSignal<u32>,
@@ -137,6 +154,7 @@ impl Live {
         let (connection, write_connection) = signal(ConnectionStatus::Connecting);
         let (online, write_online) = signal(Vec::new());
         let (peers, write_peers) = signal(Vec::new());
+        let (movements, write_movements) = signal(Vec::new());
         let (names, write_names) = signal(HashMap::new());
         let (typing, write_typing) = signal(None);
         let (unread, write_unread) = signal(0);
@@ -160,6 +178,7 @@ impl Live {
             connection,
             online,
             peers,
+            movements,
             names,
             typing,
             unread,
@@ -178,6 +197,7 @@ impl Live {
                 connection: write_connection,
                 online: write_online,
                 peers: write_peers,
+                movements: write_movements,
                 names: write_names,
                 typing: write_typing,
                 unread: write_unread,
@@ -194,9 +214,10 @@ impl Live {
         self.you.with_untracked(|you| you.as_ref().is_some_and(|you| you.id == seat.id))
     }
 
-    /// The name to show for `seat`: what it opens to, with a short tag from the seat id when
-    /// anyone else seen in the room (online, away, or only in the history) has a name that looks
-    /// the same ([`crate::model::look`]). Never a name that fails the name rules.
+    /// The name to show for `seat`: what it opens to, with a tag from the seat id when anyone
+    /// else seen in the room (online, away, or only in the history) has a name that looks the
+    /// same ([`crate::model::look`]); the tag is as long as it must be to look unlike theirs
+    /// ([`tag_among`]). Never a name that fails the name rules.
     pub fn name_of(&self, seat: &Seat) -> String {
         let opened = |seat: &Seat| match self.names.with(|n| n.get(seat).cloned()) {
             Some(Revealed::Text(name)) if crate::model::clean_username(&name).is_ok() => Some(name),
@@ -213,7 +234,7 @@ impl Live {
         let alike = |s: &Seat| {
             s.id != seat.id && opened(s).is_some_and(|n| crate::model::look(&n) == looks)
         };
-        let others = self.peers.with(|peers| {
+        let twins: Vec<String> = self.peers.with(|peers| {
             let you = self.you.read();
             self.log.with(|log| {
                 let mut seen: Vec<&Seat> = Vec::new();
@@ -222,16 +243,31 @@ impl Live {
                         seen.push(s);
                     }
                 }
-                seen.into_iter().any(alike)
+                seen.into_iter().filter(|s| alike(s)).map(|s| s.id.clone()).collect()
             })
         });
-        if others { format!("{name} #{}", tag(&seat.id)) } else { name }
+        match twins.is_empty() {
+            true => name,
+            false => format!("{name} #{}", tag_among(&seat.id, twins.iter().map(String::as_str))),
+        }
     }
 }
 
-/// A short, stable tag for a seat: the first characters of its id.
-pub fn tag(seat_id: &str) -> String {
-    seat_id.chars().take(4).collect()
+/// The fewest characters a tag shows.
+const TAG_MIN: usize = 4;
+
+/// A tag for `seat_id` that looks unlike the tags of `twins` (the others whose names look the
+/// same): the id's first [`TAG_MIN`] characters, or more, up to the whole id, until no twin's
+/// id starts with characters that look the same ([`crate::model::look`]: `l` and `I` are one).
+/// A seat id is chosen by its page, so anyone may pick one that starts like yours; no two seats
+/// share an id, so some length tells them apart.
+pub fn tag_among<'a>(seat_id: &str, twins: impl Iterator<Item = &'a str>) -> String {
+    let looks =
+        |id: &str| id.chars().map(|c| crate::model::look(&c.to_string())).collect::<Vec<_>>();
+    let mine = looks(seat_id);
+    let shared = |other: &str| mine.iter().zip(looks(other)).take_while(|(a, b)| **a == *b).count();
+    let len = twins.map(|twin| shared(twin) + 1).fold(TAG_MIN, usize::max);
+    seat_id.chars().take(len).collect()
 }
 
 /// What the reducer's tests start from.
@@ -269,5 +305,27 @@ mod fixture {
 
     pub fn seat(id: &str) -> Seat {
         Seat { id: id.into(), name: format!("sealed {id}") }
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use super::tag_among;
+
+    #[test]
+    fn a_tag_grows_until_it_looks_unlike_every_twin() {
+        // The audit's pair: a seat id picked to start like the creator's.
+        assert_eq!(tag_among("nDRMIDh72P23", ["nDRMZZZZZZZZ"].into_iter()), "nDRMI");
+        assert_eq!(tag_among("nDRMZZZZZZZZ", ["nDRMIDh72P23"].into_iter()), "nDRMZ");
+        // l, I and 1 are drawn alike, and so are capitals and small letters: not told apart.
+        assert_eq!(tag_among("abcdlX000000", ["abcdIY000000"].into_iter()), "abcdlX");
+        assert_eq!(tag_among("abcdefghijkl", ["ABCDEFGHIJKm"].into_iter()), "abcdefghijkl");
+        // Each twin adds what it shares; no twin, or none alike at the start: four characters.
+        assert_eq!(
+            tag_among("abcdefgh0000", ["abcdex000000", "abcdefgx0000"].into_iter()),
+            "abcdefgh"
+        );
+        assert_eq!(tag_among("abcdefghijkl", ["zzzzzzzzzzzz"].into_iter()), "abcd");
+        assert_eq!(tag_among("abcdefghijkl", std::iter::empty()), "abcd");
     }
 }

@@ -1,7 +1,8 @@
-//! The message log: yours on the right, others' on the left, pending ones until acknowledged.
+//! The message log: yours on the right, others' on the left, pending ones until acknowledged,
+//! and who came and went between them.
 
 use super::chat_log::{Entry, PendingMessage, Revealed};
-use super::live::Live;
+use super::live::{Live, Movement};
 use leptos::html::Div;
 use leptos::prelude::*;
 
@@ -30,6 +31,18 @@ pub fn MessageList(
             let left = shown.filter(|e| !crate::model::message_expired(e.message.ts, timer, now));
             left.cloned().collect::<Vec<_>>()
         })
+    };
+    // Who came and went goes between the messages, where it happened, and leaves with the
+    // messages of its time.
+    let lines = move || {
+        let now = live.clock.get();
+        let mut lines: Vec<Line> = messages().into_iter().map(Line::Said).collect();
+        live.movements.with(|moves| {
+            let kept = moves.iter().filter(|m| !crate::model::message_expired(m.at, timer, now));
+            lines.extend(kept.cloned().map(Line::Moved));
+        });
+        lines.sort_by_key(Line::key);
+        lines
     };
     let pending = move || live.log.with(|log| log.pending().to_vec());
     // Opening the history takes a moment; say so only if it takes long enough to notice.
@@ -122,8 +135,11 @@ pub fn MessageList(
                         }}
                     </p>
                 </Show>
-                <For each=messages key=|e| e.message.seq let:entry>
-                    <MessageItem live entry hydrated />
+                <For each=lines key=Line::key let:line>
+                    {match line {
+                        Line::Said(entry) => view! { <MessageItem live entry hydrated /> }.into_any(),
+                        Line::Moved(movement) => view! { <MovementItem live movement /> }.into_any(),
+                    }}
                 </For>
                 <Show when=move || slow.get()>
                     <p class="text-center text-xs text-muted" data-testid="opening">"decrypting…"</p>
@@ -149,6 +165,35 @@ pub fn MessageList(
         </div>
     }
     .into_any()
+}
+
+/// One line of the log.
+#[derive(Clone)]
+enum Line {
+    Said(Entry),
+    Moved(Movement),
+}
+
+impl Line {
+    /// Its place: a message by its sequence number, a movement after the message it followed.
+    fn key(&self) -> (u64, u64) {
+        match self {
+            Line::Said(entry) => (entry.message.seq, 0),
+            Line::Moved(movement) => (movement.after, movement.nth),
+        }
+    }
+}
+
+/// "alice joined", "alice left".
+#[component]
+fn MovementItem(live: Live, movement: Movement) -> impl IntoView {
+    let seat = movement.seat;
+    let what = if movement.joined { "joined" } else { "left" };
+    view! {
+        <p class="text-center text-xs text-muted" data-testid="movement">
+            {move || live.name_of(&seat)} " " {what}
+        </p>
+    }
 }
 
 fn scroll_to_bottom(scroller: NodeRef<Div>) {

@@ -59,6 +59,7 @@ pub const ONLINE: &str = "online:";
 pub const SEPARATOR: &str = "\n";
 const MESSAGE: &str = "message:";
 const LEFT: &str = "left:";
+const JOINED: &str = "joined:";
 const TYPING: &str = "typing:";
 const ENDED: &str = "ended:";
 
@@ -89,6 +90,7 @@ pub fn encode(event: &RoomEvent) -> Result<String, WireError> {
             format!("{ONLINE}{}", records.join(SEPARATOR))
         }
         RoomEvent::SeatLeft(left) => format!("{LEFT}{}", seat(left)?),
+        RoomEvent::SeatJoined(joined) => format!("{JOINED}{}", seat(joined)?),
         RoomEvent::Typing(sender) => format!("{TYPING}{}", seat(sender)?),
         RoomEvent::Ended(EndReason::Destroyed) => format!("{ENDED}destroyed"),
         RoomEvent::Ended(EndReason::Expired) => format!("{ENDED}expired"),
@@ -117,6 +119,8 @@ pub fn decode(payload: &str) -> Result<RoomEvent, WireError> {
         RoomEvent::Presence(seats.map(read_seat).collect::<Result<_, _>>()?)
     } else if let Some(record) = after(LEFT) {
         RoomEvent::SeatLeft(read_seat(record)?)
+    } else if let Some(record) = after(JOINED) {
+        RoomEvent::SeatJoined(read_seat(record)?)
     } else if let Some(record) = after(TYPING) {
         RoomEvent::Typing(read_seat(record)?)
     } else if let Some(reason) = after(ENDED) {

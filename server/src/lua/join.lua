@@ -1,7 +1,9 @@
--- Claims a seat in one step, so capacity can never be exceeded.
+-- Claims a seat in one step, so capacity can never be exceeded, and tells every instance of a
+-- new one.
 -- KEYS: meta, seats
 -- ARGV: token hash, the seat record for a new seat (opaque: Rust encodes it), sealed key check
---       ('' for none), the new seat's id
+--       ('' for none), the new seat's id, the payload to publish for a new seat (Rust writes
+--       it, server/src/event/wire.rs), channel, publish command (PUBLISH | SPUBLISH)
 -- Returns {'ok', seat record} | {'full'} | {'taken'} | {'gone'}
 local meta, seats = KEYS[1], KEYS[2]
 local deadline = redis.call('HGET', meta, 'expires_at')
@@ -20,4 +22,5 @@ if redis.call('HLEN', seats) == 0 then
 end
 redis.call('HSET', seats, ARGV[1], ARGV[2])
 redis.call('PEXPIREAT', seats, deadline)
+redis.call(ARGV[7], ARGV[6], ARGV[5])
 return {'ok', ARGV[2]}

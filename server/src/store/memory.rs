@@ -230,9 +230,9 @@ impl RoomStore for MemoryStore {
         seat: &Seat,
         key_check: Option<&str>,
     ) -> Result<Seat, StoreError> {
-        self.with_room(id, |room| {
+        let (seat, new) = self.with_room(id, |room| {
             if let Some(held) = room.seats.get(token) {
-                return Ok(held.clone());
+                return Ok((held.clone(), false));
             }
             if room.seats.len() >= usize::from(room.capacity) {
                 return Err(StoreError::Full);
@@ -248,8 +248,12 @@ impl RoomStore for MemoryStore {
                 room.creator_seat = Some(seat.id.clone());
             }
             room.seats.insert(token.clone(), seat.clone());
-            Ok(seat.clone())
-        })
+            Ok((seat.clone(), true))
+        })?;
+        if new {
+            self.announce(id, RoomEvent::SeatJoined(seat.clone()));
+        }
+        Ok(seat)
     }
 
     async fn seat(&self, id: &RoomId, token: &TokenHash) -> Result<Option<Seat>, StoreError> {

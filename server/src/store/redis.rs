@@ -176,6 +176,9 @@ impl RoomStore for RedisStore {
             .arg(wire::seat(seat).map_err(StoreError::backend)?)
             .arg(key_check.unwrap_or(""))
             .arg(&seat.id)
+            .arg(wire::encode(&RoomEvent::SeatJoined(seat.clone())).map_err(StoreError::backend)?)
+            .arg(&keys.channel)
+            .arg(self.conn.publish_command())
             .invoke_async(&mut conn)
             .await
             .map_err(failed)?;

@@ -30,7 +30,7 @@ every_backend! {
     history_after_a_sequence_number_holds_only_newer_messages,
     history_comes_in_pages_newest_first_and_says_when_older_remain,
     posts_are_announced_in_order_and_destroy_is_announced,
-    leaving_frees_the_seat_and_is_announced,
+    joining_and_leaving_are_announced_and_leaving_frees_the_seat,
     only_a_seated_token_may_post,
     presence_lists_one_name_per_seat_and_forgets_connections_that_go,
     a_room_keeps_who_may_destroy_it_and_its_first_seat_is_its_creator,
@@ -488,7 +488,9 @@ async fn posts_are_announced_in_order_and_destroy_is_announced(kind: Kind) {
     let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     backend.broker.subscribe(&room).await.expect("subscribed");
     let alice = token();
-    backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
+    let seat =
+        backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
+    assert_eq!(delivery(&mut backend.deliveries, &room).await, RoomEvent::SeatJoined(seat));
     for i in 1..=20 {
         backend
             .store
@@ -514,14 +516,19 @@ async fn posts_are_announced_in_order_and_destroy_is_announced(kind: Kind) {
     );
 }
 
-async fn leaving_frees_the_seat_and_is_announced(kind: Kind) {
+async fn joining_and_leaving_are_announced_and_leaving_frees_the_seat(kind: Kind) {
     let (mut backend, _) = store(kind, 500).await;
     let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
     backend.broker.subscribe(&room).await.expect("subscribed");
     let (alice, bob) = (token(), token());
     let seat =
         backend.store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("seat");
-    backend.store.claim_seat(&room, &bob, &new_seat("bob"), None).await.expect("seat");
+    assert_eq!(delivery(&mut backend.deliveries, &room).await, RoomEvent::SeatJoined(seat.clone()));
+    // The same token again holds the same seat: nobody new joined.
+    let again = new_seat("alice again");
+    assert_eq!(backend.store.claim_seat(&room, &alice, &again, None).await, Ok(seat.clone()));
+    let bobs = backend.store.claim_seat(&room, &bob, &new_seat("bob"), None).await.expect("seat");
+    assert_eq!(delivery(&mut backend.deliveries, &room).await, RoomEvent::SeatJoined(bobs));
     assert_eq!(
         backend.store.claim_seat(&room, &token(), &new_seat("carol"), None).await,
         Err(StoreError::Full)

@@ -551,22 +551,27 @@ impl Socket {
         }
     }
 
-    /// The next frame that answers this client (presence and typing news are skipped).
+    /// The next frame that answers this client (presence, typing and joining news are skipped).
     pub async fn reply(&mut self) -> ServerFrame {
         loop {
             match self.frame().await {
-                ServerFrame::Presence { .. } | ServerFrame::Typing { .. } => continue,
+                ServerFrame::Presence { .. }
+                | ServerFrame::Typing { .. }
+                | ServerFrame::Joined { .. } => continue,
                 other => return other,
             }
         }
     }
 
-    /// Frames until the next `message`, which is returned (presence and typing are skipped).
+    /// Frames until the next `message`, which is returned (presence, typing and joining news are
+    /// skipped).
     pub async fn message(&mut self) -> app::model::ChatMessage {
         loop {
             match self.frame().await {
                 ServerFrame::Message(message) => return message,
-                ServerFrame::Presence { .. } | ServerFrame::Typing { .. } => continue,
+                ServerFrame::Presence { .. }
+                | ServerFrame::Typing { .. }
+                | ServerFrame::Joined { .. } => continue,
                 other => panic!("expected a message, got {other:?}"),
             }
         }

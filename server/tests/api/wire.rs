@@ -50,6 +50,8 @@ async fn what_the_scripts_publish_is_what_rust_writes_and_reads() {
     let mut online = vec![alice_seat.clone(), bob_seat.clone()];
     online.sort_by_key(|seat| wire::seat(seat).ok());
     let expected = [
+        RoomEvent::SeatJoined(alice_seat.clone()),
+        RoomEvent::SeatJoined(bob_seat.clone()),
         RoomEvent::Message(message),
         RoomEvent::Presence(vec![alice_seat.clone()]),
         RoomEvent::Presence(online),

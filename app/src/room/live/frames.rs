@@ -50,7 +50,23 @@ impl Live {
                 }
                 (Vec::new(), None)
             }
+            ServerFrame::Joined { seat } => {
+                if self.is_you(&seat) {
+                    return (Vec::new(), None);
+                }
+                self.write.peers.update(|peers| {
+                    if !peers.iter().any(|peer| peer.id == seat.id) {
+                        peers.push(seat.clone());
+                    }
+                });
+                self.moved(seat, true, local_now);
+                // Its name is opened for the line that says so.
+                (vec![Effect::Open], None)
+            }
             ServerFrame::Left { seat } => {
+                if !self.is_you(&seat) {
+                    self.moved(seat.clone(), false, local_now);
+                }
                 self.departed.update_value(|gone| gone.push(seat.id.clone()));
                 self.write.peers.update(|peers| peers.retain(|peer| peer.id != seat.id));
                 self.write.online.update(|online| online.retain(|peer| peer.id != seat.id));
@@ -67,6 +83,16 @@ impl Live {
                 (Vec::new(), None)
             }
         }
+    }
+
+    /// Notes that `seat` came or went, heard at `local_now`.
+    fn moved(&self, seat: Seat, joined: bool, local_now: u64) {
+        let after = self.log.with_untracked(|log| log.last_seq());
+        let at = self.server_now(local_now);
+        self.write.movements.update(|moves| {
+            let nth = moves.len() as u64 + 1;
+            moves.push(super::Movement { seat, joined, after, at, nth });
+        });
     }
 
     fn receive(&self, message: ChatMessage, hidden: bool) {
@@ -107,6 +133,7 @@ impl Live {
         let mut seats: Vec<Seat> = self.peers.get_untracked();
         seats.extend(self.you.get_untracked());
         seats.extend(self.typing.get_untracked().map(|(seat, _)| seat));
+        self.movements.with_untracked(|moves| seats.extend(moves.iter().map(|m| m.seat.clone())));
         self.log
             .with_untracked(|log| seats.extend(log.entries().map(|e| e.message.sender.clone())));
         self.names.with_untracked(|names| {
@@ -216,6 +243,29 @@ mod tests {
             [Effect::Leave]
         );
         assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?destroyed=1"));
+    }
+
+    #[test]
+    fn who_comes_and_goes_is_noted_after_the_newest_message_by_the_server_clock() {
+        let live = live();
+        live.apply(welcome(true), 1_000, false);
+        live.apply(message(1, "peer", "a"), 1_000, false);
+        let (effects, _) = live.apply(ServerFrame::Joined { seat: seat("new") }, 3_000, false);
+        assert_eq!(effects, [Effect::Open], "its name is opened for the line");
+        assert!(live.peers.get_untracked().contains(&seat("new")));
+        assert!(live.sealed_names().contains(&seat("new")));
+        live.apply(message(2, "new", "b"), 3_000, false);
+        live.apply(ServerFrame::Left { seat: seat("peer") }, 4_000, false);
+        // Your own coming and going is no news to you.
+        live.apply(ServerFrame::Joined { seat: seat("me") }, 4_000, false);
+        let moves: Vec<_> = live
+            .movements
+            .get_untracked()
+            .into_iter()
+            .map(|m| (m.seat.id, m.joined, m.after, m.at, m.nth))
+            .collect();
+        // The welcome said the server's clock was 1 000 ms ahead (2 000 at 1 000).
+        assert_eq!(moves, [("new".into(), true, 1, 4_000, 1), ("peer".into(), false, 2, 5_000, 2)]);
     }
 
     #[test]

@@ -189,7 +189,9 @@ impl<'a> Exchange<'a> {
                 metrics::histogram!(crate::metrics::DELIVERY_SECONDS).record(latency);
                 Ok(())
             }
-            RoomEvent::Presence(_) => match frame() {
+            // A socket's own seat joining is no news to it (its page took the seat).
+            RoomEvent::SeatJoined(joined) if joined.id == seat.id => Ok(()),
+            RoomEvent::Presence(_) | RoomEvent::SeatJoined(_) => match frame() {
                 Some(frame) => out.raw(frame).await,
                 None => Ok(()),
             },

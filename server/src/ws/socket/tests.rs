@@ -233,6 +233,16 @@ async fn the_end_of_the_room_is_told_then_the_socket_closes_normally() {
 }
 
 #[tokio::test]
+async fn someone_else_joining_is_told_and_your_own_seat_is_not() {
+    let mut h = start(Setup { detached: true, ..Setup::default() }).await;
+    h.frame().await;
+    h.hub.dispatch(&h.room, RoomEvent::SeatJoined(h.seat.clone()));
+    let bob = Seat { id: "bob-seat-1".into(), name: seal("bob") };
+    h.hub.dispatch(&h.room, RoomEvent::SeatJoined(bob.clone()));
+    assert_eq!(h.frame().await, ServerFrame::Joined { seat: bob }, "alice's own is skipped");
+}
+
+#[tokio::test]
 async fn stopping_the_server_closes_with_1012() {
     let mut h = start(Setup::default()).await;
     h.frame().await;
