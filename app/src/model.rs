@@ -254,6 +254,11 @@ fn latin_look(c: char) -> char {
         'Ζ' => 'Z',
         'а' | 'α' => 'a',
         'ԁ' => 'd',
+        // Armenian.
+        'օ' => 'o',
+        'ս' => 'u',
+        'հ' => 'h',
+        'ո' => 'n',
         'е' => 'e',
         'һ' => 'h',
         'і' | 'ι' | 'ӏ' => 'l',
@@ -340,6 +345,8 @@ mod tests {
         assert_eq!(look("bill"), look("biII"));
         assert_eq!(look("bill"), look("bi11"));
         assert_eq!(look("modern"), look("rnodem"));
+        // The audit's: an Armenian օ (U+0585).
+        assert_eq!(look("bob"), look("b\u{0585}b"));
         assert_ne!(look("bob"), look("rob"));
         assert_ne!(look("anonymous-panda-a61hm"), look("anonymous-panda-a61hn"));
     }
