@@ -209,12 +209,13 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// A visitor sent here from a room (full, ended) by a redirect keeps the room link's fragment
-/// in the address bar: the room key, which has no business on the home page.
+/// A visitor sent here from a room (full, ended) by the page keeps the room link's fragment in
+/// the address bar: the room key, which has no business on the home page. (The server's
+/// redirect ends with an empty fragment instead, which goes too.)
 fn forget_room_key() {
     #[cfg(feature = "hydrate")]
-    if let Ok(location) = window().location().hash()
-        && location.starts_with("#k=")
+    if let (Ok(hash), Ok(href)) = (window().location().hash(), window().location().href())
+        && (hash.starts_with("#k=") || href.ends_with('#'))
         && let (Ok(path), Ok(query), Ok(history)) =
             (window().location().pathname(), window().location().search(), window().history())
     {

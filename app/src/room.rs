@@ -28,6 +28,7 @@ use crate::model::{History, RoomId, Seat};
 use chat_room::ChatRoom;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
+#[cfg(not(feature = "ssr"))]
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
@@ -154,11 +155,15 @@ fn shown(load: preload::RoomLoad) -> AnyView {
             crate::server_context::page_status(err.status());
             view! { <p class="p-6 text-muted" role="alert">{err.to_string()}</p> }.into_any()
         }
+        // The server answers with its own 302 (Leptos's would name the address without the
+        // empty fragment that keeps the key from following the visitor home).
+        #[cfg(feature = "ssr")]
         Err(err) => {
-            #[cfg(feature = "ssr")]
             crate::server_context::redirect_page(err.home_query());
-            view! { <Redirect path=err.home_query() /> }.into_any()
+            ().into_any()
         }
+        #[cfg(not(feature = "ssr"))]
+        Err(err) => view! { <Redirect path=err.home_query() /> }.into_any(),
     }
 }
 

@@ -175,11 +175,15 @@ pub fn page_status(status: axum::http::StatusCode) {
 }
 
 /// Sends the page being rendered elsewhere with a real `302`, which any HTTP client follows
-/// (Leptos's own redirect answers `200` unless the request says it accepts HTML).
+/// (Leptos's own redirect answers `200` unless the request says it accepts HTML). The address
+/// ends with an empty fragment: a browser keeps the fragment of the address it was sent from
+/// unless the new one has its own (RFC 9110 §10.2.2), and a room link's is its key, which must
+/// not follow a visitor home, with JavaScript off too.
 pub fn redirect_page(to: &'static str) {
     use axum::http::{HeaderValue, StatusCode, header};
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        let location = HeaderValue::from_str(&format!("{to}#"));
         response.set_status(StatusCode::FOUND);
-        response.insert_header(header::LOCATION, HeaderValue::from_static(to));
+        response.insert_header(header::LOCATION, location.unwrap_or(HeaderValue::from_static(to)));
     }
 }

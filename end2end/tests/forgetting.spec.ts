@@ -40,6 +40,26 @@ async function inWasmMemory(page: Page, text: string): Promise<number> {
   }, wanted);
 }
 
+test('a visitor turned away from a full room keeps no key in the address, with JavaScript off too', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const link = await createRoom(alice.page, 'alice');
+  await joinRoom(bob.page, link, 'bob');
+  for (const javaScriptEnabled of [false, true]) {
+    const context = await browser.newContext({ javaScriptEnabled });
+    const page = await context.newPage();
+    await page.goto(link);
+    // The server's redirect names an empty fragment, so the browser does not carry the key over.
+    await expect(page).toHaveURL(/\/\?error=room-full#?$/);
+    expect(page.url(), `JavaScript ${javaScriptEnabled ? 'on' : 'off'}`).not.toContain('#k=');
+    if (javaScriptEnabled) {
+      await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
+      await expect(page).toHaveURL(/\/\?error=room-full$/);
+    }
+    await context.close();
+  }
+});
+
 test('the key leaves the address once read; a reload and Copy link still have it, and it goes with the room', async ({ browser }) => {
   const alice = await person(browser);
   const bob = await person(browser);

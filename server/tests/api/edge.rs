@@ -196,10 +196,10 @@ async fn redirects_are_real_302s_for_a_plain_http_client() {
     let destroyed = alice.room_with_seat("alice").await;
     alice.call("destroy_room", json!({ "room_id": destroyed })).await;
     for (path, to) in [
-        ("/room/AAAAAAAAAAAAAAAA".to_owned(), "/?error=room-not-found"),
-        ("/room/not-an-id".to_owned(), "/?error=room-not-found"),
-        (format!("/room/{full}"), "/?error=room-full"),
-        (format!("/room/{destroyed}"), "/?error=room-not-found"),
+        ("/room/AAAAAAAAAAAAAAAA".to_owned(), "/?error=room-not-found#"),
+        ("/room/not-an-id".to_owned(), "/?error=room-not-found#"),
+        (format!("/room/{full}"), "/?error=room-full#"),
+        (format!("/room/{destroyed}"), "/?error=room-not-found#"),
     ] {
         let response = plain.get(app.url(&path)).send().await.expect("page");
         assert_eq!(response.status().as_u16(), 302, "{path}");

@@ -52,7 +52,7 @@ async fn a_third_visitor_is_turned_away_with_the_room_full_redirect(kind: Kind) 
     assert_eq!(app.visitor().join(&room, "bob").await.status, 200);
     let carol = app.visitor();
     let (status, location, _) = carol.page(&format!("/room/{room}"), &[]).await;
-    assert_eq!((status, location.as_deref()), (302, Some("/?error=room-full")));
+    assert_eq!((status, location.as_deref()), (302, Some("/?error=room-full#")));
     let refused = carol.join(&room, "carol").await;
     assert_eq!((refused.status, refused.body.clone()), (409, json!({ "error": "full" })));
     assert!(refused.set_cookie.is_none());
@@ -97,7 +97,7 @@ async fn after_destroy_every_call_answers_ended(kind: Kind) {
         assert_eq!((answer.status, &answer.body), (410, &ended), "{endpoint}");
     }
     let (status, location, _) = bob.page(&format!("/room/{room}"), &[]).await;
-    assert_eq!((status, location.as_deref()), (302, Some("/?destroyed=1")));
+    assert_eq!((status, location.as_deref()), (302, Some("/?destroyed=1#")));
     // Told, his page asks to leave: the answer is the same, and his browser forgets the seat.
     let left = bob.call("leave_room", json!({ "room_id": room })).await;
     assert_eq!((left.status, &left.body), (410, &ended));
@@ -145,7 +145,7 @@ async fn unknown_or_malformed_rooms_send_the_visitor_home(kind: Kind) {
     let visitor = app.visitor();
     for path in ["/room/AAAAAAAAAAAAAAAA", "/room/bad", "/room/%3Cscript%3E"] {
         let (status, location, _) = visitor.page(path, &[]).await;
-        assert_eq!((status, location.as_deref()), (302, Some("/?error=room-not-found")), "{path}");
+        assert_eq!((status, location.as_deref()), (302, Some("/?error=room-not-found#")), "{path}");
     }
     let (status, _, html) = visitor.page("/no/such/page", &[]).await;
     assert_eq!(status, 404);
@@ -165,7 +165,7 @@ async fn a_visitor_arriving_from_another_site_is_not_turned_away_before_the_page
     let (status, location, _) = app.visitor().page(&format!("/room/{room}"), &cross_site).await;
     assert_eq!((status, location), (200, None));
     let (status, location, _) = app.visitor().page(&format!("/room/{room}"), &[]).await;
-    assert_eq!((status, location.as_deref()), (302, Some("/?error=room-full")));
+    assert_eq!((status, location.as_deref()), (302, Some("/?error=room-full#")));
 }
 
 async fn bad_input_is_refused_with_the_field_and_its_limit(kind: Kind) {
@@ -331,8 +331,8 @@ async fn many_pages_asked_at_once_each_get_their_answer(kind: Kind) {
         async move {
             let (who, path, expected) = match i % 4 {
                 0 => (alice, seated.as_str(), (200, None)),
-                1 => (stranger, seated.as_str(), (302, Some("/?error=room-full"))),
-                2 => (stranger, "/room/AAAAAAAAAAAAAAAA", (302, Some("/?error=room-not-found"))),
+                1 => (stranger, seated.as_str(), (302, Some("/?error=room-full#"))),
+                2 => (stranger, "/room/AAAAAAAAAAAAAAAA", (302, Some("/?error=room-not-found#"))),
                 _ => (stranger, "/", (200, None)),
             };
             let (status, location, _) = who.page(path, &[]).await;
