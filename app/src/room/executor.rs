@@ -128,15 +128,22 @@ mod imp {
             spawn_local(self.read_key());
         }
 
+        /// The room's id, read before a task starts: the task may finish after the page has
+        /// left the room.
+        fn room(self) -> String {
+            self.live.room_id.get_value().to_string()
+        }
+
         fn run(self, effect: Effect) {
-            // Read now: a task below may finish after the page has left the room.
-            let room = self.live.room_id.get_value().to_string();
             match effect {
-                Effect::View => spawn_local(async move {
-                    if let Ok(view) = room_view(room).await {
-                        self.dispatch(Change::Viewed(view));
-                    }
-                }),
+                Effect::View => {
+                    let room = self.room();
+                    spawn_local(async move {
+                        if let Ok(view) = room_view(room).await {
+                            self.dispatch(Change::Viewed(view));
+                        }
+                    });
+                }
                 Effect::Connect => {
                     let connected =
                         self.outbox.with_value(|o| o.as_ref().is_some_and(|o| !o.is_closed()));
@@ -152,15 +159,21 @@ mod imp {
                     }
                 }),
                 Effect::Open => self.open_sealed(),
-                Effect::ReloadHistory => spawn_local(async move {
-                    if let Ok(history) = room_history(room, None, None).await {
-                        self.dispatch(Change::HistoryLoaded(history));
-                    }
-                }),
-                Effect::LoadOlder { before } => spawn_local(async move {
-                    let page = room_history(room, None, Some(before)).await;
-                    self.dispatch(Change::OlderLoaded(page));
-                }),
+                Effect::ReloadHistory => {
+                    let room = self.room();
+                    spawn_local(async move {
+                        if let Ok(history) = room_history(room, None, None).await {
+                            self.dispatch(Change::HistoryLoaded(history));
+                        }
+                    });
+                }
+                Effect::LoadOlder { before } => {
+                    let room = self.room();
+                    spawn_local(async move {
+                        let page = room_history(room, None, Some(before)).await;
+                        self.dispatch(Change::OlderLoaded(page));
+                    });
+                }
                 Effect::TakeSeat { name } => self.take_seat(name),
                 Effect::TryPassphrase { passphrase } => {
                     let Some(raw) = self.secret.get_value() else { return };
@@ -170,18 +183,27 @@ mod imp {
                         }
                     });
                 }
-                Effect::GiveSeatBack => spawn_local(async move {
-                    let answer = leave_room(room).await;
-                    self.dispatch(Change::LeaveAnswered(answer));
-                }),
-                Effect::Destroy => spawn_local(async move {
-                    let answer = destroy_room(room, None).await;
-                    self.dispatch(Change::DestroyAnswered(answer));
-                }),
-                Effect::AskWhyRefused => spawn_local(async move {
-                    let view = room_view(room).await;
-                    self.dispatch(Change::Refused { view });
-                }),
+                Effect::GiveSeatBack => {
+                    let room = self.room();
+                    spawn_local(async move {
+                        let answer = leave_room(room).await;
+                        self.dispatch(Change::LeaveAnswered(answer));
+                    });
+                }
+                Effect::Destroy => {
+                    let room = self.room();
+                    spawn_local(async move {
+                        let answer = destroy_room(room, None).await;
+                        self.dispatch(Change::DestroyAnswered(answer));
+                    });
+                }
+                Effect::AskWhyRefused => {
+                    let room = self.room();
+                    spawn_local(async move {
+                        let view = room_view(room).await;
+                        self.dispatch(Change::Refused { view });
+                    });
+                }
                 Effect::Leave => self.leave(),
             }
         }
