@@ -27,6 +27,7 @@ macro_rules! every_backend {
 
 mod binary;
 mod broker_recovery;
+mod built_site;
 mod connections;
 mod contract;
 mod cross_instance;
@@ -34,7 +35,6 @@ mod edge;
 mod helpers;
 mod hostile;
 // Shared with the fault suite, which uses all of it.
-mod interop;
 #[allow(dead_code)]
 mod local_cluster;
 mod membership;

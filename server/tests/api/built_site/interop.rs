@@ -23,8 +23,7 @@ async fn a_rust_client_and_the_browser_read_each_others_sealed_messages() {
         playwright.exists(),
         "this test drives Chromium through Playwright: run scripts/setup --tests first"
     );
-    let root = std::env::var("BURNER_SITE_ROOT")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").to_owned());
+    let root = super::served::site_root();
     let app =
         TestApp::spawn_with(Kind::Embedded, |s| crate::helpers::serve_release_site(s, &root)).await;
     let mut browser = tokio::process::Command::new("node")
