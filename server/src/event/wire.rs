@@ -11,6 +11,7 @@
 //! payload      = "message:" seq ":" seat "\n" content   a stored message (also the history
 //!                                                       entry, as stored)
 //!              | "online:" [seat *("\n" seat)]          everyone online now
+//!              | "joined:" seat                         a seat taken
 //!              | "left:" seat                           a seat given back
 //!              | "typing:" seat                         someone is typing
 //!              | "ended:" ("destroyed" | "expired")     the room is over

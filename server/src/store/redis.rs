@@ -17,7 +17,7 @@ use std::time::Duration;
 mod scripts;
 mod sweeper;
 
-use scripts::{Scripts, failed, unexpected};
+use scripts::{Scripts, failed, read_message, read_seat, unexpected};
 
 pub use sweeper::sweep_messages;
 
@@ -342,12 +342,4 @@ impl RoomStore for RedisStore {
         }
         Ok(existed == 1)
     }
-}
-
-fn read_seat(record: &str) -> Result<Seat, StoreError> {
-    wire::read_seat(record).map_err(StoreError::backend)
-}
-
-fn read_message(entry: &str) -> Result<app::model::ChatMessage, StoreError> {
-    wire::decode_message(entry).map_err(StoreError::backend)
 }

@@ -1,5 +1,8 @@
-//! The Lua scripts of the Redis store (`server/src/lua/`), and what a failed call becomes.
+//! The Lua scripts of the Redis store (`server/src/lua/`), what a failed call becomes, and how
+//! their answers' records are read.
 
+use crate::event::wire;
+use app::model::{ChatMessage, Seat};
 use app::store::StoreError;
 use redis::Script;
 
@@ -30,6 +33,16 @@ struct UnexpectedReply {
 
 pub(super) fn unexpected(script: &'static str, reply: &[String]) -> StoreError {
     StoreError::backend(UnexpectedReply { script, reply: reply.to_vec() })
+}
+
+/// A seat record a script answered.
+pub(super) fn read_seat(record: &str) -> Result<Seat, StoreError> {
+    wire::read_seat(record).map_err(StoreError::backend)
+}
+
+/// A history entry a script answered.
+pub(super) fn read_message(entry: &str) -> Result<ChatMessage, StoreError> {
+    wire::decode_message(entry).map_err(StoreError::backend)
 }
 
 impl Scripts {

@@ -1,0 +1,318 @@
+//! The executor in the browser: it holds the room key and the connection, and runs effects.
+
+use crate::crypto::{CryptoError, RoomKey, handed_over};
+use crate::envelope::{self, KEY_LEN, Purpose};
+use crate::model::now_ms;
+use crate::remembered_name::update_remembered;
+use crate::room::chat_log::Revealed;
+use crate::room::live::{Change, Effect, Live};
+use crate::room::{destroy_room, leave_room, link, room_history, room_view, socket, take_seat};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::time::Duration;
+
+/// What the page holds of its room in the browser; `Copy`, so callbacks share it.
+#[derive(Clone, Copy)]
+pub struct Executor {
+    live: Live,
+    key: StoredValue<Option<RoomKey>, LocalStorage>,
+    /// The link's secret, kept while the page asks for the room's passphrase.
+    secret: StoredValue<Option<[u8; KEY_LEN]>>,
+    outbox: StoredValue<Option<socket::Outbox>, LocalStorage>,
+    /// Whether a task is opening sealed messages and names now.
+    opening: StoredValue<bool>,
+}
+
+impl Executor {
+    pub fn new(live: Live) -> Self {
+        Executor {
+            live,
+            key: StoredValue::new_local(None),
+            secret: StoredValue::new(None),
+            outbox: StoredValue::new_local(None),
+            opening: StoredValue::new(false),
+        }
+    }
+
+    /// The room's state, as components read it.
+    pub fn live(self) -> Live {
+        self.live
+    }
+
+    /// Applies `change` and runs what it asks for. Once the page has left the room (its
+    /// signals are gone), an answer or a frame still on its way changes nothing.
+    pub fn dispatch(self, change: Change) {
+        if self.gone() {
+            return;
+        }
+        for effect in self.live.dispatch(change) {
+            self.run(effect);
+        }
+    }
+
+    /// Shows `text` as sending at once; sealing and sending follow ([`Change::Queued`]).
+    pub fn write(self, text: String) {
+        let Some(client_id) = crate::random::url_safe_id(16) else {
+            self.dispatch(Change::NoCrypto);
+            return;
+        };
+        self.dispatch(Change::Queued { client_id, text, now: now_ms() });
+    }
+
+    /// Whether the page has left the room: what it held is disposed.
+    fn gone(self) -> bool {
+        self.opening.is_disposed()
+    }
+
+    /// Starts the clock, and reads the key; the change that says it is ready asks for the
+    /// rest (nothing here takes a seat).
+    pub fn start(self) {
+        let ticker = set_interval_with_handle(
+            move || self.dispatch(Change::Ticked { local_now: now_ms() }),
+            Duration::from_millis(250),
+        );
+        let visible = window_event_listener(leptos::ev::visibilitychange, move |_| {
+            if !document().hidden() {
+                self.dispatch(Change::TabShown);
+            }
+        });
+        on_cleanup(move || {
+            if let Ok(ticker) = ticker {
+                ticker.clear();
+            }
+            visible.remove();
+            // Dropping the sender ends the connection (when the room's values are not
+            // gone already, which drops it too).
+            let _ = self.outbox.try_set_value(None);
+        });
+        spawn_local(self.read_key());
+    }
+
+    /// The room's id, read before a task starts: the task may finish after the page has
+    /// left the room.
+    fn room(self) -> String {
+        self.live.room_id.get_value().to_string()
+    }
+
+    fn run(self, effect: Effect) {
+        match effect {
+            Effect::View => {
+                let room = self.room();
+                spawn_local(async move {
+                    if let Ok(view) = room_view(room).await {
+                        self.dispatch(Change::Viewed(view));
+                    }
+                });
+            }
+            Effect::Connect => {
+                let connected =
+                    self.outbox.with_value(|o| o.as_ref().is_some_and(|o| !o.is_closed()));
+                if !connected {
+                    self.outbox.set_value(Some(socket::connect(self)));
+                }
+            }
+            Effect::Seal { client_id, text } => self.seal(client_id, text),
+            Effect::Send(frame) => self.outbox.with_value(|outbox| {
+                // Offline, a message stays pending and is sent again on welcome.
+                if let Some(outbox) = outbox {
+                    let _ = outbox.unbounded_send(frame);
+                }
+            }),
+            Effect::Open => self.open_sealed(),
+            Effect::ReloadHistory => {
+                let room = self.room();
+                spawn_local(async move {
+                    if let Ok(history) = room_history(room, None, None).await {
+                        self.dispatch(Change::HistoryLoaded(history));
+                    }
+                });
+            }
+            Effect::LoadOlder { before } => {
+                let room = self.room();
+                spawn_local(async move {
+                    let page = room_history(room, None, Some(before)).await;
+                    self.dispatch(Change::OlderLoaded(page));
+                });
+            }
+            Effect::TakeSeat { name } => self.take_seat(name),
+            Effect::TryPassphrase { passphrase } => {
+                let Some(raw) = self.secret.get_value() else { return };
+                spawn_local(async move {
+                    if self.try_key(&raw, Some(&passphrase)).await {
+                        self.secret.set_value(None);
+                    }
+                });
+            }
+            Effect::GiveSeatBack => {
+                let room = self.room();
+                spawn_local(async move {
+                    let answer = leave_room(room).await;
+                    self.dispatch(Change::LeaveAnswered(answer));
+                });
+            }
+            Effect::Destroy => {
+                let room = self.room();
+                spawn_local(async move {
+                    let answer = destroy_room(room, None).await;
+                    self.dispatch(Change::DestroyAnswered(answer));
+                });
+            }
+            Effect::AskWhyRefused => {
+                let room = self.room();
+                spawn_local(async move {
+                    let view = room_view(room).await;
+                    self.dispatch(Change::Refused { view });
+                });
+            }
+            Effect::Leave => self.leave(),
+        }
+    }
+
+    /// The room is over for this page: the connection ends (dropping the sender ends it),
+    /// the tab forgets the link, and, when the room itself ended, the seat cookie goes too
+    /// (only the server can remove it; the answer does not matter).
+    fn leave(self) {
+        self.outbox.set_value(None);
+        let room = self.live.room_id.get_value();
+        link::forget(&room);
+        let ended = self.live.leave_to.with_untracked(|to| {
+            to.as_deref().is_some_and(|to| to.contains("destroyed=1") || to.contains("expired=1"))
+        });
+        if ended {
+            spawn_local(async move {
+                let _ = leave_room(room.to_string()).await;
+            });
+        }
+    }
+
+    /// Reads the key from the link's fragment (taken out of the address, [`link`]) and checks
+    /// it against the room's key check; says why when it cannot be used, or asks for the
+    /// passphrase when the link says the room has one. The key is never sent. A creator just
+    /// arrived from the home page has the keys already (passphrase included).
+    async fn read_key(self) {
+        let live = self.live;
+        let room = live.room_id.get_value();
+        let fragment = link::fragment(&room, live.expires_at);
+        let Some(raw) = envelope::key_from_fragment(&fragment) else {
+            return self.dispatch(Change::KeyMissing);
+        };
+        if let Some(key) = handed_over(&room) {
+            self.key.set_value(Some(key));
+            return self.dispatch(Change::KeyReady);
+        }
+        if envelope::needs_passphrase(&fragment) {
+            self.secret.set_value(Some(raw));
+            return self.dispatch(Change::KeyLocked);
+        }
+        self.try_key(&raw, None).await;
+    }
+
+    /// Derives the keys of `raw` (and `passphrase`) and checks them against the room's key
+    /// check; keeps them when they open it.
+    async fn try_key(self, raw: &[u8; KEY_LEN], passphrase: Option<&str>) -> bool {
+        let live = self.live;
+        let room = live.room_id.get_value();
+        let imported = RoomKey::import(raw, passphrase, &room).await;
+        if self.gone() {
+            return false;
+        }
+        let Ok(key) = imported else {
+            self.dispatch(Change::NoCrypto);
+            self.dispatch(Change::KeyMissing);
+            return false;
+        };
+        if let Some(check) = live.key_check.get_value()
+            && !key.opens_check(&check).await
+        {
+            if self.gone() {
+                return false;
+            }
+            let wrong =
+                if passphrase.is_some() { Change::PassphraseWrong } else { Change::KeyWrong };
+            self.dispatch(wrong);
+            return false;
+        }
+        if self.gone() {
+            return false;
+        }
+        self.key.set_value(Some(key));
+        self.dispatch(Change::KeyReady);
+        true
+    }
+
+    /// Takes a seat under `name` (sealed for it), proving the link.
+    fn take_seat(self, name: String) {
+        let Some(key) = self.key.get_value() else { return };
+        spawn_local(async move {
+            let answer = take_seat(&key, &name, false).await;
+            if answer.is_ok() {
+                update_remembered(&name);
+            }
+            self.dispatch(Change::JoinAnswered(answer));
+        });
+    }
+
+    /// Seals a queued message under this seat and its client id.
+    fn seal(self, client_id: String, text: String) {
+        let Some(key) = self.key.get_value() else { return };
+        let Some(seat) = self.live.you.get_untracked().map(|seat| seat.id) else { return };
+        spawn_local(async move {
+            let purpose = Purpose::Message { seat: &seat, client_id: &client_id };
+            let change = match key.seal(purpose, &text).await {
+                Ok(body) => Change::Sealed { client_id, body },
+                Err(_) => Change::NoCrypto,
+            };
+            self.dispatch(change);
+        });
+    }
+
+    /// Opens every sealed message and name not opened yet, one batch at a time, until none
+    /// is left (one task at a time; new arrivals join the next batch).
+    fn open_sealed(self) {
+        let live = self.live;
+        let Some(key) = self.key.get_value() else { return };
+        if self.opening.get_value() {
+            return;
+        }
+        self.opening.set_value(true);
+        spawn_local(async move {
+            loop {
+                if self.gone() {
+                    return;
+                }
+                let bodies = live.log.with_untracked(|log| log.sealed());
+                let names = live.sealed_names();
+                if bodies.is_empty() && names.is_empty() {
+                    break;
+                }
+                // Marked as being opened, so the next batch does not take them again.
+                self.dispatch(Change::Opening { names: names.clone() });
+                // Each opens only under the seat (and client id) the server says it is from.
+                let texts = futures::future::join_all(bodies.iter().map(|m| {
+                    let purpose = Purpose::Message { seat: &m.sender.id, client_id: &m.client_id };
+                    key.open(purpose, &m.body)
+                }))
+                .await;
+                let opened = futures::future::join_all(
+                    names.iter().map(|seat| key.open(Purpose::Name { seat: &seat.id }, &seat.name)),
+                )
+                .await;
+                if self.gone() {
+                    return;
+                }
+                let messages = bodies.iter().map(|m| m.seq).zip(texts.into_iter().map(revealed));
+                let names = names.into_iter().zip(opened.into_iter().map(revealed));
+                let (messages, names) = (messages.collect(), names.collect());
+                self.dispatch(Change::Opened { messages, names });
+            }
+            let _ = self.opening.try_set_value(false);
+        });
+    }
+}
+
+fn revealed(opened: Result<String, CryptoError>) -> Revealed {
+    match opened {
+        Ok(text) => Revealed::Text(text),
+        Err(_) => Revealed::Unreadable,
+    }
+}
