@@ -159,7 +159,6 @@ pub struct TestApp {
     pub stopped: tokio::task::JoinHandle<()>,
 }
 
-/// Settings for a test app: port 0, second-long lifetimes offered, limits out of the way.
 /// The release build's list of asset hashes: beside the release server binary, in the same
 /// target folder as this test binary (`<target>/debug/deps/api-…`).
 pub fn release_hash_file() -> String {
@@ -176,6 +175,7 @@ pub fn serve_release_site(settings: &mut Settings, root: &str) {
     settings.site.hash_file = release_hash_file();
 }
 
+/// Settings for a test app: port 0, second-long lifetimes offered, limits out of the way.
 pub fn test_settings() -> Settings {
     let mut settings = Settings::defaults();
     settings.site.addr = ([127, 0, 0, 1], 0).into();
