@@ -19,16 +19,20 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
+/// Each byte's place in [`ALPHABET`], or 0xFF for a byte that is not in it.
+const VALUES: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 fn value(c: u8) -> Option<u32> {
-    let v = match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'-' => 62,
-        b'_' => 63,
-        _ => return None,
-    };
-    Some(u32::from(v))
+    let v = VALUES[usize::from(c)];
+    (v < 64).then_some(u32::from(v))
 }
 
 /// How many bytes `chars` characters of base64url hold, if that is a possible length.
@@ -64,6 +68,33 @@ pub fn decode_into(text: &str, out: &mut [u8]) -> Option<usize> {
     Some(len)
 }
 
+/// What `text` decodes to, without decoding it: how many bytes, and the first of them; `None`
+/// when it is not canonical base64url without padding (exactly when [`decode`] says so). The
+/// server's check of every sealed message, which it cannot open.
+pub fn peek(text: &str) -> Option<(usize, Option<u8>)> {
+    let input = text.as_bytes();
+    let len = decoded_len(input.len())?;
+    // One pass with no branch per character: any byte outside the alphabet sets a high bit.
+    if input.iter().fold(0, |seen, &c| seen | VALUES[usize::from(c)]) >= 64 {
+        return None;
+    }
+    // A short last group must leave the bits after its last byte zero: of its last
+    // character, the low 4 bits after one byte, the low 2 after two.
+    let unused = match input.len() % 4 {
+        2 => 0x0F,
+        3 => 0x03,
+        _ => 0,
+    };
+    if input.last().and_then(|&c| value(c)).is_some_and(|last| last & unused != 0) {
+        return None;
+    }
+    let first = match input {
+        [a, b, ..] => Some(((value(*a)? << 2) | (value(*b)? >> 4)) as u8),
+        _ => None,
+    };
+    Some((len, first))
+}
+
 /// `text` decoded, or `None` when it is not canonical base64url without padding.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let mut out = vec![0; decoded_len(text.len())?];
@@ -83,6 +114,17 @@ mod tests {
         fn encoding_matches_the_base64_crate(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             prop_assert_eq!(encode(&bytes), URL_SAFE_NO_PAD.encode(&bytes));
             prop_assert_eq!(decode(&encode(&bytes)), Some(bytes));
+        }
+
+        #[test]
+        fn peeking_agrees_with_decoding(text in "[A-Za-z0-9_=+/ -]{0,40}") {
+            let decoded = decode(&text).map(|bytes| (bytes.len(), bytes.first().copied()));
+            prop_assert_eq!(peek(&text), decoded);
+        }
+
+        #[test]
+        fn peeking_at_an_encoding_finds_its_length_and_first_byte(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            prop_assert_eq!(peek(&encode(&bytes)), Some((bytes.len(), bytes.first().copied())));
         }
 
         #[test]
