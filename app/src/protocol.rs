@@ -164,6 +164,19 @@ impl ServerFrame {
     pub fn encode(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)
     }
+
+    /// The frame of a stored message, from a borrowed message: the same text as
+    /// `ServerFrame::Message(message.clone()).encode()`, without the copy (the server encodes one
+    /// for every message an instance hears).
+    pub fn encode_message(message: &ChatMessage) -> Result<String, serde_json::Error> {
+        #[derive(Serialize)]
+        struct Tagged<'a> {
+            r#type: &'static str,
+            #[serde(flatten)]
+            message: &'a ChatMessage,
+        }
+        serde_json::to_string(&Tagged { r#type: "message", message })
+    }
 }
 
 #[cfg(test)]
@@ -199,6 +212,21 @@ mod tests {
 
     fn seat(id: &str) -> Seat {
         Seat { id: id.into(), name: format!("sealed-{id}") }
+    }
+
+    #[test]
+    fn a_message_frame_from_a_borrowed_message_is_the_same_text() {
+        let message = ChatMessage {
+            seq: 7,
+            id: "m\"1".into(),
+            client_id: "c1".into(),
+            sender: seat("a"),
+            body: "AQ\u{1F525}".into(),
+            ts: 1_700_000_000_000,
+        };
+        let owned = ServerFrame::Message(message.clone()).encode().ok();
+        assert!(owned.is_some());
+        assert_eq!(ServerFrame::encode_message(&message).ok(), owned);
     }
 
     #[test]

@@ -47,22 +47,28 @@ impl Announcement {
         self.frame
             .get_or_init(|| {
                 let frame = match &self.event {
-                    RoomEvent::Message(message) => ServerFrame::Message(message.clone()),
+                    RoomEvent::Message(message) => {
+                        return encoded(ServerFrame::encode_message(message));
+                    }
                     RoomEvent::Presence(online) => ServerFrame::Presence { online: online.clone() },
                     RoomEvent::Typing(sender) => ServerFrame::Typing { sender: sender.clone() },
                     RoomEvent::Ended(reason) => ServerFrame::Ended { reason: *reason },
                     RoomEvent::SeatLeft(seat) => ServerFrame::Left { seat: seat.clone() },
                     RoomEvent::SeatJoined(seat) => ServerFrame::Joined { seat: seat.clone() },
                 };
-                match frame.encode() {
-                    Ok(text) => Some(text.into()),
-                    Err(err) => {
-                        tracing::error!(%err, "a server frame could not be encoded");
-                        None
-                    }
-                }
+                encoded(frame.encode())
             })
             .as_ref()
+    }
+}
+
+fn encoded(frame: Result<String, serde_json::Error>) -> Option<Utf8Bytes> {
+    match frame {
+        Ok(text) => Some(text.into()),
+        Err(err) => {
+            tracing::error!(%err, "a server frame could not be encoded");
+            None
+        }
     }
 }
 
