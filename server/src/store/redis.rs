@@ -242,26 +242,13 @@ impl RoomStore for RedisStore {
         let [head, tail] = wire::message_halves(sender, &id, client_id, body, now_ms())
             .map_err(StoreError::backend)?;
         let record = wire::seat(sender).map_err(StoreError::backend)?;
-        let reply: Vec<String> = self
-            .scripts
-            .post
-            .key(&keys.meta)
-            .key(&keys.seats)
-            .key(&keys.log)
-            .key(&keys.seq)
-            .key(&keys.sent)
-            .arg(token.as_str())
-            .arg(record)
-            .arg(client_id)
-            .arg(head)
-            .arg(tail)
-            .arg(self.history.messages)
-            .arg(self.history.bytes)
-            .arg(&keys.channel)
-            .arg(self.conn.publish_command())
-            .invoke_async(&mut conn)
-            .await
-            .map_err(failed)?;
+        let mut post = scripts::eval(&self.scripts.post, 5);
+        post.arg(&keys.meta).arg(&keys.seats).arg(&keys.log).arg(&keys.seq).arg(&keys.sent);
+        post.arg(token.as_str()).arg(record).arg(client_id).arg(head).arg(tail);
+        post.arg(self.history.messages).arg(self.history.bytes);
+        post.arg(&keys.channel).arg(self.conn.publish_command());
+        let reply: Vec<String> =
+            scripts::call(&mut conn, &self.scripts.post, &post).await.map_err(failed)?;
         match reply.as_slice() {
             [status, seq, timer, deadline] if status == "ok" => {
                 let Ok(seq) = seq.parse() else { return Err(unexpected("post", &reply)) };

@@ -4,7 +4,8 @@
 use crate::event::wire;
 use app::model::{ChatMessage, Seat};
 use app::store::StoreError;
-use redis::Script;
+use redis::aio::ConnectionLike;
+use redis::{Cmd, ErrorKind, FromRedisValue, RedisResult, Script, ServerErrorKind};
 
 pub(super) struct Scripts {
     pub create: Script,
@@ -43,6 +44,32 @@ pub(super) fn read_seat(record: &str) -> Result<Seat, StoreError> {
 /// A history entry a script answered.
 pub(super) fn read_message(entry: &str) -> Result<ChatMessage, StoreError> {
     wire::decode_message(entry).map_err(StoreError::backend)
+}
+
+/// The command that runs `script` on `keys` keys, for its keys and arguments to be added in
+/// the order the script takes them. Written into one buffer as they are added: the redis
+/// crate's `ScriptInvocation` keeps a copy of each and copies them all again into its command,
+/// some twenty allocations a message on the post path.
+pub(super) fn eval(script: &Script, keys: usize) -> Cmd {
+    let mut cmd = redis::cmd("EVALSHA");
+    cmd.arg(script.get_hash()).arg(keys);
+    cmd
+}
+
+/// Runs a command [`eval`] made; a Redis that does not have the script yet (restarted, or a
+/// new cluster node) is given it, and the command sent again.
+pub(super) async fn call<T: FromRedisValue>(
+    conn: &mut (impl ConnectionLike + Send),
+    script: &Script,
+    cmd: &Cmd,
+) -> RedisResult<T> {
+    match cmd.query_async(conn).await {
+        Err(err) if err.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+            script.load_async(conn).await?;
+            cmd.query_async(conn).await
+        }
+        answered => answered,
+    }
 }
 
 impl Scripts {
