@@ -2,6 +2,7 @@
 
 mod banner;
 mod create;
+mod early_input;
 mod name_field;
 mod passphrase_field;
 mod room_options;
@@ -93,13 +94,18 @@ pub fn HomePage() -> impl IntoView {
     // The server picks a name so the page is complete before the WASM loads; the browser then
     // prefers the name it remembers.
     let server_name = SharedValue::new(anonymous_name).into_inner();
-    let name = RwSignal::new(server_name);
+    // A name typed before the page woke up is kept, and wins over the remembered one.
+    let typed_early = early_input::typed("username").filter(|typed| *typed != server_name);
+    let name_typed = typed_early.is_some();
+    let name = RwSignal::new(typed_early.unwrap_or(server_name));
     // Whether this device remembers the name: the visitor's choice, off until they make it.
-    let remember = RwSignal::new(false);
+    let remember = RwSignal::new(early_input::ticked("remember-name").unwrap_or(false));
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(stored) = crate::remembered_name::stored_name() {
-            name.set(stored);
+            if !name_typed {
+                name.set(stored);
+            }
             remember.set(true);
         }
         forget_room_key();
@@ -110,13 +116,20 @@ pub fn HomePage() -> impl IntoView {
         hydrated.set(true);
     });
 
-    // None until the visitor picks one: the server's default then.
-    let lifetime = RwSignal::new(None::<u64>);
-    let capacity = RwSignal::new(None::<u64>);
-    let destroy = RwSignal::new(None::<u64>);
-    let timer = RwSignal::new(None::<u64>);
+    // None until the visitor picks one (before the page woke up, or since): the server's
+    // default then.
+    let lifetime = RwSignal::new(early_input::picked("lifetime"));
+    let capacity = RwSignal::new(early_input::picked("seats"));
+    let destroy = RwSignal::new(early_input::picked("destroy"));
+    let timer = RwSignal::new(early_input::picked("timer"));
     // Typed here, turned into keys in this browser, and never sent or stored.
     let passphrase = PassphraseChoice::new();
+    let passphrase_early = early_input::picked("passphrase");
+    Effect::new(move |_| {
+        if let Some(asked) = passphrase_early {
+            passphrase.picked_early(asked);
+        }
+    });
     let create =
         Action::new_unsync(move |(choice, name, passphrase): &(Choice, String, Option<String>)| {
             create::create_and_enter(*choice, name.clone(), passphrase.clone())

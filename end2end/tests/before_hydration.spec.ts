@@ -61,6 +61,60 @@ test('with the WASM held back, pressing Create sends no name, and the page works
   expect(carrying(requests, 'secret-lynx-1717'), 'sealed before it is sent').toEqual([]);
 });
 
+test('a name typed and options picked before the page wakes up are kept when it does', async ({ page }) => {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/');
+  const name = page.getByLabel('Your identity');
+  await name.fill('early-heron-3131');
+  const seats = page.getByRole('group', { name: 'Seats' });
+  await seats.getByText('3', { exact: true }).click();
+  const destroy = page.getByRole('group', { name: 'Who can destroy it' });
+  await destroy.getByText('Only me', { exact: true }).click();
+  const passphrase = page.getByRole('group', { name: 'Passphrase' });
+  await passphrase.getByText('Add one', { exact: true }).click();
+  release();
+  await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
+  await expect(name).toHaveValue('early-heron-3131');
+  await expect(seats.getByRole('radio', { name: '3', exact: true })).toBeChecked();
+  await expect(destroy.getByRole('radio', { name: 'Only me' })).toBeChecked();
+  await expect(passphrase.getByRole('radio', { name: 'Add one' })).toBeChecked();
+  // The passphrase's field, which only the live page shows, is there to type in.
+  await page.getByLabel('Passphrase', { exact: true }).fill('three early words');
+  // And the room is made as picked.
+  await page.getByRole('button', { name: 'Create secure room' }).click();
+  await page.waitForURL(roomPage);
+  await expect(page.getByTestId('seats')).toHaveText('1 of 3 seats taken');
+  await expect(page.getByTestId('creator-destroys')).toHaveText('Only you can destroy it');
+});
+
+test('Leave and Destroy look disabled until the room page wakes up', async ({ browser }) => {
+  const live = await browser.newContext();
+  const creator = await live.newPage();
+  const link = await createRoom(creator, 'keeper');
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const page = await live.newPage();
+  await page.route(/\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(link);
+  const leave = page.getByRole('button', { name: 'Leave room' });
+  const destroy = page.getByRole('button', { name: 'Destroy now' });
+  await expect(leave).toBeDisabled();
+  await expect(destroy).toBeDisabled();
+  release();
+  await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
+  await expect(leave).toBeEnabled();
+  await expect(destroy).toBeEnabled();
+  await live.close();
+});
+
 test('with JavaScript off, a room page sends no name, no message and keeps its key', async ({ browser }) => {
   // A room, made by a person whose browser runs the page; then the same seat with JavaScript off.
   const live = await browser.newContext();

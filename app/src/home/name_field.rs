@@ -73,6 +73,7 @@ pub fn NameField(name: RwSignal<String>, remember: RwSignal<bool>) -> impl IntoV
             </p>
             <label class="flex items-center gap-2 text-xs text-muted cursor-pointer">
                 <input
+                    id="remember-name"
                     type="checkbox"
                     class="accent-accent cursor-pointer"
                     prop:checked=move || remember.get()

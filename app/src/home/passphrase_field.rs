@@ -23,6 +23,12 @@ impl PassphraseChoice {
         PassphraseChoice { asked: RwSignal::new(None), typed: RwSignal::new(String::new()) }
     }
 
+    /// What the visitor picked before the page woke up. Set once the page is live: it shows or
+    /// hides a field, which hydration must find as the server rendered it.
+    pub fn picked_early(&self, asked: u64) {
+        self.asked.set(Some(asked));
+    }
+
     fn asked(&self) -> bool {
         self.asked.get() == Some(WITH_PASSPHRASE)
     }
