@@ -80,7 +80,7 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
             class="h-dvh flex flex-col overflow-hidden"
             data-hydrated=move || hydrated.get().to_string()
         >
-            <RoomHeader executor />
+            <RoomHeader executor hydrated />
             {move || match body.get() {
                 Body::NoKey(state) => view! { <KeyProblem state /> }.into_any(),
                 Body::Unlock => view! { <UnlockPanel live on_unlock /> }.into_any(),

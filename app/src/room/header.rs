@@ -5,8 +5,10 @@ use super::executor::Executor;
 use super::live::{Change, ConnectionStatus, KeyState, Live};
 use leptos::prelude::*;
 
+/// `hydrated`: whether the page is live. Until it is, Leave and Destroy are disabled and look it
+/// (the server renders them so), like Create and Join: pressed, they would do nothing.
 #[component]
-pub fn RoomHeader(executor: Executor) -> impl IntoView {
+pub fn RoomHeader(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
     let live = executor.live();
     let room_id = live.room_id.get_value();
     let short = room_id.short().to_owned();
@@ -28,10 +30,10 @@ pub fn RoomHeader(executor: Executor) -> impl IntoView {
                     // pushed past the edge.
                     <div class="flex flex-wrap items-center gap-2 min-w-0">
                         <LinkIndicator live />
-                        <LeaveButton executor />
+                        <LeaveButton executor hydrated />
                         // In a room made for its creator alone, the others have no Destroy.
                         <Show when=move || live.may_destroy.get()>
-                            <DestroyButton executor />
+                            <DestroyButton executor hydrated />
                         </Show>
                     </div>
                 </Show>
@@ -110,14 +112,16 @@ fn LinkIndicator(live: Live) -> impl IntoView {
 }
 
 #[component]
-fn LeaveButton(executor: Executor) -> impl IntoView {
+fn LeaveButton(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
     let live = executor.live();
     view! {
         <button
             type="button"
             class="border border-line px-3 py-1.5 text-xs text-muted hover:text-ink hover:border-ink \
-                   whitespace-nowrap cursor-pointer transition-colors disabled:opacity-50"
-            prop:disabled=move || live.leaving.get()
+                   whitespace-nowrap cursor-pointer transition-colors disabled:opacity-50 \
+                   disabled:cursor-not-allowed"
+            // An attribute, so the server renders it disabled.
+            disabled=move || !hydrated.get() || live.leaving.get()
             on:click=move |_| executor.dispatch(Change::LeavePressed)
         >
             "Leave room"
@@ -126,7 +130,7 @@ fn LeaveButton(executor: Executor) -> impl IntoView {
 }
 
 #[component]
-fn DestroyButton(executor: Executor) -> impl IntoView {
+fn DestroyButton(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
     let live = executor.live();
     let confirming = RwSignal::new(false);
     // A refused Destroy puts the question away (the notice says why).
@@ -152,7 +156,10 @@ fn DestroyButton(executor: Executor) -> impl IntoView {
                 <button
                     type="button"
                     class="bg-line px-3 py-1.5 text-xs font-bold text-ink hover:bg-alarm \
-                           hover:text-white whitespace-nowrap cursor-pointer transition-colors"
+                           hover:text-white whitespace-nowrap cursor-pointer transition-colors \
+                           disabled:opacity-50 disabled:cursor-not-allowed \
+                           disabled:hover:bg-line disabled:hover:text-ink"
+                    disabled=move || !hydrated.get()
                     on:click=move |_| confirming.set(true)
                 >
                     "Destroy now"
