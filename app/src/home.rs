@@ -94,10 +94,17 @@ pub fn HomePage() -> impl IntoView {
     // The server picks a name so the page is complete before the WASM loads; the browser then
     // prefers the name it remembers.
     let server_name = SharedValue::new(anonymous_name).into_inner();
-    // A name typed before the page woke up is kept, and wins over the remembered one.
+    // A name typed before the page woke up is kept, and wins over the remembered one. A valid
+    // one is the signal's first value: hydration writes it back, under the help the server
+    // rendered. An invalid one is set just after, so the help changes to say why (hydration
+    // leaves text and attributes as the server rendered them).
     let typed_early = early_input::typed("username").filter(|typed| *typed != server_name);
     let name_typed = typed_early.is_some();
-    let name = RwSignal::new(typed_early.unwrap_or(server_name));
+    let (first_name, invalid_early) = match typed_early {
+        Some(typed) if clean_username(&typed).is_ok() => (typed, None),
+        typed => (server_name, typed),
+    };
+    let name = RwSignal::new(first_name);
     // Whether this device remembers the name: the visitor's choice, off until they make it.
     let remember = RwSignal::new(early_input::ticked("remember-name").unwrap_or(false));
     let hydrated = RwSignal::new(false);
@@ -107,6 +114,15 @@ pub fn HomePage() -> impl IntoView {
                 name.set(stored);
             }
             remember.set(true);
+        }
+        if let Some(typed) = invalid_early.clone() {
+            name.set(typed);
+        }
+        // "Remember" ticked early keeps the name at once, as a tick on the live page does.
+        if remember.get_untracked()
+            && let Ok(clean) = clean_username(&name.get_untracked())
+        {
+            crate::remembered_name::store_name(clean);
         }
         forget_room_key();
         #[cfg(feature = "hydrate")]

@@ -92,7 +92,45 @@ test('a name typed and options picked before the page wakes up are kept when it 
   await expect(page.getByTestId('creator-destroys')).toHaveText('Only you can destroy it');
 });
 
-test('Leave and Destroy look disabled until the room page wakes up', async ({ browser }) => {
+test('"Remember" ticked before the page wakes up keeps the typed name at once', async ({ page }) => {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/');
+  await page.getByLabel('Your identity').fill('early-wren-2424');
+  await page.getByLabel('Remember this name on this device').check();
+  release();
+  await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
+  await expect(page.getByLabel('Remember this name on this device')).toBeChecked();
+  await page.reload();
+  await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
+  await expect(page.getByLabel('Your identity')).toHaveValue('early-wren-2424');
+  await expect(page.getByLabel('Remember this name on this device')).toBeChecked();
+});
+
+test('a name emptied before the page wakes up is told why once it does', async ({ page }) => {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/');
+  const name = page.getByLabel('Your identity');
+  await expect(page.locator('#username-help')).toHaveText('Others in the room see this name.');
+  await name.fill('');
+  release();
+  await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
+  await expect(name).toHaveValue('');
+  await expect(name).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('#username-help')).toContainText('at least one character');
+  await expect(page.getByRole('button', { name: 'Create secure room' })).toBeDisabled();
+});
+
+test('Copy link, Leave and Destroy look disabled until the room page wakes up', async ({ browser }) => {
   const live = await browser.newContext();
   const creator = await live.newPage();
   const link = await createRoom(creator, 'keeper');
@@ -106,12 +144,15 @@ test('Leave and Destroy look disabled until the room page wakes up', async ({ br
   await page.goto(link);
   const leave = page.getByRole('button', { name: 'Leave room' });
   const destroy = page.getByRole('button', { name: 'Destroy now' });
+  const copy = page.getByRole('button', { name: 'Copy link' });
   await expect(leave).toBeDisabled();
   await expect(destroy).toBeDisabled();
+  await expect(copy).toBeDisabled();
   release();
   await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
   await expect(leave).toBeEnabled();
   await expect(destroy).toBeEnabled();
+  await expect(copy).toBeEnabled();
   await live.close();
 });
 

@@ -5,8 +5,9 @@ use super::executor::Executor;
 use super::live::{Change, ConnectionStatus, KeyState, Live};
 use leptos::prelude::*;
 
-/// `hydrated`: whether the page is live. Until it is, Leave and Destroy are disabled and look it
-/// (the server renders them so), like Create and Join: pressed, they would do nothing.
+/// `hydrated`: whether the page is live. Until it is, Copy link, Leave and Destroy are disabled
+/// and look it (the server renders them so), like Create and Join: pressed, they would do
+/// nothing.
 #[component]
 pub fn RoomHeader(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
     let live = executor.live();
@@ -22,7 +23,7 @@ pub fn RoomHeader(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView
                             {short}"…"
                         </span>
                     </div>
-                    <CopyLink live />
+                    <CopyLink live hydrated />
                 </div>
                 <Countdown expires_at=live.expires_at now=live.clock />
                 <Show when=move || live.you.with(Option::is_some)>
@@ -44,7 +45,7 @@ pub fn RoomHeader(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView
 }
 
 #[component]
-fn CopyLink(live: Live) -> impl IntoView {
+fn CopyLink(live: Live, hydrated: RwSignal<bool>) -> impl IntoView {
     // A link without its key (or with a wrong one) is not worth passing on; one that needs a
     // passphrase is, once it is open here.
     let keyless = move || {
@@ -77,7 +78,8 @@ fn CopyLink(live: Live) -> impl IntoView {
         <button
             type="button"
             class="border border-line px-2 py-1 text-xs text-muted hover:text-ink hover:border-ink \
-                   cursor-pointer transition-colors"
+                   cursor-pointer transition-colors disabled:opacity-50 disabled:cursor-not-allowed"
+            disabled=move || !hydrated.get()
             on:click=copy
             aria-live="polite"
             hidden=keyless
