@@ -16,6 +16,18 @@ function recordRequests(page: Page): string[] {
   return seen;
 }
 
+/** Holds the page's WebAssembly back until the returned function is called: until then the
+ * page stays as the server rendered it. */
+async function holdWasm(page: Page): Promise<() => void> {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}
+
 function carrying(requests: string[], secret: string): string[] {
   return requests.filter((r) => r.includes(secret) || r.includes(encodeURIComponent(secret)));
 }
@@ -38,12 +50,7 @@ test('with JavaScript off, pressing Create or Enter sends no name anywhere', asy
 });
 
 test('with the WASM held back, pressing Create sends no name, and the page works once it loads', async ({ page }) => {
-  let release: () => void = () => {};
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route(/\.wasm$/, async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdWasm(page);
   const requests = recordRequests(page);
   await page.goto('/');
   const name = page.getByLabel('Your identity');
@@ -62,12 +69,7 @@ test('with the WASM held back, pressing Create sends no name, and the page works
 });
 
 test('a name typed and options picked before the page wakes up are kept when it does', async ({ page }) => {
-  let release: () => void = () => {};
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route(/\.wasm$/, async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdWasm(page);
   await page.goto('/');
   const name = page.getByLabel('Your identity');
   await name.fill('early-heron-3131');
@@ -93,12 +95,7 @@ test('a name typed and options picked before the page wakes up are kept when it 
 });
 
 test('"Remember" ticked before the page wakes up keeps the typed name at once', async ({ page }) => {
-  let release: () => void = () => {};
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route(/\.wasm$/, async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdWasm(page);
   await page.goto('/');
   await page.getByLabel('Your identity').fill('early-wren-2424');
   await page.getByLabel('Remember this name on this device').check();
@@ -112,12 +109,7 @@ test('"Remember" ticked before the page wakes up keeps the typed name at once', 
 });
 
 test('a name emptied before the page wakes up is told why once it does', async ({ page }) => {
-  let release: () => void = () => {};
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route(/\.wasm$/, async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdWasm(page);
   await page.goto('/');
   const name = page.getByLabel('Your identity');
   await expect(page.locator('#username-help')).toHaveText('Others in the room see this name.');
@@ -134,13 +126,8 @@ test('Copy link, Leave and Destroy look disabled until the room page wakes up', 
   const live = await browser.newContext();
   const creator = await live.newPage();
   const link = await createRoom(creator, 'keeper');
-  let release: () => void = () => {};
-  const held = new Promise<void>((resolve) => (release = resolve));
   const page = await live.newPage();
-  await page.route(/\.wasm$/, async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdWasm(page);
   await page.goto(link);
   const leave = page.getByRole('button', { name: 'Leave room' });
   const destroy = page.getByRole('button', { name: 'Destroy now' });

@@ -4,48 +4,46 @@
 //! from what the fields hold then. On the server, and on a visit from inside the app (where no
 //! such field is on the page yet), there is nothing to read.
 
-/// The text the visitor left in the field with this `id`.
-pub fn typed(id: &str) -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        input(&format!("#{id}")).map(|field| field.value())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = id;
-        None
-    }
-}
-
-/// Whether the checkbox with this `id` is ticked.
-pub fn ticked(id: &str) -> Option<bool> {
-    #[cfg(feature = "hydrate")]
-    {
-        input(&format!("#{id}")).map(|field| field.checked())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = id;
-        None
-    }
-}
-
-/// The value of the radio button picked in the group `name`.
-pub fn picked(name: &str) -> Option<u64> {
-    #[cfg(feature = "hydrate")]
-    {
-        input(&format!("input[type=radio][name={name}]:checked"))?.value().parse().ok()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = name;
-        None
-    }
-}
+pub use fields::{picked, ticked, typed};
 
 #[cfg(feature = "hydrate")]
-fn input(selector: &str) -> Option<web_sys::HtmlInputElement> {
+mod fields {
     use wasm_bindgen::JsCast;
-    let found = leptos::prelude::document().query_selector(selector).ok()??;
-    found.dyn_into().ok()
+    use web_sys::HtmlInputElement;
+
+    /// The text the visitor left in the field with this `id`.
+    pub fn typed(id: &str) -> Option<String> {
+        input(&format!("#{id}")).map(|field| field.value())
+    }
+
+    /// Whether the checkbox with this `id` is ticked.
+    pub fn ticked(id: &str) -> Option<bool> {
+        input(&format!("#{id}")).map(|field| field.checked())
+    }
+
+    /// The value of the radio button picked in the group `name`.
+    pub fn picked(name: &str) -> Option<u64> {
+        input(&format!("input[type=radio][name={name}]:checked"))?.value().parse().ok()
+    }
+
+    fn input(selector: &str) -> Option<HtmlInputElement> {
+        let found = leptos::prelude::document().query_selector(selector).ok()??;
+        found.dyn_into().ok()
+    }
+}
+
+/// On the server there is no page to read.
+#[cfg(not(feature = "hydrate"))]
+mod fields {
+    pub fn typed(_id: &str) -> Option<String> {
+        None
+    }
+
+    pub fn ticked(_id: &str) -> Option<bool> {
+        None
+    }
+
+    pub fn picked(_name: &str) -> Option<u64> {
+        None
+    }
 }
