@@ -108,7 +108,9 @@ fn LinkIndicator(live: Live) -> impl IntoView {
     view! {
         <span role="status" data-testid="link-status" class="flex items-center gap-1.5 text-xs text-muted mr-1">
             <span aria-hidden="true" class=move || format!("inline-block size-2 rounded-full {}", dot())></span>
-            {text}
+            // As wide as its longest word ("reconnecting…"), so that nothing in the header moves
+            // when the page connects.
+            <span class="inline-block min-w-[13ch]">{text}</span>
         </span>
     }
 }

@@ -2,7 +2,7 @@
 //! left, how many seats are free, and a Join button with the name to join under — or why the
 //! link cannot open it. Nothing takes a seat until the visitor presses Join.
 
-use super::countdown::format_remaining;
+use super::countdown::{format_remaining, reserved_width};
 use super::live::{KeyState, Live};
 use super::panel::{PanelButton, PanelForm};
 use crate::model::{USERNAME_MAX_CHARS, clean_username};
@@ -37,6 +37,7 @@ pub fn JoinPanel(live: Live, on_join: Callback<String>) -> impl IntoView {
         n => format!("{n} of {} seats free", live.capacity),
     };
     let left = move || format_remaining(live.expires_at.saturating_sub(live.clock.get()));
+    let left_width = reserved_width(live.expires_at.saturating_sub(live.clock.get_untracked()));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Ok(clean) = clean_username(&name.get_untracked())
@@ -52,7 +53,7 @@ pub fn JoinPanel(live: Live, on_join: Callback<String>) -> impl IntoView {
             <header class="space-y-2">
                 <h1 class="text-lg font-bold text-accent">">join_room"</h1>
                 <p class="text-sm text-muted" data-testid="room-facts">
-                    <span class="tabular-nums">{left}</span>" left · "<span>{seats}</span>
+                    <span class=format!("inline-block tabular-nums {left_width}")>{left}</span>" left · "<span>{seats}</span>
                     <Show when=move || live.destroyers == crate::model::Destroyers::Creator>
                         <span>" · only its creator can destroy it"</span>
                     </Show>
