@@ -92,8 +92,12 @@ impl Chat {
                     _ => (&mut bob, &mut alice),
                 };
                 let sent = Instant::now();
-                to.say(&format!("c{i}"), &format!("still here {i}")).await;
-                match receive(from, &room, i).await {
+                // A socket the server closed is a lost message, and the chat ends there.
+                if to.try_say(&format!("c{i}"), &format!("still here {i}")).await.is_err() {
+                    lost += 1;
+                    break;
+                }
+                match receive(from, to, &room, i).await {
                     true => latencies.push(sent.elapsed()),
                     false => lost += 1,
                 }
@@ -110,20 +114,32 @@ impl Chat {
     }
 }
 
-/// Whether `socket` receives message `i` within 5 s (skipping everything else).
-async fn receive(socket: &mut Socket, room: &RoomId, i: u64) -> bool {
+/// Whether `socket` receives message `i` within 5 s (skipping everything else). Meanwhile both
+/// of the person's sockets say they are alive every second, as a browser's open tab does: the
+/// server cuts a connection silent for its idle timeout (3 s here), and a message slowed by an
+/// attack must not make the chat look idle.
+async fn receive(socket: &mut Socket, other: &mut Socket, room: &RoomId, i: u64) -> bool {
+    const ALIVE_EVERY: Duration = Duration::from_secs(1);
     let deadline = Instant::now() + Duration::from_secs(5);
     let expected = format!("still here {i}");
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        match socket.next_within(left).await {
+        if left.is_zero() {
+            return false;
+        }
+        match socket.next_within(left.min(ALIVE_EVERY)).await {
             Some(Next::Frame(ServerFrame::Message(message)))
                 if text(room, &message) == expected =>
             {
                 return true;
             }
             Some(Next::Frame(_)) => continue,
-            Some(Next::Closed(_)) | None => return false,
+            Some(Next::Closed(_)) => return false,
+            None => {
+                for alive in [&mut *socket, &mut *other] {
+                    let _ = alive.stream.send(Message::Ping(Vec::new().into())).await;
+                }
+            }
         }
     }
 }
