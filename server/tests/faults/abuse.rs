@@ -338,13 +338,18 @@ async fn one_address_cannot_exhaust_rooms_storage_connections_or_memory() {
         stalled.push((driver, streams));
     }
     let held: usize = stalled.iter().map(|(_, s)| s.len()).sum();
-    let (mut timed_out, mut at_the_door) = (0, 0);
+    let (mut timed_out, mut at_the_door, mut connection_cut) = (0, 0, 0);
     let mut other = std::collections::BTreeMap::<String, usize>::new();
     for (_, streams) in &mut stalled {
         for (answer, _) in streams.iter_mut() {
             match tokio::time::timeout(Duration::from_secs(5), answer).await {
                 Ok(Ok(response)) if response.status().as_u16() == 408 => timed_out += 1,
                 Ok(Ok(response)) if response.status().as_u16() == 429 => at_the_door += 1,
+                // The connection itself was ended (the idle cut, 3 s here, can come before a
+                // 408 due at 2 s reaches a client slowed by a busy machine): cut off too.
+                Ok(Err(err)) if err.is_io() || err.is_go_away() || err.is_reset() => {
+                    connection_cut += 1
+                }
                 Ok(Ok(response)) => *other.entry(response.status().to_string()).or_default() += 1,
                 Ok(Err(err)) => *other.entry(err.to_string()).or_default() += 1,
                 Err(_) => *other.entry("no answer in 5 s".into()).or_default() += 1,
@@ -360,10 +365,14 @@ async fn one_address_cannot_exhaust_rooms_storage_connections_or_memory() {
     drop(stalled);
     let line = format!(
         "{held} stalled requests on 128 connections; {at_the_door} refused at the door (429), \
-         {timed_out} answered 408"
+         {timed_out} answered 408, {connection_cut} ended with their connection"
     );
     let (before, _) = footprint.report(&server, "HTTP/2 stalled bodies", &line).await;
-    assert_eq!(timed_out + at_the_door, held, "every stalled request is refused or cut off");
+    assert_eq!(
+        timed_out + at_the_door + connection_cut,
+        held,
+        "every stalled request is refused or cut off"
+    );
     assert!(timed_out >= 100, "the allowance's worth waited for their body: {timed_out}");
     let peak = server.rss_kb();
     assert!(peak < before + 150_000, "stalled HTTP/2 bodies made the server hold {peak} kB");
