@@ -1,11 +1,13 @@
-//! Sealing and opening with the room key, and the membership proof, in the browser: WebCrypto's
-//! PBKDF2 (for a passphrase), HKDF-SHA-256 and AES-256-GCM through web-sys (no JavaScript of our own, no Rust crypto in
+//! Sealing and opening with the room key, signing and verifying with each member's key, and the
+//! membership proof, in the browser: WebCrypto's PBKDF2 (for a passphrase), HKDF-SHA-256,
+//! AES-256-GCM, Ed25519 and SHA-256 through web-sys (no JavaScript of our own, no Rust crypto in
 //! the wasm). The envelope's format is in [`crate::envelope`], the proof in
 //! [`crate::membership`].
 
 use crate::base64url;
 use crate::envelope::{
-    self, IV_LEN, KEY_LEN, MEMBER_INFO, PASSPHRASE_ITERATIONS, Purpose, SEAL_INFO,
+    self, IV_LEN, KEY_LEN, MEMBER_INFO, PASSPHRASE_ITERATIONS, PUBLIC_KEY_LEN, Purpose, SEAL_INFO,
+    SIGNATURE_LEN, SIGNED, Signed,
 };
 use crate::membership::SECRET_LEN;
 use crate::model::RoomId;
@@ -155,44 +157,188 @@ impl RoomKey {
         &self.room
     }
 
-    /// `plaintext` sealed for `purpose` in this room, with a fresh random IV.
-    pub async fn seal(&self, purpose: Purpose<'_>, plaintext: &str) -> Result<String, CryptoError> {
+    /// `text` signed by `signer` (with its `counter` and the `time`, Unix ms) and sealed for
+    /// `purpose` in this room, with a fresh random IV: envelope version 3.
+    pub async fn seal(
+        &self,
+        purpose: Purpose<'_>,
+        text: &str,
+        signer: &Signer,
+        counter: u64,
+        time: u64,
+    ) -> Result<String, CryptoError> {
+        let room = self.room.as_str();
+        let public_key = &signer.public;
+        let signed =
+            envelope::signed_bytes(purpose, room, public_key, counter, time, text.as_bytes());
+        let signature = signer.sign(&signed).await?;
+        let text = text.as_bytes();
+        let plain = Signed { public_key, counter, time, signature: &signature, text }.to_bytes();
         let iv = random::<IV_LEN>()?;
-        let params = self.params(purpose, &iv);
+        let params = self.params(SIGNED, purpose, &iv);
         let promise = crypto()?
             .subtle()
-            .encrypt_with_object_and_u8_array(&params, &self.keys.key, plaintext.as_bytes())
+            .encrypt_with_object_and_u8_array(&params, &self.keys.key, &plain)
             .map_err(|_| CryptoError::Unavailable)?;
         let sealed = JsFuture::from(promise).await.map_err(|_| CryptoError::Unavailable)?;
-        Ok(envelope::encode(&iv, &Uint8Array::new(&sealed).to_vec()))
+        Ok(envelope::encode_version(SIGNED, &iv, &Uint8Array::new(&sealed).to_vec()))
     }
 
-    /// The plaintext of a value sealed for `purpose` in this room.
-    pub async fn open(&self, purpose: Purpose<'_>, sealed: &str) -> Result<String, CryptoError> {
+    /// What a value sealed for `purpose` in this room opens to, and who signed it.
+    pub async fn open(&self, purpose: Purpose<'_>, sealed: &str) -> Result<Opened, CryptoError> {
         let bytes = envelope::decode(sealed, usize::MAX).map_err(|_| CryptoError::Unreadable)?;
-        let (iv, ciphertext) = envelope::split(&bytes).ok_or(CryptoError::Unreadable)?;
-        let params = self.params(purpose, iv);
+        let (version, iv, ciphertext) = envelope::split(&bytes).ok_or(CryptoError::Unreadable)?;
+        let params = self.params(version, purpose, iv);
         let promise = crypto()?
             .subtle()
             .decrypt_with_object_and_u8_array(&params, &self.keys.key, ciphertext)
             .map_err(|_| CryptoError::Unavailable)?;
         let plain = JsFuture::from(promise).await.map_err(|_| CryptoError::Unreadable)?;
-        String::from_utf8(Uint8Array::new(&plain).to_vec()).map_err(|_| CryptoError::Unreadable)
+        let plain = Uint8Array::new(&plain).to_vec();
+        if version != SIGNED {
+            let text = String::from_utf8(plain).map_err(|_| CryptoError::Unreadable)?;
+            return Ok(Opened { text, signature: None });
+        }
+        let signed = Signed::parse(&plain).ok_or(CryptoError::Unreadable)?;
+        let text = String::from_utf8(signed.text.to_vec()).map_err(|_| CryptoError::Unreadable)?;
+        let bytes = envelope::signed_bytes(
+            purpose,
+            self.room.as_str(),
+            signed.public_key,
+            signed.counter,
+            signed.time,
+            signed.text,
+        );
+        let holds = verify(signed.public_key, signed.signature, &bytes).await?;
+        let signature = Signature {
+            fingerprint: fingerprint(signed.public_key).await?,
+            counter: signed.counter,
+            time: signed.time,
+            holds,
+        };
+        Ok(Opened { text, signature: Some(signature) })
     }
 
     /// Whether this key is the room's: it opens the creator's key check.
     pub async fn opens_check(&self, key_check: &str) -> bool {
         let opened = self.open(Purpose::KeyCheck, key_check).await;
-        opened.is_ok_and(|text| text == envelope::KEY_CHECK_TEXT)
+        opened.is_ok_and(|opened| opened.text == envelope::KEY_CHECK_TEXT)
     }
 
-    fn params(&self, purpose: Purpose<'_>, iv: &[u8]) -> AesGcmParams {
+    fn params(&self, version: u8, purpose: Purpose<'_>, iv: &[u8]) -> AesGcmParams {
         let params = AesGcmParams::new_with_u8_array("AES-GCM", &Uint8Array::from(iv));
-        let aad = envelope::aad(purpose, self.room.as_str());
+        let aad = envelope::aad(version, purpose, self.room.as_str());
         params.set_additional_data_u8_array(&Uint8Array::from(&aad[..]));
         params.set_tag_length(128);
         params
     }
+}
+
+/// What a sealed value opened to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opened {
+    pub text: String,
+    /// Its signature (envelope version 3); `None` for a value sealed before members signed.
+    pub signature: Option<Signature>,
+}
+
+/// The signature inside an opened value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// The signer's public key's fingerprint ([`fingerprint`]).
+    pub fingerprint: String,
+    pub counter: u64,
+    /// When it was signed, Unix ms (the signer's page's idea of the server's clock).
+    pub time: u64,
+    /// Whether the signature holds for what was opened, under the key it names.
+    pub holds: bool,
+}
+
+/// This browser's Ed25519 key in one room: it signs every message, name and key check the page
+/// seals there. WebCrypto holds the private half (it is never read back into the wasm).
+#[derive(Clone)]
+pub struct Signer {
+    private: CryptoKey,
+    public: [u8; PUBLIC_KEY_LEN],
+}
+
+impl Signer {
+    /// A new key pair, and its private half in PKCS #8 (for this browser to keep while the room
+    /// lives).
+    pub async fn generate() -> Result<(Self, Vec<u8>), CryptoError> {
+        let subtle = subtle()?;
+        let usages = Array::of2(&JsValue::from_str("sign"), &JsValue::from_str("verify"));
+        let pair = settle(subtle.generate_key_with_str("Ed25519", true, &usages)).await?;
+        let half = |name: &str| {
+            js_sys::Reflect::get(&pair, &JsValue::from_str(name))
+                .map_err(|_| CryptoError::Unavailable)
+                .and_then(cast)
+        };
+        let (private, public) = (half("privateKey")?, half("publicKey")?);
+        let raw = Uint8Array::new(&settle(subtle.export_key("raw", &public)).await?).to_vec();
+        let public = raw.try_into().map_err(|_| CryptoError::Unavailable)?;
+        let pkcs8 = Uint8Array::new(&settle(subtle.export_key("pkcs8", &private)).await?).to_vec();
+        Ok((Signer::import(&pkcs8, public).await?, pkcs8))
+    }
+
+    /// The key pair kept as `pkcs8` (the private half) and `public`; the private half is not
+    /// extractable once imported.
+    pub async fn import(pkcs8: &[u8], public: [u8; PUBLIC_KEY_LEN]) -> Result<Self, CryptoError> {
+        let usages = Array::of1(&JsValue::from_str("sign"));
+        let bytes = Uint8Array::from(pkcs8);
+        let private = subtle()?.import_key_with_str("pkcs8", &bytes, "Ed25519", false, &usages);
+        Ok(Signer { private: cast(settle(private).await?)?, public })
+    }
+
+    pub fn public_key(&self) -> &[u8; PUBLIC_KEY_LEN] {
+        &self.public
+    }
+
+    async fn sign(&self, bytes: &[u8]) -> Result<[u8; SIGNATURE_LEN], CryptoError> {
+        let signature =
+            settle(subtle()?.sign_with_str_and_u8_array("Ed25519", &self.private, bytes)).await?;
+        Uint8Array::new(&signature).to_vec().try_into().map_err(|_| CryptoError::Unavailable)
+    }
+}
+
+thread_local! {
+    /// Public keys imported for verifying, by their bytes: a room has a few members.
+    static VERIFIERS: std::cell::RefCell<Vec<([u8; PUBLIC_KEY_LEN], CryptoKey)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether `signature` is `public_key`'s over `bytes`.
+async fn verify(
+    public_key: &[u8; PUBLIC_KEY_LEN],
+    signature: &[u8; SIGNATURE_LEN],
+    bytes: &[u8],
+) -> Result<bool, CryptoError> {
+    let subtle = subtle()?;
+    let known = VERIFIERS.with(|keys| {
+        keys.borrow().iter().find(|(raw, _)| raw == public_key).map(|(_, key)| key.clone())
+    });
+    let key = match known {
+        Some(key) => key,
+        None => {
+            let usages = Array::of1(&JsValue::from_str("verify"));
+            let raw = Uint8Array::from(&public_key[..]);
+            let imported = subtle.import_key_with_str("raw", &raw, "Ed25519", false, &usages);
+            // Not an Ed25519 public key at all: nothing it signed holds.
+            let Ok(key) = settle(imported).await.and_then(cast) else { return Ok(false) };
+            VERIFIERS.with(|keys| keys.borrow_mut().push((*public_key, key.clone())));
+            key
+        }
+    };
+    let verified =
+        subtle.verify_with_str_and_u8_array_and_u8_array("Ed25519", &key, signature, bytes);
+    Ok(settle(verified).await?.as_bool().unwrap_or(false))
+}
+
+/// A public key's fingerprint: SHA-256 of its 32 bytes, base64url (43 characters). A member's
+/// tag is its first characters.
+pub async fn fingerprint(public_key: &[u8; PUBLIC_KEY_LEN]) -> Result<String, CryptoError> {
+    let digest = settle(subtle()?.digest_with_str_and_u8_array("SHA-256", public_key)).await?;
+    Ok(base64url::encode(&Uint8Array::new(&digest).to_vec()))
 }
 
 thread_local! {

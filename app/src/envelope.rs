@@ -20,11 +20,31 @@
 //! in the room, for the purpose and under the seat (and, for a message, the client id) it was
 //! sealed for: it cannot be replayed into another room, shown as another member's, or a name
 //! shown as a message.
+//!
+//! Version 3 ([`SIGNED`]) adds a signature inside the sealed text: every member's page makes an
+//! Ed25519 key pair of its own, and what a value opens to starts with the signer's public key,
+//! a counter and the send time, then the signature over all of it ([`signed_bytes`], [`Signed`]).
+//! Members learn each other's public keys from the names (sealed, so the server never does),
+//! and a value signed by another key than its seat's is not that member's. The shared AES key
+//! still keeps out whoever lacks the link; the signature keeps one member from passing for
+//! another, even with the server's help.
 
 use crate::base64url;
 
-/// The envelope version: 2 binds the seat and client id (1, before, bound only the room).
+/// The envelope version sealed without a signature: 2 binds the seat and client id (1, before,
+/// bound only the room). Still opened, in rooms made before signing (rollout).
 pub const VERSION: u8 = 2;
+/// The envelope version whose plaintext carries the signer's key and signature ([`Signed`]).
+pub const SIGNED: u8 = 3;
+/// Bytes of an Ed25519 public key.
+pub const PUBLIC_KEY_LEN: usize = 32;
+/// Bytes of an Ed25519 signature.
+pub const SIGNATURE_LEN: usize = 64;
+/// What a version 3 plaintext holds before its text: public key, counter, time, signature.
+pub const SIGNED_HEAD_LEN: usize = PUBLIC_KEY_LEN + 8 + 8 + SIGNATURE_LEN;
+/// What the bytes a member signs start with, so a signature made for Burner means nothing
+/// anywhere else.
+pub const SIGNING_CONTEXT: &[u8] = b"burner v3 signed";
 /// Bytes of the IV.
 pub const IV_LEN: usize = 12;
 /// Bytes of the authentication tag.
@@ -66,16 +86,17 @@ impl Purpose<'_> {
     }
 }
 
-/// The additional authenticated data of a value sealed for `purpose` in room `room_id`:
-/// `version ‖ purpose ‖ room id ‖ 0 ‖ seat id ‖ 0 ‖ client id` (ids never hold a 0 byte).
-pub fn aad(purpose: Purpose<'_>, room_id: &str) -> Vec<u8> {
+/// The additional authenticated data of a value sealed for `purpose` in room `room_id` under
+/// envelope `version`: `version ‖ purpose ‖ room id ‖ 0 ‖ seat id ‖ 0 ‖ client id` (ids never
+/// hold a 0 byte).
+pub fn aad(version: u8, purpose: Purpose<'_>, room_id: &str) -> Vec<u8> {
     let (seat, client_id) = match purpose {
         Purpose::Message { seat, client_id } => (seat, client_id),
         Purpose::Name { seat } => (seat, ""),
         Purpose::KeyCheck => ("", ""),
     };
     let mut aad = Vec::with_capacity(4 + room_id.len() + seat.len() + client_id.len());
-    aad.push(VERSION);
+    aad.push(version);
     aad.push(purpose.byte());
     aad.extend_from_slice(room_id.as_bytes());
     aad.push(0);
@@ -83,6 +104,65 @@ pub fn aad(purpose: Purpose<'_>, room_id: &str) -> Vec<u8> {
     aad.push(0);
     aad.extend_from_slice(client_id.as_bytes());
     aad
+}
+
+/// What a version 3 value opens to: who signed it, when, their counter, the signature, and
+/// the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signed<'a> {
+    pub public_key: &'a [u8; PUBLIC_KEY_LEN],
+    /// The signer's counter: it grows with every message the signer sends in the room.
+    pub counter: u64,
+    /// When it was signed, Unix ms by the signer's clock.
+    pub time: u64,
+    pub signature: &'a [u8; SIGNATURE_LEN],
+    pub text: &'a [u8],
+}
+
+impl<'a> Signed<'a> {
+    /// Reads a version 3 plaintext; `None` when it is too short to hold the head.
+    pub fn parse(plain: &'a [u8]) -> Option<Self> {
+        let (public_key, rest) = plain.split_first_chunk::<PUBLIC_KEY_LEN>()?;
+        let (counter, rest) = rest.split_first_chunk::<8>()?;
+        let (time, rest) = rest.split_first_chunk::<8>()?;
+        let (signature, text) = rest.split_first_chunk::<SIGNATURE_LEN>()?;
+        let (counter, time) = (u64::from_be_bytes(*counter), u64::from_be_bytes(*time));
+        Some(Signed { public_key, counter, time, signature, text })
+    }
+
+    /// The plaintext: `public key ‖ counter ‖ time ‖ signature ‖ text` (numbers big-endian).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut plain = Vec::with_capacity(SIGNED_HEAD_LEN + self.text.len());
+        plain.extend_from_slice(self.public_key);
+        plain.extend_from_slice(&self.counter.to_be_bytes());
+        plain.extend_from_slice(&self.time.to_be_bytes());
+        plain.extend_from_slice(self.signature);
+        plain.extend_from_slice(self.text);
+        plain
+    }
+}
+
+/// What a member signs for a value sealed for `purpose` in `room_id`: [`SIGNING_CONTEXT`], a
+/// zero byte, the value's AAD ([`aad`], version 3), then `public key ‖ counter ‖ time ‖ text`.
+/// So a signature holds only for its room, purpose, seat, client id, counter and time.
+pub fn signed_bytes(
+    purpose: Purpose<'_>,
+    room_id: &str,
+    public_key: &[u8; PUBLIC_KEY_LEN],
+    counter: u64,
+    time: u64,
+    text: &[u8],
+) -> Vec<u8> {
+    let aad = aad(SIGNED, purpose, room_id);
+    let mut bytes = Vec::with_capacity(SIGNING_CONTEXT.len() + 1 + aad.len() + 48 + text.len());
+    bytes.extend_from_slice(SIGNING_CONTEXT);
+    bytes.push(0);
+    bytes.extend_from_slice(&aad);
+    bytes.extend_from_slice(public_key);
+    bytes.extend_from_slice(&counter.to_be_bytes());
+    bytes.extend_from_slice(&time.to_be_bytes());
+    bytes.extend_from_slice(text);
+    bytes
 }
 
 /// The longest sealed value (in characters) for a plaintext of at most `max_bytes` bytes.
@@ -98,12 +178,14 @@ const fn pad(bytes: usize) -> usize {
     }
 }
 
-/// A sealed message text: 1000 characters of up to 4 bytes each.
-pub const MESSAGE_SEALED_MAX: usize = sealed_len(crate::model::MESSAGE_MAX_CHARS * 4);
-/// A sealed name: 100 characters of up to 4 bytes each.
-pub const NAME_SEALED_MAX: usize = sealed_len(crate::model::USERNAME_MAX_CHARS * 4);
-/// The sealed key check value.
-pub const KEY_CHECK_SEALED_MAX: usize = sealed_len(KEY_CHECK_TEXT.len());
+/// A sealed message text: 1000 characters of up to 4 bytes each, signed.
+pub const MESSAGE_SEALED_MAX: usize =
+    sealed_len(SIGNED_HEAD_LEN + crate::model::MESSAGE_MAX_CHARS * 4);
+/// A sealed name: 100 characters of up to 4 bytes each, signed.
+pub const NAME_SEALED_MAX: usize =
+    sealed_len(SIGNED_HEAD_LEN + crate::model::USERNAME_MAX_CHARS * 4);
+/// The sealed key check value, signed.
+pub const KEY_CHECK_SEALED_MAX: usize = sealed_len(SIGNED_HEAD_LEN + KEY_CHECK_TEXT.len());
 
 /// Why a value is not a sealed envelope.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -129,14 +211,22 @@ pub fn check(sealed: &str, max_len: usize) -> Result<(), NotSealed> {
     shape(len, first)
 }
 
-/// An envelope of `len` bytes starting with `first`: long enough to hold something, and of the
-/// version this code opens.
+/// The version byte of a sealed value (without decoding the rest).
+pub fn version_of(sealed: &str) -> Option<u8> {
+    base64url::peek(sealed)?.1
+}
+
+/// An envelope of `len` bytes starting with `first`: of a version this code opens, and long
+/// enough to hold something (a signed one, its head too).
 fn shape(len: usize, first: Option<u8>) -> Result<(), NotSealed> {
-    if len <= 1 + IV_LEN + TAG_LEN {
+    let least = match first {
+        Some(VERSION) => 1 + IV_LEN + TAG_LEN,
+        Some(SIGNED) => 1 + IV_LEN + TAG_LEN + SIGNED_HEAD_LEN,
+        _ if len <= 1 + IV_LEN + TAG_LEN => return Err(NotSealed::TooShort),
+        _ => return Err(NotSealed::Version),
+    };
+    if len <= least {
         return Err(NotSealed::TooShort);
-    }
-    if first != Some(VERSION) {
-        return Err(NotSealed::Version);
     }
     Ok(())
 }
@@ -151,19 +241,27 @@ pub fn decode(sealed: &str, max_len: usize) -> Result<Vec<u8>, NotSealed> {
     Ok(bytes)
 }
 
-/// The envelope of these parts, as text.
+/// The envelope of these parts, as text, unsigned (version 2).
 pub fn encode(iv: &[u8], ciphertext: &[u8]) -> String {
+    encode_version(VERSION, iv, ciphertext)
+}
+
+/// The envelope of these parts under `version`, as text.
+pub fn encode_version(version: u8, iv: &[u8], ciphertext: &[u8]) -> String {
     let mut bytes = Vec::with_capacity(1 + iv.len() + ciphertext.len());
-    bytes.push(VERSION);
+    bytes.push(version);
     bytes.extend_from_slice(iv);
     bytes.extend_from_slice(ciphertext);
     base64url::encode(&bytes)
 }
 
-/// The IV and the ciphertext (with its tag) of an envelope's bytes.
-pub fn split(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
-    let rest = bytes.get(1..)?;
-    (rest.len() > IV_LEN + TAG_LEN).then(|| rest.split_at(IV_LEN))
+/// The version, the IV and the ciphertext (with its tag) of an envelope's bytes.
+pub fn split(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (version, rest) = bytes.split_first()?;
+    (rest.len() > IV_LEN + TAG_LEN).then(|| {
+        let (iv, ciphertext) = rest.split_at(IV_LEN);
+        (*version, iv, ciphertext)
+    })
 }
 
 /// The room key in a link's fragment: `#k=<43 characters of base64url>`.
@@ -205,14 +303,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_limits_are_what_the_largest_plaintexts_seal_to() {
-        assert_eq!(MESSAGE_SEALED_MAX, 5372, "4000 bytes + 29 → 4029 bytes → 5372 characters");
-        assert_eq!(NAME_SEALED_MAX, 572);
-        let largest = encode(&[0; IV_LEN], &vec![0; 4000 + TAG_LEN]);
+    fn the_limits_are_what_the_largest_signed_plaintexts_seal_to() {
+        assert_eq!(SIGNED_HEAD_LEN, 112);
+        assert_eq!(MESSAGE_SEALED_MAX, 5522, "4000 + 112 + 29 → 4141 bytes → 5522 characters");
+        assert_eq!(NAME_SEALED_MAX, 722);
+        assert_eq!(KEY_CHECK_SEALED_MAX, 210);
+        let largest = encode_version(SIGNED, &[0; IV_LEN], &vec![0; 4112 + TAG_LEN]);
         assert_eq!(largest.len(), MESSAGE_SEALED_MAX);
         assert!(decode(&largest, MESSAGE_SEALED_MAX).is_ok());
-        let one_more = encode(&[0; IV_LEN], &vec![0; 4001 + TAG_LEN]);
-        assert_eq!(decode(&one_more, MESSAGE_SEALED_MAX), Err(NotSealed::TooLong(5372)));
+        let one_more = encode_version(SIGNED, &[0; IV_LEN], &vec![0; 4113 + TAG_LEN]);
+        assert_eq!(decode(&one_more, MESSAGE_SEALED_MAX), Err(NotSealed::TooLong(5522)));
+        // An unsigned value (rooms from before signing) fits the same limits.
+        assert!(
+            decode(&encode(&[0; IV_LEN], &vec![0; 4000 + TAG_LEN]), MESSAGE_SEALED_MAX).is_ok()
+        );
+    }
+
+    #[test]
+    fn a_signed_plaintext_reads_back_and_a_short_one_is_none() {
+        let (key, signature) = ([1u8; PUBLIC_KEY_LEN], [2u8; SIGNATURE_LEN]);
+        let signed = Signed {
+            public_key: &key,
+            counter: 7,
+            time: 1_795_815_250_000,
+            signature: &signature,
+            text: b"hi",
+        };
+        let bytes = signed.to_bytes();
+        assert_eq!(bytes.len(), SIGNED_HEAD_LEN + 2);
+        assert_eq!(&bytes[32..40], &7u64.to_be_bytes());
+        assert_eq!(Signed::parse(&bytes), Some(signed));
+        assert_eq!(Signed::parse(&bytes[..SIGNED_HEAD_LEN - 1]), None);
+        let empty = Signed::parse(&bytes[..SIGNED_HEAD_LEN]).map(|s| s.text.len());
+        assert_eq!(empty, Some(0));
+    }
+
+    #[test]
+    fn what_is_signed_binds_room_purpose_seat_client_id_counter_and_time() {
+        let message = Purpose::Message { seat: "s1", client_id: "c1" };
+        let key = [1u8; PUBLIC_KEY_LEN];
+        let bytes = signed_bytes(message, "abc", &key, 1, 2, b"hi");
+        let mut expected = b"burner v3 signed\0\x03mabc\0s1\0c1".to_vec();
+        expected.extend_from_slice(&key);
+        expected.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2]);
+        expected.extend_from_slice(b"hi");
+        assert_eq!(bytes, expected);
+        let other = Purpose::Message { seat: "s1", client_id: "c2" };
+        for changed in [
+            signed_bytes(other, "abc", &key, 1, 2, b"hi"),
+            signed_bytes(message, "abd", &key, 1, 2, b"hi"),
+            signed_bytes(message, "abc", &key, 2, 2, b"hi"),
+            signed_bytes(message, "abc", &key, 1, 3, b"hi"),
+            signed_bytes(Purpose::Name { seat: "s1" }, "abc", &key, 1, 2, b"hi"),
+        ] {
+            assert_ne!(changed, bytes);
+        }
     }
 
     #[test]
@@ -221,10 +366,14 @@ mod tests {
         let largest = encode(&[0; IV_LEN], &vec![0; 4000 + TAG_LEN]);
         let mut wrong_version = sealed.clone();
         wrong_version.replace_range(0..1, "B");
+        let signed = encode_version(SIGNED, &[7; IV_LEN], &[1; SIGNED_HEAD_LEN + 1 + TAG_LEN]);
+        let signed_but_short = encode_version(SIGNED, &[7; IV_LEN], &[1; 40 + TAG_LEN]);
         let cases = [
             sealed.as_str(),
             largest.as_str(),
             wrong_version.as_str(),
+            signed.as_str(),
+            signed_but_short.as_str(),
             "not base64!",
             "",
             "QQ",
@@ -251,14 +400,16 @@ mod tests {
     #[test]
     fn the_aad_binds_version_purpose_room_seat_and_client_id() {
         let message = Purpose::Message { seat: "s1", client_id: "c1" };
-        assert_eq!(aad(message, "abc"), b"\x02mabc\0s1\0c1");
-        assert_eq!(aad(Purpose::Name { seat: "s1" }, "abc"), b"\x02nabc\0s1\0");
-        assert_eq!(aad(Purpose::KeyCheck, "abc"), b"\x02kabc\0\0");
-        assert_ne!(aad(message, "abd"), aad(message, "abc"));
+        let aad = |purpose| aad(VERSION, purpose, "abc");
+        assert_eq!(aad(message), b"\x02mabc\0s1\0c1");
+        assert_eq!(aad(Purpose::Name { seat: "s1" }), b"\x02nabc\0s1\0");
+        assert_eq!(aad(Purpose::KeyCheck), b"\x02kabc\0\0");
+        assert_eq!(super::aad(SIGNED, message, "abc"), b"\x03mabc\0s1\0c1");
+        assert_ne!(super::aad(VERSION, message, "abd"), aad(message));
         let other_seat = Purpose::Message { seat: "s2", client_id: "c1" };
-        assert_ne!(aad(other_seat, "abc"), aad(message, "abc"));
+        assert_ne!(aad(other_seat), aad(message));
         let other_id = Purpose::Message { seat: "s1", client_id: "c2" };
-        assert_ne!(aad(other_id, "abc"), aad(message, "abc"));
+        assert_ne!(aad(other_id), aad(message));
     }
 
     #[test]

@@ -18,6 +18,8 @@ mod panel;
 pub mod preload;
 mod presence;
 #[cfg(feature = "hydrate")]
+mod signing_key;
+#[cfg(feature = "hydrate")]
 mod socket;
 #[cfg(feature = "hydrate")]
 mod take_seat;
@@ -39,6 +41,7 @@ pub use take_seat::take_seat;
 #[cfg(feature = "hydrate")]
 pub fn forget_ended_links() {
     link::forget_ended(crate::model::now_ms());
+    signing_key::forget_ended(crate::model::now_ms());
 }
 
 /// What the room page needs to render.

@@ -379,3 +379,32 @@ test('a long history opens at its newest page; older messages load on demand', a
   // "New messages" is for newer ones only: loading older ones above does not raise it.
   await expect(bob.page.getByRole('button', { name: 'New messages ↓' })).toHaveCount(0);
 });
+
+test('the same person stays the same person: who leaves and comes back keeps their tag, and a look-alike gets another', async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const other = await person(browser);
+  const path = await createRoom(alice.page, 'alice', '', { seats: 3 });
+  const room = path.split('/room/')[1].split('#')[0];
+  await joinRoom(bob.page, path, 'bob');
+  await say(bob.page, 'before I left');
+  const bobKept = await bob.page.evaluate((id) => localStorage.getItem(`burner.signer.${id}`), room);
+  await bob.page.getByRole('button', { name: 'Leave room' }).click();
+  await expect(bob.page).toHaveURL(/\/\?left=1$/);
+  // Leaving is not the room ending: bob's browser keeps his key, and signs with it again.
+  await joinRoom(bob.page, path, 'bob');
+  await say(bob.page, 'back again');
+  const bobAgain = await bob.page.evaluate((id) => localStorage.getItem(`burner.signer.${id}`), room);
+  expect(bobAgain?.split(' ')[2]).toBe(bobKept?.split(' ')[2]);
+  // Two seats, one key: one person, so no tag is needed yet.
+  const senders = alice.page.getByTestId('sender');
+  await expect(senders).toHaveText(['bob', 'bob']);
+  await expect(alice.page.getByTestId('movement')).toHaveText(['bob joined', 'bob left', 'bob joined']);
+  // Another "bob" arrives: both bobs are tagged, bob's two seats with one tag.
+  await joinRoom(other.page, path, 'bob');
+  await say(other.page, 'I am bob too');
+  await expect(senders).toHaveText([/^bob #\S{4,}$/, /^bob #\S{4,}$/, /^bob #\S{4,}$/]);
+  const tags = await senders.allTextContents();
+  expect(tags[0]).toBe(tags[1]);
+  expect(tags[2]).not.toBe(tags[0]);
+});

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import type { Browser } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { createRoom, joinRoom, messageTexts, openHydrated, person, say } from './helpers';
-import { LinkKeys, tamper } from './protocol';
+import { LinkKeys, Signer, tamper } from './protocol';
 
 // Two instances sharing Redis (started by playwright.config.ts), as a deployment runs them.
 const port = Number(process.env.BURNER_E2E_PORT ?? 3100);
@@ -158,7 +159,7 @@ test('two people with the same name are told apart', async ({ browser }) => {
   await expect(sender).toHaveText(/^sam #[A-Za-z0-9_-]{4}$/);
 });
 
-test('a member who picks a seat id starting like another\'s, under the same name, is still told apart', async ({ browser }) => {
+test('a member who picks a seat id starting like another\'s, under the same name, is still told apart: tags come from each one\'s signing key', async ({ browser }) => {
   const alice = await person(browser);
   const received: string[] = [];
   alice.page.on('websocket', (ws) => ws.on('framereceived', (frame) => received.push(String(frame.payload))));
@@ -166,9 +167,14 @@ test('a member who picks a seat id starting like another\'s, under the same name
   const room = link.split('/room/')[1].split('#')[0];
   const keys = new LinkKeys(link.split('#k=')[1]);
   const aliceId: string = received.map((f) => JSON.parse(f)).find((f) => f.type === 'welcome').you.id;
-  // Mallory holds the link, joins with a seat id whose first four characters are alice's (the
-  // next one unlike hers, whatever it is) and the name "alice", and says something.
+  // Alice's page keeps its key for the room's life (docs/PROTOCOL.md §5): her tag comes from it.
+  const kept = await alice.page.evaluate((id) => localStorage.getItem(`burner.signer.${id}`), room);
+  const aliceTag = Signer.fromKept(kept ?? '').fingerprint();
+  // Mallory holds the link, joins with a seat id whose first four characters are alice's and
+  // the name "alice", signs with a key of her own (she cannot sign with alice's), and speaks.
   const seat = `${aliceId.slice(0, 4)}${/[xX]/.test(aliceId[4]) ? 'q' : 'x'}ZZZZZZZ`;
+  const her = Signer.generate();
+  const malloryTag = her.fingerprint();
   const mallory = await person(browser);
   await openHydrated(mallory.page, '/');
   const said = await mallory.page.evaluate(async ({ room, seat, name, proof, body }) => {
@@ -187,20 +193,21 @@ test('a member who picks a seat id starting like another\'s, under the same name
   }, {
     room,
     seat,
-    name: keys.seal({ kind: 'n', seat }, room, 'alice'),
+    name: keys.seal({ kind: 'n', seat }, room, 'alice', her, 0),
     proof: keys.proof(),
-    body: keys.seal({ kind: 'm', seat, clientId: 'm1' }, room, 'I am alice'),
+    body: keys.seal({ kind: 'm', seat, clientId: 'm1' }, room, 'I am alice', her, 1),
   });
   expect(said).toBe('said');
   await say(alice.page, 'the real one');
-  // Each tag runs on to the first character the two seat ids do not share: on alice's page
-  // (her own message says "You"), and on the page of bob, who joins after.
-  const senders = (page: import('@playwright/test').Page) =>
-    page.getByTestId('message').locator('header span:first-child');
-  await expect(senders(alice.page)).toHaveText([`alice #${seat.slice(0, 5)}`, 'You']);
+  // Four characters of each key's fingerprint (more only if those four looked alike): on
+  // alice's page (her own message says "You"), and on the page of bob, who joins after.
+  const [a, m] = [aliceTag.slice(0, 4), malloryTag.slice(0, 4)];
+  expect(a, 'two random keys with one short tag: run again').not.toBe(m);
+  const senders = (page: import('@playwright/test').Page) => page.getByTestId('sender');
+  await expect(senders(alice.page)).toHaveText([`alice #${m}`, 'You']);
   const bob = await person(browser);
   await joinRoom(bob.page, link, 'bob');
-  await expect(senders(bob.page)).toHaveText([`alice #${seat.slice(0, 5)}`, `alice #${aliceId.slice(0, 5)}`]);
+  await expect(senders(bob.page)).toHaveText([`alice #${m}`, `alice #${a}`]);
 });
 
 test('a name that hides or reverses text is refused before it is sealed', async ({ page }) => {
@@ -239,8 +246,21 @@ test('what a page seals opens as docs/PROTOCOL.md says, and what a member seals 
   expect(sends.map((f) => keys.open(mine(f.client_id), room, f.body))).toEqual(['héllo 🔥', 'héllo 🔥']);
   expect(sends[0].body, 'a fresh IV for every value').not.toBe(sends[1].body);
   const bytes = Buffer.from(sends[0].body, 'base64url');
-  // version 2, a 12-byte IV, 11 bytes of text, a 16-byte tag
-  expect([bytes[0], bytes.length]).toEqual([2, 1 + 12 + 11 + 16]);
+  // version 3, a 12-byte IV, the signer's 32-byte key, counter, time, 64-byte signature, 11
+  // bytes of text, a 16-byte tag
+  expect([bytes[0], bytes.length]).toEqual([3, 1 + 12 + 32 + 8 + 8 + 64 + 11 + 16]);
+  // Every value is signed by the key the name carries, which is the key the page keeps; the
+  // counter grows and the time is the server's, as the page knows it.
+  const named = keys.openSigned({ kind: 'n', seat: you.id }, room, you.name)?.signed;
+  const signed = sends.map((f) => keys.openSigned(mine(f.client_id), room, f.body)?.signed);
+  const kept = await alice.page.evaluate((id) => localStorage.getItem(`burner.signer.${id}`), room);
+  const aliceKey = Signer.fromKept(kept ?? '').publicKey;
+  for (const s of [named, ...signed]) {
+    expect(s?.holds).toBe(true);
+    expect(s?.publicKey.equals(aliceKey)).toBe(true);
+  }
+  expect(signed[1]!.counter).toBeGreaterThan(signed[0]!.counter);
+  expect(Math.abs(signed[0]!.time - Date.now())).toBeLessThan(60_000);
   const first = sends[0];
   expect(keys.open({ kind: 'm', seat: 'seatBBBBBBBB', clientId: first.client_id }, room, first.body)).toBeNull();
   expect(keys.open(mine('another'), room, first.body)).toBeNull();
@@ -256,16 +276,23 @@ test('what a page seals opens as docs/PROTOCOL.md says, and what a member seals 
   const her = herFrames.map((f) => JSON.parse(f)).find((f) => f.type === 'welcome').you.id;
   const hers = (clientId: string) => ({ kind: 'm' as const, seat: her, clientId });
   const other = new LinkKeys(`${'C'.repeat(42)}A`);
+  // Her page's key (it signed her name), and one that is nobody's.
+  const herKept = await mallory.page.evaluate((id) => localStorage.getItem(`burner.signer.${id}`), room);
+  const herKey = Signer.fromKept(herKept ?? '');
+  const stranger = Signer.generate();
   const forged: [string, string][] = [
-    ['f1', keys.seal(hers('f1'), room, 'honest')],
+    ['f1', keys.seal(hers('f1'), room, 'honest', herKey, 1)],
     // As if alice had sealed it: it still comes from mallory's seat, and opens under no other.
-    ['f2', keys.seal(mine('f2'), room, 'I am alice')],
-    ['f3', keys.seal(hers('another'), room, 'wrong client id')],
-    ['f4', keys.seal(hers('f4'), 'moormoormoormoor', 'wrong room')],
-    ['f5', other.seal(hers('f5'), room, 'wrong key')],
-    ['f6', tamper(keys.seal(hers('f6'), room, 'tampered iv'), 5)],
-    ['f7', tamper(keys.seal(hers('f7'), room, 'tampered ciphertext'), 15)],
-    ['f8', tamper(keys.seal(hers('f8'), room, 'tampered tag'), -1)],
+    ['f2', keys.seal(mine('f2'), room, 'I am alice', herKey, 2)],
+    ['f3', keys.seal(hers('another'), room, 'wrong client id', herKey, 3)],
+    ['f4', keys.seal(hers('f4'), 'moormoormoormoor', 'wrong room', herKey, 4)],
+    ['f5', other.seal(hers('f5'), room, 'wrong key', herKey, 5)],
+    ['f6', tamper(keys.seal(hers('f6'), room, 'tampered iv', herKey, 6), 5)],
+    ['f7', tamper(keys.seal(hers('f7'), room, 'tampered ciphertext', herKey, 7), 15)],
+    ['f8', tamper(keys.seal(hers('f8'), room, 'tampered tag', herKey, 8), -1)],
+    // It opens, but her seat's key did not sign it, or nobody did: never shown as hers.
+    ['f9', keys.seal(hers('f9'), room, 'signed by a stranger', stranger, 9)],
+    ['f10', keys.seal(hers('f10'), room, 'not signed at all')],
   ];
   await mallory.page.evaluate(async ({ room, forged }) => {
     const ws = new WebSocket(`ws://${location.host}/ws/${room}`);
@@ -274,11 +301,15 @@ test('what a page seals opens as docs/PROTOCOL.md says, and what a member seals 
     await new Promise((acked) => setTimeout(acked, 500));
     ws.close();
   }, { room, forged });
-  // Alice's page shows the honest one as mallory's words, and every other as unreadable.
+  // Alice's page shows the honest one as mallory's words, those that do not open as
+  // unreadable, and those that open but that her key did not sign as "Unverified".
   await expect(alice.page.getByTestId('message')).toHaveCount(2 + forged.length);
-  await expect(messageTexts(alice.page)).toHaveText(['héllo 🔥', 'héllo 🔥', 'honest']);
-  await expect(alice.page.getByTestId('unreadable')).toHaveCount(forged.length - 1);
+  await expect(messageTexts(alice.page)).toHaveText(['héllo 🔥', 'héllo 🔥', 'honest', 'signed by a stranger', 'not signed at all']);
+  await expect(alice.page.getByTestId('unreadable')).toHaveCount(7);
   await expect(alice.page.getByText('I am alice')).toHaveCount(0);
+  const senders = alice.page.getByTestId('sender');
+  await expect(senders).toHaveText(['You', 'You', ...Array(8).fill('mallory'), 'Unverified', 'Unverified']);
+  await expect(alice.page.locator('[data-unverified="true"]')).toHaveCount(2);
 });
 
 test('a passphrase is stretched as docs/PROTOCOL.md says: the page joins rooms whose verifier Node made, the test vector\'s among them', async ({ browser }) => {
@@ -385,4 +416,78 @@ test('a name moved to another seat in Redis is refused, never shown as that seat
   const forged = alice.page.getByTestId('message').filter({ hasText: 'after the switch' });
   await expect(forged.locator('header span').first()).toHaveText('Unreadable name');
   await expect(forged.locator('header span').first()).not.toHaveText(/alice/);
+});
+
+test('a message moved to another sequence number in Redis is marked out of place, not shown as normal', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const { alice, bob, roomId } = await twoOnTwoInstances(browser);
+  await say(alice.page, 'transfer approved');
+  await say(alice.page, 'never mind, cancel it');
+  await expect(messageTexts(bob.page)).toHaveText(['transfer approved', 'never mind, cancel it']);
+
+  // Whoever can write to Redis swaps the two: "transfer approved" now comes after the cancel.
+  const log = `${prefix}:{${roomId}}:log`;
+  const entries = [0, 1].map((i) => redis('--raw', 'LINDEX', log, String(i)).replace(/\n$/, ''));
+  const split = (entry: string) => [entry.slice(0, entry.indexOf('\n')), entry.slice(entry.indexOf('\n') + 1)];
+  const [[head1, first], [head2, second]] = entries.map(split);
+  redis('LSET', log, '0', `${head1}\n${second}`);
+  redis('LSET', log, '1', `${head2}\n${first}`);
+
+  for (const page of [bob.page, alice.page]) {
+    await page.reload();
+    await expect(page.getByTestId('link-status')).toHaveText('connected');
+    await expect(messageTexts(page)).toHaveText(['never mind, cancel it', 'transfer approved']);
+    const moved = page.getByTestId('message').filter({ hasText: 'transfer approved' });
+    await expect(moved.getByTestId('out-of-place')).toBeVisible();
+    const kept = page.getByTestId('message').filter({ hasText: 'never mind' });
+    await expect(kept.getByTestId('out-of-place')).toHaveCount(0);
+  }
+  // Still alice's words, and said so: signed by her key, in the wrong place.
+  await expect(bob.page.getByTestId('sender').nth(1)).toHaveText('alice');
+});
+
+test('a room made before members signed reads as before: its unsigned messages and new signed ones side by side', async ({ browser }) => {
+  // A client of the last release made the room: its key check, name and message unsigned.
+  const secret = randomBytes(32).toString('base64url');
+  const keys = new LinkKeys(secret);
+  const old = await person(browser);
+  await openHydrated(old.page, '/');
+  const seat = 'seatOOOOOOOO';
+  const room = await old.page.evaluate(async (verifier) => {
+    const response = await fetch('/api/create_room', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ verifier, capacity: 3 }),
+    });
+    return (await response.json()).room_id as string;
+  }, keys.verifier());
+  const joined = await old.page.evaluate(async ({ room, seat, name, check, proof, body }) => {
+    const response = await fetch('/api/join_room', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ room_id: room, seat_id: seat, name, key_check: check, proof }),
+    });
+    if (!response.ok) return `join_room: ${response.status}`;
+    const ws = new WebSocket(`ws://${location.host}/ws/${room}`);
+    await new Promise((opened) => { ws.onopen = opened; });
+    ws.send(JSON.stringify({ type: 'send', client_id: 'old1', body }));
+    await new Promise((acked) => setTimeout(acked, 500));
+    ws.close();
+    return 'said';
+  }, {
+    room,
+    seat,
+    name: keys.seal({ kind: 'n', seat }, room, 'old timer'),
+    check: keys.seal({ kind: 'k' }, room, 'burner key check'),
+    proof: keys.proof(),
+    body: keys.seal({ kind: 'm', seat, clientId: 'old1' }, room, 'from before'),
+  });
+  expect(joined).toBe('said');
+
+  // A page of this release joins, reads it as the old timer's, and writes signed.
+  const now = await person(browser);
+  await joinRoom(now.page, `/room/${room}#k=${secret}`, 'newcomer');
+  await say(now.page, 'from now');
+  await expect(messageTexts(now.page)).toHaveText(['from before', 'from now']);
+  await expect(now.page.getByTestId('sender')).toHaveText(['old timer', 'You']);
+  await expect(now.page.locator('[data-unverified="true"]')).toHaveCount(0);
+  await expect(now.page.getByTestId('out-of-place')).toHaveCount(0);
 });

@@ -33,7 +33,7 @@ mod imp {
         let timer = choice.message_timer_secs;
         let room = create_room(choice.ttl_secs, seats, verifier, destroy, timer).await?;
         let key = keys.for_room(&room.room_id);
-        take_seat(&key, &name, true).await?;
+        take_seat(&key, &name, true, room.expires_at).await?;
         hand_over(key);
         Ok(format!("/room/{}{}", room.room_id, fragment_of(&raw, passphrase.is_some())))
     }

@@ -3,10 +3,15 @@
 //! messages pending until the server acknowledges them.
 
 use crate::model::{ChatMessage, History, Seat};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How long a sent message may wait for its acknowledgement before it is shown as failed.
 pub const ACK_TIMEOUT_MS: u64 = 10_000;
+
+/// How far (ms) a message's signed time may be from the time the server stored it before the
+/// page marks it: a device clock that is wrong by less never marks an honest message (pages
+/// sign by the server's clock as they know it, so only a long wait offline comes near).
+pub const SIGNED_TIME_SLACK_MS: u64 = 5 * 60_000;
 
 /// What a sealed value turned out to be.
 // The server renders before anything is opened: it only ever sees Sealed.
@@ -15,16 +20,55 @@ pub const ACK_TIMEOUT_MS: u64 = 10_000;
 pub enum Revealed {
     /// Not opened yet.
     Sealed,
+    /// Opened, and from whom it says (signed by the key of its seat, or sealed before members
+    /// signed, in a room made then).
     Text(String),
+    /// Opened, but not proven to be from its seat: its signature does not hold, is missing, or
+    /// is by another key than the seat's. Shown as "Unverified", never as the seat's.
+    Unverified(String),
+    /// Signed by its seat's key, but not where it was sent: its counter repeats or goes back
+    /// against the same signer's earlier messages, or its signed time is far from its stored
+    /// time. Moved, replayed or held back; shown marked.
+    OutOfPlace(String),
     /// It does not open with this key (a wrong key, or it was altered).
     Unreadable,
 }
 
-/// A message in the log: as stored, and what its text turned out to be.
+/// What the page learnt opening one sealed value.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Opening {
+    Unreadable,
+    Opened { text: String, by: By },
+}
+
+/// Whom an opened value proved to be from.
+#[cfg_attr(not(any(feature = "hydrate", test)), allow(dead_code))]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum By {
+    /// Nobody: sealed before members signed, in a room made before then.
+    Unsigned,
+    /// A signature that does not hold, or none where one is needed.
+    Forged,
+    /// The key with this fingerprint signed it.
+    Key(SignedBy),
+}
+
+/// A signature that holds: the signer's key's fingerprint, and the counter and time it signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedBy {
+    pub fingerprint: String,
+    pub counter: u64,
+    pub time: u64,
+}
+
+/// A message in the log: as stored, what its text turned out to be, and its signature when
+/// it holds under its seat's key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub message: ChatMessage,
     pub text: Revealed,
+    pub signed: Option<SignedBy>,
 }
 
 /// A message this browser sent that the server has not acknowledged yet.
@@ -126,7 +170,7 @@ impl ChatLog {
             return false;
         }
         let text = own.map_or(Revealed::Sealed, Revealed::Text);
-        self.messages.insert(message.seq, Entry { message, text });
+        self.messages.insert(message.seq, Entry { message, text, signed: None });
         true
     }
 
@@ -174,9 +218,55 @@ impl ChatLog {
 /// What the page's changes do to the log: opening, sending, resending, timing out.
 impl ChatLog {
     /// Records what a message's sealed body turned out to be.
+    #[cfg(test)]
     pub fn reveal(&mut self, seq: u64, text: Revealed) {
         if let Some(entry) = self.messages.get_mut(&seq) {
             entry.text = text;
+        }
+    }
+
+    /// Records what opening message `seq` gave, given each seat's key as the page knows it
+    /// (`keys`: seat id → fingerprint, from the names): a signature by another key than its
+    /// seat's is no signature. Call [`ChatLog::mark_out_of_place`] after a batch.
+    pub fn reveal_opened(&mut self, seq: u64, opening: Opening, keys: &HashMap<String, String>) {
+        let Some(entry) = self.messages.get_mut(&seq) else { return };
+        let (text, by) = match opening {
+            Opening::Unreadable => {
+                entry.text = Revealed::Unreadable;
+                return;
+            }
+            Opening::Opened { text, by } => (text, by),
+        };
+        entry.text = match by {
+            By::Unsigned => Revealed::Text(text),
+            By::Forged => Revealed::Unverified(text),
+            By::Key(by) if keys.get(&entry.message.sender.id) != Some(&by.fingerprint) => {
+                Revealed::Unverified(text)
+            }
+            By::Key(by) => {
+                let late = by.time.abs_diff(entry.message.ts) > SIGNED_TIME_SLACK_MS;
+                entry.signed = Some(by);
+                if late { Revealed::OutOfPlace(text) } else { Revealed::Text(text) }
+            }
+        };
+    }
+
+    /// Marks each signed message whose counter is not above every counter its signer signed in
+    /// the messages before it (by sequence number): it repeats one, or was moved after later
+    /// ones. Counters need not start at 1 or have no gaps, so a log whose oldest messages were
+    /// trimmed, or that holds only some of a signer's messages, has no false alarm.
+    pub fn mark_out_of_place(&mut self) {
+        let mut highest: HashMap<String, u64> = HashMap::new();
+        for entry in self.messages.values_mut() {
+            let Some(signed) = &entry.signed else { continue };
+            let before = highest.get(&signed.fingerprint).copied();
+            let top = before.map_or(signed.counter, |before| before.max(signed.counter));
+            highest.insert(signed.fingerprint.clone(), top);
+            if before.is_some_and(|before| signed.counter <= before)
+                && let Revealed::Text(text) = &mut entry.text
+            {
+                entry.text = Revealed::OutOfPlace(std::mem::take(text));
+            }
         }
     }
 

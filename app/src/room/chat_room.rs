@@ -41,7 +41,7 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
     });
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        super::link::forget_ended(crate::model::now_ms());
+        super::forget_ended_links();
         hydrated.set(true);
         executor.start();
     });

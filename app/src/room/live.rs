@@ -3,7 +3,7 @@
 //! returns the [`Effect`]s the change asks for.
 
 use super::RoomSnapshot;
-use super::chat_log::{ChatLog, Revealed};
+use super::chat_log::{By, ChatLog, Opening, Revealed};
 use crate::model::{RoomId, Seat};
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -111,6 +111,9 @@ pub struct Live {
     /// Seats given back since the page opened: a seat id is never given out again in a room,
     /// so a late presence frame that still lists one does not bring it back.
     departed: StoredValue<Vec<String>>,
+    /// Each seat's signing key, by seat id: the fingerprint of the key that signed the first
+    /// name of the seat opened here. A value signed by another key is not that seat's.
+    keys: StoredValue<HashMap<String, String>>,
     write: Writes,
 }
 
@@ -188,6 +191,7 @@ impl Live {
             clock,
             clock_offset: RwSignal::new(0),
             departed: StoredValue::new(Vec::new()),
+            keys: StoredValue::new(HashMap::new()),
             write: Writes {
                 seated: write_seated,
                 may_destroy: write_may_destroy,
@@ -214,25 +218,33 @@ impl Live {
         self.you.with_untracked(|you| you.as_ref().is_some_and(|you| you.id == seat.id))
     }
 
-    /// The name to show for `seat`: what it opens to, with a tag from the seat id when anyone
-    /// else seen in the room (online, away, or only in the history) has a name that looks the
-    /// same ([`crate::model::look`]); the tag is as long as it must be to look unlike theirs
-    /// ([`tag_among`]). Never a name that fails the name rules.
+    /// The name to show for `seat`: what it opens to, with a tag when anyone else seen in the
+    /// room (online, away, or only in the history) has a name that looks the same
+    /// ([`crate::model::look`]). The tag comes from the seat's signing key's fingerprint (the
+    /// seat id before the key is known, or in a room made before members signed), and is as
+    /// long as it must be to look unlike theirs ([`tag_among`]); a seat signed by the same key
+    /// is the same person (who left and came back), not a look-alike. Never a name that fails
+    /// the name rules, or one not signed by its seat's key.
     pub fn name_of(&self, seat: &Seat) -> String {
         let opened = |seat: &Seat| match self.names.with(|n| n.get(seat).cloned()) {
-            Some(Revealed::Text(name)) if crate::model::clean_username(&name).is_ok() => Some(name),
-            Some(Revealed::Text(_) | Revealed::Unreadable) => None,
-            Some(Revealed::Sealed) | None => Some(String::new()),
+            Some(Revealed::Text(name)) if crate::model::clean_username(&name).is_ok() => Ok(name),
+            Some(Revealed::Text(_) | Revealed::Unreadable) => Err("Unreadable name"),
+            Some(Revealed::Unverified(_) | Revealed::OutOfPlace(_)) => Err("Unverified name"),
+            // Not opened yet.
+            Some(Revealed::Sealed) | None => Err("…"),
         };
         let name = match opened(seat) {
-            None => return "Unreadable name".to_owned(),
-            // Not opened yet.
-            Some(name) if name.is_empty() => return "…".to_owned(),
-            Some(name) => name,
+            Err(shown) => return shown.to_owned(),
+            Ok(name) => name,
         };
+        let key_of = |s: &Seat| self.keys.with_value(|keys| keys.get(&s.id).cloned());
+        let mine = key_of(seat);
+        let tag_of = |s: &Seat| key_of(s).unwrap_or_else(|| s.id.clone());
         let looks = crate::model::look(&name);
         let alike = |s: &Seat| {
-            s.id != seat.id && opened(s).is_some_and(|n| crate::model::look(&n) == looks)
+            s.id != seat.id
+                && (mine.is_none() || key_of(s) != mine)
+                && opened(s).is_ok_and(|n| crate::model::look(&n) == looks)
         };
         let twins: Vec<String> = self.peers.with(|peers| {
             let you = self.you.read();
@@ -243,12 +255,33 @@ impl Live {
                         seen.push(s);
                     }
                 }
-                seen.into_iter().filter(|s| alike(s)).map(|s| s.id.clone()).collect()
+                seen.into_iter().filter(|s| alike(s)).map(tag_of).collect()
             })
         });
         match twins.is_empty() {
             true => name,
-            false => format!("{name} #{}", tag_among(&seat.id, twins.iter().map(String::as_str))),
+            false => {
+                format!("{name} #{}", tag_among(&tag_of(seat), twins.iter().map(String::as_str)))
+            }
+        }
+    }
+
+    /// What a seat's name opened to, as the page shows it: the first key that signs a name of
+    /// a seat becomes the seat's key ([`Live::keys`]), and a name signed by another is not the
+    /// seat's.
+    fn name_revealed(&self, seat: &Seat, opening: Opening) -> Revealed {
+        match opening {
+            Opening::Unreadable => Revealed::Unreadable,
+            Opening::Opened { text, by: By::Unsigned } => Revealed::Text(text),
+            Opening::Opened { text, by: By::Forged } => Revealed::Unverified(text),
+            Opening::Opened { text, by: By::Key(by) } => {
+                let mut same = false;
+                self.keys.update_value(|keys| {
+                    let key = keys.entry(seat.id.clone()).or_insert(by.fingerprint.clone());
+                    same = *key == by.fingerprint;
+                });
+                if same { Revealed::Text(text) } else { Revealed::Unverified(text) }
+            }
         }
     }
 }

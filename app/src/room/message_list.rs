@@ -215,8 +215,11 @@ fn clock_time(ts: u64, local: bool) -> String {
 
 #[component]
 fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoView {
-    let Entry { message, text } = entry;
+    let Entry { message, text, .. } = entry;
     let mine = live.is_you(&message.sender);
+    // Not proven to be from its seat: never shown under the seat's name.
+    let unverified = matches!(text, Revealed::Unverified(_));
+    let out_of_place = matches!(text, Revealed::OutOfPlace(_));
     let ts = message.ts;
     let time = move || clock_time(ts, hydrated.get());
     let iso = crate::model::iso_time(ts);
@@ -226,7 +229,12 @@ fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoV
     } else {
         ("items-start text-left", "text-accent")
     };
-    let who = move || if mine { "You".to_owned() } else { live.name_of(&sender) };
+    let who = move || match (unverified, mine) {
+        (true, _) => "Unverified".to_owned(),
+        (false, true) => "You".to_owned(),
+        (false, false) => live.name_of(&sender),
+    };
+    let name_tone = if unverified { "text-danger" } else { name_tone };
     // Disappearing: the time left, and a fade in its last second.
     let gone_at = live.message_timer_ms.map(|timer| ts.saturating_add(timer));
     // Never more than the timer: the clock ticks once a second and may lag the message's time.
@@ -236,7 +244,7 @@ fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoV
     };
     let fading = move || left().is_some_and(|ms| ms <= 1_000);
     let body = match text {
-        Revealed::Text(text) => view! {
+        Revealed::Text(text) | Revealed::Unverified(text) | Revealed::OutOfPlace(text) => view! {
             <p class="max-w-[85%] whitespace-pre-wrap break-words text-sm text-ink" data-testid="text">
                 {text}
             </p>
@@ -255,10 +263,26 @@ fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoV
             }
             data-testid="message"
             data-mine=mine.to_string()
+            data-unverified=unverified.then_some("true")
             data-seq=message.seq.to_string()
         >
             <header class="flex items-baseline gap-2 text-xs">
-                <span class=format!("font-bold {name_tone}")>{who}</span>
+                <span
+                    class=format!("font-bold {name_tone}")
+                    title=unverified.then_some("Not signed by the member it names: someone else wrote it")
+                    data-testid="sender"
+                >
+                    {who}
+                </span>
+                <Show when=move || out_of_place>
+                    <span
+                        class="font-bold text-danger"
+                        title="Signed by this member, but sent before messages shown above it, or at another time: it was moved or replayed"
+                        data-testid="out-of-place"
+                    >
+                        "out of place"
+                    </span>
+                </Show>
                 <time class="text-faint" datetime=iso>{time}</time>
                 <Show when=move || gone_at.is_some()>
                     <span class="text-faint tabular-nums" data-testid="disappears">

@@ -1,13 +1,19 @@
 //! A client's side of end-to-end encryption, written from docs/PROTOCOL.md with RustCrypto's
-//! `hkdf`, `sha2` and `aes-gcm` (not the browser's WebCrypto): every room these tests create
-//! gets a link secret, as its link would carry it; the room is bound to the secret's membership
-//! verifier, and everything sent is sealed with the key derived from it.
+//! `hkdf`, `sha2` and `aes-gcm`, and dalek's `ed25519-dalek` (not the browser's WebCrypto):
+//! every room these tests create gets a link secret, as its link would carry it; the room is
+//! bound to the secret's membership verifier, and everything sent is sealed with the key derived
+//! from it and signed by the key of the seat that sends it (version 3), as a page does; `seal`
+//! makes an unsigned one (version 2) for the tests that need one (the server accepts both, and
+//! cannot tell whether a signature holds).
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
 use app::base64url;
-use app::envelope::{self, KEY_CHECK_TEXT, KEY_LEN, MEMBER_INFO, Purpose, SEAL_INFO};
+use app::envelope::{
+    self, KEY_CHECK_TEXT, KEY_LEN, MEMBER_INFO, PUBLIC_KEY_LEN, Purpose, SEAL_INFO, SIGNED, Signed,
+};
 use app::model::{ChatMessage, RoomId, Seat};
+use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -62,38 +68,166 @@ impl RoomKey {
     /// `text` sealed for `purpose` in `room`, with a fresh random IV.
     pub fn seal(&self, purpose: Purpose<'_>, room: &RoomId, text: &str) -> String {
         let iv = Aes256Gcm::generate_nonce(&mut OsRng);
-        let aad = envelope::aad(purpose, room.as_str());
+        let aad = envelope::aad(envelope::VERSION, purpose, room.as_str());
         let sealed = self.cipher().encrypt(&iv, Payload { msg: text.as_bytes(), aad: &aad });
         envelope::encode(&iv, &sealed.expect("AES-GCM seals any text"))
     }
 
-    /// What `sealed` opens to, or `None` when it does not open with this key, room and purpose.
-    pub fn open(&self, purpose: Purpose<'_>, room: &RoomId, sealed: &str) -> Option<String> {
+    /// `text` signed by `signer` with `counter` and `time`, and sealed for `purpose` in `room`
+    /// with the IV `iv`: envelope version 3.
+    #[allow(clippy::too_many_arguments)]
+    pub fn seal_signed_with(
+        &self,
+        purpose: Purpose<'_>,
+        room: &RoomId,
+        signer: &SigningKey,
+        counter: u64,
+        time: u64,
+        text: &str,
+        iv: [u8; 12],
+    ) -> String {
+        let public_key = signer.verifying_key().to_bytes();
+        let signed = envelope::signed_bytes(
+            purpose,
+            room.as_str(),
+            &public_key,
+            counter,
+            time,
+            text.as_bytes(),
+        );
+        let signature = signer.sign(&signed).to_bytes();
+        let plain = Signed {
+            public_key: &public_key,
+            counter,
+            time,
+            signature: &signature,
+            text: text.as_bytes(),
+        }
+        .to_bytes();
+        let aad = envelope::aad(SIGNED, purpose, room.as_str());
+        let sealed =
+            self.cipher().encrypt(Nonce::from_slice(&iv), Payload { msg: &plain, aad: &aad });
+        envelope::encode_version(SIGNED, &iv, &sealed.expect("AES-GCM seals any text"))
+    }
+
+    /// `text` signed and sealed as [`RoomKey::seal_signed_with`], with a fresh random IV.
+    pub fn seal_signed(
+        &self,
+        purpose: Purpose<'_>,
+        room: &RoomId,
+        signer: &SigningKey,
+        counter: u64,
+        time: u64,
+        text: &str,
+    ) -> String {
+        let iv = Aes256Gcm::generate_nonce(&mut OsRng).into();
+        self.seal_signed_with(purpose, room, signer, counter, time, text, iv)
+    }
+
+    /// What `sealed` opens to, and who signed it (for version 3), or `None` when it does not
+    /// open with this key, room and purpose.
+    pub fn open_signed(
+        &self,
+        purpose: Purpose<'_>,
+        room: &RoomId,
+        sealed: &str,
+    ) -> Option<(String, Option<Signature>)> {
         let bytes = envelope::decode(sealed, usize::MAX).ok()?;
-        let (iv, ciphertext) = envelope::split(&bytes)?;
-        let aad = envelope::aad(purpose, room.as_str());
+        let (version, iv, ciphertext) = envelope::split(&bytes)?;
+        let aad = envelope::aad(version, purpose, room.as_str());
         let plain =
             self.cipher().decrypt(Nonce::from_slice(iv), Payload { msg: ciphertext, aad: &aad });
-        String::from_utf8(plain.ok()?).ok()
+        let plain = plain.ok()?;
+        if version != SIGNED {
+            return Some((String::from_utf8(plain).ok()?, None));
+        }
+        let signed = Signed::parse(&plain)?;
+        let bytes = envelope::signed_bytes(
+            purpose,
+            room.as_str(),
+            signed.public_key,
+            signed.counter,
+            signed.time,
+            signed.text,
+        );
+        let signature = ed25519_dalek::Signature::from_bytes(signed.signature);
+        let holds = VerifyingKey::from_bytes(signed.public_key)
+            .is_ok_and(|key| key.verify(&bytes, &signature).is_ok());
+        let text = String::from_utf8(signed.text.to_vec()).ok()?;
+        let signature = Signature {
+            public_key: *signed.public_key,
+            counter: signed.counter,
+            time: signed.time,
+            holds,
+        };
+        Some((text, Some(signature)))
     }
 
-    /// The key check the creator hands over with the first seat.
+    /// What `sealed` opens to, or `None` when it does not open with this key, room and purpose
+    /// (or it is signed, and its signature does not hold).
+    pub fn open(&self, purpose: Purpose<'_>, room: &RoomId, sealed: &str) -> Option<String> {
+        match self.open_signed(purpose, room, sealed)? {
+            (_, Some(signature)) if !signature.holds => None,
+            (text, _) => Some(text),
+        }
+    }
+
+    /// The key check the creator hands over with the first seat (signed by a key of the
+    /// room's own here; a page signs it with its creator's).
     pub fn key_check(&self, room: &RoomId) -> String {
-        self.seal(Purpose::KeyCheck, room, KEY_CHECK_TEXT)
+        let signer = signer_of(room.as_str());
+        let now = app::model::now_ms();
+        self.seal_signed(Purpose::KeyCheck, room, &signer, 0, now, KEY_CHECK_TEXT)
     }
 
-    /// A new seat of `room` for a person called `name`: a random seat id and the name sealed
-    /// for it.
+    /// A new seat of `room` for a person called `name`: a random seat id and the name signed
+    /// by the seat's key ([`signer_of`]) and sealed for it.
     pub fn new_seat(&self, room: &RoomId, name: &str) -> Seat {
         let id = nanoid::nanoid!(app::model::SEAT_ID_LEN);
-        let name = self.seal(Purpose::Name { seat: &id }, room, name);
+        let (signer, now) = (signer_of(&id), app::model::now_ms());
+        let name = self.seal_signed(Purpose::Name { seat: &id }, room, &signer, 0, now, name);
         Seat { id, name }
     }
 }
 
-/// A message of `seat` in `room` with `client_id`, sealed.
+type Signers = HashMap<String, (SigningKey, u64)>;
+
+/// Each seat's signing key and last counter, by seat id.
+static SIGNERS: LazyLock<Mutex<Signers>> = LazyLock::new(Default::default);
+
+/// The signing key of a seat (by its id), made when a test first asks, as its page would.
+pub fn signer_of(seat: &str) -> SigningKey {
+    let mut signers = SIGNERS.lock().unwrap_or_else(|e| e.into_inner());
+    signers.entry(seat.to_owned()).or_insert_with(|| (signing_key(), 0)).0.clone()
+}
+
+/// The next counter of a seat's messages.
+fn next_counter(seat: &str) -> u64 {
+    let mut signers = SIGNERS.lock().unwrap_or_else(|e| e.into_inner());
+    let entry = signers.entry(seat.to_owned()).or_insert_with(|| (signing_key(), 0));
+    entry.1 += 1;
+    entry.1
+}
+
+/// The signature inside an opened version 3 value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    pub public_key: [u8; PUBLIC_KEY_LEN],
+    pub counter: u64,
+    pub time: u64,
+    pub holds: bool,
+}
+
+/// A new random signing key, as a page makes one.
+pub fn signing_key() -> SigningKey {
+    SigningKey::from_bytes(&Aes256Gcm::generate_key(OsRng).into())
+}
+
+/// A message of `seat` in `room` with `client_id`, signed by the seat's key and sealed.
 pub fn sealed_message(room: &RoomId, seat: &str, client_id: &str, text: &str) -> String {
-    key_of(room).seal(Purpose::Message { seat, client_id }, room, text)
+    let (signer, counter) = (signer_of(seat), next_counter(seat));
+    let purpose = Purpose::Message { seat, client_id };
+    key_of(room).seal_signed(purpose, room, &signer, counter, app::model::now_ms(), text)
 }
 
 /// The text of a message of `room`, opened under the seat and client id it came from.
@@ -150,8 +284,84 @@ fn the_derivation_matches_the_test_vector_in_docs_protocol() {
     assert_eq!(key.proof(), "Rn6hbDAPPyu0f650G2aVTyDKmBZUOX2RGtiRnj3pBUk");
     assert_eq!(key.verifier(), "4FdAY8CZ51X8rsshwk_4Ruo8KdCiMSfMfoEvzhN-CdY");
     let aad = envelope::aad(
+        envelope::VERSION,
         Purpose::Message { seat: "seatAAAAAAAA", client_id: "c1" },
         "roomroomroomroom",
     );
     assert_eq!(aad.len(), 34);
+}
+
+#[test]
+fn a_signed_value_opens_with_its_signer_and_a_forged_one_does_not_hold() {
+    let room = RoomId::generate();
+    let key = key_of(&room);
+    let (alice, eve) = (signing_key(), signing_key());
+    let mine = Purpose::Message { seat: "seat-aaaaaaa", client_id: "c1" };
+    let sealed = key.seal_signed(mine, &room, &alice, 7, 1_000, "hello");
+    let (text, signature) = key.open_signed(mine, &room, &sealed).expect("it opens");
+    assert_eq!(text, "hello");
+    let signature = signature.expect("version 3 is signed");
+    assert_eq!(signature.public_key, alice.verifying_key().to_bytes());
+    assert_eq!((signature.counter, signature.time, signature.holds), (7, 1_000, true));
+    // Under another seat or client id it does not open at all (the AAD binds them).
+    let theirs = Purpose::Message { seat: "seat-bbbbbbb", client_id: "c1" };
+    assert_eq!(key.open(theirs, &room, &sealed), None);
+    // Someone with the link who puts alice's public key in front of their own signature:
+    // it opens, and the signature does not hold.
+    let forged = {
+        let public_key = alice.verifying_key().to_bytes();
+        let bytes = envelope::signed_bytes(mine, room.as_str(), &public_key, 8, 1_000, b"pay eve");
+        let signature = eve.sign(&bytes).to_bytes();
+        let plain = Signed {
+            public_key: &public_key,
+            counter: 8,
+            time: 1_000,
+            signature: &signature,
+            text: b"pay eve",
+        }
+        .to_bytes();
+        let iv = [3u8; 12];
+        let aad = envelope::aad(SIGNED, mine, room.as_str());
+        let sealed =
+            key.cipher().encrypt(Nonce::from_slice(&iv), Payload { msg: &plain, aad: &aad });
+        envelope::encode_version(SIGNED, &iv, &sealed.expect("sealed"))
+    };
+    let (_, signature) = key.open_signed(mine, &room, &forged).expect("it opens");
+    assert_eq!(signature.map(|s| s.holds), Some(false));
+    assert_eq!(key.open(mine, &room, &forged), None);
+}
+
+#[test]
+fn the_signed_envelope_matches_the_test_vector_in_docs_protocol() {
+    let key = RoomKey([7; KEY_LEN]);
+    let room: RoomId = "roomroomroomroom".parse().expect("a room id");
+    let signer = SigningKey::from_bytes(&[9; 32]);
+    let purpose = Purpose::Message { seat: "seatAAAAAAAA", client_id: "c1" };
+    let sealed = key.seal_signed_with(purpose, &room, &signer, 1, 1_795_815_250_000, "hi", [1; 12]);
+    let public_key = signer.verifying_key().to_bytes();
+    let signed =
+        envelope::signed_bytes(purpose, room.as_str(), &public_key, 1, 1_795_815_250_000, b"hi");
+    assert_eq!(
+        hex::encode(public_key),
+        "fd1724385aa0c75b64fb78cd602fa1d991fdebf76b13c58ed702eac835e9f618"
+    );
+    assert_eq!(
+        hex::encode(&signed),
+        "6275726e6572207633207369676e656400036d726f6f6d726f6f6d726f6f6d726f6f6d\
+         00736561744141414141414141006331fd1724385aa0c75b64fb78cd602fa1d991fdeb\
+         f76b13c58ed702eac835e9f6180000000000000001000001a21eee18506869"
+    );
+    assert_eq!(
+        hex::encode(signer.sign(&signed).to_bytes()),
+        "eebebcc929a0381caf9bc29cc99b17e2905d2f03de4c83308fa40895f813147d504a01c7cb85c4c3e2db193d\
+         87282939d444948821d11b5f79cf38fb52ab4f01"
+    );
+    assert_eq!(
+        sealed,
+        "AwEBAQEBAQEBAQEBARMu4Rkd7FcDKUltj7CCw0moM3umiWBXJIf0dj_Z1Xqp1344axBi3oWk_MAm7iEVa8bbc1fP\
+         w1wf-3oBUL45H2ee-IxUSscs9k8LKvlxOEJE36D-8E5aUESUo3q5Js9ut93b5f4Dvr-thTCqeJyuyYYM_DdMbxYB\
+         ixAObGZqGrxWths"
+    );
+    assert_eq!(sealed.len(), envelope::sealed_len(envelope::SIGNED_HEAD_LEN + 2));
+    assert_eq!(key.open(purpose, &room, &sealed).as_deref(), Some("hi"));
 }

@@ -1,14 +1,17 @@
 //! The executor in the browser: it holds the room key and the connection, and runs effects.
 
-use crate::crypto::{CryptoError, RoomKey, handed_over};
-use crate::envelope::{self, KEY_LEN, Purpose};
+use crate::crypto::{CryptoError, Opened, RoomKey, Signer, handed_over};
+use crate::envelope::{self, KEY_LEN, Purpose, SIGNED};
 use crate::model::now_ms;
 use crate::remembered_name::update_remembered;
-use crate::room::chat_log::Revealed;
+use crate::room::chat_log::{By, Opening, SignedBy};
 use crate::room::live::{Change, Effect, Live};
-use crate::room::{destroy_room, leave_room, link, room_history, room_view, socket, take_seat};
+use crate::room::{
+    destroy_room, leave_room, link, room_history, room_view, signing_key, socket, take_seat,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 /// What the page holds of its room in the browser; `Copy`, so callbacks share it.
@@ -21,6 +24,15 @@ pub struct Executor {
     outbox: StoredValue<Option<socket::Outbox>, LocalStorage>,
     /// Whether a task is opening sealed messages and names now.
     opening: StoredValue<bool>,
+    /// This browser's signing key in the room, once the page has sealed something.
+    signer: StoredValue<Option<Signer>, LocalStorage>,
+    /// Messages written, waiting to be signed and sealed, oldest first: one task seals them in
+    /// order, so they go out in the order of their counters.
+    to_seal: StoredValue<VecDeque<(String, String)>>,
+    /// Whether that task runs now.
+    sealing: StoredValue<bool>,
+    /// The last counter this page signed.
+    counter: StoredValue<u64>,
 }
 
 impl Executor {
@@ -31,7 +43,20 @@ impl Executor {
             secret: StoredValue::new(None),
             outbox: StoredValue::new_local(None),
             opening: StoredValue::new(false),
+            signer: StoredValue::new_local(None),
+            to_seal: StoredValue::new(VecDeque::new()),
+            sealing: StoredValue::new(false),
+            counter: StoredValue::new(0),
         }
+    }
+
+    /// Whether the room was made since members sign: its key check is signed (or not there
+    /// yet, in a room just made). In a room made before, unsigned values are the norm; in one
+    /// made since, an unsigned value is a forgery.
+    fn signed_room(self) -> bool {
+        self.live.key_check.with_value(|check| {
+            check.as_deref().is_none_or(|check| envelope::version_of(check) == Some(SIGNED))
+        })
     }
 
     /// The room's state, as components read it.
@@ -179,6 +204,9 @@ impl Executor {
             to.as_deref().is_some_and(|to| to.contains("destroyed=1") || to.contains("expired=1"))
         });
         if ended {
+            // The signing key goes with the room; a visitor who only left keeps it, and signs
+            // as the same person on coming back.
+            signing_key::forget(&room);
             spawn_local(async move {
                 let _ = leave_room(room.to_string()).await;
             });
@@ -243,8 +271,9 @@ impl Executor {
     /// Takes a seat under `name` (sealed for it), proving the link.
     fn take_seat(self, name: String) {
         let Some(key) = self.key.get_value() else { return };
+        let deadline = self.live.expires_at;
         spawn_local(async move {
-            let answer = take_seat(&key, &name, false).await;
+            let answer = take_seat(&key, &name, false, deadline).await;
             if answer.is_ok() {
                 update_remembered(&name);
             }
@@ -252,18 +281,51 @@ impl Executor {
         });
     }
 
-    /// Seals a queued message under this seat and its client id.
+    /// Signs and seals a queued message under this seat and its client id, after those queued
+    /// before it.
     fn seal(self, client_id: String, text: String) {
-        let Some(key) = self.key.get_value() else { return };
-        let Some(seat) = self.live.you.get_untracked().map(|seat| seat.id) else { return };
+        self.to_seal.update_value(|queue| queue.push_back((client_id, text)));
+        if self.sealing.get_value() {
+            return;
+        }
+        self.sealing.set_value(true);
         spawn_local(async move {
-            let purpose = Purpose::Message { seat: &seat, client_id: &client_id };
-            let change = match key.seal(purpose, &text).await {
-                Ok(body) => Change::Sealed { client_id, body },
-                Err(_) => Change::NoCrypto,
-            };
-            self.dispatch(change);
+            while let Some((client_id, text)) =
+                self.to_seal.try_update_value(VecDeque::pop_front).flatten()
+            {
+                if let Some(change) = self.seal_one(client_id, text).await {
+                    self.dispatch(change);
+                }
+            }
+            let _ = self.sealing.try_set_value(false);
         });
+    }
+
+    /// One message signed (with the next counter and the server's time as this page knows it)
+    /// and sealed: `None` once the page has left the room.
+    async fn seal_one(self, client_id: String, text: String) -> Option<Change> {
+        let key = self.key.try_get_value()??;
+        let seat = self.live.you.try_get_untracked()??.id;
+        let room = key.room().clone();
+        let signer = match self.signer.try_get_value()? {
+            Some(signer) => signer,
+            None => match signing_key::for_room(&room, self.live.expires_at).await {
+                Ok(signer) => {
+                    let _ = self.signer.try_set_value(Some(signer.clone()));
+                    signer
+                }
+                Err(_) => return Some(Change::NoCrypto),
+            },
+        };
+        let floor = self.counter.try_get_value()?.saturating_add(1);
+        let counter = signing_key::next_counter(&room, floor);
+        let _ = self.counter.try_set_value(counter);
+        let time = self.live.server_now(now_ms());
+        let purpose = Purpose::Message { seat: &seat, client_id: &client_id };
+        Some(match key.seal(purpose, &text, &signer, counter, time).await {
+            Ok(body) => Change::Sealed { client_id, body },
+            Err(_) => Change::NoCrypto,
+        })
     }
 
     /// Opens every sealed message and name not opened yet, one batch at a time, until none
@@ -300,8 +362,10 @@ impl Executor {
                 if self.gone() {
                     return;
                 }
-                let messages = bodies.iter().map(|m| m.seq).zip(texts.into_iter().map(revealed));
-                let names = names.into_iter().zip(opened.into_iter().map(revealed));
+                let signed = self.signed_room();
+                let reveal = |opened| opening(opened, signed);
+                let messages = bodies.iter().map(|m| m.seq).zip(texts.into_iter().map(reveal));
+                let names = names.into_iter().zip(opened.into_iter().map(reveal));
                 let (messages, names) = (messages.collect(), names.collect());
                 self.dispatch(Change::Opened { messages, names });
             }
@@ -310,9 +374,18 @@ impl Executor {
     }
 }
 
-fn revealed(opened: Result<String, CryptoError>) -> Revealed {
-    match opened {
-        Ok(text) => Revealed::Text(text),
-        Err(_) => Revealed::Unreadable,
-    }
+/// What opening a value gave, in a room made since members sign (`signed_room`) or before.
+fn opening(opened: Result<Opened, CryptoError>, signed_room: bool) -> Opening {
+    let Ok(Opened { text, signature }) = opened else { return Opening::Unreadable };
+    let by = match signature {
+        None if signed_room => By::Forged,
+        None => By::Unsigned,
+        Some(signature) if !signature.holds => By::Forged,
+        Some(signature) => By::Key(SignedBy {
+            fingerprint: signature.fingerprint,
+            counter: signature.counter,
+            time: signature.time,
+        }),
+    };
+    Opening::Opened { text, by }
 }

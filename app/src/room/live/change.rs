@@ -7,7 +7,7 @@ use super::{ConnectionStatus, KeyState, Live};
 use crate::error::ApiError;
 use crate::model::{History, Seat};
 use crate::protocol::{ClientFrame, ServerFrame};
-use crate::room::chat_log::Revealed;
+use crate::room::chat_log::{Opening, Revealed};
 use crate::room::{Joined, RoomSnapshot};
 use leptos::prelude::*;
 
@@ -70,8 +70,8 @@ pub enum Change {
     OlderWanted,
     /// These sealed names are being opened (so the next batch does not take them again).
     Opening { names: Vec<Seat> },
-    /// What sealed messages (by sequence number) and names turned out to be.
-    Opened { messages: Vec<(u64, Revealed)>, names: Vec<(Seat, Revealed)> },
+    /// What opening sealed messages (by sequence number) and names gave.
+    Opened { messages: Vec<(u64, Opening)>, names: Vec<(Seat, Opening)> },
     /// A fresh copy of the history.
     HistoryLoaded(History),
     /// The page of messages older than those held, or why it could not be loaded.
@@ -226,12 +226,22 @@ impl Live {
                 (Vec::new(), None)
             }
             Change::Opened { messages, names } => {
-                self.write.log.update(|log| {
-                    for (seq, text) in messages {
-                        log.reveal(seq, text);
-                    }
-                });
+                // Names first: they say which key is each seat's.
+                let names: Vec<(Seat, Revealed)> = names
+                    .into_iter()
+                    .map(|(seat, opening)| {
+                        let revealed = self.name_revealed(&seat, opening);
+                        (seat, revealed)
+                    })
+                    .collect();
                 self.write.names.update(|known| known.extend(names));
+                let keys = self.keys.get_value();
+                self.write.log.update(|log| {
+                    for (seq, opening) in messages {
+                        log.reveal_opened(seq, opening, &keys);
+                    }
+                    log.mark_out_of_place();
+                });
                 (Vec::new(), None)
             }
             Change::HistoryLoaded(history) => {

@@ -1,6 +1,6 @@
-//! Interoperability: a client written from docs/PROTOCOL.md in Rust (RustCrypto's `aes-gcm`,
-//! not WebCrypto) and the browser app, in Debian's Chromium, share a room: each reads what the
-//! other sealed.
+//! Interoperability: a client written from docs/PROTOCOL.md in Rust (RustCrypto's `aes-gcm`
+//! and `ed25519-dalek`, not WebCrypto) and the browser app, in Debian's Chromium, share a room:
+//! each reads what the other sealed, and takes the other's signatures as holding.
 
 use crate::helpers::{Kind, TestApp, Visitor};
 use crate::sealing::{RoomKey, remember_key};
@@ -60,8 +60,18 @@ async fn a_rust_client_and_the_browser_read_each_others_sealed_messages() {
     assert_eq!(key.open(as_sent, &RoomId::generate(), &theirs.body), None, "not in another room");
     let as_mine = Purpose::Message { seat: &you.id, client_id: &theirs.client_id };
     assert_eq!(key.open(as_mine, &room, &theirs.body), None, "not as Rusty's");
+    // Signed (envelope version 3) by the key the browser's name carries.
+    let (_, signed) = key.open_signed(as_sent, &room, &theirs.body).expect("it opens");
+    let signed = signed.expect("the browser signs its messages");
+    let their_name = Purpose::Name { seat: &theirs.sender.id };
+    let (_, named) = key.open_signed(their_name, &room, &theirs.sender.name).expect("it opens");
+    let named = named.expect("the browser signs its name");
+    assert!(signed.holds && named.holds, "{signed:?} {named:?}");
+    assert_eq!(signed.public_key, named.public_key, "one key for the seat");
+    assert!(signed.counter >= 1);
 
     socket.say("rust-1", "hello from rust").await;
+    // Rusty signs too (crate::sealing): the browser shows Rusty's words as Rusty's.
     let line = next_line().await;
     assert_eq!(line, "SEEN hello from rust FROM Rusty");
     let status = tokio::time::timeout(Duration::from_secs(20), browser.wait()).await;

@@ -3,7 +3,7 @@
 use super::*;
 use crate::model::{ChatMessage, EndReason};
 use crate::protocol::ErrorCode;
-use crate::room::chat_log::ACK_TIMEOUT_MS;
+use crate::room::chat_log::{ACK_TIMEOUT_MS, By, SignedBy};
 use crate::room::live::change::Effects;
 use crate::room::live::fixture::{live, room, seat};
 
@@ -234,12 +234,141 @@ fn opened_messages_and_names_are_revealed() {
         live.names.with_untracked(|n| n.get(&seat("peer")).cloned()),
         Some(Revealed::Sealed)
     );
-    let messages = vec![(1, Revealed::Text("hi".into()))];
-    let names = vec![(seat("peer"), Revealed::Text("bob".into()))];
+    let messages = vec![(1, opened("hi", signed_by("K", 1, 0)))];
+    let names = vec![(seat("peer"), opened("bob", signed_by("K", 0, 0)))];
     live.dispatch(Change::Opened { messages, names });
-    let shown =
-        live.log.with_untracked(|log| log.shown().map(|e| e.text.clone()).collect::<Vec<_>>());
-    assert_eq!(shown, vec![Revealed::Text("hi".to_owned())]);
+    assert_eq!(shown(&live), vec![Revealed::Text("hi".to_owned())]);
+    assert_eq!(live.name_of(&seat("peer")), "bob");
+}
+
+fn signed_by(fingerprint: &str, counter: u64, time: u64) -> By {
+    By::Key(SignedBy { fingerprint: fingerprint.into(), counter, time })
+}
+
+fn opened(text: &str, by: By) -> Opening {
+    Opening::Opened { text: text.into(), by }
+}
+
+fn shown(live: &Live) -> Vec<Revealed> {
+    live.log.with_untracked(|log| log.shown().map(|e| e.text.clone()).collect())
+}
+
+/// A room whose history holds these messages, from these seats.
+fn history_of(live: &Live, senders: &[&str]) {
+    let messages =
+        senders.iter().enumerate().map(|(i, s)| message(i as u64 + 1, s)).collect::<Vec<_>>();
+    let seq = messages.len() as u64;
+    live.dispatch(Change::HistoryLoaded(History { messages, seq, truncated: false, more: false }));
+}
+
+#[test]
+fn a_message_not_signed_by_its_seats_key_is_unverified_never_its_seats() {
+    let live = live();
+    history_of(&live, &["peer", "peer", "peer"]);
+    let names = vec![(seat("peer"), opened("bob", signed_by("BOB", 0, 0)))];
+    let messages = vec![
+        (1, opened("mine", signed_by("BOB", 1, 0))),
+        // Someone with the link (and the server's help) wrote as bob, signing with their key...
+        (2, opened("forged", signed_by("EVE", 2, 0))),
+        // ...or with a signature that does not hold, or none at all.
+        (3, opened("unsigned", By::Forged)),
+    ];
+    live.dispatch(Change::Opened { messages, names });
+    assert_eq!(
+        shown(&live),
+        [
+            Revealed::Text("mine".into()),
+            Revealed::Unverified("forged".into()),
+            Revealed::Unverified("unsigned".into())
+        ]
+    );
+    // A second name for bob's seat, signed by another key, is not bob's name.
+    let other = Seat { id: "peer".into(), name: "another sealed name".into() };
+    let names = vec![(other.clone(), opened("bob", signed_by("EVE", 0, 0)))];
+    live.dispatch(Change::Opened { messages: Vec::new(), names });
+    assert_eq!(live.name_of(&other), "Unverified name");
+    assert_eq!(live.name_of(&seat("peer")), "bob");
+}
+
+#[test]
+fn a_message_moved_after_a_later_one_or_repeated_is_marked_out_of_place() {
+    let live = live();
+    // The audit: bob's "transfer approved" (counter 1) moved from seq 1 to after "never mind,
+    // cancel it" (counter 2); and a copy of a message under a new client id.
+    history_of(&live, &["peer", "peer", "peer", "me"]);
+    let names = vec![
+        (seat("peer"), opened("bob", signed_by("BOB", 0, 0))),
+        (seat("me"), opened("alice", signed_by("ALICE", 0, 0))),
+    ];
+    let messages = vec![
+        (1, opened("never mind, cancel it", signed_by("BOB", 2, 0))),
+        (2, opened("transfer approved", signed_by("BOB", 1, 0))),
+        (3, opened("again", signed_by("BOB", 2, 0))),
+        // Another signer's counters are their own.
+        (4, opened("hi", signed_by("ALICE", 1, 0))),
+    ];
+    live.dispatch(Change::Opened { messages, names });
+    assert_eq!(
+        shown(&live),
+        [
+            Revealed::Text("never mind, cancel it".into()),
+            Revealed::OutOfPlace("transfer approved".into()),
+            Revealed::OutOfPlace("again".into()),
+            Revealed::Text("hi".into()),
+        ]
+    );
+}
+
+#[test]
+fn counters_that_start_late_or_skip_raise_no_alarm_but_a_far_signed_time_does() {
+    let live = live();
+    // The oldest messages were trimmed: bob's first kept counter is 40, and some between are
+    // another room member's to hold (or were forgotten by their timer).
+    history_of(&live, &["peer", "peer", "peer"]);
+    let names = vec![(seat("peer"), opened("bob", signed_by("BOB", 0, 0)))];
+    let slack = crate::room::chat_log::SIGNED_TIME_SLACK_MS;
+    let messages = vec![
+        (1, opened("forty", signed_by("BOB", 40, 0))),
+        // `message` stores each at time 0: a clock that is off by the slack is still fine.
+        (2, opened("forty-three", signed_by("BOB", 43, slack))),
+        (3, opened("held back", signed_by("BOB", 44, slack + 1))),
+    ];
+    live.dispatch(Change::Opened { messages, names });
+    assert_eq!(
+        shown(&live),
+        [
+            Revealed::Text("forty".into()),
+            Revealed::Text("forty-three".into()),
+            Revealed::OutOfPlace("held back".into()),
+        ]
+    );
+}
+
+#[test]
+fn tags_come_from_the_key_and_the_same_key_is_the_same_person() {
+    let live = live();
+    // bob left and came back: a new seat, the same key. A look-alike picked a seat id like bob's.
+    let (old, new, twin) = (seat("bobseat1"), seat("bobseat2"), seat("bobseat3"));
+    history_of(&live, &["bobseat1", "bobseat2", "bobseat3"]);
+    let names = vec![
+        (old.clone(), opened("bob", signed_by("Kq7xAAAA", 0, 0))),
+        (new.clone(), opened("bob", signed_by("Kq7xAAAA", 0, 0))),
+        (twin.clone(), opened("bob", signed_by("ZZ9pBBBB", 0, 0))),
+    ];
+    live.dispatch(Change::Opened { messages: Vec::new(), names });
+    assert_eq!(live.name_of(&old), "bob #Kq7x");
+    assert_eq!(live.name_of(&new), "bob #Kq7x", "the same person, the same tag");
+    assert_eq!(live.name_of(&twin), "bob #ZZ9p");
+}
+
+#[test]
+fn in_a_room_made_before_members_signed_unsigned_values_read_as_before() {
+    let live = live();
+    history_of(&live, &["peer"]);
+    let names = vec![(seat("peer"), opened("bob", By::Unsigned))];
+    let messages = vec![(1, opened("hi", By::Unsigned))];
+    live.dispatch(Change::Opened { messages, names });
+    assert_eq!(shown(&live), [Revealed::Text("hi".into())]);
     assert_eq!(live.name_of(&seat("peer")), "bob");
 }
 

@@ -1,0 +1,108 @@
+//! This browser's signing key in a room, kept while the room lives. The page makes an Ed25519
+//! key pair the first time it seals anything in a room (the creator's key check and name, or a
+//! visitor's name when joining) and keeps it in the browser's localStorage, with the room's
+//! deadline and the counter its messages carry: a reload, a second tab, and a leave and rejoin
+//! all sign with the same key, so the same person keeps the same tag. Like the link, it is
+//! removed when the room ends, and any page of the site removes those of rooms past their
+//! deadline. (localStorage rather than the tab's sessionStorage: the seat cookie belongs to the
+//! browser, not the tab, and a second tab on the same seat must sign as it.)
+
+use crate::base64url;
+use crate::crypto::{CryptoError, Signer};
+use crate::envelope::PUBLIC_KEY_LEN;
+use crate::model::RoomId;
+use leptos::prelude::window;
+
+const PREFIX: &str = "burner.signer.";
+
+fn local() -> Option<web_sys::Storage> {
+    window().local_storage().ok()?
+}
+
+fn item(room: &RoomId) -> String {
+    format!("{PREFIX}{room}")
+}
+
+/// A kept key: `<deadline> <counter> <public key> <private key, PKCS #8>` (keys in base64url).
+struct Kept {
+    deadline: u64,
+    counter: u64,
+    public: [u8; PUBLIC_KEY_LEN],
+    pkcs8: Vec<u8>,
+}
+
+impl Kept {
+    fn read(room: &RoomId) -> Option<Self> {
+        let stored = local()?.get_item(&item(room)).ok()??;
+        let mut parts = stored.split(' ');
+        let deadline = parts.next()?.parse().ok()?;
+        let counter = parts.next()?.parse().ok()?;
+        let public = base64url::decode(parts.next()?)?.try_into().ok()?;
+        let pkcs8 = base64url::decode(parts.next()?)?;
+        Some(Kept { deadline, counter, public, pkcs8 })
+    }
+
+    fn write(&self, room: &RoomId) -> bool {
+        let text = format!(
+            "{} {} {} {}",
+            self.deadline,
+            self.counter,
+            base64url::encode(&self.public),
+            base64url::encode(&self.pkcs8)
+        );
+        local().is_some_and(|local| local.set_item(&item(room), &text).is_ok())
+    }
+}
+
+/// This browser's key in `room` (which ends at `deadline`): the one kept, or a new one, kept
+/// from now on.
+pub async fn for_room(room: &RoomId, deadline: u64) -> Result<Signer, CryptoError> {
+    if let Some(kept) = Kept::read(room)
+        && let Ok(signer) = Signer::import(&kept.pkcs8, kept.public).await
+    {
+        return Ok(signer);
+    }
+    let (signer, pkcs8) = Signer::generate().await?;
+    // Another tab may have made one meanwhile: the first kept is the room's.
+    if let Some(kept) = Kept::read(room)
+        && let Ok(theirs) = Signer::import(&kept.pkcs8, kept.public).await
+    {
+        return Ok(theirs);
+    }
+    let kept = Kept { deadline, counter: 0, public: *signer.public_key(), pkcs8 };
+    // A browser that keeps nothing (storage full or refused) still signs, for this page.
+    kept.write(room);
+    Ok(signer)
+}
+
+/// The next counter for a message signed in `room`: one more than the last this browser used
+/// there (kept with the key, so a reload goes on counting), and never below `floor`.
+pub fn next_counter(room: &RoomId, floor: u64) -> u64 {
+    let Some(mut kept) = Kept::read(room) else { return floor.max(1) };
+    kept.counter = kept.counter.saturating_add(1).max(floor);
+    kept.write(room);
+    kept.counter
+}
+
+/// Forgets this browser's key in `room` (it ended).
+pub fn forget(room: &RoomId) {
+    if let Some(local) = local() {
+        let _ = local.remove_item(&item(room));
+    }
+}
+
+/// Forgets the keys of rooms past their deadline (`now`, by this browser's clock, with a
+/// minute's leeway for a clock behind the server's).
+pub fn forget_ended(now: u64) {
+    let Some(local) = local() else { return };
+    let count = local.length().unwrap_or(0);
+    let names: Vec<String> = (0..count).filter_map(|i| local.key(i).ok().flatten()).collect();
+    for name in names.iter().filter(|name| name.starts_with(PREFIX)) {
+        let deadline = local.get_item(name).ok().flatten().and_then(|stored| {
+            stored.split_once(' ').and_then(|(deadline, _)| deadline.parse::<u64>().ok())
+        });
+        if deadline.is_none_or(|deadline| deadline.saturating_add(60_000) < now) {
+            let _ = local.remove_item(name);
+        }
+    }
+}
