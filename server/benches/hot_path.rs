@@ -1,6 +1,8 @@
 //! The real-time path, piece by piece, so a regression shows as a number: a client frame
 //! decoded and checked, a message frame encoded for sockets and read back from pub/sub, and a
 //! post to each store (Redis at `REDIS_URL`, else 127.0.0.1:6379; skipped when there is none).
+//! Beside it, what a client (not the server: it cannot) pays to sign and verify a message with
+//! Ed25519 in Rust; the browser's figures come from `scripts/bench signing`.
 //!
 //! `cargo bench -p server --features app/ssr --bench hot_path`
 
@@ -18,9 +20,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// A sealed 100-character message, as a browser sends it.
+/// A signed and sealed 100-character message, as a browser sends it.
 fn sealed_body() -> String {
-    envelope::encode(&[7; envelope::IV_LEN], &[42; 100 + envelope::TAG_LEN])
+    let sealed = [42; envelope::SIGNED_HEAD_LEN + 100 + envelope::TAG_LEN];
+    envelope::encode_version(envelope::SIGNED, &[7; envelope::IV_LEN], &sealed)
 }
 
 fn message() -> ChatMessage {
@@ -104,5 +107,31 @@ fn stores(c: &mut Criterion) {
     }
 }
 
-criterion_group!(hot_path, frames, stores);
+/// Signing a 100-character message and verifying it, as a client does (Ed25519, dalek).
+fn signing(c: &mut Criterion) {
+    use ed25519_dalek::{Signer, SigningKey, Verifier};
+    let key = SigningKey::from_bytes(&[9; 32]);
+    let public_key = key.verifying_key().to_bytes();
+    let purpose =
+        envelope::Purpose::Message { seat: "seat-abcdefg", client_id: "xk3-2u9QmZr1pL0a" };
+    let text = [b'a'; 100];
+    let bytes = envelope::signed_bytes(
+        purpose,
+        "roomroomroomroom",
+        &public_key,
+        7,
+        1_795_849_500_123,
+        &text,
+    );
+    c.bench_function("client: sign a 100-character message (Ed25519)", |b| {
+        b.iter(|| black_box(key.sign(black_box(&bytes))))
+    });
+    let signature = key.sign(&bytes);
+    let verifying = key.verifying_key();
+    c.bench_function("client: verify a 100-character message (Ed25519)", |b| {
+        b.iter(|| black_box(verifying.verify(black_box(&bytes), &signature).is_ok()))
+    });
+}
+
+criterion_group!(hot_path, frames, stores, signing);
 criterion_main!(hot_path);
