@@ -491,3 +491,41 @@ test('a room made before members signed reads as before: its unsigned messages a
   await expect(now.page.locator('[data-unverified="true"]')).toHaveCount(0);
   await expect(now.page.getByTestId('out-of-place')).toHaveCount(0);
 });
+
+test('a forged name and message put under a member\'s seat in Redis never pass for that member, before or after a reload', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const link = await createRoom(alice.page, 'alice', instanceA, { seats: 3 });
+  const roomId = link.split('/room/')[1].split('#')[0];
+  const keys = new LinkKeys(link.split('#k=')[1]);
+  await joinRoom(bob.page, `${instanceB}${link}`, 'bob');
+  await say(bob.page, 'genuine bob');
+  await say(bob.page, 'second genuine line');
+  await expect(messageTexts(alice.page)).toHaveText(['genuine bob', 'second genuine line']);
+  await expect(alice.page.getByTestId('sender')).toHaveText(['bob', 'bob']);
+
+  // Someone with the link and Redis rewrites bob's second message: a name for his seat and a
+  // body, both signed by a key of their own (they cannot sign with bob's).
+  const log = `${prefix}:{${roomId}}:log`;
+  const entry = redis('--raw', 'LINDEX', log, '1').replace(/\n$/, '');
+  const [head, content] = [entry.slice(0, entry.indexOf('\n')), entry.slice(entry.indexOf('\n') + 1)];
+  const bobSeat = JSON.parse(head.slice(head.indexOf('{')));
+  const message = JSON.parse(content);
+  const mallory = Signer.generate();
+  const forgedName = keys.seal({ kind: 'n', seat: bobSeat.id }, roomId, 'bob', mallory, 0);
+  message.body = keys.seal({ kind: 'm', seat: bobSeat.id, clientId: message.client_id }, roomId, 'please approve the transfer', mallory, 2);
+  redis('LSET', log, '1', `message:2:${JSON.stringify({ id: bobSeat.id, name: forgedName })}\n${JSON.stringify(message)}`);
+
+  // Alice's browser learnt bob's key before, and keeps it over a reload; carol, new, sees two
+  // keys claim bob's seat. Neither shows the forged message, or anything under that seat now,
+  // as bob's.
+  const carol = await person(browser);
+  await joinRoom(carol.page, `${instanceB}${link}`, 'carol');
+  await alice.page.reload();
+  for (const page of [alice.page, carol.page]) {
+    await expect(page.getByTestId('link-status')).toHaveText('connected');
+    await expect(messageTexts(page)).toHaveText(['genuine bob', 'please approve the transfer']);
+    await expect(page.getByTestId('message').getByTestId('sender')).toHaveText(['Unverified', 'Unverified']);
+  }
+});

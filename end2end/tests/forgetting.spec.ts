@@ -86,7 +86,11 @@ test('the key leaves the address once read; a reload and Copy link still have it
   expect(bob.page.url()).not.toContain('#k=');
   await expect(bob.page.getByTestId('link-status')).toHaveText('connected');
   await expect(messageTexts(bob.page)).toHaveText(['still readable after a reload']);
-  // When the room ends, the tab forgets its link.
+  // Each browser keeps its signing key for the room while the room lives...
+  const signers = () => Promise.all([alice.page, bob.page].map((page) =>
+    page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('burner.signer.')).length)));
+  expect(await signers()).toEqual([1, 1]);
+  // ...and when the room ends, the tab forgets its link, and the browser its signing key.
   await alice.page.getByRole('button', { name: 'Destroy now' }).click();
   await alice.page.getByRole('button', { name: 'Yes, destroy' }).click();
   for (const page of [alice.page, bob.page]) {
@@ -94,6 +98,7 @@ test('the key leaves the address once read; a reload and Copy link still have it
     const kept = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + location.href);
     expect(kept).not.toContain('#k=');
   }
+  expect(await signers()).toEqual([0, 0]);
 });
 
 test('the name is remembered on this device only when the person chooses it', async ({ browser }) => {

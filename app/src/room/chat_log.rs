@@ -251,6 +251,16 @@ impl ChatLog {
         };
     }
 
+    /// Shows every message of `seat` as unverified: two keys signed its names.
+    pub fn distrust(&mut self, seat: &str) {
+        for entry in self.messages.values_mut().filter(|e| e.message.sender.id == seat) {
+            if let Revealed::Text(text) | Revealed::OutOfPlace(text) = &mut entry.text {
+                entry.text = Revealed::Unverified(std::mem::take(text));
+                entry.signed = None;
+            }
+        }
+    }
+
     /// Marks each signed message whose counter is not above every counter its signer signed in
     /// the messages before it (by sequence number): it repeats one, or was moved after later
     /// ones. Counters need not start at 1 or have no gaps, so a log whose oldest messages were

@@ -49,6 +49,16 @@ impl KeyState {
     }
 }
 
+/// A seat's signing key, as this page knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SeatKey {
+    /// The fingerprint of the key that signed the seat's name.
+    Known(String),
+    /// Names of the seat signed by two keys: someone with the link and the server's help forged
+    /// one, and the page cannot tell which. Nothing of the seat is shown as the seat's.
+    Conflicting,
+}
+
 /// Someone took a seat or gave theirs back while the page was open: a line in the log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Movement {
@@ -112,8 +122,9 @@ pub struct Live {
     /// so a late presence frame that still lists one does not bring it back.
     departed: StoredValue<Vec<String>>,
     /// Each seat's signing key, by seat id: the fingerprint of the key that signed the first
-    /// name of the seat opened here. A value signed by another key is not that seat's.
-    keys: StoredValue<HashMap<String, String>>,
+    /// name of the seat this browser opened (kept while the room lives, so a reload still knows
+    /// it). A value signed by another key is not that seat's.
+    keys: StoredValue<HashMap<String, SeatKey>>,
     write: Writes,
 }
 
@@ -237,7 +248,12 @@ impl Live {
             Err(shown) => return shown.to_owned(),
             Ok(name) => name,
         };
-        let key_of = |s: &Seat| self.keys.with_value(|keys| keys.get(&s.id).cloned());
+        let key_of = |s: &Seat| {
+            self.keys.with_value(|keys| match keys.get(&s.id) {
+                Some(SeatKey::Known(key)) => Some(key.clone()),
+                _ => None,
+            })
+        };
         let mine = key_of(seat);
         let tag_of = |s: &Seat| key_of(s).unwrap_or_else(|| s.id.clone());
         let looks = crate::model::look(&name);
@@ -275,14 +291,62 @@ impl Live {
             Opening::Opened { text, by: By::Unsigned } => Revealed::Text(text),
             Opening::Opened { text, by: By::Forged } => Revealed::Unverified(text),
             Opening::Opened { text, by: By::Key(by) } => {
-                let mut same = false;
-                self.keys.update_value(|keys| {
-                    let key = keys.entry(seat.id.clone()).or_insert(by.fingerprint.clone());
-                    same = *key == by.fingerprint;
-                });
-                if same { Revealed::Text(text) } else { Revealed::Unverified(text) }
+                if self.learn_key(&seat.id, SeatKey::Known(by.fingerprint)) {
+                    Revealed::Text(text)
+                } else {
+                    Revealed::Unverified(text)
+                }
             }
         }
+    }
+
+    /// Notes `key` as `seat`'s; returns whether it is the seat's key now. A second key for a
+    /// seat makes the seat's key conflicting: from then on nothing of the seat is trusted, and
+    /// what was shown as the seat's is shown as unverified.
+    fn learn_key(&self, seat: &str, key: SeatKey) -> bool {
+        let mut conflict = false;
+        let trusted = self
+            .keys
+            .try_update_value(|keys| match keys.get(seat) {
+                None => {
+                    keys.insert(seat.to_owned(), key);
+                    !matches!(keys.get(seat), Some(SeatKey::Conflicting))
+                }
+                Some(known) if *known == key => matches!(known, SeatKey::Known(_)),
+                Some(_) => {
+                    conflict = true;
+                    keys.insert(seat.to_owned(), SeatKey::Conflicting);
+                    false
+                }
+            })
+            .unwrap_or(false);
+        if conflict {
+            self.write.names.update(|names| {
+                for (_, revealed) in names.iter_mut().filter(|(s, _)| s.id == seat) {
+                    if let Revealed::Text(text) = revealed {
+                        *revealed = Revealed::Unverified(std::mem::take(text));
+                    }
+                }
+            });
+            self.write.log.update(|log| log.distrust(seat));
+        }
+        trusted
+    }
+
+    /// The seats' keys this page knows, to keep while the room lives (`None`: conflicting).
+    #[cfg(any(feature = "hydrate", test))]
+    pub fn seat_keys(&self) -> Vec<(String, Option<String>)> {
+        self.keys.with_value(|keys| {
+            let mut known: Vec<(String, Option<String>)> = keys
+                .iter()
+                .map(|(seat, key)| match key {
+                    SeatKey::Known(key) => (seat.clone(), Some(key.clone())),
+                    SeatKey::Conflicting => (seat.clone(), None),
+                })
+                .collect();
+            known.sort();
+            known
+        })
     }
 }
 

@@ -135,7 +135,7 @@ pub fn MessageList(
                         }}
                     </p>
                 </Show>
-                <For each=lines key=Line::key let:line>
+                <For each=lines key=Line::identity let:line>
                     {match line {
                         Line::Said(entry) => view! { <MessageItem live entry hydrated /> }.into_any(),
                         Line::Moved(movement) => view! { <MovementItem live movement /> }.into_any(),
@@ -181,6 +181,22 @@ impl Line {
             Line::Said(entry) => (entry.message.seq, 0),
             Line::Moved(movement) => (movement.after, movement.nth),
         }
+    }
+
+    /// What it is, as the list keeps it: its place, and for a message how far it is trusted,
+    /// so one found out later (unverified, out of place) is drawn again as such.
+    fn identity(&self) -> (u64, u64, u8) {
+        let (at, nth) = self.key();
+        let trust = match self {
+            Line::Said(entry) => match entry.text {
+                Revealed::Text(_) => 0,
+                Revealed::OutOfPlace(_) => 1,
+                Revealed::Unverified(_) => 2,
+                Revealed::Unreadable | Revealed::Sealed => 3,
+            },
+            Line::Moved(_) => 0,
+        };
+        (at, nth, trust)
     }
 }
 
@@ -292,6 +308,23 @@ fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoV
                 </Show>
             </header>
             {body}
+            // Said in words too: a title shows nothing on a phone.
+            {unverified
+                .then(|| {
+                    view! {
+                        <p class="text-xs text-danger" data-testid="why-unverified">
+                            "Not signed by the member it names: someone else wrote it."
+                        </p>
+                    }
+                })}
+            {out_of_place
+                .then(|| {
+                    view! {
+                        <p class="text-xs text-danger" data-testid="why-out-of-place">
+                            "Signed by this member, but not where it was sent: moved or replayed."
+                        </p>
+                    }
+                })}
         </article>
     }
 }

@@ -6,6 +6,10 @@
 //! removed when the room ends, and any page of the site removes those of rooms past their
 //! deadline. (localStorage rather than the tab's sessionStorage: the seat cookie belongs to the
 //! browser, not the tab, and a second tab on the same seat must sign as it.)
+//!
+//! Beside it, the other members' keys as this browser learnt them (`burner.seen.<room>`: each
+//! seat id with the fingerprint of the key that signed its name), so that a reload trusts the
+//! key it saw first, not whichever name a tampered history shows it first.
 
 use crate::base64url;
 use crate::crypto::{CryptoError, Signer};
@@ -14,6 +18,7 @@ use crate::model::RoomId;
 use leptos::prelude::window;
 
 const PREFIX: &str = "burner.signer.";
+const SEEN: &str = "burner.seen.";
 
 fn local() -> Option<web_sys::Storage> {
     window().local_storage().ok()?
@@ -84,20 +89,50 @@ pub fn next_counter(room: &RoomId, floor: u64) -> u64 {
     kept.counter
 }
 
-/// Forgets this browser's key in `room` (it ended).
-pub fn forget(room: &RoomId) {
+/// Keeps the seats' keys this browser knows in `room` (which ends at `deadline`): `None` for a
+/// seat whose names two keys signed.
+pub fn keep_seen(room: &RoomId, deadline: u64, seats: &[(String, Option<String>)]) {
+    let mut text = deadline.to_string();
+    for (seat, key) in seats {
+        text.push(' ');
+        text.push_str(seat);
+        text.push(':');
+        text.push_str(key.as_deref().unwrap_or("!"));
+    }
     if let Some(local) = local() {
-        let _ = local.remove_item(&item(room));
+        let _ = local.set_item(&format!("{SEEN}{room}"), &text);
     }
 }
 
-/// Forgets the keys of rooms past their deadline (`now`, by this browser's clock, with a
+/// The seats' keys this browser kept for `room`.
+pub fn seen(room: &RoomId) -> Vec<(String, Option<String>)> {
+    let Some(stored) = local().and_then(|l| l.get_item(&format!("{SEEN}{room}")).ok().flatten())
+    else {
+        return Vec::new();
+    };
+    stored
+        .split(' ')
+        .skip(1)
+        .filter_map(|pair| pair.split_once(':'))
+        .map(|(seat, key)| (seat.to_owned(), (key != "!").then(|| key.to_owned())))
+        .collect()
+}
+
+/// Forgets this browser's key in `room`, and the others' it learnt there (the room ended).
+pub fn forget(room: &RoomId) {
+    if let Some(local) = local() {
+        let _ = local.remove_item(&item(room));
+        let _ = local.remove_item(&format!("{SEEN}{room}"));
+    }
+}
+
+/// Forgets the keys (its own and those it learnt) of rooms past their deadline (`now`, by this browser's clock, with a
 /// minute's leeway for a clock behind the server's).
 pub fn forget_ended(now: u64) {
     let Some(local) = local() else { return };
     let count = local.length().unwrap_or(0);
     let names: Vec<String> = (0..count).filter_map(|i| local.key(i).ok().flatten()).collect();
-    for name in names.iter().filter(|name| name.starts_with(PREFIX)) {
+    for name in names.iter().filter(|name| name.starts_with(PREFIX) || name.starts_with(SEEN)) {
         let deadline = local.get_item(name).ok().flatten().and_then(|stored| {
             stored.split_once(' ').and_then(|(deadline, _)| deadline.parse::<u64>().ok())
         });

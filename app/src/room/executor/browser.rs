@@ -220,6 +220,8 @@ impl Executor {
     async fn read_key(self) {
         let live = self.live;
         let room = live.room_id.get_value();
+        // What this browser learnt of the members' keys before a reload still stands.
+        self.dispatch(Change::KeysKept(signing_key::seen(&room)));
         let fragment = link::fragment(&room, live.expires_at);
         let Some(raw) = envelope::key_from_fragment(&fragment) else {
             return self.dispatch(Change::KeyMissing);
@@ -368,6 +370,11 @@ impl Executor {
                 let names = names.into_iter().zip(opened.into_iter().map(reveal));
                 let (messages, names) = (messages.collect(), names.collect());
                 self.dispatch(Change::Opened { messages, names });
+                if self.gone() {
+                    return;
+                }
+                let room = live.room_id.get_value();
+                signing_key::keep_seen(&room, live.expires_at, &live.seat_keys());
             }
             let _ = self.opening.try_set_value(false);
         });

@@ -3,7 +3,7 @@
 //! change asks for beyond the page's signals (seal, open, send, fetch) it returns as
 //! [`Effect`]s, which one executor runs (`room::executor`).
 
-use super::{ConnectionStatus, KeyState, Live};
+use super::{ConnectionStatus, KeyState, Live, SeatKey};
 use crate::error::ApiError;
 use crate::model::{History, Seat};
 use crate::protocol::{ClientFrame, ServerFrame};
@@ -68,6 +68,9 @@ pub enum Change {
     Typing,
     /// The visitor asked for the messages older than those held.
     OlderWanted,
+    /// The seats' keys this browser learnt earlier in the room (before a reload): `None` for a
+    /// seat whose names two keys signed.
+    KeysKept(Vec<(String, Option<String>)>),
     /// These sealed names are being opened (so the next batch does not take them again).
     Opening { names: Vec<Seat> },
     /// What opening sealed messages (by sequence number) and names gave.
@@ -219,6 +222,12 @@ impl Live {
                 Some(before) => (vec![Effect::LoadOlder { before }], None),
                 None => (Vec::new(), None),
             },
+            Change::KeysKept(kept) => {
+                for (seat, key) in kept {
+                    self.learn_key(&seat, key.map_or(SeatKey::Conflicting, SeatKey::Known));
+                }
+                (Vec::new(), None)
+            }
             Change::Opening { names } => {
                 self.write.names.update(|known| {
                     known.extend(names.into_iter().map(|name| (name, Revealed::Sealed)));
@@ -235,7 +244,14 @@ impl Live {
                     })
                     .collect();
                 self.write.names.update(|known| known.extend(names));
-                let keys = self.keys.get_value();
+                let keys = self.keys.with_value(|keys| {
+                    keys.iter()
+                        .filter_map(|(seat, key)| match key {
+                            SeatKey::Known(key) => Some((seat.clone(), key.clone())),
+                            SeatKey::Conflicting => None,
+                        })
+                        .collect()
+                });
                 self.write.log.update(|log| {
                     for (seq, opening) in messages {
                         log.reveal_opened(seq, opening, &keys);

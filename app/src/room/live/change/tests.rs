@@ -282,12 +282,15 @@ fn a_message_not_signed_by_its_seats_key_is_unverified_never_its_seats() {
             Revealed::Unverified("unsigned".into())
         ]
     );
-    // A second name for bob's seat, signed by another key, is not bob's name.
+    assert_eq!(live.name_of(&seat("peer")), "bob");
+    // A second name for bob's seat, signed by another key, is not bob's name; and as the page
+    // cannot tell which of the two is forged, it trusts neither from then on.
     let other = Seat { id: "peer".into(), name: "another sealed name".into() };
     let names = vec![(other.clone(), opened("bob", signed_by("EVE", 0, 0)))];
     live.dispatch(Change::Opened { messages: Vec::new(), names });
     assert_eq!(live.name_of(&other), "Unverified name");
-    assert_eq!(live.name_of(&seat("peer")), "bob");
+    assert_eq!(live.name_of(&seat("peer")), "Unverified name");
+    assert_eq!(shown(&live)[0], Revealed::Unverified("mine".into()));
 }
 
 #[test]
@@ -448,4 +451,54 @@ fn the_clock_shows_the_servers_time_as_it_ticks() {
     let _ = live.dispatch(Change::Frame { frame: welcome, local_now: 4_000, hidden: false });
     let _ = live.dispatch(Change::Ticked { local_now: 4_500 });
     assert_eq!(live.clock.get_untracked(), 5_500, "server time: the local clock plus its offset");
+}
+
+#[test]
+fn a_seat_whose_names_two_keys_signed_is_trusted_in_nothing() {
+    let live = live();
+    // A tampered history: bob's real name and message, then a forged name for his seat with a
+    // forged message, signed by another key. Whichever the page opens first, neither is bob's.
+    history_of(&live, &["peer", "peer"]);
+    let real = seat("peer");
+    let forged = Seat { id: "peer".into(), name: "forged sealed name".into() };
+    let names = vec![(real.clone(), opened("bob", signed_by("BOB", 0, 0)))];
+    live.dispatch(Change::Opened {
+        messages: vec![(1, opened("hi", signed_by("BOB", 1, 0)))],
+        names,
+    });
+    assert_eq!(shown(&live), [Revealed::Text("hi".into())]);
+    let names = vec![(forged.clone(), opened("bob", signed_by("EVE", 0, 0)))];
+    let messages = vec![(2, opened("approve it", signed_by("EVE", 2, 0)))];
+    live.dispatch(Change::Opened { messages, names });
+    assert_eq!(
+        shown(&live),
+        [Revealed::Unverified("hi".into()), Revealed::Unverified("approve it".into())]
+    );
+    assert_eq!(live.name_of(&real), "Unverified name");
+    assert_eq!(live.name_of(&forged), "Unverified name");
+    assert_eq!(live.seat_keys(), [("peer".to_owned(), None)]);
+}
+
+#[test]
+fn keys_learnt_before_a_reload_still_decide_whose_a_value_is() {
+    let live = live();
+    // Before the reload, this browser had opened bob's name, signed by BOB.
+    live.dispatch(Change::KeysKept(vec![("peer".into(), Some("BOB".into()))]));
+    // After it, a tampered history shows only a forged name for bob's seat.
+    history_of(&live, &["peer"]);
+    let names = vec![(seat("peer"), opened("bob", signed_by("EVE", 0, 0)))];
+    let messages = vec![(1, opened("approve it", signed_by("EVE", 1, 0)))];
+    live.dispatch(Change::Opened { messages, names });
+    assert_eq!(shown(&live), [Revealed::Unverified("approve it".into())]);
+    assert_eq!(live.name_of(&seat("peer")), "Unverified name");
+    // A seat already known to be forged stays so.
+    let live = super::super::fixture::live();
+    live.dispatch(Change::KeysKept(vec![("peer".into(), None)]));
+    history_of(&live, &["peer"]);
+    let names = vec![(seat("peer"), opened("bob", signed_by("BOB", 0, 0)))];
+    live.dispatch(Change::Opened {
+        messages: vec![(1, opened("hi", signed_by("BOB", 1, 0)))],
+        names,
+    });
+    assert_eq!(shown(&live), [Revealed::Unverified("hi".into())]);
 }
