@@ -396,6 +396,8 @@ test('the same person stays the same person: who leaves and comes back keeps the
   await say(bob.page, 'back again');
   const bobAgain = await bob.page.evaluate((id) => localStorage.getItem(`burner.signer.${id}`), room);
   expect(bobAgain?.split(' ')[2]).toBe(bobKept?.split(' ')[2]);
+  // On his own page, what he wrote before leaving is still his.
+  await expect(bob.page.getByTestId('sender')).toHaveText(['You', 'You']);
   // Two seats, one key: one person, so no tag is needed yet.
   const senders = alice.page.getByTestId('sender');
   await expect(senders).toHaveText(['bob', 'bob']);

@@ -125,6 +125,8 @@ pub struct Live {
     /// name of the seat this browser opened (kept while the room lives, so a reload still knows
     /// it). A value signed by another key is not that seat's.
     keys: StoredValue<HashMap<String, SeatKey>>,
+    /// This browser's own key's fingerprint in the room, once known.
+    own_key: StoredValue<Option<String>>,
     write: Writes,
 }
 
@@ -203,6 +205,7 @@ impl Live {
             clock_offset: RwSignal::new(0),
             departed: StoredValue::new(Vec::new()),
             keys: StoredValue::new(HashMap::new()),
+            own_key: StoredValue::new(None),
             write: Writes {
                 seated: write_seated,
                 may_destroy: write_may_destroy,
@@ -227,6 +230,19 @@ impl Live {
     /// Whether `seat` is this browser's (as things stand: not tracked).
     pub fn is_you(&self, seat: &Seat) -> bool {
         self.you.with_untracked(|you| you.as_ref().is_some_and(|you| you.id == seat.id))
+    }
+
+    /// Whether `seat` is this person's: their seat now, or one they held before leaving and
+    /// coming back, signed by the same key (shown as "You" too).
+    pub fn is_yours(&self, seat: &Seat) -> bool {
+        self.is_you(seat)
+            || self.own_key.with_value(|own| {
+                own.as_ref().is_some_and(|own| {
+                    self.keys.with_value(|keys| {
+                        matches!(keys.get(&seat.id), Some(SeatKey::Known(key)) if key == own)
+                    })
+                })
+            })
     }
 
     /// The name to show for `seat`: what it opens to, with a tag when anyone else seen in the

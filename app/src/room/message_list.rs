@@ -36,7 +36,11 @@ pub fn MessageList(
     // messages of its time.
     let lines = move || {
         let now = live.clock.get();
-        let mut lines: Vec<Line> = messages().into_iter().map(Line::Said).collect();
+        let said = |entry: Entry| {
+            let mine = live.is_yours(&entry.message.sender);
+            Line::Said(entry, mine)
+        };
+        let mut lines: Vec<Line> = messages().into_iter().map(said).collect();
         live.movements.with(|moves| {
             let kept = moves.iter().filter(|m| !crate::model::message_expired(m.at, timer, now));
             lines.extend(kept.cloned().map(Line::Moved));
@@ -137,7 +141,9 @@ pub fn MessageList(
                 </Show>
                 <For each=lines key=Line::identity let:line>
                     {match line {
-                        Line::Said(entry) => view! { <MessageItem live entry hydrated /> }.into_any(),
+                        Line::Said(entry, mine) => {
+                            view! { <MessageItem live entry mine hydrated /> }.into_any()
+                        }
                         Line::Moved(movement) => view! { <MovementItem live movement /> }.into_any(),
                     }}
                 </For>
@@ -170,7 +176,8 @@ pub fn MessageList(
 /// One line of the log.
 #[derive(Clone)]
 enum Line {
-    Said(Entry),
+    /// A message, and whether it is yours.
+    Said(Entry, bool),
     Moved(Movement),
 }
 
@@ -178,25 +185,29 @@ impl Line {
     /// Its place: a message by its sequence number, a movement after the message it followed.
     fn key(&self) -> (u64, u64) {
         match self {
-            Line::Said(entry) => (entry.message.seq, 0),
+            Line::Said(entry, _) => (entry.message.seq, 0),
             Line::Moved(movement) => (movement.after, movement.nth),
         }
     }
 
-    /// What it is, as the list keeps it: its place, and for a message how far it is trusted,
-    /// so one found out later (unverified, out of place) is drawn again as such.
-    fn identity(&self) -> (u64, u64, u8) {
+    /// What it is, as the list keeps it: its place, and for a message how far it is trusted
+    /// and whether it is yours, so one found out later (unverified, out of place, or yours from
+    /// before you left and came back) is drawn again as such.
+    fn identity(&self) -> (u64, u64, u8, bool) {
         let (at, nth) = self.key();
-        let trust = match self {
-            Line::Said(entry) => match entry.text {
-                Revealed::Text(_) => 0,
-                Revealed::OutOfPlace(_) => 1,
-                Revealed::Unverified(_) => 2,
-                Revealed::Unreadable | Revealed::Sealed => 3,
-            },
-            Line::Moved(_) => 0,
+        let (trust, mine) = match self {
+            Line::Said(entry, mine) => {
+                let trust = match entry.text {
+                    Revealed::Text(_) => 0,
+                    Revealed::OutOfPlace(_) => 1,
+                    Revealed::Unverified(_) => 2,
+                    Revealed::Unreadable | Revealed::Sealed => 3,
+                };
+                (trust, *mine)
+            }
+            Line::Moved(_) => (0, false),
         };
-        (at, nth, trust)
+        (at, nth, trust, mine)
     }
 }
 
@@ -230,9 +241,8 @@ fn clock_time(ts: u64, local: bool) -> String {
 }
 
 #[component]
-fn MessageItem(live: Live, entry: Entry, hydrated: RwSignal<bool>) -> impl IntoView {
+fn MessageItem(live: Live, entry: Entry, mine: bool, hydrated: RwSignal<bool>) -> impl IntoView {
     let Entry { message, text, .. } = entry;
-    let mine = live.is_you(&message.sender);
     // Not proven to be from its seat: never shown under the seat's name.
     let unverified = matches!(text, Revealed::Unverified(_));
     let out_of_place = matches!(text, Revealed::OutOfPlace(_));

@@ -80,6 +80,11 @@ pub async fn for_room(room: &RoomId, deadline: u64) -> Result<Signer, CryptoErro
     Ok(signer)
 }
 
+/// The public half of the key this browser keeps for `room`, if it keeps one.
+pub fn kept_public(room: &RoomId) -> Option<[u8; PUBLIC_KEY_LEN]> {
+    Kept::read(room).map(|kept| kept.public)
+}
+
 /// The next counter for a message signed in `room`: one more than the last this browser used
 /// there (kept with the key, so a reload goes on counting), and never below `floor`.
 pub fn next_counter(room: &RoomId, floor: u64) -> u64 {

@@ -222,6 +222,7 @@ impl Executor {
         let room = live.room_id.get_value();
         // What this browser learnt of the members' keys before a reload still stands.
         self.dispatch(Change::KeysKept(signing_key::seen(&room)));
+        self.note_own_key().await;
         let fragment = link::fragment(&room, live.expires_at);
         let Some(raw) = envelope::key_from_fragment(&fragment) else {
             return self.dispatch(Change::KeyMissing);
@@ -276,11 +277,25 @@ impl Executor {
         let deadline = self.live.expires_at;
         spawn_local(async move {
             let answer = take_seat(&key, &name, false, deadline).await;
-            if answer.is_ok() {
+            let joined = answer.is_ok();
+            if joined {
                 update_remembered(&name);
             }
             self.dispatch(Change::JoinAnswered(answer));
+            if joined {
+                self.note_own_key().await;
+            }
         });
+    }
+
+    /// Tells the room which key is this browser's, when it keeps one for the room: what it
+    /// signed before leaving and coming back is shown as its own.
+    async fn note_own_key(self) {
+        let Some(room) = self.live.room_id.try_get_value() else { return };
+        let Some(public) = signing_key::kept_public(&room) else { return };
+        if let Ok(fingerprint) = crate::crypto::fingerprint(&public).await {
+            self.dispatch(Change::OwnKey(fingerprint));
+        }
     }
 
     /// Signs and seals a queued message under this seat and its client id, after those queued

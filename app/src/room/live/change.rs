@@ -71,6 +71,8 @@ pub enum Change {
     /// The seats' keys this browser learnt earlier in the room (before a reload): `None` for a
     /// seat whose names two keys signed.
     KeysKept(Vec<(String, Option<String>)>),
+    /// This browser's own key in the room has this fingerprint.
+    OwnKey(String),
     /// These sealed names are being opened (so the next batch does not take them again).
     Opening { names: Vec<Seat> },
     /// What opening sealed messages (by sequence number) and names gave.
@@ -226,6 +228,12 @@ impl Live {
                 for (seat, key) in kept {
                     self.learn_key(&seat, key.map_or(SeatKey::Conflicting, SeatKey::Known));
                 }
+                (Vec::new(), None)
+            }
+            Change::OwnKey(fingerprint) => {
+                self.own_key.set_value(Some(fingerprint));
+                // The messages drawn before are drawn again, as yours where they are.
+                self.write.log.update(|_| ());
                 (Vec::new(), None)
             }
             Change::Opening { names } => {

@@ -502,3 +502,22 @@ fn keys_learnt_before_a_reload_still_decide_whose_a_value_is() {
     });
     assert_eq!(shown(&live), [Revealed::Unverified("hi".into())]);
 }
+
+#[test]
+fn what_you_signed_before_leaving_and_coming_back_is_yours() {
+    let live = live();
+    // Your old seat ("old"), given back, and your new one ("me"), both signed by your key.
+    live.dispatch(welcome());
+    history_of(&live, &["old", "peer"]);
+    let names = vec![
+        (seat("old"), opened("bob", signed_by("MINE", 0, 0))),
+        (seat("me"), opened("bob", signed_by("MINE", 0, 0))),
+        (seat("peer"), opened("alice", signed_by("HERS", 0, 0))),
+    ];
+    live.dispatch(Change::Opened { messages: Vec::new(), names });
+    assert!(!live.is_yours(&seat("old")), "not before the page knows its own key");
+    live.dispatch(Change::OwnKey("MINE".into()));
+    assert!(live.is_yours(&seat("old")) && live.is_yours(&seat("me")));
+    assert!(!live.is_yours(&seat("peer")));
+    assert!(!live.is_you(&seat("old")), "your seat is still the one you hold");
+}
