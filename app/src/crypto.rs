@@ -209,13 +209,17 @@ impl RoomKey {
             signed.time,
             signed.text,
         );
-        let holds = verify(signed.public_key, signed.signature, &bytes).await?;
-        let signature = Signature {
-            fingerprint: fingerprint(signed.public_key).await?,
-            counter: signed.counter,
-            time: signed.time,
-            holds,
+        let signer = signer_of(signed.public_key).await?;
+        let holds = match &signer {
+            Some((key, _)) => verify(key, signed.signature, &bytes).await?,
+            None => false,
         };
+        let fingerprint = match signer {
+            Some((_, fingerprint)) => fingerprint,
+            None => fingerprint(signed.public_key).await?,
+        };
+        let signature =
+            Signature { fingerprint, counter: signed.counter, time: signed.time, holds };
         Ok(Opened { text, signature: Some(signature) })
     }
 
@@ -301,36 +305,42 @@ impl Signer {
     }
 }
 
+/// A signer's public key as imported for verifying, and its fingerprint.
+type KnownSigner = (CryptoKey, String);
+
 thread_local! {
-    /// Public keys imported for verifying, by their bytes: a room has a few members.
-    static VERIFIERS: std::cell::RefCell<Vec<([u8; PUBLIC_KEY_LEN], CryptoKey)>> =
+    /// Signers met so far, by their public key's bytes: a room has a few members, and each
+    /// key is imported and hashed once.
+    static SIGNERS: std::cell::RefCell<Vec<([u8; PUBLIC_KEY_LEN], KnownSigner)>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Whether `signature` is `public_key`'s over `bytes`.
+/// The key `public_key` imported for verifying, with its fingerprint; `None` when it is not
+/// an Ed25519 public key at all (nothing it signed holds).
+async fn signer_of(public_key: &[u8; PUBLIC_KEY_LEN]) -> Result<Option<KnownSigner>, CryptoError> {
+    let known = SIGNERS.with(|signers| {
+        signers.borrow().iter().find(|(raw, _)| raw == public_key).map(|(_, known)| known.clone())
+    });
+    if known.is_some() {
+        return Ok(known);
+    }
+    let usages = Array::of1(&JsValue::from_str("verify"));
+    let raw = Uint8Array::from(&public_key[..]);
+    let imported = subtle()?.import_key_with_str("raw", &raw, "Ed25519", false, &usages);
+    let Ok(key) = settle(imported).await.and_then(cast) else { return Ok(None) };
+    let known = (key, fingerprint(public_key).await?);
+    SIGNERS.with(|signers| signers.borrow_mut().push((*public_key, known.clone())));
+    Ok(Some(known))
+}
+
+/// Whether `signature` is `key`'s over `bytes`.
 async fn verify(
-    public_key: &[u8; PUBLIC_KEY_LEN],
+    key: &CryptoKey,
     signature: &[u8; SIGNATURE_LEN],
     bytes: &[u8],
 ) -> Result<bool, CryptoError> {
-    let subtle = subtle()?;
-    let known = VERIFIERS.with(|keys| {
-        keys.borrow().iter().find(|(raw, _)| raw == public_key).map(|(_, key)| key.clone())
-    });
-    let key = match known {
-        Some(key) => key,
-        None => {
-            let usages = Array::of1(&JsValue::from_str("verify"));
-            let raw = Uint8Array::from(&public_key[..]);
-            let imported = subtle.import_key_with_str("raw", &raw, "Ed25519", false, &usages);
-            // Not an Ed25519 public key at all: nothing it signed holds.
-            let Ok(key) = settle(imported).await.and_then(cast) else { return Ok(false) };
-            VERIFIERS.with(|keys| keys.borrow_mut().push((*public_key, key.clone())));
-            key
-        }
-    };
     let verified =
-        subtle.verify_with_str_and_u8_array_and_u8_array("Ed25519", &key, signature, bytes);
+        subtle()?.verify_with_str_and_u8_array_and_u8_array("Ed25519", key, signature, bytes);
     Ok(settle(verified).await?.as_bool().unwrap_or(false))
 }
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import type { Browser } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { createRoom, joinRoom, messageTexts, openHydrated, person, say } from './helpers';
 import { LinkKeys, Signer, tamper } from './protocol';
@@ -177,26 +177,12 @@ test('a member who picks a seat id starting like another\'s, under the same name
   const malloryTag = her.fingerprint();
   const mallory = await person(browser);
   await openHydrated(mallory.page, '/');
-  const said = await mallory.page.evaluate(async ({ room, seat, name, proof, body }) => {
-    const joined = await fetch('/api/join_room', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ room_id: room, seat_id: seat, name, proof }),
-    });
-    if (!joined.ok) return `join_room: ${joined.status}`;
-    const ws = new WebSocket(`ws://${location.host}/ws/${room}`);
-    await new Promise((opened) => { ws.onopen = opened; });
-    ws.send(JSON.stringify({ type: 'send', client_id: 'm1', body }));
-    await new Promise((acked) => setTimeout(acked, 500));
-    ws.close();
-    return 'said';
-  }, {
-    room,
-    seat,
+  const said = await joinAndSend(mallory.page, {
+    room_id: room,
+    seat_id: seat,
     name: keys.seal({ kind: 'n', seat }, room, 'alice', her, 0),
     proof: keys.proof(),
-    body: keys.seal({ kind: 'm', seat, clientId: 'm1' }, room, 'I am alice', her, 1),
-  });
+  }, 'm1', keys.seal({ kind: 'm', seat, clientId: 'm1' }, room, 'I am alice', her, 1));
   expect(said).toBe('said');
   await say(alice.page, 'the real one');
   // Four characters of each key's fingerprint (more only if those four looked alike): on
@@ -345,6 +331,30 @@ test('a passphrase is stretched as docs/PROTOCOL.md says: the page joins rooms w
   }
 });
 
+/**
+ * A client of its own, run in `page` (for its origin and its cookie jar): takes a seat with
+ * `join_room` as `join` says, and sends one message; 'said', or why not.
+ */
+async function joinAndSend(
+  page: Page,
+  join: { room_id: string; seat_id: string; name: string; proof: string; key_check?: string },
+  clientId: string,
+  body: string,
+): Promise<string> {
+  return page.evaluate(async ({ join, clientId, body }) => {
+    const response = await fetch('/api/join_room', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(join),
+    });
+    if (!response.ok) return `join_room: ${response.status}`;
+    const ws = new WebSocket(`ws://${location.host}/ws/${join.room_id}`);
+    await new Promise((opened) => { ws.onopen = opened; });
+    ws.send(JSON.stringify({ type: 'send', client_id: clientId, body }));
+    await new Promise((acked) => setTimeout(acked, 500));
+    ws.close();
+    return 'said';
+  }, { join, clientId, body });
+}
+
 /** Alice makes a room on instance A, Bob joins it on instance B (they share Redis). */
 async function twoOnTwoInstances(browser: Browser) {
   const alice = await person(browser);
@@ -460,26 +470,13 @@ test('a room made before members signed reads as before: its unsigned messages a
     });
     return (await response.json()).room_id as string;
   }, keys.verifier());
-  const joined = await old.page.evaluate(async ({ room, seat, name, check, proof, body }) => {
-    const response = await fetch('/api/join_room', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ room_id: room, seat_id: seat, name, key_check: check, proof }),
-    });
-    if (!response.ok) return `join_room: ${response.status}`;
-    const ws = new WebSocket(`ws://${location.host}/ws/${room}`);
-    await new Promise((opened) => { ws.onopen = opened; });
-    ws.send(JSON.stringify({ type: 'send', client_id: 'old1', body }));
-    await new Promise((acked) => setTimeout(acked, 500));
-    ws.close();
-    return 'said';
-  }, {
-    room,
-    seat,
+  const joined = await joinAndSend(old.page, {
+    room_id: room,
+    seat_id: seat,
     name: keys.seal({ kind: 'n', seat }, room, 'old timer'),
-    check: keys.seal({ kind: 'k' }, room, 'burner key check'),
+    key_check: keys.seal({ kind: 'k' }, room, 'burner key check'),
     proof: keys.proof(),
-    body: keys.seal({ kind: 'm', seat, clientId: 'old1' }, room, 'from before'),
-  });
+  }, 'old1', keys.seal({ kind: 'm', seat, clientId: 'old1' }, room, 'from before'));
   expect(joined).toBe('said');
 
   // A page of this release joins, reads it as the old timer's, and writes signed.

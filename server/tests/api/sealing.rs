@@ -73,19 +73,17 @@ impl RoomKey {
         envelope::encode(&iv, &sealed.expect("AES-GCM seals any text"))
     }
 
-    /// `text` signed by `signer` with `counter` and `time`, and sealed for `purpose` in `room`
-    /// with the IV `iv`: envelope version 3.
-    #[allow(clippy::too_many_arguments)]
+    /// `text` signed as `signing` says and sealed for `purpose` in `room` with the IV `iv`:
+    /// envelope version 3.
     pub fn seal_signed_with(
         &self,
         purpose: Purpose<'_>,
         room: &RoomId,
-        signer: &SigningKey,
-        counter: u64,
-        time: u64,
+        signing: Signing<'_>,
         text: &str,
         iv: [u8; 12],
     ) -> String {
+        let Signing { key: signer, counter, time } = signing;
         let public_key = signer.verifying_key().to_bytes();
         let signed = envelope::signed_bytes(
             purpose,
@@ -115,13 +113,11 @@ impl RoomKey {
         &self,
         purpose: Purpose<'_>,
         room: &RoomId,
-        signer: &SigningKey,
-        counter: u64,
-        time: u64,
+        signing: Signing<'_>,
         text: &str,
     ) -> String {
         let iv = Aes256Gcm::generate_nonce(&mut OsRng).into();
-        self.seal_signed_with(purpose, room, signer, counter, time, text, iv)
+        self.seal_signed_with(purpose, room, signing, text, iv)
     }
 
     /// What `sealed` opens to, and who signed it (for version 3), or `None` when it does not
@@ -177,7 +173,8 @@ impl RoomKey {
     pub fn key_check(&self, room: &RoomId) -> String {
         let signer = signer_of(room.as_str());
         let now = app::model::now_ms();
-        self.seal_signed(Purpose::KeyCheck, room, &signer, 0, now, KEY_CHECK_TEXT)
+        let signing = Signing { key: &signer, counter: 0, time: now };
+        self.seal_signed(Purpose::KeyCheck, room, signing, KEY_CHECK_TEXT)
     }
 
     /// A new seat of `room` for a person called `name`: a random seat id and the name signed
@@ -185,7 +182,8 @@ impl RoomKey {
     pub fn new_seat(&self, room: &RoomId, name: &str) -> Seat {
         let id = nanoid::nanoid!(app::model::SEAT_ID_LEN);
         let (signer, now) = (signer_of(&id), app::model::now_ms());
-        let name = self.seal_signed(Purpose::Name { seat: &id }, room, &signer, 0, now, name);
+        let signing = Signing { key: &signer, counter: 0, time: now };
+        let name = self.seal_signed(Purpose::Name { seat: &id }, room, signing, name);
         Seat { id, name }
     }
 }
@@ -209,6 +207,14 @@ fn next_counter(seat: &str) -> u64 {
     entry.1
 }
 
+/// Who signs a value: their key, their counter, and the time.
+#[derive(Clone, Copy)]
+pub struct Signing<'a> {
+    pub key: &'a SigningKey,
+    pub counter: u64,
+    pub time: u64,
+}
+
 /// The signature inside an opened version 3 value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Signature {
@@ -227,7 +233,8 @@ pub fn signing_key() -> SigningKey {
 pub fn sealed_message(room: &RoomId, seat: &str, client_id: &str, text: &str) -> String {
     let (signer, counter) = (signer_of(seat), next_counter(seat));
     let purpose = Purpose::Message { seat, client_id };
-    key_of(room).seal_signed(purpose, room, &signer, counter, app::model::now_ms(), text)
+    let signing = Signing { key: &signer, counter, time: app::model::now_ms() };
+    key_of(room).seal_signed(purpose, room, signing, text)
 }
 
 /// The text of a message of `room`, opened under the seat and client id it came from.
@@ -297,7 +304,8 @@ fn a_signed_value_opens_with_its_signer_and_a_forged_one_does_not_hold() {
     let key = key_of(&room);
     let (alice, eve) = (signing_key(), signing_key());
     let mine = Purpose::Message { seat: "seat-aaaaaaa", client_id: "c1" };
-    let sealed = key.seal_signed(mine, &room, &alice, 7, 1_000, "hello");
+    let sealed =
+        key.seal_signed(mine, &room, Signing { key: &alice, counter: 7, time: 1_000 }, "hello");
     let (text, signature) = key.open_signed(mine, &room, &sealed).expect("it opens");
     assert_eq!(text, "hello");
     let signature = signature.expect("version 3 is signed");
@@ -337,7 +345,8 @@ fn the_signed_envelope_matches_the_test_vector_in_docs_protocol() {
     let room: RoomId = "roomroomroomroom".parse().expect("a room id");
     let signer = SigningKey::from_bytes(&[9; 32]);
     let purpose = Purpose::Message { seat: "seatAAAAAAAA", client_id: "c1" };
-    let sealed = key.seal_signed_with(purpose, &room, &signer, 1, 1_795_815_250_000, "hi", [1; 12]);
+    let signing = Signing { key: &signer, counter: 1, time: 1_795_815_250_000 };
+    let sealed = key.seal_signed_with(purpose, &room, signing, "hi", [1; 12]);
     let public_key = signer.verifying_key().to_bytes();
     let signed =
         envelope::signed_bytes(purpose, room.as_str(), &public_key, 1, 1_795_815_250_000, b"hi");

@@ -295,7 +295,8 @@ async fn bad_frames_get_an_error_and_the_socket_stays_open(kind: Kind) {
     let mine = Purpose::Message { seat: a.seat.as_deref().unwrap_or_default(), client_id: "c" };
     let signer = crate::sealing::signing_key();
     let widest = format!("{}a", "😀".repeat(1000));
-    let too_big = key.seal_signed(mine, &room, &signer, 1, app::model::now_ms(), &widest);
+    let signing = crate::sealing::Signing { key: &signer, counter: 1, time: app::model::now_ms() };
+    let too_big = key.seal_signed(mine, &room, signing, &widest);
     for body in ["plain text", "AQID", too_big.as_str()] {
         let frame = ClientFrame::Send { client_id: "c".into(), body: body.into() };
         a.send(&frame).await;
