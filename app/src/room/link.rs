@@ -60,15 +60,23 @@ pub fn forget(room: &RoomId) {
 /// Forgets the links of rooms past their deadline (`now`, by this browser's clock, with a
 /// minute's leeway for a clock behind the server's).
 pub fn forget_ended(now: u64) {
-    let Some(session) = session() else { return };
-    let count = session.length().unwrap_or(0);
-    let names: Vec<String> = (0..count).filter_map(|i| session.key(i).ok().flatten()).collect();
-    for name in names.iter().filter(|name| name.starts_with(PREFIX)) {
-        let deadline = session.get_item(name).ok().flatten().and_then(|stored| {
-            stored.split_once(' ').and_then(|(deadline, _)| deadline.parse::<u64>().ok())
+    if let Some(session) = session() {
+        forget_past_deadline(&session, &[PREFIX], now);
+    }
+}
+
+/// Removes from `storage` the items under any of `prefixes` whose value starts with a deadline
+/// (`<Unix ms> …`) more than a minute before `now`, or with none at all: what Burner keeps of a
+/// room goes once the room is over.
+pub fn forget_past_deadline(storage: &web_sys::Storage, prefixes: &[&str], now: u64) {
+    let count = storage.length().unwrap_or(0);
+    let names: Vec<String> = (0..count).filter_map(|i| storage.key(i).ok().flatten()).collect();
+    for name in names.iter().filter(|name| prefixes.iter().any(|p| name.starts_with(p))) {
+        let deadline = storage.get_item(name).ok().flatten().and_then(|stored| {
+            stored.split(' ').next().and_then(|deadline| deadline.parse::<u64>().ok())
         });
         if deadline.is_none_or(|deadline| deadline.saturating_add(60_000) < now) {
-            let _ = session.remove_item(name);
+            let _ = storage.remove_item(name);
         }
     }
 }

@@ -131,18 +131,10 @@ pub fn forget(room: &RoomId) {
     }
 }
 
-/// Forgets the keys (its own and those it learnt) of rooms past their deadline (`now`, by this browser's clock, with a
-/// minute's leeway for a clock behind the server's).
+/// Forgets the keys (its own and those it learnt) of rooms past their deadline (`now`, by this
+/// browser's clock, with a minute's leeway for a clock behind the server's).
 pub fn forget_ended(now: u64) {
-    let Some(local) = local() else { return };
-    let count = local.length().unwrap_or(0);
-    let names: Vec<String> = (0..count).filter_map(|i| local.key(i).ok().flatten()).collect();
-    for name in names.iter().filter(|name| name.starts_with(PREFIX) || name.starts_with(SEEN)) {
-        let deadline = local.get_item(name).ok().flatten().and_then(|stored| {
-            stored.split_once(' ').and_then(|(deadline, _)| deadline.parse::<u64>().ok())
-        });
-        if deadline.is_none_or(|deadline| deadline.saturating_add(60_000) < now) {
-            let _ = local.remove_item(name);
-        }
+    if let Some(local) = local() {
+        super::link::forget_past_deadline(&local, &[PREFIX, SEEN], now);
     }
 }
