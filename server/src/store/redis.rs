@@ -135,6 +135,11 @@ impl RoomStore for RedisStore {
         else {
             return Ok(None);
         };
+        // Gone at its deadline, as in the embedded store: Redis expires a key only once its
+        // time is past, so it still holds the room during the deadline's own millisecond.
+        if expires_at <= now_ms() {
+            return Ok(None);
+        }
         let capacity = u8::try_from(capacity).map_err(StoreError::backend)?;
         let (key_check, verifier) = (meta.remove("check"), meta.remove("verifier"));
         let destroyers = match meta.get("destroyers").map(String::as_str) {
