@@ -298,6 +298,18 @@ impl Signer {
         &self.public
     }
 
+    /// The signature (base64url) that proves the creator asks for `act` in `room` at `time`
+    /// (Unix ms, by the server's clock as this page knows it): [`crate::rights`].
+    pub async fn sign_right(
+        &self,
+        room: &RoomId,
+        act: &crate::rights::Act,
+        time: u64,
+    ) -> Result<String, CryptoError> {
+        let bytes = crate::rights::signed_bytes(room.as_str(), act, time);
+        Ok(base64url::encode(&self.sign(&bytes).await?))
+    }
+
     async fn sign(&self, bytes: &[u8]) -> Result<[u8; SIGNATURE_LEN], CryptoError> {
         let signature =
             settle(subtle()?.sign_with_str_and_u8_array("Ed25519", &self.private, bytes)).await?;

@@ -25,6 +25,15 @@ pub enum ApiError {
         "This link's key does not open this room. Ask for the whole link, with everything after #."
     )]
     WrongKey,
+    /// A locked room, asked for a new seat.
+    #[error("This room is locked: its creator lets nobody new in.")]
+    Locked,
+    /// The room's creator removed the caller's seat.
+    #[error("You were removed from this room by its creator.")]
+    Removed,
+    /// A right only the room's creator has (lock, remove), asked without the creator's key.
+    #[error("Only the person who created this room can do that.")]
+    NotTheCreator,
     /// A room only its creator may destroy, asked by someone else.
     #[error("Only the person who created this room can destroy it.")]
     OnlyCreator,
@@ -84,6 +93,8 @@ impl ApiError {
     pub fn home_query(&self) -> &'static str {
         match self {
             ApiError::Full => "/?error=room-full",
+            ApiError::Locked => "/?error=room-locked",
+            ApiError::Removed => "/?removed=1",
             ApiError::Ended { reason } => reason.home_query(),
             ApiError::Outdated => "/?error=room-outdated",
             _ => "/?error=room-not-found",
@@ -123,11 +134,13 @@ mod ssr {
         pub fn status(&self) -> StatusCode {
             match self {
                 ApiError::NotFound => StatusCode::NOT_FOUND,
-                ApiError::Full => StatusCode::CONFLICT,
+                ApiError::Full | ApiError::Locked => StatusCode::CONFLICT,
                 ApiError::Ended { .. } => StatusCode::GONE,
-                ApiError::NotSeated | ApiError::WrongKey | ApiError::OnlyCreator => {
-                    StatusCode::FORBIDDEN
-                }
+                ApiError::NotSeated
+                | ApiError::WrongKey
+                | ApiError::OnlyCreator
+                | ApiError::NotTheCreator
+                | ApiError::Removed => StatusCode::FORBIDDEN,
                 ApiError::Outdated => StatusCode::GONE,
                 ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 ApiError::RateLimited { .. } | ApiError::TooManyRooms { .. } => {
@@ -165,5 +178,7 @@ mod tests {
         assert_eq!(ApiError::NotFound.home_query(), "/?error=room-not-found");
         let expired = ApiError::Ended { reason: EndReason::Expired };
         assert_eq!(expired.home_query(), "/?expired=1");
+        assert_eq!(ApiError::Locked.home_query(), "/?error=room-locked");
+        assert_eq!(ApiError::Removed.home_query(), "/?removed=1");
     }
 }

@@ -16,6 +16,7 @@ pub mod names;
 pub mod protocol;
 pub mod random;
 pub mod remembered_name;
+pub mod rights;
 pub mod room;
 pub mod secret_input;
 

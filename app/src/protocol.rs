@@ -39,6 +39,9 @@ pub enum ServerFrame {
         peers: Vec<Seat>,
         /// False when messages after your `since` are no longer kept: reload history.
         recovered: bool,
+        /// Whether the room's creator has locked it (no new seats).
+        #[serde(default)]
+        locked: bool,
     },
     /// A stored message; your own copy (same `client_id`) is the acknowledgement.
     Message(ChatMessage),
@@ -51,6 +54,11 @@ pub enum ServerFrame {
     Left { seat: Seat },
     /// Someone took a new seat (`join_room`).
     Joined { seat: Seat },
+    /// The room's creator removed this seat: its holder is out, and the seat free. The removed
+    /// seat's own sockets are closed with [`CloseCode::Removed`] instead.
+    Removed { seat: Seat },
+    /// The room's creator locked the room (no new seats) or unlocked it.
+    Locked { locked: bool },
     /// The room is gone; the socket closes next.
     Ended { reason: EndReason },
     /// Something you sent was refused; the connection stays open.
@@ -83,6 +91,8 @@ pub enum CloseCode {
     Restarting = 1012,
     /// No seat in this room (missing or unknown cookie, or you left).
     NoSeat = 4401,
+    /// The room's creator removed you.
+    Removed = 4403,
     /// The room does not exist or has ended.
     RoomGone = 4404,
     /// You did not read fast enough; reconnect with `since`.
@@ -102,6 +112,7 @@ impl CloseCode {
             Self::TooBig,
             Self::Restarting,
             Self::NoSeat,
+            Self::Removed,
             Self::RoomGone,
             Self::SlowConsumer,
             Self::RateLimited,
@@ -117,6 +128,7 @@ impl CloseCode {
             Self::TooBig => "1009",
             Self::Restarting => "1012",
             Self::NoSeat => "4401",
+            Self::Removed => "4403",
             Self::RoomGone => "4404",
             Self::SlowConsumer => "4408",
             Self::RateLimited => "4429",
@@ -130,6 +142,7 @@ impl CloseCode {
             Self::TooBig => "frame too big",
             Self::Restarting => "server restarting",
             Self::NoSeat => "no seat in this room",
+            Self::Removed => "removed by the room's creator",
             Self::RoomGone => "room not found or ended",
             Self::SlowConsumer => "too slow to keep up",
             Self::RateLimited => "rate limited",
@@ -141,7 +154,7 @@ impl CloseCode {
     pub fn should_reconnect(self) -> bool {
         match self {
             Self::TooBig | Self::Restarting | Self::SlowConsumer | Self::RateLimited => true,
-            Self::Normal | Self::NoSeat | Self::RoomGone => false,
+            Self::Normal | Self::NoSeat | Self::Removed | Self::RoomGone => false,
         }
     }
 }
@@ -239,7 +252,10 @@ mod tests {
                 now: 5,
                 peers: vec![seat("b")],
                 recovered: true,
+                locked: true,
             },
+            ServerFrame::Removed { seat: seat("b") },
+            ServerFrame::Locked { locked: false },
             ServerFrame::Message(ChatMessage {
                 seq: 1,
                 id: "m".into(),
@@ -264,7 +280,7 @@ mod tests {
 
     #[test]
     fn close_codes_map_both_ways() {
-        for code in [1000, 1009, 1012, 4401, 4404, 4408, 4429] {
+        for code in [1000, 1009, 1012, 4401, 4403, 4404, 4408, 4429] {
             assert_eq!(CloseCode::from_code(code).map(CloseCode::code), Some(code));
         }
         assert_eq!(CloseCode::from_code(1006), None);
@@ -273,7 +289,7 @@ mod tests {
     #[test]
     fn a_client_reconnects_unless_the_room_or_its_seat_is_over() {
         let again = [1009, 1012, 4408, 4429];
-        for code in [1000, 1009, 1012, 4401, 4404, 4408, 4429] {
+        for code in [1000, 1009, 1012, 4401, 4403, 4404, 4408, 4429] {
             let close = CloseCode::from_code(code).map(CloseCode::should_reconnect);
             assert_eq!(close, Some(again.contains(&code)), "{code}");
         }

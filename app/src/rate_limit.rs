@@ -91,7 +91,7 @@ pub struct RateLimits {
     pub create: Limiter<ClientKey>,
     /// `room_view`, `room_history` and `room_options`, per client.
     pub views: Limiter<ClientKey>,
-    /// `join_room`, `leave_room` and `destroy_room`, per client.
+    /// `join_room`, `leave_room`, `destroy_room` and `creator_act`, per client.
     pub actions: Limiter<ClientKey>,
     /// WebSocket upgrades, per client.
     pub upgrades: Limiter<ClientKey>,
@@ -105,7 +105,7 @@ impl RateLimits {
         match name {
             "create_room" => Some(&self.create),
             "room_view" | "room_history" | "room_options" => Some(&self.views),
-            "join_room" | "leave_room" | "destroy_room" => Some(&self.actions),
+            "join_room" | "leave_room" | "destroy_room" | "creator_act" => Some(&self.actions),
             _ => None,
         }
     }

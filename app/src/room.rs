@@ -62,6 +62,11 @@ pub struct RoomSnapshot {
     pub message_timer_ms: Option<u64>,
     /// The key check the creator sealed, so a wrong key is told at once.
     pub key_check: Option<String>,
+    /// The creator's signing public key (base64url), so the creator's page knows itself
+    /// whatever seat it holds ([`crate::rights`]).
+    pub owner_key: Option<String>,
+    /// Whether the creator has locked the room: nobody new may join.
+    pub locked: bool,
     /// Your seat in the room, when this browser holds one.
     pub you: Option<Seat>,
     /// The history so far (sealed), for a seated visitor.
@@ -88,7 +93,9 @@ pub async fn room_view(room_id: String) -> Result<RoomSnapshot, ApiError> {
 /// room key for that seat) and sets the room's seat cookie, for a caller whose `proof` is the
 /// room's membership secret ([`crate::membership`]). Calling it again with the cookie returns
 /// the same seat. The creator, taking the first seat, also hands over `key_check`:
-/// [`crate::envelope::KEY_CHECK_TEXT`] sealed with the key.
+/// [`crate::envelope::KEY_CHECK_TEXT`] sealed with the key, and `owner_key`: the public key
+/// that proves the creator's rights from then on ([`crate::rights`]). A locked room gives out
+/// no new seat.
 #[server(prefix = "/api", endpoint = "join_room", input = Json)]
 pub async fn join_room(
     room_id: String,
@@ -96,8 +103,22 @@ pub async fn join_room(
     name: String,
     key_check: Option<String>,
     proof: String,
+    owner_key: Option<String>,
 ) -> Result<Joined, ApiError> {
-    ssr::join_room(room_id, seat_id, name, key_check, proof).await
+    ssr::join_room(room_id, seat_id, name, key_check, proof, owner_key).await
+}
+
+/// Does what only the room's creator may ([`crate::rights::Act`]: lock, unlock, remove a
+/// member, destroy), proved by `signature`: the creator's key's, over the act, the room and
+/// `time` (Unix ms, within a minute of the server's clock).
+#[server(prefix = "/api", endpoint = "creator_act", input = Json)]
+pub async fn creator_act(
+    room_id: String,
+    act: crate::rights::Act,
+    time: u64,
+    signature: String,
+) -> Result<(), ApiError> {
+    ssr::creator_act(room_id, act, time, signature).await
 }
 
 /// A page of messages for a seated visitor: the newest (at most

@@ -44,6 +44,11 @@ impl TokenHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A hash as a store holds it (read back from the store, never from a visitor).
+    pub fn from_stored(hash: String) -> Self {
+        TokenHash(hash)
+    }
 }
 
 /// A seat cookie as the browser sent it.

@@ -102,6 +102,8 @@ pub fn store_error(err: StoreError) -> ApiError {
         StoreError::Gone => ApiError::NotFound,
         StoreError::Full => ApiError::Full,
         StoreError::NotSeated => ApiError::NotSeated,
+        StoreError::Locked => ApiError::Locked,
+        StoreError::Removed => ApiError::Removed,
         StoreError::SeatIdTaken => {
             ApiError::invalid("seat_id", "is already used in this room; choose another")
         }

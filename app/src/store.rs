@@ -30,16 +30,35 @@ pub struct RoomInfo {
     pub creator_seat: Option<String>,
     /// Each message is removed this long after it was stored (disappearing messages), ms.
     pub message_timer_ms: Option<u64>,
+    /// The creator's signing public key (Ed25519, base64url), registered with the first seat:
+    /// what proves the creator's rights (lock, remove, destroy), whatever seat they hold now.
+    /// `None` for a room whose creator registered none (made before rooms had one).
+    pub owner_key: Option<String>,
+    /// Locked by its creator: no new seat is given out (a seat's holder keeps it).
+    pub locked: bool,
 }
 
 impl RoomInfo {
     /// Whether the holder of seat `seat_id` (none: someone proving the whole link) may destroy
     /// the room.
+    ///
+    /// In a room whose creator registered a key, that key alone proves the creator
+    /// ([`crate::rights`]): a seat never does.
     pub fn may_destroy(&self, seat_id: Option<&str>) -> bool {
         match self.destroyers {
             Destroyers::Anyone => true,
-            Destroyers::Creator => seat_id.is_some() && seat_id == self.creator_seat.as_deref(),
+            Destroyers::Creator => {
+                self.owner_key.is_none()
+                    && seat_id.is_some()
+                    && seat_id == self.creator_seat.as_deref()
+            }
         }
+    }
+
+    /// Whether seat `seat_id` is the one the creator took first (what the page is told, so the
+    /// creator sees Destroy at once; their key is what the server checks).
+    pub fn is_creator_seat(&self, seat_id: &str) -> bool {
+        self.creator_seat.as_deref() == Some(seat_id)
     }
 }
 
@@ -130,6 +149,12 @@ pub enum StoreError {
     Full,
     #[error("no seat in this room")]
     NotSeated,
+    /// The room is locked: no new seat is given out.
+    #[error("the room is locked")]
+    Locked,
+    /// This token's seat was removed by the room's creator.
+    #[error("this seat was removed by the room's creator")]
+    Removed,
     /// A new seat asked for a seat id this room has already given out.
     #[error("this seat id is taken in this room")]
     SeatIdTaken,
@@ -198,7 +223,8 @@ pub trait RoomStore: Send + Sync + 'static {
     /// A seat id is given out once in a room's life: a new claim with an id the room has given
     /// out before (to anyone, even a seat since left) fails with [`StoreError::SeatIdTaken`].
     /// A new claim when every seat is taken fails with [`StoreError::Full`]; capacity is never
-    /// exceeded, however many claims race. The room's key check is stored with the first seat
+    /// exceeded, however many claims race. A new claim in a locked room fails with
+    /// [`StoreError::Locked`] (a seat's holder claiming again still gets it back). The room's key check is stored with the first seat
     /// taken (the creator's) and never replaced. Fails with [`StoreError::Gone`] when the room
     /// is gone.
     async fn claim_seat(
@@ -209,8 +235,28 @@ pub trait RoomStore: Send + Sync + 'static {
         key_check: Option<&str>,
     ) -> Result<Seat, StoreError>;
 
-    /// The seat held by `token`, or `None` (also when the room is gone).
+    /// The seat held by `token`, or `None` (also when the room is gone); fails with
+    /// [`StoreError::Removed`] when the creator removed this token's seat.
     async fn seat(&self, room: &RoomId, token: &TokenHash) -> Result<Option<Seat>, StoreError>;
+
+    /// Registers `key`, the creator's signing public key, for the holder of `token` when that
+    /// seat is the room's first (the creator's) and no key is registered yet; kept for the
+    /// room's life, never replaced. Returns whether it was registered.
+    async fn set_owner(
+        &self,
+        room: &RoomId,
+        token: &TokenHash,
+        key: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Locks the room (no new seat is given out) or unlocks it, and tells every instance
+    /// (`Locked`) when that changed it. Returns whether it changed.
+    async fn set_locked(&self, room: &RoomId, locked: bool) -> Result<bool, StoreError>;
+
+    /// Frees seat `seat_id` and remembers its token as removed (its holder learns so, from
+    /// [`RoomStore::seat`], for the room's life), and tells every instance (`SeatRemoved`): its
+    /// sockets close. Returns false when no seat has that id now.
+    async fn remove_seat(&self, room: &RoomId, seat_id: &str) -> Result<bool, StoreError>;
 
     /// Gives the seat back so someone else may take it; tells every instance (`SeatLeft`).
     /// Returns false when `token` held no seat.

@@ -26,6 +26,10 @@ pub enum RoomEvent {
     SeatLeft(Seat),
     /// A new seat was taken.
     SeatJoined(Seat),
+    /// The creator removed a seat: its sockets must close, told why.
+    SeatRemoved(Seat),
+    /// The creator locked the room (true) or unlocked it.
+    Locked(bool),
 }
 
 /// An event of one room on its way to that room's sockets, with the frame clients receive for
@@ -55,6 +59,8 @@ impl Announcement {
                     RoomEvent::Ended(reason) => ServerFrame::Ended { reason: *reason },
                     RoomEvent::SeatLeft(seat) => ServerFrame::Left { seat: seat.clone() },
                     RoomEvent::SeatJoined(seat) => ServerFrame::Joined { seat: seat.clone() },
+                    RoomEvent::SeatRemoved(seat) => ServerFrame::Removed { seat: seat.clone() },
+                    RoomEvent::Locked(locked) => ServerFrame::Locked { locked: *locked },
                 };
                 encoded(frame.encode())
             })

@@ -115,7 +115,11 @@ async fn admit(
     let store = &state.socket_services.store;
     let info = store.room(&room).await.map_err(unavailable)?.ok_or(CloseCode::RoomGone)?;
     let token = cookie.token.hash();
-    let seat = store.seat(&room, &token).await.map_err(unavailable)?.ok_or(CloseCode::NoSeat)?;
+    let seat = match store.seat(&room, &token).await {
+        Ok(seat) => seat.ok_or(CloseCode::NoSeat)?,
+        Err(StoreError::Removed) => return Err(CloseCode::Removed),
+        Err(err) => return Err(unavailable(err)),
+    };
     Ok(Admitted { room, info, seat, token })
 }
 
@@ -146,6 +150,7 @@ fn serve(
         token: admitted.token,
         since,
         expires_at: admitted.info.expires_at,
+        locked: admitted.info.locked,
         services: state.socket_services.clone(),
     };
     let span = tracing::info_span!("socket", id = NEXT_SOCKET.fetch_add(1, Ordering::Relaxed));

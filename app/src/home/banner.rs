@@ -35,6 +35,13 @@ pub fn notice_for(query: &ParamsMap) -> Option<Notice> {
                 true,
             );
         }
+        Some("room-locked") => {
+            return notice(
+                "Room locked",
+                "Its creator lets nobody new in. Ask them to unlock it, or create your own room.",
+                true,
+            );
+        }
         Some("seat-lost") => {
             return notice(
                 "Your seat is gone",
@@ -44,7 +51,13 @@ pub fn notice_for(query: &ParamsMap) -> Option<Notice> {
         }
         _ => {}
     }
-    if query.get_str("destroyed").is_some() {
+    if query.get_str("removed").is_some() {
+        notice(
+            "You were removed from this room",
+            "Its creator removed you. Your seat is gone, and so are its messages on this page.",
+            true,
+        )
+    } else if query.get_str("destroyed").is_some() {
         notice("Room destroyed", "Every message in it was deleted for good.", false)
     } else if query.get_str("expired").is_some() {
         notice("Room expired", "Its time ran out and every message is gone for good.", false)
@@ -94,6 +107,8 @@ mod tests {
             ("error", "room-full", "Room full"),
             ("error", "room-outdated", "Room from an earlier version"),
             ("error", "seat-lost", "Your seat is gone"),
+            ("error", "room-locked", "Room locked"),
+            ("removed", "1", "You were removed from this room"),
             ("destroyed", "1", "Room destroyed"),
             ("expired", "1", "Room expired"),
             ("left", "1", "You left the room"),

@@ -51,6 +51,7 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
         executor.dispatch(Change::UnlockPressed { passphrase });
     });
     let on_join = Callback::new(move |name| executor.dispatch(Change::JoinPressed { name }));
+    let on_unlock_room = Callback::new(move |()| executor.dispatch(Change::LockPressed(false)));
     let on_send = Callback::new(move |text: String| executor.write(text));
     let on_retry = Callback::new(move |client_id| {
         executor.dispatch(Change::RetryPressed { client_id, now: crate::model::now_ms() });
@@ -84,10 +85,10 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
             {move || match body.get() {
                 Body::NoKey(state) => view! { <KeyProblem state /> }.into_any(),
                 Body::Unlock => view! { <UnlockPanel live on_unlock /> }.into_any(),
-                Body::Join => view! { <JoinPanel live on_join /> }.into_any(),
+                Body::Join => view! { <JoinPanel live on_join on_unlock_room /> }.into_any(),
                 Body::Chat => {
                     view! {
-                        <PresenceBar live />
+                        <PresenceBar executor />
                         <MessageList live on_retry on_older hydrated />
                         <Composer live on_send on_typing />
                     }

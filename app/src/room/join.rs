@@ -10,7 +10,11 @@ use crate::remembered_name::current_name;
 use leptos::prelude::*;
 
 #[component]
-pub fn JoinPanel(live: Live, on_join: Callback<String>) -> impl IntoView {
+pub fn JoinPanel(
+    live: Live,
+    on_join: Callback<String>,
+    on_unlock_room: Callback<()>,
+) -> impl IntoView {
     // The server does not know the visitor's name; the browser fills it in from its storage.
     let name = RwSignal::new(String::new());
     Effect::new(move |_| name.set(current_name()));
@@ -32,6 +36,7 @@ pub fn JoinPanel(live: Live, on_join: Callback<String>) -> impl IntoView {
     let problem = move || if ready() { clean_username(&name.read()).err() } else { None };
     let free = move || live.capacity.saturating_sub(live.seated.get());
     let seats = move || match free() {
+        _ if live.locked.get() => "locked: nobody new can join".to_owned(),
         0 => "No seat is free".to_owned(),
         1 => format!("1 of {} seats free", live.capacity),
         n => format!("{n} of {} seats free", live.capacity),
@@ -96,13 +101,36 @@ pub fn JoinPanel(live: Live, on_join: Callback<String>) -> impl IntoView {
             </div>
             <PanelButton
                 disabled=Signal::derive(move || {
-                    !ready() || problem().is_some() || joining.get() || free() == 0
+                    !ready() || problem().is_some() || joining.get() || free() == 0 || live.locked.get()
                 })
                 working=joining
                 idle="Join"
                 busy="Joining…"
             />
-            <p role="alert" class="text-danger text-sm">{move || live.notice.get()}</p>
+            <p role="alert" class="text-danger text-sm">
+                {move || live.notice.get().or_else(|| match (live.locked.get(), live.is_creator.get()) {
+                    (false, _) => None,
+                    (true, false) => Some(
+                        "Its creator has locked this room: nobody new can join. Ask them to unlock it."
+                            .to_owned(),
+                    ),
+                    (true, true) => Some(
+                        "You locked this room: nobody new can join, you included. Unlock it to join again."
+                            .to_owned(),
+                    ),
+                })}
+            </p>
+            // The creator's key proves them without a seat: they may open the room again.
+            <Show when=move || live.locked.get() && live.is_creator.get()>
+                <button
+                    type="button"
+                    data-testid="unlock-room"
+                    class="border border-line px-3 py-2 text-sm text-ink hover:border-ink cursor-pointer"
+                    on:click=move |_| on_unlock_room.run(())
+                >
+                    "Unlock room"
+                </button>
+            </Show>
         </PanelForm>
     }
 }

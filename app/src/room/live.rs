@@ -59,11 +59,21 @@ pub enum SeatKey {
     Conflicting,
 }
 
-/// Someone took a seat or gave theirs back while the page was open: a line in the log.
+/// How someone came or went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Move {
+    Joined,
+    Left,
+    /// The creator removed them.
+    Removed,
+}
+
+/// Someone took a seat or gave theirs back (or the creator removed them) while the page was
+/// open: a line in the log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Movement {
     pub seat: Seat,
-    pub joined: bool,
+    pub kind: Move,
     /// The newest message's sequence number when it happened: the line goes after it.
     pub after: u64,
     /// When the page heard of it, by the server's clock (Unix ms): a room with a message timer
@@ -88,6 +98,12 @@ pub struct Live {
     pub seated: ReadSignal<u8>,
     /// Whether you may destroy the room (in a room made for its creator alone: the creator).
     pub may_destroy: ReadSignal<bool>,
+    /// The creator's signing public key (base64url), registered with the room's first seat.
+    pub owner_key: StoredValue<Option<String>>,
+    /// Whether this page holds the creator's key: it may lock the room and remove members.
+    pub is_creator: ReadSignal<bool>,
+    /// Whether the creator has locked the room: nobody new may join.
+    pub locked: ReadSignal<bool>,
     #[cfg(feature = "hydrate")]
     pub key_check: StoredValue<Option<String>>,
     pub key: ReadSignal<KeyState>,
@@ -135,6 +151,8 @@ pub struct Live {
 struct Writes {
     seated: WriteSignal<u8>,
     may_destroy: WriteSignal<bool>,
+    is_creator: WriteSignal<bool>,
+    locked: WriteSignal<bool>,
     key: WriteSignal<KeyState>,
     log: WriteSignal<ChatLog>,
     you: WriteSignal<Option<Seat>>,
@@ -161,6 +179,8 @@ impl Live {
     pub fn new(room: &RoomSnapshot) -> Self {
         let (seated, write_seated) = signal(room.seated);
         let (may_destroy, write_may_destroy) = signal(room.may_destroy);
+        let (is_creator, write_is_creator) = signal(false);
+        let (locked, write_locked) = signal(room.locked);
         let (key, write_key) = signal(KeyState::Checking);
         let history = room.history.clone();
         let you = room.you.as_ref().map(|seat| seat.id.as_str());
@@ -186,6 +206,9 @@ impl Live {
             message_timer_ms: room.message_timer_ms,
             seated,
             may_destroy,
+            owner_key: StoredValue::new(room.owner_key.clone()),
+            is_creator,
+            locked,
             #[cfg(feature = "hydrate")]
             key_check: StoredValue::new(room.key_check.clone()),
             key,
@@ -209,6 +232,8 @@ impl Live {
             write: Writes {
                 seated: write_seated,
                 may_destroy: write_may_destroy,
+                is_creator: write_is_creator,
+                locked: write_locked,
                 key: write_key,
                 log: write_log,
                 you: write_you,
@@ -403,6 +428,8 @@ mod fixture {
             may_destroy: true,
             message_timer_ms: None,
             key_check: None,
+            owner_key: None,
+            locked: false,
             you: None,
             history: Some(History::default()),
         }

@@ -2,7 +2,7 @@
 //! and who came and went between them.
 
 use super::chat_log::{Entry, PendingMessage, Revealed};
-use super::live::{Live, Movement};
+use super::live::{Live, Move, Movement};
 use leptos::html::Div;
 use leptos::prelude::*;
 
@@ -211,11 +211,15 @@ impl Line {
     }
 }
 
-/// "alice joined", "alice left".
+/// "alice joined", "alice left", "alice was removed".
 #[component]
 fn MovementItem(live: Live, movement: Movement) -> impl IntoView {
     let seat = movement.seat;
-    let what = if movement.joined { "joined" } else { "left" };
+    let what = match movement.kind {
+        Move::Joined => "joined",
+        Move::Left => "left",
+        Move::Removed => "was removed by the room's creator",
+    };
     view! {
         <p class="text-center text-xs text-muted" data-testid="movement">
             {move || live.name_of(&seat)} " " {what}

@@ -1,10 +1,14 @@
-//! Who else is here: each peer online or away, how many seats are taken, and who is typing.
+//! Who else is here: each peer online or away, how many seats are taken, whether the room is
+//! locked, and who is typing; for the creator, Lock and Remove.
 
-use super::live::Live;
+use super::executor::Executor;
+use super::live::Change;
+use crate::model::Seat;
 use leptos::prelude::*;
 
 #[component]
-pub fn PresenceBar(live: Live) -> impl IntoView {
+pub fn PresenceBar(executor: Executor) -> impl IntoView {
+    let live = executor.live();
     let clock = live.clock;
     let typing = move || {
         live.typing
@@ -19,7 +23,10 @@ pub fn PresenceBar(live: Live) -> impl IntoView {
             .into_iter()
             .map(|seat| {
                 let here = online.iter().any(|s| s.id == seat.id);
-                let name = move || live.name_of(&seat);
+                let name = {
+                    let seat = seat.clone();
+                    move || live.name_of(&seat)
+                };
                 view! {
                     <li class="flex items-center gap-1.5" data-testid="peer">
                         <span
@@ -28,6 +35,9 @@ pub fn PresenceBar(live: Live) -> impl IntoView {
                         ></span>
                         <span class="text-ink">{name}</span>
                         <span class="text-muted">{if here { "online" } else { "away" }}</span>
+                        <Show when=move || live.is_creator.get()>
+                            <RemoveButton executor seat=seat.clone() />
+                        </Show>
                     </li>
                 }
             })
@@ -51,6 +61,14 @@ pub fn PresenceBar(live: Live) -> impl IntoView {
             <div class="flex flex-wrap items-center justify-end gap-x-4 gap-y-1">
                 <p class="text-muted italic" aria-live="polite">{typing}</p>
                 <p class="text-faint tabular-nums whitespace-nowrap" data-testid="seats">{seats}</p>
+                <Show when=move || live.locked.get()>
+                    <p class="text-warn whitespace-nowrap" data-testid="room-locked">
+                        "Locked: nobody new can join"
+                    </p>
+                </Show>
+                <Show when=move || live.is_creator.get()>
+                    <LockButton executor />
+                </Show>
                 <Show when=move || live.message_timer_ms.is_some()>
                     <p class="text-faint whitespace-nowrap" data-testid="message-timer">
                         "Messages disappear "{live.message_timer_words().unwrap_or_default()}
@@ -69,4 +87,83 @@ pub fn PresenceBar(live: Live) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// The creator's Lock / Unlock.
+#[component]
+fn LockButton(executor: Executor) -> impl IntoView {
+    let live = executor.live();
+    view! {
+        <button
+            type="button"
+            data-testid="lock-toggle"
+            class="border border-line px-2 py-1 text-xs text-muted hover:text-ink hover:border-ink \
+                   whitespace-nowrap cursor-pointer transition-colors"
+            title=move || if live.locked.get() {
+                "Let people with the link join again"
+            } else {
+                "Stop anyone new from joining, even with the link"
+            }
+            on:click=move |_| executor.dispatch(Change::LockPressed(!live.locked.get_untracked()))
+        >
+            {move || if live.locked.get() { "Unlock room" } else { "Lock room" }}
+        </button>
+    }
+}
+
+/// The creator's Remove beside a member, with its question.
+#[component]
+fn RemoveButton(executor: Executor, seat: Seat) -> impl IntoView {
+    let live = executor.live();
+    let confirming = RwSignal::new(false);
+    let id = seat.id.clone();
+    let question = move || {
+        let name = live.name_of(&seat);
+        match live.locked.get() {
+            true => format!("Remove {name}? The room is locked: they cannot come back."),
+            false => {
+                format!("Remove {name}? They can come back with the link unless you lock the room.")
+            }
+        }
+    };
+    view! {
+        <Show
+            when=move || confirming.get()
+            fallback=move || view! {
+                <button
+                    type="button"
+                    data-testid="remove"
+                    class="underline text-muted hover:text-danger cursor-pointer"
+                    on:click=move |_| confirming.set(true)
+                >
+                    "Remove"
+                </button>
+            }
+        >
+            <span role="group" aria-label="Confirm removing this member" class="flex flex-wrap items-center gap-2">
+                <span class="text-danger">{question.clone()}</span>
+                <button
+                    type="button"
+                    data-testid="confirm-remove"
+                    class="bg-alarm px-2 py-1 font-bold text-white whitespace-nowrap cursor-pointer"
+                    on:click={
+                        let id = id.clone();
+                        move |_| {
+                            confirming.set(false);
+                            executor.dispatch(Change::RemovePressed { seat: id.clone() });
+                        }
+                    }
+                >
+                    "Yes, remove"
+                </button>
+                <button
+                    type="button"
+                    class="border border-line px-2 py-1 text-muted hover:text-ink whitespace-nowrap cursor-pointer"
+                    on:click=move |_| confirming.set(false)
+                >
+                    "Cancel"
+                </button>
+            </span>
+        </Show>
+    }
 }

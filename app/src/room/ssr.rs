@@ -25,6 +25,15 @@ struct JoinRequest<'a> {
     key_check: Option<&'a str>,
     #[garde(custom(proof_shape))]
     proof: &'a str,
+    #[garde(inner(custom(public_key_shape)))]
+    owner_key: Option<&'a str>,
+}
+
+fn public_key_shape(raw: &&str, _: &()) -> garde::Result {
+    match crate::rights::is_public_key(raw) {
+        true => Ok(()),
+        false => Err(garde::Error::new("must be an Ed25519 public key: 32 bytes in base64url")),
+    }
 }
 
 fn seat_id_shape(raw: &&str, _: &()) -> garde::Result {
@@ -106,7 +115,14 @@ pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
         return Err(ApiError::Outdated);
     }
     let seat = match &cookie {
-        Some(c) => state.store.seat(&id, &c.token.hash()).await.map_err(failure(Some(c)))?,
+        Some(c) => match state.store.seat(&id, &c.token.hash()).await {
+            // Told once: the cookie goes, so the next visit is a newcomer's.
+            Err(StoreError::Removed) => {
+                set_cookie(&SeatCookie::removal(&id, served_securely(&state.reach)))?;
+                return Err(ApiError::Removed);
+            }
+            seat => seat.map_err(failure(Some(c)))?,
+        },
         None => None,
     };
     let history = match seat {
@@ -119,8 +135,10 @@ pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
     if seat.is_none() && room.seated >= room.capacity && !arrived_cross_site() {
         return Err(ApiError::Full);
     }
+    // Where the creator's key decides, the seat they took first is shown Destroy at once (the
+    // page also knows its own key, whatever seat it holds now).
     let may_destroy = match &seat {
-        Some(seat) => room.may_destroy(Some(&seat.id)),
+        Some(seat) => room.may_destroy(Some(&seat.id)) || room.is_creator_seat(&seat.id),
         None => room.destroyers == crate::model::Destroyers::Anyone,
     };
     Ok(RoomSnapshot {
@@ -133,6 +151,8 @@ pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
         may_destroy,
         message_timer_ms: room.message_timer_ms,
         key_check: room.key_check,
+        owner_key: room.owner_key,
+        locked: room.locked,
         you: seat,
         history,
     })
@@ -153,6 +173,7 @@ pub async fn join_room(
     name: String,
     key_check: Option<String>,
     proof: String,
+    owner_key: Option<String>,
 ) -> Result<Joined, ApiError> {
     let state = server_state()?;
     pass(&state.rate_limits.actions, &state.reach)?;
@@ -162,6 +183,7 @@ pub async fn join_room(
         name: &name,
         key_check: key_check.as_deref(),
         proof: &proof,
+        owner_key: owner_key.as_deref(),
     };
     request.validate().map_err(invalid_input)?;
     let (id, room, cookie) = open(&state, &raw).await?;
@@ -169,7 +191,11 @@ pub async fn join_room(
     // A browser whose cookie holds a seat here keeps it: joining is idempotent. Any other token
     // the request brings is never adopted (it may have been planted): a fresh one is made.
     let held = match &cookie {
-        Some(c) => state.store.seat(&id, &c.token.hash()).await.map_err(failure(Some(c)))?,
+        Some(c) => match state.store.seat(&id, &c.token.hash()).await {
+            // A removed member comes back only as a newcomer would (not into a locked room).
+            Err(StoreError::Removed) => None,
+            seat => seat.map_err(failure(Some(c)))?,
+        },
         None => None,
     };
     let token = match (&cookie, held) {
@@ -182,6 +208,11 @@ pub async fn join_room(
         .claim_seat(&id, &token.hash(), &seat, key_check.as_deref())
         .await
         .map_err(failure(cookie.as_ref()))?;
+    // The first seat's holder registers the creator's key (once: the store keeps the first).
+    let first = room.creator_seat.as_deref().is_none_or(|creator| creator == seat.id);
+    if let Some(key) = owner_key.filter(|_| room.owner_key.is_none() && first) {
+        state.store.set_owner(&id, &token.hash(), &key).await.map_err(failure(cookie.as_ref()))?;
+    }
     set_cookie(&SeatCookie::issue(&id, &token, room.expires_at, served_securely(&state.reach)))?;
     Ok(Joined { you: seat, expires_at: room.expires_at, capacity: room.capacity })
 }
@@ -226,6 +257,58 @@ pub async fn destroy_room(raw: String, proof: Option<String>) -> Result<(), ApiE
     if cookie.is_some() {
         set_cookie(&SeatCookie::removal(&id, served_securely(&state.reach)))?;
     }
+    Ok(())
+}
+
+pub async fn creator_act(
+    raw: String,
+    act: crate::rights::Act,
+    time: u64,
+    signature: String,
+) -> Result<(), ApiError> {
+    use crate::rights::{Act, Refusal};
+    let state = server_state()?;
+    pass(&state.rate_limits.actions, &state.reach)?;
+    if let Act::Remove { seat } = &act
+        && !is_seat_id(seat)
+    {
+        return Err(ApiError::invalid(
+            "seat",
+            format!("must be {SEAT_ID_LEN} URL-safe characters"),
+        ));
+    }
+    let (id, room, cookie) = open(&state, &raw).await?;
+    // A room whose creator registered no key has no creator's rights but destroy by seat.
+    let owner = room.owner_key.as_deref().ok_or(ApiError::NotTheCreator)?;
+    match crate::rights::check(owner, id.as_str(), &act, time, &signature, now_ms()) {
+        Ok(()) => {}
+        Err(Refusal::Malformed) => {
+            return Err(ApiError::invalid("signature", Refusal::Malformed.to_string()));
+        }
+        Err(refusal @ Refusal::Stale) => {
+            return Err(ApiError::invalid("time", format!("{refusal}: check this device's clock")));
+        }
+        Err(Refusal::NotTheCreator) => return Err(ApiError::NotTheCreator),
+    }
+    let store = &state.store;
+    match act {
+        Act::Lock | Act::Unlock => {
+            store.set_locked(&id, act == Act::Lock).await.map_err(failure(cookie.as_ref()))?;
+        }
+        Act::Remove { seat } => {
+            let removed = store.remove_seat(&id, &seat).await.map_err(failure(cookie.as_ref()))?;
+            if !removed {
+                return Err(ApiError::invalid("seat", "no one holds this seat now"));
+            }
+        }
+        Act::Destroy => {
+            store.destroy(&id).await.map_err(failure(cookie.as_ref()))?;
+            if cookie.is_some() {
+                set_cookie(&SeatCookie::removal(&id, served_securely(&state.reach)))?;
+            }
+        }
+    }
+    tracing::debug!(room = %id, "the creator acted");
     Ok(())
 }
 

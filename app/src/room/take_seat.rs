@@ -1,6 +1,7 @@
 //! Taking a seat from the browser: a fresh random seat id, the name sealed for that seat (and,
 //! for the creator, the key check), both signed with this browser's key in the room, and the
-//! proof that this browser holds the whole link.
+//! proof that this browser holds the whole link. The creator also registers that key's public
+//! half: it proves the creator's rights from then on ([`crate::rights`]).
 
 use super::{Joined, join_room, signing_key};
 use crate::crypto::RoomKey;
@@ -32,6 +33,7 @@ pub async fn take_seat(
         }
         false => None,
     };
+    let owner_key = creator.then(|| crate::base64url::encode(signer.public_key()));
     let proof = key.proof().to_owned();
-    join_room(key.room().to_string(), seat, name, key_check, proof).await
+    join_room(key.room().to_string(), seat, name, key_check, proof, owner_key).await
 }

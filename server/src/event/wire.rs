@@ -13,6 +13,8 @@
 //!              | "online:" [seat *("\n" seat)]          everyone online now
 //!              | "joined:" seat                         a seat taken
 //!              | "left:" seat                           a seat given back
+//!              | "removed:" seat                        a seat the creator removed
+//!              | "locked:" ("1" | "0")                  the creator locked or unlocked the room
 //!              | "typing:" seat                         someone is typing
 //!              | "ended:" ("destroyed" | "expired")     the room is over
 //! content      = JSON {"id","client_id","body","ts"}    the message as its sender's instance
@@ -62,6 +64,8 @@ const MESSAGE: &str = "message:";
 const LEFT: &str = "left:";
 const JOINED: &str = "joined:";
 const TYPING: &str = "typing:";
+const REMOVED: &str = "removed:";
+const LOCKED: &str = "locked:";
 const ENDED: &str = "ended:";
 
 fn content(id: &str, client_id: &str, body: &str, ts: u64) -> Result<String, WireError> {
@@ -93,6 +97,8 @@ pub fn encode(event: &RoomEvent) -> Result<String, WireError> {
         RoomEvent::SeatLeft(left) => format!("{LEFT}{}", seat(left)?),
         RoomEvent::SeatJoined(joined) => format!("{JOINED}{}", seat(joined)?),
         RoomEvent::Typing(sender) => format!("{TYPING}{}", seat(sender)?),
+        RoomEvent::SeatRemoved(removed) => format!("{REMOVED}{}", seat(removed)?),
+        RoomEvent::Locked(locked) => format!("{LOCKED}{}", u8::from(*locked)),
         RoomEvent::Ended(EndReason::Destroyed) => format!("{ENDED}destroyed"),
         RoomEvent::Ended(EndReason::Expired) => format!("{ENDED}expired"),
     })
@@ -124,6 +130,14 @@ pub fn decode(payload: &str) -> Result<RoomEvent, WireError> {
         RoomEvent::SeatJoined(read_seat(record)?)
     } else if let Some(record) = after(TYPING) {
         RoomEvent::Typing(read_seat(record)?)
+    } else if let Some(record) = after(REMOVED) {
+        RoomEvent::SeatRemoved(read_seat(record)?)
+    } else if let Some(locked) = after(LOCKED) {
+        RoomEvent::Locked(match locked {
+            "1" => true,
+            "0" => false,
+            _ => return Err(WireError::Malformed("unknown lock")),
+        })
     } else if let Some(reason) = after(ENDED) {
         RoomEvent::Ended(match reason {
             "destroyed" => EndReason::Destroyed,
@@ -186,6 +200,10 @@ mod tests {
             RoomEvent::Presence(vec![seat_of("a"), seat_of("b")]),
             RoomEvent::Presence(Vec::new()),
             RoomEvent::SeatLeft(seat_of("a")),
+            RoomEvent::SeatJoined(seat_of("c")),
+            RoomEvent::SeatRemoved(seat_of("d")),
+            RoomEvent::Locked(true),
+            RoomEvent::Locked(false),
             RoomEvent::Typing(seat_of("b")),
             RoomEvent::Ended(EndReason::Destroyed),
             RoomEvent::Ended(EndReason::Expired),
@@ -213,6 +231,8 @@ mod tests {
             "message:1:{}\n{}",
             "online:not json",
             "ended:later",
+            "locked:yes",
+            "removed:",
             "shouted:{}",
             r#"{"type":"message","seq":1}"#,
         ] {

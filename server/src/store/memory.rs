@@ -23,7 +23,12 @@ struct Room {
     creator_seat: Option<String>,
     /// Disappearing messages: each is removed this long after it was stored, ms.
     message_timer_ms: Option<u64>,
+    /// The creator's signing public key, registered with the first seat.
+    owner_key: Option<String>,
+    locked: bool,
     seats: HashMap<TokenHash, Seat>,
+    /// The tokens whose seats the creator removed.
+    removed: HashSet<TokenHash>,
     /// Every seat id this room has given out (a seat id is never given out twice).
     seat_ids: HashSet<String>,
     log: VecDeque<ChatMessage>,
@@ -59,6 +64,8 @@ impl Room {
             destroyers: self.destroyers,
             creator_seat: self.creator_seat.clone(),
             message_timer_ms: self.message_timer_ms,
+            owner_key: self.owner_key.clone(),
+            locked: self.locked,
         }
     }
 }
@@ -188,7 +195,10 @@ impl RoomStore for MemoryStore {
             creator_seat: None,
             message_timer_ms: message_timer
                 .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            owner_key: None,
+            locked: false,
             seats: HashMap::new(),
+            removed: HashSet::new(),
             seat_ids: HashSet::new(),
             log: VecDeque::new(),
             bytes: 0,
@@ -234,6 +244,9 @@ impl RoomStore for MemoryStore {
             if let Some(held) = room.seats.get(token) {
                 return Ok((held.clone(), false));
             }
+            if room.locked {
+                return Err(StoreError::Locked);
+            }
             if room.seats.len() >= usize::from(room.capacity) {
                 return Err(StoreError::Full);
             }
@@ -257,10 +270,54 @@ impl RoomStore for MemoryStore {
     }
 
     async fn seat(&self, id: &RoomId, token: &TokenHash) -> Result<Option<Seat>, StoreError> {
-        match self.with_room(id, |room| Ok(room.seats.get(token).cloned())) {
+        let seat = self.with_room(id, |room| match room.seats.get(token) {
+            None if room.removed.contains(token) => Err(StoreError::Removed),
+            held => Ok(held.cloned()),
+        });
+        match seat {
             Err(StoreError::Gone) => Ok(None),
             other => other,
         }
+    }
+
+    async fn set_owner(
+        &self,
+        id: &RoomId,
+        token: &TokenHash,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        self.with_room(id, |room| {
+            let seat = room.seats.get(token).map(|seat| seat.id.as_str());
+            let creator = seat.is_some() && seat == room.creator_seat.as_deref();
+            if !creator || room.owner_key.is_some() {
+                return Ok(false);
+            }
+            room.owner_key = Some(key.to_owned());
+            Ok(true)
+        })
+    }
+
+    async fn set_locked(&self, id: &RoomId, locked: bool) -> Result<bool, StoreError> {
+        let changed =
+            self.with_room(id, |room| Ok(std::mem::replace(&mut room.locked, locked) != locked))?;
+        if changed {
+            self.announce(id, RoomEvent::Locked(locked));
+        }
+        Ok(changed)
+    }
+
+    async fn remove_seat(&self, id: &RoomId, seat_id: &str) -> Result<bool, StoreError> {
+        let removed = self.with_room(id, |room| {
+            let token = room.seats.iter().find(|(_, seat)| seat.id == seat_id);
+            let Some(token) = token.map(|(token, _)| token.clone()) else { return Ok(None) };
+            room.removed.insert(token.clone());
+            Ok(room.seats.remove(&token))
+        })?;
+        let done = removed.is_some();
+        if let Some(seat) = removed {
+            self.announce(id, RoomEvent::SeatRemoved(seat));
+        }
+        Ok(done)
     }
 
     async fn leave(&self, id: &RoomId, token: &TokenHash) -> Result<bool, StoreError> {

@@ -30,7 +30,52 @@ pub struct RedisStore {
     scripts: Scripts,
 }
 
+/// The meta field that remembers a token whose seat the creator removed.
+fn removed_field(token: &TokenHash) -> String {
+    format!("removed:{}", token.as_str())
+}
+
 impl RedisStore {
+    /// The answer when no seat was found to act on: `false` in a live room, else `Gone`.
+    async fn nothing_held(&self, meta: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let exists: bool = conn.exists(meta).await.map_err(failed)?;
+        if exists { Ok(false) } else { Err(StoreError::Gone) }
+    }
+
+    /// Frees the seat `token` holds (its record as read: the script frees nothing if the token
+    /// holds another now) and publishes `event`; `mark` (a meta field, or empty) remembers the
+    /// token as removed.
+    async fn release(
+        &self,
+        room: &RoomId,
+        token: &TokenHash,
+        record: &str,
+        event: &RoomEvent,
+        mark: &str,
+    ) -> Result<bool, StoreError> {
+        let keys = self.keys.room(room);
+        let mut conn = self.conn.clone();
+        let released: i64 = self
+            .scripts
+            .leave
+            .key(&keys.meta)
+            .key(&keys.seats)
+            .arg(token.as_str())
+            .arg(record)
+            .arg(wire::encode(event).map_err(StoreError::backend)?)
+            .arg(&keys.channel)
+            .arg(self.conn.publish_command())
+            .arg(mark)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(failed)?;
+        match released {
+            -1 => Err(StoreError::Gone),
+            n => Ok(n == 1),
+        }
+    }
+
     pub fn new(
         conn: RedisConn,
         keys: Keys,
@@ -117,6 +162,8 @@ impl RoomStore for RedisStore {
             destroyers,
             creator_seat: None,
             message_timer_ms,
+            owner_key: None,
+            locked: false,
         })
     }
 
@@ -148,6 +195,7 @@ impl RoomStore for RedisStore {
         };
         let creator_seat = meta.remove("creator_seat");
         let message_timer_ms = meta.get("timer").and_then(|v| v.parse::<u64>().ok());
+        let (owner_key, locked) = (meta.remove("owner"), meta.contains_key("locked"));
         let id = room.clone();
         Ok(Some(RoomInfo {
             id,
@@ -160,6 +208,8 @@ impl RoomStore for RedisStore {
             destroyers,
             creator_seat,
             message_timer_ms,
+            owner_key,
+            locked,
         }))
     }
 
@@ -190,6 +240,7 @@ impl RoomStore for RedisStore {
         match reply.as_slice() {
             [status, seat] if status == "ok" => read_seat(seat),
             [status] if status == "full" => Err(StoreError::Full),
+            [status] if status == "locked" => Err(StoreError::Locked),
             [status] if status == "taken" => Err(StoreError::SeatIdTaken),
             [status] if status == "gone" => Err(StoreError::Gone),
             other => Err(unexpected("join", other)),
@@ -199,8 +250,67 @@ impl RoomStore for RedisStore {
     async fn seat(&self, room: &RoomId, token: &TokenHash) -> Result<Option<Seat>, StoreError> {
         let keys = self.keys.room(room);
         let mut conn = self.conn.clone();
-        let seat: Option<String> = conn.hget(&keys.seats, token.as_str()).await.map_err(failed)?;
-        seat.as_deref().map(read_seat).transpose()
+        let (seat, removed): (Option<String>, bool) = redis::pipe()
+            .hget(&keys.seats, token.as_str())
+            .hexists(&keys.meta, removed_field(token))
+            .query_async(&mut conn)
+            .await
+            .map_err(failed)?;
+        match seat {
+            None if removed => Err(StoreError::Removed),
+            seat => seat.as_deref().map(read_seat).transpose(),
+        }
+    }
+
+    async fn set_owner(
+        &self,
+        room: &RoomId,
+        token: &TokenHash,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        let keys = self.keys.room(room);
+        let mut conn = self.conn.clone();
+        let record: Option<String> =
+            conn.hget(&keys.seats, token.as_str()).await.map_err(failed)?;
+        let Some(record) = record else { return self.nothing_held(&keys.meta).await };
+        let seat = read_seat(&record)?;
+        let registered: i64 = self
+            .scripts
+            .owner
+            .key(&keys.meta)
+            .key(&keys.seats)
+            .arg(token.as_str())
+            .arg(&record)
+            .arg(&seat.id)
+            .arg(key)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(failed)?;
+        match registered {
+            -1 => Err(StoreError::Gone),
+            n => Ok(n == 1),
+        }
+    }
+
+    async fn set_locked(&self, room: &RoomId, locked: bool) -> Result<bool, StoreError> {
+        let keys = self.keys.room(room);
+        let mut conn = self.conn.clone();
+        let payload = wire::encode(&RoomEvent::Locked(locked)).map_err(StoreError::backend)?;
+        let changed: i64 = self
+            .scripts
+            .lock
+            .key(&keys.meta)
+            .arg(if locked { "1" } else { "0" })
+            .arg(payload)
+            .arg(&keys.channel)
+            .arg(self.conn.publish_command())
+            .invoke_async(&mut conn)
+            .await
+            .map_err(failed)?;
+        match changed {
+            -1 => Err(StoreError::Gone),
+            n => Ok(n == 1),
+        }
     }
 
     async fn leave(&self, room: &RoomId, token: &TokenHash) -> Result<bool, StoreError> {
@@ -210,27 +320,28 @@ impl RoomStore for RedisStore {
         // back only if the token still holds that very seat.
         let record: Option<String> =
             conn.hget(&keys.seats, token.as_str()).await.map_err(failed)?;
-        let left = match record.as_deref().map(read_seat).transpose()? {
-            Some(seat) => wire::encode(&RoomEvent::SeatLeft(seat)).map_err(StoreError::backend)?,
-            None => String::new(),
-        };
-        let released: i64 = self
-            .scripts
-            .leave
-            .key(&keys.meta)
-            .key(&keys.seats)
-            .arg(token.as_str())
-            .arg(record.unwrap_or_default())
-            .arg(left)
-            .arg(&keys.channel)
-            .arg(self.conn.publish_command())
-            .invoke_async(&mut conn)
-            .await
-            .map_err(failed)?;
-        match released {
-            -1 => Err(StoreError::Gone),
-            n => Ok(n == 1),
-        }
+        // Nothing to give back: whether the room is there at all is all there is to say.
+        let Some(record) = record else { return self.nothing_held(&keys.meta).await };
+        let left = RoomEvent::SeatLeft(read_seat(&record)?);
+        self.release(room, token, &record, &left, "").await
+    }
+
+    async fn remove_seat(&self, room: &RoomId, seat_id: &str) -> Result<bool, StoreError> {
+        let keys = self.keys.room(room);
+        let mut conn = self.conn.clone();
+        // A room holds a handful of seats: Rust finds the one, the script frees it only if its
+        // token still holds that very seat.
+        let seats: HashMap<String, String> = conn.hgetall(&keys.seats).await.map_err(failed)?;
+        let found = seats.into_iter().find_map(|(token, record)| {
+            read_seat(&record)
+                .ok()
+                .filter(|seat| seat.id == seat_id)
+                .map(|seat| (token, record, seat))
+        });
+        let Some((token, record, seat)) = found else { return self.nothing_held(&keys.meta).await };
+        let token = TokenHash::from_stored(token);
+        let mark = removed_field(&token);
+        self.release(room, &token, &record, &RoomEvent::SeatRemoved(seat), &mark).await
     }
 
     async fn post(

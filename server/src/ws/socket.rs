@@ -110,6 +110,8 @@ pub struct Socket {
     /// The highest sequence number the client has.
     pub since: u64,
     pub expires_at: u64,
+    /// Whether the room was locked when the socket was admitted (what its welcome says).
+    pub locked: bool,
     /// Shared by every socket of the instance (one pointer a socket).
     pub services: Arc<Services>,
 }

@@ -38,6 +38,9 @@ every_backend! {
     no_key_or_shared_entry_outlives_its_room_whatever_happens_in_it,
     destroy_leaves_no_key_or_shared_entry_naming_the_room,
     many_messages_past_their_timer_leave_within_a_sweep,
+    only_the_first_seats_holder_registers_the_creators_key_and_only_once,
+    a_locked_room_gives_out_no_new_seat_and_its_holders_keep_theirs,
+    a_removed_seat_is_freed_announced_and_its_token_told_so,
 }
 
 /// Posts as the seat `token` holds, as a socket does (a socket knows its seat); a token that
@@ -829,8 +832,14 @@ async fn no_key_or_shared_entry_outlives_its_room_whatever_happens_in_it(kind: K
     assert!(store.leave(id, &bob).await.expect("leave"));
     assert!(store.leave(id, &alice).await.expect("leave"));
     every_trace_ends_with(&under, kind, &room, "everyone left").await;
-    store.claim_seat(id, &token(), &new_seat("carol"), None).await.expect("carol");
+    let carol = token();
+    let carol_seat = store.claim_seat(id, &carol, &new_seat("carol"), None).await.expect("carol");
     every_trace_ends_with(&under, kind, &room, "a seat taken again").await;
+    assert_eq!(store.set_locked(id, true).await, Ok(true));
+    every_trace_ends_with(&under, kind, &room, "locked").await;
+    assert_eq!(store.remove_seat(id, &carol_seat.id).await, Ok(true));
+    assert_eq!(store.seat(id, &carol).await, Err(StoreError::Removed));
+    every_trace_ends_with(&under, kind, &room, "carol removed").await;
     presence.leave(id, "c1").await.expect("offline");
     every_trace_ends_with(&under, kind, &room, "offline").await;
     let ends_in = room.expires_at.saturating_sub(app::model::now_ms());
@@ -924,4 +933,80 @@ async fn many_messages_past_their_timer_leave_within_a_sweep(kind: Kind) {
         stores.len(),
         started.elapsed()
     );
+}
+
+async fn only_the_first_seats_holder_registers_the_creators_key_and_only_once(kind: Kind) {
+    let (backend, _) = store(kind, 500).await;
+    let store = &backend.store;
+    let room = new_room(store, Duration::from_secs(60), 3).await;
+    let (alice, bob) = (token(), token());
+    assert_eq!(store.set_owner(&room, &alice, "alice's key").await, Ok(false), "no seat yet");
+    store.claim_seat(&room, &alice, &new_seat("alice"), Some("check")).await.expect("alice");
+    store.claim_seat(&room, &bob, &new_seat("bob"), None).await.expect("bob");
+    assert_eq!(store.set_owner(&room, &bob, "bob's key").await, Ok(false), "not the first seat");
+    assert_eq!(store.set_owner(&room, &alice, "alice's key").await, Ok(true));
+    assert_eq!(store.set_owner(&room, &alice, "another key").await, Ok(false), "never replaced");
+    let info = store.room(&room).await.expect("room").expect("live");
+    assert_eq!(info.owner_key.as_deref(), Some("alice's key"));
+    // The creator leaves and comes back: a new seat, and the key stays the room's.
+    assert_eq!(store.leave(&room, &alice).await, Ok(true));
+    let back = token();
+    store.claim_seat(&room, &back, &new_seat("alice"), None).await.expect("back");
+    assert_eq!(store.set_owner(&room, &back, "a new key").await, Ok(false));
+    let info = store.room(&room).await.expect("room").expect("live");
+    assert_eq!(info.owner_key.as_deref(), Some("alice's key"));
+    store.destroy(&room).await.expect("destroy");
+    assert_eq!(store.set_owner(&room, &back, "late").await, Err(StoreError::Gone));
+}
+
+async fn a_locked_room_gives_out_no_new_seat_and_its_holders_keep_theirs(kind: Kind) {
+    let (mut backend, _) = store(kind, 500).await;
+    let room = new_room(&backend.store, Duration::from_secs(60), 3).await;
+    backend.broker.subscribe(&room).await.expect("subscribed");
+    let store = backend.store.clone();
+    let alice = token();
+    let seat = store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("alice");
+    assert_eq!(delivery(&mut backend.deliveries, &room).await, RoomEvent::SeatJoined(seat.clone()));
+    assert_eq!(store.set_locked(&room, true).await, Ok(true));
+    assert_eq!(delivery(&mut backend.deliveries, &room).await, RoomEvent::Locked(true));
+    assert_eq!(store.set_locked(&room, true).await, Ok(false), "locked already: no news");
+    assert!(store.room(&room).await.expect("room").expect("live").locked);
+    let carol = store.claim_seat(&room, &token(), &new_seat("carol"), None).await;
+    assert_eq!(carol, Err(StoreError::Locked), "a free seat, but nobody new");
+    let again = store.claim_seat(&room, &alice, &new_seat("alice again"), None).await;
+    assert_eq!(again, Ok(seat), "a holder claiming again keeps the seat");
+    assert_eq!(store.set_locked(&room, false).await, Ok(true));
+    assert_eq!(delivery(&mut backend.deliveries, &room).await, RoomEvent::Locked(false));
+    store.claim_seat(&room, &token(), &new_seat("carol"), None).await.expect("unlocked");
+    assert!(!store.room(&room).await.expect("room").expect("live").locked);
+    store.destroy(&room).await.expect("destroy");
+    assert_eq!(store.set_locked(&room, true).await, Err(StoreError::Gone));
+}
+
+async fn a_removed_seat_is_freed_announced_and_its_token_told_so(kind: Kind) {
+    let (mut backend, _) = store(kind, 500).await;
+    let room = new_room(&backend.store, Duration::from_secs(60), 2).await;
+    backend.broker.subscribe(&room).await.expect("subscribed");
+    let store = backend.store.clone();
+    let (alice, bob) = (token(), token());
+    store.claim_seat(&room, &alice, &new_seat("alice"), None).await.expect("alice");
+    let bobs = store.claim_seat(&room, &bob, &new_seat("bob"), None).await.expect("bob");
+    assert_eq!(store.remove_seat(&room, "nobody-has-it").await, Ok(false));
+    assert_eq!(store.remove_seat(&room, &bobs.id).await, Ok(true));
+    loop {
+        match delivery(&mut backend.deliveries, &room).await {
+            RoomEvent::SeatJoined(_) => continue,
+            event => break assert_eq!(event, RoomEvent::SeatRemoved(bobs.clone())),
+        }
+    }
+    assert_eq!(store.seat(&room, &bob).await, Err(StoreError::Removed));
+    assert_eq!(store.post_as(&room, &bob, "c", "still here?").await, Err(StoreError::Removed));
+    assert_eq!(store.remove_seat(&room, &bobs.id).await, Ok(false), "removed once");
+    assert_eq!(store.leave(&room, &bob).await, Ok(false));
+    // The seat is free for someone new; the removed token, as a newcomer, may take it too
+    // (only a lock keeps them out).
+    assert_eq!(store.room(&room).await.expect("room").expect("live").seated, 1);
+    store.claim_seat(&room, &token(), &new_seat("carol"), None).await.expect("the freed seat");
+    store.destroy(&room).await.expect("destroy");
+    assert_eq!(store.remove_seat(&room, &bobs.id).await, Err(StoreError::Gone));
 }

@@ -40,6 +40,7 @@ mod local_cluster;
 mod membership;
 mod persistence;
 mod redis_modes;
+mod rights;
 mod rooms;
 mod sealing;
 mod site;

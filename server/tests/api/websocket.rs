@@ -42,11 +42,12 @@ async fn welcome_tells_you_your_seat_the_deadline_and_who_is_here(kind: Kind) {
     let (room, alice, bob) = alice_and_bob(&app).await;
     let view = alice.call("room_view", json!({ "room_id": room })).await;
     let mut a = alice.connect(&room, 0).await;
-    let ServerFrame::Welcome { you, seq, expires_at, now, peers, recovered } = a.welcome().await
+    let ServerFrame::Welcome { you, seq, expires_at, now, peers, recovered, locked } =
+        a.welcome().await
     else {
         unreachable!()
     };
-    assert_eq!((name(&room, &you).as_str(), seq, recovered), ("alice", 0, true));
+    assert_eq!((name(&room, &you).as_str(), seq, recovered, locked), ("alice", 0, true, false));
     assert_eq!(Some(expires_at), view.body["expires_at"].as_u64());
     assert!(now.abs_diff(app::model::now_ms()) < 5_000);
     assert!(peers.is_empty());

@@ -2,12 +2,15 @@
 
 use crate::crypto::{CryptoError, Opened, RoomKey, Signer, handed_over};
 use crate::envelope::{self, KEY_LEN, Purpose, SIGNED};
+use crate::error::ApiError;
 use crate::model::now_ms;
 use crate::remembered_name::update_remembered;
+use crate::rights::Act;
 use crate::room::chat_log::{By, Opening, SignedBy};
 use crate::room::live::{Change, Effect, Live};
 use crate::room::{
-    destroy_room, leave_room, link, room_history, room_view, signing_key, socket, take_seat,
+    creator_act, destroy_room, leave_room, link, room_history, room_view, signing_key, socket,
+    take_seat,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -177,11 +180,21 @@ impl Executor {
             }
             Effect::Destroy => {
                 let room = self.room();
+                // Where the creator's key decides, it proves the creator; else the seat does.
+                let by_key = self.live.destroyers == crate::model::Destroyers::Creator
+                    && self.live.owner_key.with_value(Option::is_some);
                 spawn_local(async move {
-                    let answer = destroy_room(room, None).await;
+                    let answer = match by_key {
+                        true => self.act(Act::Destroy).await,
+                        false => destroy_room(room, None).await,
+                    };
                     self.dispatch(Change::DestroyAnswered(answer));
                 });
             }
+            Effect::Act(act) => spawn_local(async move {
+                let answer = self.act(act.clone()).await;
+                self.dispatch(Change::ActAnswered { act, answer });
+            }),
             Effect::AskWhyRefused => {
                 let room = self.room();
                 spawn_local(async move {
@@ -289,13 +302,38 @@ impl Executor {
     }
 
     /// Tells the room which key is this browser's, when it keeps one for the room: what it
-    /// signed before leaving and coming back is shown as its own.
+    /// signed before leaving and coming back is shown as its own, and the creator's page knows
+    /// itself.
     async fn note_own_key(self) {
         let Some(room) = self.live.room_id.try_get_value() else { return };
         let Some(public) = signing_key::kept_public(&room) else { return };
         if let Ok(fingerprint) = crate::crypto::fingerprint(&public).await {
-            self.dispatch(Change::OwnKey(fingerprint));
+            let public = crate::base64url::encode(&public);
+            self.dispatch(Change::OwnKey { fingerprint, public });
         }
+    }
+
+    /// This page's signing key in the room (made on first use, kept while the room lives).
+    async fn signer(self) -> Result<Signer, CryptoError> {
+        if let Some(signer) = self.signer.try_get_value().flatten() {
+            return Ok(signer);
+        }
+        let room = self.live.room_id.try_get_value().ok_or(CryptoError::Unavailable)?;
+        let signer = signing_key::for_room(&room, self.live.expires_at).await?;
+        let _ = self.signer.try_set_value(Some(signer.clone()));
+        Ok(signer)
+    }
+
+    /// Asks for a creator's right, signed with this page's key at the server's time.
+    async fn act(self, act: Act) -> Result<(), ApiError> {
+        let cannot = || ApiError::Network {
+            detail: "this browser cannot sign: WebCrypto (with Ed25519) is missing".into(),
+        };
+        let signer = self.signer().await.map_err(|_| cannot())?;
+        let room = self.live.room_id.try_get_value().ok_or_else(cannot)?;
+        let time = self.live.server_now(now_ms());
+        let signature = signer.sign_right(&room, &act, time).await.map_err(|_| cannot())?;
+        creator_act(room.to_string(), act, time, signature).await
     }
 
     /// Signs and seals a queued message under this seat and its client id, after those queued
@@ -324,16 +362,7 @@ impl Executor {
         let key = self.key.try_get_value()??;
         let seat = self.live.you.try_get_untracked()??.id;
         let room = key.room().clone();
-        let signer = match self.signer.try_get_value()? {
-            Some(signer) => signer,
-            None => match signing_key::for_room(&room, self.live.expires_at).await {
-                Ok(signer) => {
-                    let _ = self.signer.try_set_value(Some(signer.clone()));
-                    signer
-                }
-                Err(_) => return Some(Change::NoCrypto),
-            },
-        };
+        let Ok(signer) = self.signer().await else { return Some(Change::NoCrypto) };
         let floor = self.counter.try_get_value()?.saturating_add(1);
         let counter = signing_key::next_counter(&room, floor);
         let _ = self.counter.try_set_value(counter);

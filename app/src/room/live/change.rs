@@ -71,8 +71,15 @@ pub enum Change {
     /// The seats' keys this browser learnt earlier in the room (before a reload): `None` for a
     /// seat whose names two keys signed.
     KeysKept(Vec<(String, Option<String>)>),
-    /// This browser's own key in the room has this fingerprint.
-    OwnKey(String),
+    /// This browser's own key in the room: its fingerprint, and the public key (base64url),
+    /// which says whether this page is the creator's.
+    OwnKey { fingerprint: String, public: String },
+    /// The creator pressed Lock (true) or Unlock.
+    LockPressed(bool),
+    /// The creator confirmed removing the member in this seat.
+    RemovePressed { seat: String },
+    /// The server's answer to a lock, unlock or remove.
+    ActAnswered { act: crate::rights::Act, answer: Result<(), ApiError> },
     /// These sealed names are being opened (so the next batch does not take them again).
     Opening { names: Vec<Seat> },
     /// What opening sealed messages (by sequence number) and names gave.
@@ -119,8 +126,11 @@ pub enum Effect {
     TryPassphrase { passphrase: String },
     /// Give the seat back (`leave_room`).
     GiveSeatBack,
-    /// Destroy the room (`destroy_room`).
+    /// Destroy the room (`destroy_room`; in a room only its creator may destroy, proved by the
+    /// creator's key: `creator_act`).
     Destroy,
+    /// Ask for a creator's right, signed with this page's key (`creator_act`).
+    Act(crate::rights::Act),
     /// Ask the server why it closed the connection for good (`room_view`, with the seat cookie).
     AskWhyRefused,
     /// The room is over for this page: the connection ends (the page leaves for `leave_to`).
@@ -159,7 +169,8 @@ impl Live {
             Change::NoCrypto => self.notice(Some(NO_CRYPTO.into())),
             Change::Viewed(view) => {
                 self.write.seated.set(view.seated);
-                self.write.may_destroy.set(view.may_destroy);
+                self.write.locked.set(view.locked);
+                self.write.may_destroy.set(view.may_destroy || self.is_creator.get_untracked());
                 let Some(you) = view.you else { return Vec::new() };
                 if let Some(history) = view.history {
                     self.write.log.update(|log| log.replace_history(history, Some(&you.id)));
@@ -192,6 +203,25 @@ impl Live {
                 self.write.leaving.set(true);
                 (vec![Effect::Destroy], None)
             }
+            Change::LockPressed(locked) => {
+                let act =
+                    if locked { crate::rights::Act::Lock } else { crate::rights::Act::Unlock };
+                (vec![Effect::Act(act)], None)
+            }
+            Change::RemovePressed { seat } => {
+                (vec![Effect::Act(crate::rights::Act::Remove { seat })], None)
+            }
+            // What changed reaches every connected page as a frame; this one may not be
+            // connected (the creator unlocking from the join panel).
+            Change::ActAnswered { act, answer: Ok(()) } => {
+                match act {
+                    crate::rights::Act::Lock => self.write.locked.set(true),
+                    crate::rights::Act::Unlock => self.write.locked.set(false),
+                    _ => {}
+                }
+                self.notice(None)
+            }
+            Change::ActAnswered { answer: Err(err), .. } => self.notice(Some(err.to_string())),
             Change::LeaveAnswered(Ok(())) => leave("/?left=1"),
             Change::DestroyAnswered(Ok(())) => leave("/?destroyed=1"),
             Change::LeaveAnswered(Err(err)) | Change::DestroyAnswered(Err(err)) => {
@@ -230,8 +260,13 @@ impl Live {
                 }
                 (Vec::new(), None)
             }
-            Change::OwnKey(fingerprint) => {
+            Change::OwnKey { fingerprint, public } => {
                 self.own_key.set_value(Some(fingerprint));
+                let creator = self.owner_key.with_value(|owner| owner.as_deref() == Some(&public));
+                self.write.is_creator.set(creator);
+                if creator && self.destroyers == crate::model::Destroyers::Creator {
+                    self.write.may_destroy.set(true);
+                }
                 // The messages drawn before are drawn again, as yours where they are.
                 self.write.log.update(|_| ());
                 (Vec::new(), None)

@@ -1,7 +1,7 @@
 //! How each server frame changes an open room's state, and what it asks of the page.
 
 use super::change::{Effect, Reduced};
-use super::{ConnectionStatus, Live};
+use super::{ConnectionStatus, Live, Move};
 use crate::model::{ChatMessage, Seat};
 use crate::protocol::{ClientFrame, ErrorCode, ServerFrame};
 use leptos::prelude::*;
@@ -14,8 +14,9 @@ impl Live {
     /// through [`Live::dispatch`], which also leaves when the frame says the room is over.
     pub(super) fn apply(&self, frame: ServerFrame, local_now: u64, hidden: bool) -> Reduced {
         match frame {
-            ServerFrame::Welcome { you, now, peers, recovered, .. } => {
+            ServerFrame::Welcome { you, now, peers, recovered, locked, .. } => {
                 self.clock_offset.set(offset(now, local_now));
+                self.write.locked.set(locked);
                 self.note_online(peers.iter().cloned().chain([you.clone()]).collect(), &you);
                 self.write.you.set(Some(you));
                 self.write.connection.set(ConnectionStatus::Connected);
@@ -59,18 +60,20 @@ impl Live {
                         peers.push(seat.clone());
                     }
                 });
-                self.moved(seat, true, local_now);
+                self.moved(seat, Move::Joined, local_now);
                 // Its name is opened for the line that says so.
                 (vec![Effect::Open], None)
             }
             ServerFrame::Left { seat } => {
-                if !self.is_you(&seat) {
-                    self.moved(seat.clone(), false, local_now);
-                }
-                self.departed.update_value(|gone| gone.push(seat.id.clone()));
-                self.write.peers.update(|peers| peers.retain(|peer| peer.id != seat.id));
-                self.write.online.update(|online| online.retain(|peer| peer.id != seat.id));
-                self.write.seated.update(|seated| *seated = seated.saturating_sub(1));
+                self.departed_seat(seat, Move::Left, local_now);
+                (Vec::new(), None)
+            }
+            ServerFrame::Removed { seat } => {
+                self.departed_seat(seat, Move::Removed, local_now);
+                (Vec::new(), None)
+            }
+            ServerFrame::Locked { locked } => {
+                self.write.locked.set(locked);
                 (Vec::new(), None)
             }
             ServerFrame::Ended { reason } => (Vec::new(), Some(reason.home_query())),
@@ -86,13 +89,24 @@ impl Live {
     }
 
     /// Notes that `seat` came or went, heard at `local_now`.
-    fn moved(&self, seat: Seat, joined: bool, local_now: u64) {
+    fn moved(&self, seat: Seat, kind: Move, local_now: u64) {
         let after = self.log.with_untracked(|log| log.last_seq());
         let at = self.server_now(local_now);
         self.write.movements.update(|moves| {
             let nth = moves.len() as u64 + 1;
-            moves.push(super::Movement { seat, joined, after, at, nth });
+            moves.push(super::Movement { seat, kind, after, at, nth });
         });
+    }
+
+    /// `seat` is no longer in the room (`kind`: it left, or was removed): its seat is free.
+    fn departed_seat(&self, seat: Seat, kind: Move, local_now: u64) {
+        if !self.is_you(&seat) {
+            self.moved(seat.clone(), kind, local_now);
+        }
+        self.departed.update_value(|gone| gone.push(seat.id.clone()));
+        self.write.peers.update(|peers| peers.retain(|peer| peer.id != seat.id));
+        self.write.online.update(|online| online.retain(|peer| peer.id != seat.id));
+        self.write.seated.update(|seated| *seated = seated.saturating_sub(1));
     }
 
     fn receive(&self, message: ChatMessage, hidden: bool) {
@@ -171,6 +185,7 @@ mod tests {
             now: 2_000,
             peers: vec![seat("peer")],
             recovered,
+            locked: false,
         }
     }
 
@@ -256,16 +271,26 @@ mod tests {
         assert!(live.sealed_names().contains(&seat("new")));
         live.apply(message(2, "new", "b"), 3_000, false);
         live.apply(ServerFrame::Left { seat: seat("peer") }, 4_000, false);
+        live.apply(ServerFrame::Removed { seat: seat("new") }, 5_000, false);
         // Your own coming and going is no news to you.
         live.apply(ServerFrame::Joined { seat: seat("me") }, 4_000, false);
         let moves: Vec<_> = live
             .movements
             .get_untracked()
             .into_iter()
-            .map(|m| (m.seat.id, m.joined, m.after, m.at, m.nth))
+            .map(|m| (m.seat.id, m.kind, m.after, m.at, m.nth))
             .collect();
         // The welcome said the server's clock was 1 000 ms ahead (2 000 at 1 000).
-        assert_eq!(moves, [("new".into(), true, 1, 4_000, 1), ("peer".into(), false, 2, 5_000, 2)]);
+        assert_eq!(
+            moves,
+            [
+                ("new".into(), Move::Joined, 1, 4_000, 1),
+                ("peer".into(), Move::Left, 2, 5_000, 2),
+                ("new".into(), Move::Removed, 2, 6_000, 3),
+            ]
+        );
+        assert!(live.peers.get_untracked().is_empty(), "the removed member is gone");
+        assert_eq!(live.seated.get_untracked(), 0);
     }
 
     #[test]

@@ -152,6 +152,7 @@ impl<'a> Exchange<'a> {
             now: now_ms(),
             peers,
             recovered,
+            locked: s.locked,
         })
         .await?;
         if recovered {
@@ -202,10 +203,15 @@ impl<'a> Exchange<'a> {
             RoomEvent::Typing(_) => Ok(()),
             RoomEvent::Ended(reason) => Err(out.end(*reason).await),
             RoomEvent::SeatLeft(left) if left.id == seat.id => Err(Exit::Closed(CloseCode::NoSeat)),
-            RoomEvent::SeatLeft(_) => match frame() {
-                Some(frame) => out.raw(frame).await,
-                None => Ok(()),
-            },
+            RoomEvent::SeatRemoved(removed) if removed.id == seat.id => {
+                Err(Exit::Closed(CloseCode::Removed))
+            }
+            RoomEvent::SeatLeft(_) | RoomEvent::SeatRemoved(_) | RoomEvent::Locked(_) => {
+                match frame() {
+                    Some(frame) => out.raw(frame).await,
+                    None => Ok(()),
+                }
+            }
         }
     }
 
@@ -285,9 +291,11 @@ impl<'a> Exchange<'a> {
                 let expired = now_ms() >= self.socket.expires_at;
                 out.end(if expired { EndReason::Expired } else { EndReason::Destroyed }).await
             }
-            StoreError::NotSeated | StoreError::Full | StoreError::SeatIdTaken => {
-                Exit::Closed(CloseCode::NoSeat)
-            }
+            StoreError::NotSeated
+            | StoreError::Full
+            | StoreError::SeatIdTaken
+            | StoreError::Locked => Exit::Closed(CloseCode::NoSeat),
+            StoreError::Removed => Exit::Closed(CloseCode::Removed),
             // Only creating a room answers this; a socket never creates one.
             StoreError::TooManyRooms { .. } | StoreError::AtCapacity | StoreError::Backend(_) => {
                 tracing::warn!(%err, "store failed during a socket");

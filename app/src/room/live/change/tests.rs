@@ -14,8 +14,15 @@ fn frame(frame: ServerFrame) -> Change {
 fn welcome() -> Change {
     let you = seat("me");
     let peers = vec![seat("peer")];
-    let welcome =
-        ServerFrame::Welcome { you, seq: 0, expires_at: 0, now: 0, peers, recovered: true };
+    let welcome = ServerFrame::Welcome {
+        you,
+        seq: 0,
+        expires_at: 0,
+        now: 0,
+        peers,
+        recovered: true,
+        locked: false,
+    };
     frame(welcome)
 }
 
@@ -447,6 +454,7 @@ fn the_clock_shows_the_servers_time_as_it_ticks() {
         now: 5_000,
         peers: vec![],
         recovered: true,
+        locked: false,
     };
     let _ = live.dispatch(Change::Frame { frame: welcome, local_now: 4_000, hidden: false });
     let _ = live.dispatch(Change::Ticked { local_now: 4_500 });
@@ -516,8 +524,72 @@ fn what_you_signed_before_leaving_and_coming_back_is_yours() {
     ];
     live.dispatch(Change::Opened { messages: Vec::new(), names });
     assert!(!live.is_yours(&seat("old")), "not before the page knows its own key");
-    live.dispatch(Change::OwnKey("MINE".into()));
+    live.dispatch(Change::OwnKey { fingerprint: "MINE".into(), public: "PUBLIC".into() });
     assert!(live.is_yours(&seat("old")) && live.is_yours(&seat("me")));
     assert!(!live.is_yours(&seat("peer")));
     assert!(!live.is_you(&seat("old")), "your seat is still the one you hold");
+}
+
+#[test]
+fn the_page_that_holds_the_creators_key_is_the_creators_whatever_its_seat() {
+    use crate::model::Destroyers;
+    use crate::rights::Act;
+    let owned = RoomSnapshot {
+        destroyers: Destroyers::Creator,
+        may_destroy: false,
+        owner_key: Some("CREATOR".into()),
+        you: Some(seat("rejoined")),
+        ..room()
+    };
+    let _owner_is_set = live();
+    let creator = Live::new(&owned);
+    assert!(!creator.is_creator.get_untracked() && !creator.may_destroy.get_untracked());
+    creator.dispatch(Change::OwnKey { fingerprint: "FP".into(), public: "CREATOR".into() });
+    assert!(creator.is_creator.get_untracked(), "Lock and Remove are offered");
+    assert!(creator.may_destroy.get_untracked(), "and Destroy, in a room only it may destroy");
+    // A view from the server (which knows seats, not keys) takes none of it back.
+    creator.dispatch(Change::Viewed(owned.clone()));
+    assert!(creator.may_destroy.get_untracked());
+    assert_eq!(creator.dispatch(Change::LockPressed(true)), [Effect::Act(Act::Lock)]);
+    assert_eq!(creator.dispatch(Change::LockPressed(false)), [Effect::Act(Act::Unlock)]);
+    let remove = Change::RemovePressed { seat: "bob".into() };
+    assert_eq!(creator.dispatch(remove), [Effect::Act(Act::Remove { seat: "bob".into() })]);
+    creator.dispatch(Change::ActAnswered { act: Act::Lock, answer: Err(ApiError::NotTheCreator) });
+    assert_eq!(
+        creator.notice.get_untracked().as_deref(),
+        Some("Only the person who created this room can do that.")
+    );
+    assert!(!creator.locked.get_untracked());
+    creator.dispatch(Change::ActAnswered { act: Act::Lock, answer: Ok(()) });
+    assert_eq!(creator.notice.get_untracked(), None);
+    assert!(creator.locked.get_untracked(), "also on a page with no socket to hear it");
+
+    let member = Live::new(&owned);
+    member.dispatch(Change::OwnKey { fingerprint: "FP2".into(), public: "MEMBER".into() });
+    assert!(!member.is_creator.get_untracked() && !member.may_destroy.get_untracked());
+}
+
+#[test]
+fn every_page_hears_when_the_room_is_locked_and_unlocked() {
+    let live = live();
+    assert!(!live.locked.get_untracked());
+    live.dispatch(frame(ServerFrame::Locked { locked: true }));
+    assert!(live.locked.get_untracked());
+    live.dispatch(frame(ServerFrame::Locked { locked: false }));
+    assert!(!live.locked.get_untracked());
+    // A page that connects later learns it from its welcome, a visitor from the view.
+    let you = seat("me");
+    let welcome = ServerFrame::Welcome {
+        you,
+        seq: 0,
+        expires_at: 0,
+        now: 0,
+        peers: vec![],
+        recovered: true,
+        locked: true,
+    };
+    live.dispatch(frame(welcome));
+    assert!(live.locked.get_untracked());
+    live.dispatch(Change::Viewed(RoomSnapshot { locked: false, ..room() }));
+    assert!(!live.locked.get_untracked());
 }
