@@ -67,6 +67,10 @@ pub struct RoomSnapshot {
     pub owner_key: Option<String>,
     /// Whether the creator has locked the room: nobody new may join.
     pub locked: bool,
+    /// Whether your seat is the one the room's creator took first: what the page is drawn with
+    /// before it runs (it then knows the creator by its key, whatever seat it holds).
+    #[serde(default)]
+    pub creator_seat: bool,
     /// Your seat in the room, when this browser holds one.
     pub you: Option<Seat>,
     /// The history so far (sealed), for a seated visitor.

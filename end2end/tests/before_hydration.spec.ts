@@ -122,7 +122,7 @@ test('a name emptied before the page wakes up is told why once it does', async (
   await expect(page.getByRole('button', { name: 'Create secure room' })).toBeDisabled();
 });
 
-test('Copy link, Leave and Destroy look disabled until the room page wakes up', async ({ browser }) => {
+test('Copy link, Leave, Destroy and the creator\'s Lock look disabled until the room page wakes up', async ({ browser }) => {
   const live = await browser.newContext();
   const creator = await live.newPage();
   const link = await createRoom(creator, 'keeper');
@@ -132,14 +132,18 @@ test('Copy link, Leave and Destroy look disabled until the room page wakes up', 
   const leave = page.getByRole('button', { name: 'Leave room' });
   const destroy = page.getByRole('button', { name: 'Destroy now' });
   const copy = page.getByRole('button', { name: 'Copy link' });
+  // The creator's own page, drawn by the server as the creator's (no layout shift on waking).
+  const lock = page.getByTestId('lock-toggle');
   await expect(leave).toBeDisabled();
   await expect(destroy).toBeDisabled();
   await expect(copy).toBeDisabled();
+  await expect(lock).toBeDisabled();
   release();
   await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
   await expect(leave).toBeEnabled();
   await expect(destroy).toBeEnabled();
   await expect(copy).toBeEnabled();
+  await expect(lock).toBeEnabled();
   await live.close();
 });
 

@@ -88,7 +88,7 @@ pub fn ChatRoom(room: RoomSnapshot) -> impl IntoView {
                 Body::Join => view! { <JoinPanel live on_join on_unlock_room /> }.into_any(),
                 Body::Chat => {
                     view! {
-                        <PresenceBar executor />
+                        <PresenceBar executor hydrated />
                         <MessageList live on_retry on_older hydrated />
                         <Composer live on_send on_typing />
                     }

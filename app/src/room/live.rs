@@ -179,7 +179,7 @@ impl Live {
     pub fn new(room: &RoomSnapshot) -> Self {
         let (seated, write_seated) = signal(room.seated);
         let (may_destroy, write_may_destroy) = signal(room.may_destroy);
-        let (is_creator, write_is_creator) = signal(false);
+        let (is_creator, write_is_creator) = signal(room.creator_seat && room.owner_key.is_some());
         let (locked, write_locked) = signal(room.locked);
         let (key, write_key) = signal(KeyState::Checking);
         let history = room.history.clone();
@@ -430,6 +430,7 @@ mod fixture {
             key_check: None,
             owner_key: None,
             locked: false,
+            creator_seat: false,
             you: None,
             history: Some(History::default()),
         }

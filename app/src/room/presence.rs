@@ -7,7 +7,7 @@ use crate::model::Seat;
 use leptos::prelude::*;
 
 #[component]
-pub fn PresenceBar(executor: Executor) -> impl IntoView {
+pub fn PresenceBar(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
     let live = executor.live();
     let clock = live.clock;
     let typing = move || {
@@ -36,7 +36,7 @@ pub fn PresenceBar(executor: Executor) -> impl IntoView {
                         <span class="text-ink">{name}</span>
                         <span class="text-muted">{if here { "online" } else { "away" }}</span>
                         <Show when=move || live.is_creator.get()>
-                            <RemoveButton executor seat=seat.clone() />
+                            <RemoveButton executor hydrated seat=seat.clone() />
                         </Show>
                     </li>
                 }
@@ -67,7 +67,7 @@ pub fn PresenceBar(executor: Executor) -> impl IntoView {
                     </p>
                 </Show>
                 <Show when=move || live.is_creator.get()>
-                    <LockButton executor />
+                    <LockButton executor hydrated />
                 </Show>
                 <Show when=move || live.message_timer_ms.is_some()>
                     <p class="text-faint whitespace-nowrap" data-testid="message-timer">
@@ -89,16 +89,18 @@ pub fn PresenceBar(executor: Executor) -> impl IntoView {
     .into_any()
 }
 
-/// The creator's Lock / Unlock.
+/// The creator's Lock / Unlock (disabled, and looking it, until the page runs).
 #[component]
-fn LockButton(executor: Executor) -> impl IntoView {
+fn LockButton(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
     let live = executor.live();
     view! {
         <button
             type="button"
             data-testid="lock-toggle"
             class="border border-line px-2 py-1 text-xs text-muted hover:text-ink hover:border-ink \
-                   whitespace-nowrap cursor-pointer transition-colors"
+                   whitespace-nowrap cursor-pointer transition-colors disabled:opacity-50 \
+                   disabled:cursor-not-allowed"
+            disabled=move || !hydrated.get()
             title=move || if live.locked.get() {
                 "Let people with the link join again"
             } else {
@@ -113,7 +115,7 @@ fn LockButton(executor: Executor) -> impl IntoView {
 
 /// The creator's Remove beside a member, with its question.
 #[component]
-fn RemoveButton(executor: Executor, seat: Seat) -> impl IntoView {
+fn RemoveButton(executor: Executor, hydrated: RwSignal<bool>, seat: Seat) -> impl IntoView {
     let live = executor.live();
     let confirming = RwSignal::new(false);
     let id = seat.id.clone();
@@ -133,7 +135,9 @@ fn RemoveButton(executor: Executor, seat: Seat) -> impl IntoView {
                 <button
                     type="button"
                     data-testid="remove"
-                    class="underline text-muted hover:text-danger cursor-pointer"
+                    class="underline text-muted hover:text-danger cursor-pointer disabled:opacity-50 \
+                           disabled:cursor-not-allowed"
+                    disabled=move || !hydrated.get()
                     on:click=move |_| confirming.set(true)
                 >
                     "Remove"

@@ -141,6 +141,7 @@ pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
         Some(seat) => room.may_destroy(Some(&seat.id)) || room.is_creator_seat(&seat.id),
         None => room.destroyers == crate::model::Destroyers::Anyone,
     };
+    let creator_seat = seat.as_ref().is_some_and(|seat| room.is_creator_seat(&seat.id));
     Ok(RoomSnapshot {
         room_id: id,
         expires_at: room.expires_at,
@@ -151,6 +152,7 @@ pub async fn room_view(raw: String) -> Result<RoomSnapshot, ApiError> {
         may_destroy,
         message_timer_ms: room.message_timer_ms,
         key_check: room.key_check,
+        creator_seat,
         owner_key: room.owner_key,
         locked: room.locked,
         you: seat,

@@ -306,7 +306,9 @@ impl Executor {
     /// itself.
     async fn note_own_key(self) {
         let Some(room) = self.live.room_id.try_get_value() else { return };
-        let Some(public) = signing_key::kept_public(&room) else { return };
+        let Some(public) = signing_key::kept_public(&room) else {
+            return self.dispatch(Change::NoOwnKey);
+        };
         if let Ok(fingerprint) = crate::crypto::fingerprint(&public).await {
             let public = crate::base64url::encode(&public);
             self.dispatch(Change::OwnKey { fingerprint, public });

@@ -74,6 +74,9 @@ pub enum Change {
     /// This browser's own key in the room: its fingerprint, and the public key (base64url),
     /// which says whether this page is the creator's.
     OwnKey { fingerprint: String, public: String },
+    /// This browser keeps no key in the room: whatever seat it holds, it cannot prove the
+    /// creator's rights.
+    NoOwnKey,
     /// The creator pressed Lock (true) or Unlock.
     LockPressed(bool),
     /// The creator confirmed removing the member in this seat.
@@ -202,6 +205,15 @@ impl Live {
             Change::DestroyPressed => {
                 self.write.leaving.set(true);
                 (vec![Effect::Destroy], None)
+            }
+            Change::NoOwnKey => {
+                if self.is_creator.get_untracked() {
+                    self.write.is_creator.set(false);
+                    if self.destroyers == crate::model::Destroyers::Creator {
+                        self.write.may_destroy.set(false);
+                    }
+                }
+                (Vec::new(), None)
             }
             Change::LockPressed(locked) => {
                 let act =

@@ -567,6 +567,14 @@ fn the_page_that_holds_the_creators_key_is_the_creators_whatever_its_seat() {
     let member = Live::new(&owned);
     member.dispatch(Change::OwnKey { fingerprint: "FP2".into(), public: "MEMBER".into() });
     assert!(!member.is_creator.get_untracked() && !member.may_destroy.get_untracked());
+
+    // Drawn as the creator's first seat (the server's hint), in a browser that lost its key:
+    // nothing it could not prove stays on offer.
+    let first = RoomSnapshot { creator_seat: true, may_destroy: true, ..owned };
+    let forgetful = Live::new(&first);
+    assert!(forgetful.is_creator.get_untracked() && forgetful.may_destroy.get_untracked());
+    forgetful.dispatch(Change::NoOwnKey);
+    assert!(!forgetful.is_creator.get_untracked() && !forgetful.may_destroy.get_untracked());
 }
 
 #[test]
