@@ -44,6 +44,12 @@ pub fn RoomHeader(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView
     .into_any()
 }
 
+/// A small bordered button that says what it does quietly (Copy link, Leave, Lock), disabled
+/// and looking it until the page runs; the caller adds its padding.
+pub(super) const QUIET_BUTTON: &str = "border border-line text-xs text-muted hover:text-ink \
+    hover:border-ink whitespace-nowrap cursor-pointer transition-colors disabled:opacity-50 \
+    disabled:cursor-not-allowed";
+
 #[component]
 fn CopyLink(live: Live, hydrated: RwSignal<bool>) -> impl IntoView {
     // A link without its key (or with a wrong one) is not worth passing on; one that needs a
@@ -77,8 +83,7 @@ fn CopyLink(live: Live, hydrated: RwSignal<bool>) -> impl IntoView {
     view! {
         <button
             type="button"
-            class="border border-line px-2 py-1 text-xs text-muted hover:text-ink hover:border-ink \
-                   cursor-pointer transition-colors disabled:opacity-50 disabled:cursor-not-allowed"
+            class=format!("px-2 py-1 {QUIET_BUTTON}")
             disabled=move || !hydrated.get()
             on:click=copy
             aria-live="polite"
@@ -121,9 +126,7 @@ fn LeaveButton(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
     view! {
         <button
             type="button"
-            class="border border-line px-3 py-1.5 text-xs text-muted hover:text-ink hover:border-ink \
-                   whitespace-nowrap cursor-pointer transition-colors disabled:opacity-50 \
-                   disabled:cursor-not-allowed"
+            class=format!("px-3 py-1.5 {QUIET_BUTTON}")
             // An attribute, so the server renders it disabled.
             disabled=move || !hydrated.get() || live.leaving.get()
             on:click=move |_| executor.dispatch(Change::LeavePressed)

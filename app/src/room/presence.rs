@@ -2,6 +2,7 @@
 //! locked, and who is typing; for the creator, Lock and Remove.
 
 use super::executor::Executor;
+use super::header::QUIET_BUTTON;
 use super::live::Change;
 use crate::model::Seat;
 use leptos::prelude::*;
@@ -97,9 +98,7 @@ fn LockButton(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
         <button
             type="button"
             data-testid="lock-toggle"
-            class="border border-line px-2 py-1 text-xs text-muted hover:text-ink hover:border-ink \
-                   whitespace-nowrap cursor-pointer transition-colors disabled:opacity-50 \
-                   disabled:cursor-not-allowed"
+            class=format!("px-2 py-1 {QUIET_BUTTON}")
             disabled=move || !hydrated.get()
             title=move || if live.locked.get() {
                 "Let people with the link join again"
