@@ -59,6 +59,8 @@ test('the creator locks the room, a third visitor is refused, a removed member i
   await expect(alice.page.getByRole('alert').filter({ hasText: 'You locked this room' })).toBeVisible();
   await expect(carol.page.getByTestId('unlock-room')).toHaveCount(0);
   await alice.page.getByTestId('unlock-room').click();
+  // Carol's join page, open all along, learns of it without a reload.
+  await expect(carol.page.getByRole('button', { name: 'Join', exact: true })).toBeEnabled({ timeout: 10_000 });
   const join = alice.page.getByRole('button', { name: 'Join', exact: true });
   await expect(join).toBeEnabled();
   await alice.page.getByLabel('Your name in this room').fill('alice');

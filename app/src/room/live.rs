@@ -137,6 +137,9 @@ pub struct Live {
     /// Seats given back since the page opened: a seat id is never given out again in a room,
     /// so a late presence frame that still lists one does not bring it back.
     departed: StoredValue<Vec<String>>,
+    /// When a visitor without a seat last asked for the room while it was locked (this
+    /// browser's clock, ms): the join page learns of an unlock without a socket to hear it.
+    viewed_while_locked: StoredValue<u64>,
     /// Each seat's signing key, by seat id: the fingerprint of the key that signed the first
     /// name of the seat this browser opened (kept while the room lives, so a reload still knows
     /// it). A value signed by another key is not that seat's.
@@ -227,6 +230,7 @@ impl Live {
             clock,
             clock_offset: RwSignal::new(0),
             departed: StoredValue::new(Vec::new()),
+            viewed_while_locked: StoredValue::new(0),
             keys: StoredValue::new(HashMap::new()),
             own_key: StoredValue::new(None),
             write: Writes {

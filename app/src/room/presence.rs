@@ -53,8 +53,14 @@ pub fn PresenceBar(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoVie
         <div class="flex flex-wrap items-center justify-between gap-2 border-b border-line px-4 py-2 text-xs safe-x">
             <Show
                 when=move || !alone()
-                fallback=|| view! {
-                    <p class="text-muted">"Waiting for someone to join. Send them the link."</p>
+                fallback=move || view! {
+                    <p class="text-muted">
+                        {move || if live.locked.get() {
+                            "Nobody else is here, and the room is locked: nobody new can join."
+                        } else {
+                            "Waiting for someone to join. Send them the link."
+                        }}
+                    </p>
                 }
             >
                 <ul class="flex flex-wrap gap-4" aria-label="People in this room">{peers}</ul>
@@ -134,8 +140,7 @@ fn RemoveButton(executor: Executor, hydrated: RwSignal<bool>, seat: Seat) -> imp
                 <button
                     type="button"
                     data-testid="remove"
-                    class="underline text-muted hover:text-danger cursor-pointer disabled:opacity-50 \
-                           disabled:cursor-not-allowed"
+                    class=format!("px-2 py-0.5 hover:text-danger hover:border-danger {QUIET_BUTTON}")
                     disabled=move || !hydrated.get()
                     on:click=move |_| confirming.set(true)
                 >

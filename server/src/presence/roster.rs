@@ -106,28 +106,75 @@ impl Drop for Here {
     }
 }
 
-/// Refreshes every entry of this instance, room by room, until the roster is dropped.
+/// Refreshes every entry of this instance, room by room, until the roster is dropped. Each
+/// room's members are read as its turn comes, not when the round starts: a socket that went in
+/// between (its entry removed from presence) must not be put back by a stale list, where it
+/// would show as online, a seat that is no longer there, until it grew stale a minute later.
 async fn refresh(roster: Weak<Roster>) {
     let mut every = tokio::time::interval(REFRESH_EVERY);
     every.tick().await;
     loop {
         every.tick().await;
         let Some(roster) = roster.upgrade() else { return };
-        let rooms: Vec<(RoomId, Vec<Member>)> = roster
-            .lock()
-            .iter()
-            .map(|(room, members)| (room.clone(), members.values().cloned().collect()))
-            .collect();
+        let rooms: Vec<RoomId> = roster.lock().keys().cloned().collect();
         // Spread over half the period, not all at once: a burst of thousands of refreshes
         // would hold up messages behind it (at 1,000 rooms it showed as a 25 ms p99.9).
         let pause = (REFRESH_EVERY / 2) / u32::try_from(rooms.len().max(1)).unwrap_or(u32::MAX);
         let mut pace = tokio::time::interval(pause.max(std::time::Duration::from_micros(1)));
         pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        for (room, members) in rooms {
+        for room in rooms {
             pace.tick().await;
-            if let Err(err) = roster.presence.refresh(&room, members).await {
+            if let Err(err) = roster.refresh_room(&room).await {
                 tracing::debug!(%err, "presence refresh failed");
             }
         }
+    }
+}
+
+impl Roster {
+    /// Refreshes the entries this instance holds in `room` now (nothing when it holds none).
+    async fn refresh_room(&self, room: &RoomId) -> Result<(), super::PresenceError> {
+        let members: Vec<Member> = self
+            .lock()
+            .get(room)
+            .map(|members| members.values().cloned().collect())
+            .unwrap_or_default();
+        if members.is_empty() {
+            return Ok(());
+        }
+        self.presence.refresh(room, members).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presence::memory::MemoryPresence;
+
+    #[tokio::test]
+    async fn a_socket_gone_while_a_refresh_round_runs_is_not_put_back_online() {
+        let (bus, _deliveries) = tokio::sync::mpsc::unbounded_channel();
+        let presence: Arc<dyn Presence> = Arc::new(MemoryPresence::new(bus));
+        let tasks = Tasks::default();
+        let roster = Roster::start(presence.clone(), &tasks);
+        let room = RoomId::generate();
+        let (alice, bob) = (
+            Seat { id: "alice".into(), name: "a".into() },
+            Seat { id: "bob".into(), name: "b".into() },
+        );
+        let (_alice_here, joined) = roster.enter(&room, &alice);
+        joined.await;
+        let (bob_here, joined) = roster.enter(&room, &bob);
+        assert_eq!(joined.await.len(), 2);
+        // A round has listed the room; bob goes before its turn comes.
+        let listed: Vec<RoomId> = roster.lock().keys().cloned().collect();
+        bob_here.leave().await;
+        for room in &listed {
+            roster.refresh_room(room).await.expect("refreshed");
+        }
+        let (_carol_here, online) =
+            roster.enter(&room, &Seat { id: "carol".into(), name: "c".into() });
+        let ids: Vec<String> = online.await.into_iter().map(|seat| seat.id).collect();
+        assert_eq!(ids, ["alice", "carol"], "bob stays gone");
     }
 }

@@ -19,6 +19,9 @@ const NO_CRYPTO: &str =
 /// while not connected, before the page leaves anyway.
 const END_GRACE_MS: u64 = 3_000;
 
+/// How often the join page of a locked room asks whether it is still locked, ms.
+const LOCKED_VIEW_EVERY_MS: u64 = 5_000;
+
 /// Failed connection attempts in a row that still show as reconnecting; more show offline.
 const FAILURES_SHOWN_AS_RECONNECTING: u32 = 3;
 
@@ -376,10 +379,22 @@ impl Live {
         // over all the same.
         let over = self.server_now(local_now) > self.expires_at + END_GRACE_MS;
         if over && self.connection.get_untracked() != ConnectionStatus::Connected {
-            leave("/?expired=1")
-        } else {
-            (Vec::new(), None)
+            return leave("/?expired=1");
         }
+        // A visitor before a locked room has no socket: the page asks now and then, so Join
+        // wakes when the creator unlocks.
+        let waiting = self.locked.get_untracked() && self.you.with_untracked(Option::is_none);
+        let last = self.viewed_while_locked.get_value();
+        if !waiting {
+            self.viewed_while_locked.set_value(0);
+        } else if last == 0 {
+            // The first tick that finds it locked: the view just said so.
+            self.viewed_while_locked.set_value(local_now);
+        } else if local_now >= last.saturating_add(LOCKED_VIEW_EVERY_MS) {
+            self.viewed_while_locked.set_value(local_now);
+            return (vec![Effect::View], None);
+        }
+        (Vec::new(), None)
     }
 }
 

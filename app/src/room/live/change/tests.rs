@@ -601,3 +601,18 @@ fn every_page_hears_when_the_room_is_locked_and_unlocked() {
     live.dispatch(Change::Viewed(RoomSnapshot { locked: false, ..room() }));
     assert!(!live.locked.get_untracked());
 }
+
+#[test]
+fn the_join_page_of_a_locked_room_asks_now_and_then_whether_it_is_still_locked() {
+    let live = live();
+    assert_eq!(live.dispatch(Change::Ticked { local_now: 1_000 }), Effects::new(), "unlocked");
+    live.dispatch(Change::Viewed(RoomSnapshot { locked: true, ..room() }));
+    assert_eq!(live.dispatch(Change::Ticked { local_now: 2_000 }), Effects::new());
+    assert_eq!(live.dispatch(Change::Ticked { local_now: 6_999 }), Effects::new());
+    assert_eq!(live.dispatch(Change::Ticked { local_now: 7_000 }), [Effect::View]);
+    assert_eq!(live.dispatch(Change::Ticked { local_now: 8_000 }), Effects::new());
+    // The creator unlocked it: the view says so, and the page stops asking.
+    live.dispatch(Change::Viewed(RoomSnapshot { locked: false, ..room() }));
+    assert!(!live.locked.get_untracked());
+    assert_eq!(live.dispatch(Change::Ticked { local_now: 20_000 }), Effects::new());
+}
