@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod base64url;
+pub mod confusables;
 #[cfg(feature = "hydrate")]
 pub mod crypto;
 pub mod envelope;

@@ -218,13 +218,23 @@ pub fn clean_passphrase(passphrase: &str) -> Result<&str, String> {
     }
 }
 
-/// How a name looks, for telling look-alikes apart: letters drawn like Latin ones (Cyrillic,
-/// Greek, fullwidth forms, `0` for `o`, `1`, `I` and `i` for `l`, `rn` for `m`) become those,
-/// then everything is lowercased. Two names with one look may be taken for each other, so the page
-/// tags both (docs/DECISIONS.md).
-pub fn look(name: &str) -> String {
-    let latin: String = name.chars().map(latin_look).collect();
-    latin.to_lowercase().replace("rn", "m").replace("vv", "w")
+/// How a name looks, for telling look-alikes apart. Two names with one look may be taken for
+/// each other, so the page tags both (docs/DECISIONS.md).
+///
+/// With Unicode's confusables (`table`, fetched once a room has names to compare): UTS #39's
+/// skeleton, lowercased, and the skeleton of that, with `i` read as `l` (so capitals and small
+/// letters count as one: the skeleton draws a capital `I` like `l`).
+/// Until the table is there (or if it cannot be fetched): a short table of the usual suspects,
+/// letters drawn like Latin ones (Cyrillic, Greek, Armenian, fullwidth forms, `0` for `o`, `1`,
+/// `I` and `i` for `l`) become those, everything is lowercased, and `rn` reads as `m`.
+pub fn look(name: &str, table: Option<&crate::confusables::Confusables>) -> String {
+    match table {
+        Some(table) => table.skeleton(&table.skeleton(name).to_lowercase()).replace('i', "l"),
+        None => {
+            let latin: String = name.chars().map(latin_look).collect();
+            latin.to_lowercase().replace("rn", "m").replace("vv", "w")
+        }
+    }
 }
 
 /// The Latin letter `c` is drawn like, if any (a short table of the usual suspects, not all of
@@ -338,17 +348,34 @@ mod tests {
 
     #[test]
     fn names_drawn_alike_look_alike_and_others_do_not() {
-        // Latin "bob" and "bоb" with a Cyrillic о; "ALICE" in Greek capitals; fullwidth; l/I/1.
-        assert_eq!(look("bob"), look("b\u{043E}b"));
-        assert_eq!(look("alice"), look("\u{0391}LICE"));
-        assert_eq!(look("owl"), look("\u{FF4F}\u{FF57}\u{FF4C}"));
-        assert_eq!(look("bill"), look("biII"));
-        assert_eq!(look("bill"), look("bi11"));
-        assert_eq!(look("modern"), look("rnodem"));
-        // The audit's: an Armenian օ (U+0585).
-        assert_eq!(look("bob"), look("b\u{0585}b"));
-        assert_ne!(look("bob"), look("rob"));
-        assert_ne!(look("anonymous-panda-a61hm"), look("anonymous-panda-a61hn"));
+        #[cfg(feature = "ssr")]
+        let full = Some(&*crate::confusables::tests::TABLE);
+        #[cfg(not(feature = "ssr"))]
+        let full = None;
+        // The short table while Unicode's is not there, and Unicode's.
+        for table in [None, full] {
+            let look = |name: &str| look(name, table);
+            // Latin "bob" and "bоb" with a Cyrillic о; "ALICE" in Greek capitals; fullwidth; l/I/1.
+            assert_eq!(look("bob"), look("b\u{043E}b"));
+            assert_eq!(look("alice"), look("\u{0391}LICE"));
+            assert_eq!(look("alice"), look("ALICE"));
+            assert_eq!(look("owl"), look("\u{FF4F}\u{FF57}\u{FF4C}"));
+            assert_eq!(look("bill"), look("biII"));
+            assert_eq!(look("bill"), look("bi11"));
+            assert_eq!(look("modern"), look("rnodem"));
+            // The audit's: an Armenian օ (U+0585).
+            assert_eq!(look("bob"), look("b\u{0585}b"));
+            assert_ne!(look("bob"), look("rob"));
+            assert_ne!(look("anonymous-panda-a61hm"), look("anonymous-panda-a61hn"));
+        }
+        // What only Unicode's table tells apart: mathematical letters, Cherokee, and an é
+        // typed as one character or as e and an accent.
+        if let Some(table) = full {
+            let look = |name: &str| look(name, Some(table));
+            assert_eq!(look("alice"), look("\u{1D41A}\u{1D425}\u{1D422}\u{1D41C}\u{1D41E}"));
+            assert_eq!(look("Jos\u{00E9}"), look("Jose\u{0301}"));
+            assert_eq!(look("SHE"), look("\u{13DA}\u{13BB}\u{13AC}"));
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! ([`headers`]: caching, CSP with a per-response nonce, HSTS, framing).
 
 mod api_guard;
+mod confusables;
 mod headers;
 mod room_page;
 
@@ -40,6 +41,7 @@ pub fn router(state: AppState, request_timeout: std::time::Duration) -> Router {
         .route("/ws/{room_id}", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route(app::confusables::PATH, get(confusables::confusables))
         .route(room_page::PATH, get(room_page::room_page))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(shell_options.clone())

@@ -4,9 +4,11 @@
 
 use super::RoomSnapshot;
 use super::chat_log::{By, ChatLog, Opening, Revealed};
+use crate::confusables::Confusables;
 use crate::model::{RoomId, Seat};
 use leptos::prelude::*;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 mod change;
 mod frames;
@@ -146,6 +148,11 @@ pub struct Live {
     keys: StoredValue<HashMap<String, SeatKey>>,
     /// This browser's own key's fingerprint in the room, once known.
     own_key: StoredValue<Option<String>>,
+    /// Unicode's confusables, once fetched: names are compared by their skeleton
+    /// ([`crate::model::look`]; the short table until then).
+    confusables: ReadSignal<Option<Arc<Confusables>>>,
+    /// Whether the page has asked for them.
+    confusables_asked: StoredValue<bool>,
     write: Writes,
 }
 
@@ -170,6 +177,7 @@ struct Writes {
     leave_to: WriteSignal<Option<String>>,
     leaving: WriteSignal<bool>,
     clock: WriteSignal<u64>,
+    confusables: WriteSignal<Option<Arc<Confusables>>>,
 }
 
 impl Live {
@@ -201,6 +209,7 @@ impl Live {
         let (leave_to, write_leave_to) = signal(None);
         let (clock, write_clock) = signal(room.now);
         let (leaving, write_leaving) = signal(false);
+        let (confusables, write_confusables) = signal(None);
         Live {
             room_id: StoredValue::new(room.room_id.clone()),
             expires_at: room.expires_at,
@@ -233,6 +242,8 @@ impl Live {
             viewed_while_locked: StoredValue::new(0),
             keys: StoredValue::new(HashMap::new()),
             own_key: StoredValue::new(None),
+            confusables,
+            confusables_asked: StoredValue::new(false),
             write: Writes {
                 seated: write_seated,
                 may_destroy: write_may_destroy,
@@ -252,6 +263,7 @@ impl Live {
                 leave_to: write_leave_to,
                 leaving: write_leaving,
                 clock: write_clock,
+                confusables: write_confusables,
             },
         }
     }
@@ -301,30 +313,34 @@ impl Live {
         };
         let mine = key_of(seat);
         let tag_of = |s: &Seat| key_of(s).unwrap_or_else(|| s.id.clone());
-        let looks = crate::model::look(&name);
-        let alike = |s: &Seat| {
-            s.id != seat.id
-                && (mine.is_none() || key_of(s) != mine)
-                && opened(s).is_ok_and(|n| crate::model::look(&n) == looks)
-        };
-        let twins: Vec<String> = self.peers.with(|peers| {
-            let you = self.you.read();
-            self.log.with(|log| {
-                let mut seen: Vec<&Seat> = Vec::new();
-                for s in peers.iter().chain(you.as_ref()).chain(log.senders()) {
-                    if !seen.iter().any(|known| known.id == s.id) {
-                        seen.push(s);
+        self.confusables.with(|table| {
+            let table = table.as_deref();
+            let looks = crate::model::look(&name, table);
+            let alike = |s: &Seat| {
+                s.id != seat.id
+                    && (mine.is_none() || key_of(s) != mine)
+                    && opened(s).is_ok_and(|n| crate::model::look(&n, table) == looks)
+            };
+            let twins: Vec<String> = self.peers.with(|peers| {
+                let you = self.you.read();
+                self.log.with(|log| {
+                    let mut seen: Vec<&Seat> = Vec::new();
+                    for s in peers.iter().chain(you.as_ref()).chain(log.senders()) {
+                        if !seen.iter().any(|known| known.id == s.id) {
+                            seen.push(s);
+                        }
                     }
+                    seen.into_iter().filter(|s| alike(s)).map(tag_of).collect()
+                })
+            });
+            match twins.is_empty() {
+                true => name,
+                false => {
+                    let tag = tag_among(&tag_of(seat), twins.iter().map(String::as_str));
+                    format!("{name} #{tag}")
                 }
-                seen.into_iter().filter(|s| alike(s)).map(tag_of).collect()
-            })
-        });
-        match twins.is_empty() {
-            true => name,
-            false => {
-                format!("{name} #{}", tag_among(&tag_of(seat), twins.iter().map(String::as_str)))
             }
-        }
+        })
     }
 
     /// What a seat's name opened to, as the page shows it: the first key that signs a name of
@@ -405,7 +421,7 @@ const TAG_MIN: usize = 4;
 /// share an id, so some length tells them apart.
 pub fn tag_among<'a>(seat_id: &str, twins: impl Iterator<Item = &'a str>) -> String {
     let looks =
-        |id: &str| id.chars().map(|c| crate::model::look(&c.to_string())).collect::<Vec<_>>();
+        |id: &str| id.chars().map(|c| crate::model::look(&c.to_string(), None)).collect::<Vec<_>>();
     let mine = looks(seat_id);
     let shared = |other: &str| mine.iter().zip(looks(other)).take_while(|(a, b)| **a == *b).count();
     let len = twins.map(|twin| shared(twin) + 1).fold(TAG_MIN, usize::max);

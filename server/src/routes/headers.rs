@@ -81,6 +81,9 @@ fn cache_control(path: &str, hashed_assets: bool) -> &'static str {
     if path.starts_with("/pkg/") && hashed_assets {
         // The built wasm, JavaScript and CSS, named by their content: a new build has new names.
         "public, max-age=31536000, immutable"
+    } else if path == app::confusables::PATH {
+        // Named by the Unicode version of its data.
+        "public, max-age=31536000, immutable"
     } else if path.starts_with("/pkg/") {
         "public, max-age=3600"
     } else if is_public_file(path) {
@@ -113,6 +116,7 @@ mod tests {
         let hashed = cache_control("/pkg/burner.1a2b3c.wasm", true);
         assert_eq!(hashed, "public, max-age=31536000, immutable");
         assert_eq!(cache_control("/pkg/burner.wasm", false), "public, max-age=3600");
+        assert_eq!(cache_control(app::confusables::PATH, false), hashed);
     }
 
     #[test]

@@ -251,6 +251,26 @@ async fn pages_are_never_cached_and_never_leak_the_room_link() {
 }
 
 #[tokio::test]
+async fn unicodes_confusables_are_served_compressed_and_kept_for_good() {
+    let app = TestApp::spawn(Kind::Embedded).await;
+    let client = reqwest::Client::new();
+    let url = app.url(app::confusables::PATH);
+    let plain = client.get(&url).send().await.expect("confusables");
+    assert_eq!(plain.status().as_u16(), 200);
+    assert_eq!(plain.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(plain.headers()["content-type"], "text/plain; charset=utf-8");
+    let text = plain.text().await.expect("the table");
+    let table = app::confusables::Confusables::parse(&text);
+    assert!(table.len() > 5_000, "{}", table.len());
+    assert_eq!(table.skeleton("b\u{0585}b"), "bob", "the audit's Armenian օ");
+    // What a browser fetches: brotli, a fraction of the size.
+    let brotli = client.get(&url).header("accept-encoding", "br").send().await.expect("br");
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    let compressed = brotli.bytes().await.expect("the compressed table").len();
+    assert!(compressed * 2 < text.len(), "{compressed} of {} bytes", text.len());
+}
+
+#[tokio::test]
 async fn seat_cookies_are_secure_when_the_site_is_served_over_https() {
     let join = |app: &TestApp, room: &app::model::RoomId, proto: Option<&'static str>| {
         let visitor = app.visitor();

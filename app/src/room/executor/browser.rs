@@ -1,5 +1,6 @@
 //! The executor in the browser: it holds the room key and the connection, and runs effects.
 
+use crate::confusables::Confusables;
 use crate::crypto::{CryptoError, Opened, RoomKey, Signer, handed_over};
 use crate::envelope::{self, KEY_LEN, Purpose, SIGNED};
 use crate::error::ApiError;
@@ -202,6 +203,12 @@ impl Executor {
                     self.dispatch(Change::Refused { view });
                 });
             }
+            Effect::FetchConfusables => spawn_local(async move {
+                // Without them, names are compared by the short table: nothing to tell.
+                if let Some(table) = fetch_confusables().await {
+                    self.dispatch(Change::ConfusablesFetched(std::sync::Arc::new(table)));
+                }
+            }),
             Effect::Leave => self.leave(),
         }
     }
@@ -428,6 +435,16 @@ impl Executor {
 }
 
 /// What opening a value gave, in a room made since members sign (`signed_room`) or before.
+/// Unicode's confusables, as the server serves them (the browser keeps them: the path names
+/// their version), or `None` when they cannot be had.
+async fn fetch_confusables() -> Option<Confusables> {
+    let response = gloo_net::http::Request::get(crate::confusables::PATH).send().await.ok()?;
+    if !response.ok() {
+        return None;
+    }
+    Some(Confusables::parse(&response.text().await.ok()?))
+}
+
 fn opening(opened: Result<Opened, CryptoError>, signed_room: bool) -> Opening {
     let Ok(Opened { text, signature }) = opened else { return Opening::Unreadable };
     let by = match signature {

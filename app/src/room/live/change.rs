@@ -90,6 +90,8 @@ pub enum Change {
     Opening { names: Vec<Seat> },
     /// What opening sealed messages (by sequence number) and names gave.
     Opened { messages: Vec<(u64, Opening)>, names: Vec<(Seat, Opening)> },
+    /// Unicode's confusables, fetched: names are compared by their skeleton from now on.
+    ConfusablesFetched(std::sync::Arc<crate::confusables::Confusables>),
     /// A fresh copy of the history.
     HistoryLoaded(History),
     /// The page of messages older than those held, or why it could not be loaded.
@@ -139,6 +141,9 @@ pub enum Effect {
     Act(crate::rights::Act),
     /// Ask the server why it closed the connection for good (`room_view`, with the seat cookie).
     AskWhyRefused,
+    /// Fetch Unicode's confusables ([`crate::confusables::PATH`]): two names are open, so
+    /// there are names to compare.
+    FetchConfusables,
     /// The room is over for this page: the connection ends (the page leaves for `leave_to`).
     Leave,
 }
@@ -302,6 +307,7 @@ impl Live {
                     })
                     .collect();
                 self.write.names.update(|known| known.extend(names));
+                let effects = self.confusables_wanted().into_iter().collect();
                 let keys = self.keys.with_value(|keys| {
                     keys.iter()
                         .filter_map(|(seat, key)| match key {
@@ -316,6 +322,10 @@ impl Live {
                     }
                     log.mark_out_of_place();
                 });
+                (effects, None)
+            }
+            Change::ConfusablesFetched(table) => {
+                self.write.confusables.set(Some(table));
                 (Vec::new(), None)
             }
             Change::HistoryLoaded(history) => {
@@ -350,6 +360,18 @@ impl Live {
             }
             None => effects,
         }
+    }
+
+    /// [`Effect::FetchConfusables`], once, as soon as two seats' names are open: a room with one
+    /// name has nothing to compare it with.
+    fn confusables_wanted(&self) -> Option<Effect> {
+        let open = self.names.with_untracked(|names| {
+            names.values().filter(|name| matches!(name, Revealed::Text(_))).count()
+        });
+        (open >= 2 && !self.confusables_asked.get_value()).then(|| {
+            self.confusables_asked.set_value(true);
+            Effect::FetchConfusables
+        })
     }
 
     fn key_is(&self, state: KeyState) -> Reduced {

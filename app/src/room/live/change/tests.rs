@@ -616,3 +616,27 @@ fn the_join_page_of_a_locked_room_asks_now_and_then_whether_it_is_still_locked()
     assert!(!live.locked.get_untracked());
     assert_eq!(live.dispatch(Change::Ticked { local_now: 20_000 }), Effects::new());
 }
+
+#[test]
+fn unicodes_confusables_are_fetched_once_two_names_are_open_and_then_tell_look_alikes() {
+    let live = live();
+    live.dispatch(welcome());
+    let name = |seat: &Seat, name: &str| (seat.clone(), opened(name, signed_by(&seat.id, 0, 0)));
+    // One name: nothing to compare it with.
+    let names = vec![name(&seat("me"), "alice")];
+    assert!(live.dispatch(Change::Opened { messages: Vec::new(), names }).is_empty());
+    // Alice and "𝐚𝐥𝐢𝐜𝐞" in mathematical bold: the short table does not know them.
+    let names = vec![name(&seat("peer"), "\u{1D41A}\u{1D425}\u{1D422}\u{1D41C}\u{1D41E}")];
+    let next = live.dispatch(Change::Opened { messages: Vec::new(), names });
+    assert_eq!(next, [Effect::FetchConfusables]);
+    assert_eq!(live.name_of(&seat("me")), "alice", "not yet");
+    let names = vec![name(&seat("third"), "carol")];
+    assert!(live.dispatch(Change::Opened { messages: Vec::new(), names }).is_empty(), "once");
+    let table = std::sync::Arc::new(crate::confusables::Confusables::parse(
+        &crate::confusables::table_text(),
+    ));
+    live.dispatch(Change::ConfusablesFetched(table));
+    assert_eq!(live.name_of(&seat("me")), "alice #me");
+    assert_eq!(live.name_of(&seat("peer")), "\u{1D41A}\u{1D425}\u{1D422}\u{1D41C}\u{1D41E} #peer");
+    assert_eq!(live.name_of(&seat("third")), "carol");
+}
