@@ -1,4 +1,5 @@
 import { test, expect } from './fixtures';
+import type { Page } from '@playwright/test';
 import { createRoom, joinRoom, linkOf, messageTexts, openHydrated, person, roomPage, say } from './helpers';
 
 test('two people chat both ways: in order, on the right sides, with the right names', async ({ browser }) => {
@@ -409,4 +410,31 @@ test('the same person stays the same person: who leaves and comes back keeps the
   const tags = await senders.allTextContents();
   expect(tags[0]).toBe(tags[1]);
   expect(tags[2]).not.toBe(tags[0]);
+});
+
+test("names Unicode draws alike are told apart on every page, by its confusables table, not a hand list", async ({ browser }) => {
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const carol = await person(browser);
+  // "José" with é as one character, and as e and an accent: one look, two people. The short
+  // table the page starts with does not know them; Unicode's, fetched once two names are open,
+  // does. Carol's name in mathematical bold letters looks like no other: shown as it is.
+  const composed = 'Jos\u00e9';
+  const decomposed = 'Jose\u0301';
+  const bold = '\u{1D41C}\u{1D41A}\u{1D42B}\u{1D428}\u{1D425}';
+  const path = await createRoom(alice.page, composed, '', { seats: 3 });
+  const table = alice.page.waitForResponse((r) => r.url().includes('/confusables-'));
+  await joinRoom(bob.page, path, decomposed);
+  expect((await table).status()).toBe(200);
+  await joinRoom(carol.page, path, bold);
+  const tagged = (name: string) => new RegExp(`^${name} #\\S{4,}`);
+  const peers = (page: Page) => page.getByTestId('peer');
+  await expect(peers(alice.page).filter({ hasText: decomposed })).toHaveText(tagged(decomposed));
+  await expect(peers(bob.page).filter({ hasText: composed })).toHaveText(tagged(composed));
+  for (const page of [alice.page, bob.page]) {
+    await expect(peers(page).filter({ hasText: bold })).toHaveText(new RegExp(`^${bold}\\s*online`));
+  }
+  await expect(peers(carol.page)).toHaveCount(2);
+  await expect(peers(carol.page).filter({ hasText: composed })).toHaveText(tagged(composed));
+  await expect(peers(carol.page).filter({ hasText: decomposed })).toHaveText(tagged(decomposed));
 });

@@ -49,6 +49,8 @@ test('the creator locks the room, a third visitor is refused, a removed member i
   await expect(bob.page.locator('main[data-hydrated="true"]')).toBeVisible();
   await expect(bob.page.getByRole('button', { name: 'Join', exact: true })).toBeDisabled();
   await expect(bob.page.getByRole('alert').filter({ hasText: 'locked this room' })).toBeVisible();
+  // His browser offers the name he had here (kept, like his key, while the room lives).
+  await expect(bob.page.getByLabel('Your name in this room')).toHaveValue('bob');
 
   // The creator leaves the locked room. Her key still proves her: the join page offers her
   // Unlock, then Join, to a new seat; and Destroy, in a room only she may destroy, still works.
@@ -58,12 +60,14 @@ test('the creator locks the room, a third visitor is refused, a removed member i
   await expect(alice.page.locator('main[data-hydrated="true"]')).toBeVisible();
   await expect(alice.page.getByRole('alert').filter({ hasText: 'You locked this room' })).toBeVisible();
   await expect(carol.page.getByTestId('unlock-room')).toHaveCount(0);
+  await expect(alice.page.getByTestId('room-facts')).toContainText('only you, its creator, can destroy it');
+  await expect(carol.page.getByTestId('room-facts')).toContainText('only its creator can destroy it');
   await alice.page.getByTestId('unlock-room').click();
   // Carol's join page, open all along, learns of it without a reload.
   await expect(carol.page.getByRole('button', { name: 'Join', exact: true })).toBeEnabled({ timeout: 10_000 });
   const join = alice.page.getByRole('button', { name: 'Join', exact: true });
   await expect(join).toBeEnabled();
-  await alice.page.getByLabel('Your name in this room').fill('alice');
+  await expect(alice.page.getByLabel('Your name in this room')).toHaveValue('alice');
   await join.click();
   await expect(alice.page.getByTestId('link-status')).toHaveText('connected');
   await expect(alice.page.getByTestId('lock-toggle')).toHaveText('Lock room');

@@ -15,7 +15,10 @@ pub fn RoomHeader(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView
     let short = room_id.short().to_owned();
     view! {
         <header class="border-b border-line bg-panel px-4 py-3 safe-x">
-            <div class="flex flex-wrap items-center justify-between gap-x-6 gap-y-3">
+            // From a tablet's width on, three columns: the countdown stays in the middle
+            // whatever the actions beside it show (the Destroy question is wider).
+            <div class="flex flex-wrap items-center justify-between gap-x-6 gap-y-3 \
+                        md:grid md:grid-cols-[1fr_auto_1fr]">
                 <div class="flex items-center gap-3 min-w-0">
                     <div class="flex flex-col min-w-0">
                         <span class="text-faint text-[0.65rem] uppercase tracking-wide">"Room"</span>
@@ -29,7 +32,7 @@ pub fn RoomHeader(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView
                 <Show when=move || live.you.with(Option::is_some)>
                     // Wraps on a narrow screen, the destroy question included: nothing is
                     // pushed past the edge.
-                    <div class="flex flex-wrap items-center gap-2 min-w-0">
+                    <div class="flex flex-wrap items-center gap-2 min-w-0 md:justify-end">
                         <LinkIndicator live />
                         <LeaveButton executor hydrated />
                         // In a room made for its creator alone, the others have no Destroy.

@@ -15,9 +15,16 @@ pub fn JoinPanel(
     on_join: Callback<String>,
     on_unlock_room: Callback<()>,
 ) -> impl IntoView {
-    // The server does not know the visitor's name; the browser fills it in from its storage.
+    // The server does not know the visitor's name; the browser fills it in: the name this
+    // browser last had in the room (coming back after leaving), or the one it remembers.
     let name = RwSignal::new(String::new());
-    Effect::new(move |_| name.set(current_name()));
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        let kept = super::signing_key::kept_name(&live.room_id.get_value());
+        #[cfg(not(feature = "hydrate"))]
+        let kept = None;
+        name.set(kept.unwrap_or_else(current_name));
+    });
     let joining = RwSignal::new(false);
     // Whether the link says the room has a passphrase: known in the browser only.
     let with_passphrase = RwSignal::new(false);
@@ -60,7 +67,13 @@ pub fn JoinPanel(
                 <p class="text-sm text-muted" data-testid="room-facts">
                     <span class=format!("inline-block tabular-nums {left_width}")>{left}</span>" left · "<span>{seats}</span>
                     <Show when=move || live.destroyers == crate::model::Destroyers::Creator>
-                        <span>" · only its creator can destroy it"</span>
+                        <span>
+                            {move || if live.is_creator.get() {
+                                " · only you, its creator, can destroy it"
+                            } else {
+                                " · only its creator can destroy it"
+                            }}
+                        </span>
                     </Show>
                     <Show when=move || live.message_timer_ms.is_some()>
                         <span>

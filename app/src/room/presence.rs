@@ -29,7 +29,8 @@ pub fn PresenceBar(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoVie
                     move || live.name_of(&seat)
                 };
                 view! {
-                    <li class="flex items-center gap-1.5" data-testid="peer">
+                    // A Remove question takes a line of its own below the name.
+                    <li class="flex flex-wrap items-center gap-x-1.5 gap-y-1" data-testid="peer">
                         <span
                             aria-hidden="true"
                             class=if here { "size-2 rounded-full bg-accent" } else { "size-2 rounded-full bg-faint" }
@@ -104,7 +105,8 @@ fn LockButton(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
         <button
             type="button"
             data-testid="lock-toggle"
-            class=format!("px-2 py-1 {QUIET_BUTTON}")
+            // As wide as "Unlock room" either way: the button stays where it was pressed.
+            class=format!("min-w-[calc(11ch+1rem+2px)] px-2 py-1 text-center {QUIET_BUTTON}")
             disabled=move || !hydrated.get()
             title=move || if live.locked.get() {
                 "Let people with the link join again"
@@ -148,8 +150,12 @@ fn RemoveButton(executor: Executor, hydrated: RwSignal<bool>, seat: Seat) -> imp
                 </button>
             }
         >
-            <span role="group" aria-label="Confirm removing this member" class="flex flex-wrap items-center gap-2">
-                <span class="text-danger">{question.clone()}</span>
+            <span
+                role="group"
+                aria-label="Confirm removing this member"
+                class="flex basis-full flex-wrap items-center gap-2 border-l-2 border-danger pl-2"
+            >
+                <span class="text-danger basis-full sm:basis-auto">{question.clone()}</span>
                 <button
                     type="button"
                     data-testid="confirm-remove"

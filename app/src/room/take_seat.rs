@@ -9,8 +9,8 @@ use crate::envelope::{KEY_CHECK_TEXT, Purpose};
 use crate::error::ApiError;
 use crate::model::{SEAT_ID_LEN, now_ms};
 
-/// Takes a seat in `key`'s room (which ends at `deadline`) under `name`; the `creator` also
-/// hands over the key check. A browser that holds a seat there already gets it back (its name
+/// Takes a seat in `key`'s room (which ends at `deadline`) under `name` (kept, for coming
+/// back: [`signing_key::keep_name`]); the `creator` also hands over the key check. A browser that holds a seat there already gets it back (its name
 /// unchanged).
 pub async fn take_seat(
     key: &RoomKey,
@@ -24,8 +24,8 @@ pub async fn take_seat(
     let signer = signing_key::for_room(key.room(), deadline).await.map_err(|_| cannot())?;
     let seat = crate::random::url_safe_id(SEAT_ID_LEN).ok_or_else(cannot)?;
     let now = now_ms();
-    let name = key.seal(Purpose::Name { seat: &seat }, name, &signer, 0, now).await;
-    let name = name.map_err(|_| cannot())?;
+    let sealed = key.seal(Purpose::Name { seat: &seat }, name, &signer, 0, now).await;
+    let sealed = sealed.map_err(|_| cannot())?;
     let key_check = match creator {
         true => {
             let check = key.seal(Purpose::KeyCheck, KEY_CHECK_TEXT, &signer, 0, now).await;
@@ -35,5 +35,9 @@ pub async fn take_seat(
     };
     let owner_key = creator.then(|| crate::base64url::encode(signer.public_key()));
     let proof = key.proof().to_owned();
-    join_room(key.room().to_string(), seat, name, key_check, proof, owner_key).await
+    let joined = join_room(key.room().to_string(), seat, sealed, key_check, proof, owner_key).await;
+    if joined.is_ok() {
+        signing_key::keep_name(key.room(), deadline, name);
+    }
+    joined
 }
