@@ -20,10 +20,11 @@ pub fn JoinPanel(
     let name = RwSignal::new(String::new());
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        let kept = super::signing_key::kept_name(&live.room_id.get_value());
+        let offered =
+            super::signing_key::kept_name(&live.room_id.get_value()).unwrap_or_else(current_name);
         #[cfg(not(feature = "hydrate"))]
-        let kept = None;
-        name.set(kept.unwrap_or_else(current_name));
+        let offered = current_name();
+        name.set(offered);
     });
     let joining = RwSignal::new(false);
     // Whether the link says the room has a passphrase: known in the browser only.
