@@ -272,6 +272,12 @@ pub fn key_from_fragment(fragment: &str) -> Option<[u8; KEY_LEN]> {
     bytes.try_into().ok()
 }
 
+/// Whether a link's fragment has a key at all (`k=`), readable or not.
+pub fn has_key(fragment: &str) -> bool {
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    fragment.split('&').any(|part| part.starts_with("k="))
+}
+
 /// The fragment that carries `key`, and says when the room needs its passphrase as well:
 /// `#k=<key>` or `#k=<key>&p=1`.
 pub fn fragment_of(key: &[u8; KEY_LEN], passphrase: bool) -> String {
@@ -422,6 +428,13 @@ mod tests {
         assert_eq!(key_from_fragment(&format!("x=1&{}", &fragment[1..])), Some(key));
         for bad in ["", "#", "#k=", "#k=short", "#key=abc", &fragment[..fragment.len() - 1]] {
             assert_eq!(key_from_fragment(bad), None, "{bad:?}");
+        }
+        // A key that is not one is still a key that is there (damaged, not missing).
+        for damaged in ["#k=", "#k=short", "#x=1&k=abc", &fragment[..fragment.len() - 1]] {
+            assert!(has_key(damaged), "{damaged:?}");
+        }
+        for missing in ["", "#", "#key=abc", "#p=1"] {
+            assert!(!has_key(missing), "{missing:?}");
         }
     }
 

@@ -48,7 +48,7 @@ test('a room of three: each sees the others\' messages and names, and a fourth i
   const path = await createRoom(alice.page, 'alice', '', { seats: 3 });
   await expect(alice.page.getByTestId('seats')).toHaveText('1 of 3 seats taken');
   await bob.page.goto(path);
-  await expect(bob.page.getByTestId('room-facts')).toContainText('2 of 3 seats free');
+  await expect(bob.page.getByTestId('room-facts')).toContainText('1 of 3 seats taken');
   await joinRoom(bob.page, path, 'bob');
   await joinRoom(carol.page, path, 'carol');
   const everyone = [alice, bob, carol];
@@ -156,6 +156,8 @@ test('messages sent while one person is offline arrive exactly once when they ar
   await expect(messageTexts(bob.page)).toHaveText(['before']);
   await bob.context.setOffline(true);
   await expect(bob.page.getByTestId('link-status')).toHaveText('offline');
+  // Offline, bob's page cannot know whether alice is still here: it does not say she is.
+  await expect(bob.page.getByTestId('peer')).toHaveText(/unknown while offline/);
   for (let i = 1; i <= 5; i++) {
     await say(alice.page, `while away ${i}`);
   }
@@ -164,6 +166,7 @@ test('messages sent while one person is offline arrive exactly once when they ar
   const expected = ['before', ...[1, 2, 3, 4, 5].map((i) => `while away ${i}`)];
   await expect(messageTexts(bob.page)).toHaveText(expected, { timeout: 20_000 });
   await expect(bob.page.getByTestId('link-status')).toHaveText('connected');
+  await expect(bob.page.getByTestId('peer')).toHaveText(/online/);
   // Still exactly once each, a moment later.
   await bob.page.waitForTimeout(500);
   await expect(messageTexts(bob.page)).toHaveText(expected);

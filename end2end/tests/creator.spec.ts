@@ -1,5 +1,6 @@
 import { test, expect } from './fixtures';
 import { createRoom, joinRoom, messageTexts, person, say } from './helpers';
+import type { Locator } from '@playwright/test';
 
 // Two instances sharing Redis (started by playwright.config.ts): the creator on one, the others
 // on the other, as a deployment behind a load balancer would place them.
@@ -20,8 +21,13 @@ test('the creator locks the room, a third visitor is refused, a removed member i
   await expect(bob.page.getByTestId('lock-toggle')).toHaveCount(0);
   await expect(bob.page.getByTestId('remove')).toHaveCount(0);
 
-  await alice.page.getByTestId('lock-toggle').click();
-  await expect(alice.page.getByTestId('lock-toggle')).toHaveText('Unlock room');
+  // On a phone: the button stays where it was pressed, whatever its label says.
+  await alice.page.setViewportSize({ width: 390, height: 844 });
+  const lock = alice.page.getByTestId('lock-toggle');
+  const unlocked = await lock.boundingBox();
+  await lock.click();
+  await expect(lock).toHaveText('Unlock room');
+  await expectInPlace(lock, unlocked);
   for (const page of [alice.page, bob.page]) {
     await expect(page.getByTestId('room-locked')).toHaveText('Locked: nobody new can join');
   }
@@ -37,8 +43,10 @@ test('the creator locks the room, a third visitor is refused, a removed member i
   // Alice removes bob: his page says so at once, hers says he was removed.
   const bobRow = alice.page.getByTestId('peer').filter({ hasText: 'bob' });
   await bobRow.getByTestId('remove').click();
-  await expect(bobRow.getByText('Remove bob? The room is locked: they cannot come back.')).toBeVisible();
-  await bobRow.getByTestId('confirm-remove').click();
+  // The question takes a line of its own: nothing in the bar moves.
+  await expect(alice.page.getByText('Remove bob? The room is locked: they cannot come back.')).toBeVisible();
+  await expectInPlace(lock, unlocked);
+  await alice.page.getByTestId('confirm-remove').click();
   await bob.page.waitForURL(/\/\?removed=1/);
   await expect(bob.page.getByRole('heading', { name: 'You were removed from this room' })).toBeVisible();
   await expect(alice.page.getByTestId('movement').last()).toHaveText('bob was removed by the room\'s creator');
@@ -72,9 +80,22 @@ test('the creator locks the room, a third visitor is refused, a removed member i
   await expect(alice.page.getByTestId('link-status')).toHaveText('connected');
   await expect(alice.page.getByTestId('lock-toggle')).toHaveText('Lock room');
   await expect(alice.page.getByTestId('creator-destroys')).toHaveText('Only you can destroy it');
-  await alice.page.getByRole('button', { name: 'Destroy now' }).click();
+  // A double click on Destroy asks once, and moves nothing under the pointer (Leave stays put).
+  await alice.page.setViewportSize({ width: 1280, height: 800 });
+  const leave = alice.page.getByRole('button', { name: 'Leave room' });
+  const leaveWas = await leave.boundingBox();
+  await alice.page.getByRole('button', { name: 'Destroy now' }).dblclick();
+  await expect(alice.page.getByRole('group', { name: 'Confirm destroying the room' })).toBeVisible();
+  await expectInPlace(leave, leaveWas);
+  await expect(alice.page).toHaveURL(/\/room\//);
   await alice.page.getByRole('button', { name: 'Yes, destroy' }).click();
   await alice.page.waitForURL(/\/\?destroyed=1/);
   await carol.page.reload();
   await carol.page.waitForURL(/\/\?error=room-not-found/);
 });
+
+/** That `locator` is where `was` says it was (within a pixel: text widths are fractional). */
+async function expectInPlace(locator: Locator, was: { x: number; y: number } | null) {
+  const now = await locator.boundingBox();
+  expect(now && was && Math.abs(now.x - was.x) < 1 && Math.abs(now.y - was.y) < 1, JSON.stringify({ was, now })).toBe(true);
+}

@@ -96,6 +96,10 @@ test('a room with a passphrase: the link alone asks for it and takes no seat, a 
   await expect(bob.page.getByRole('alert')).toHaveText(/That passphrase does not open this room/);
   await expect(bob.page.getByTestId('passphrase-needed')).toBeVisible();
   expect(await seated(bob.page, roomId)).toBe(1);
+  // The cursor is back in the field, the wrong passphrase selected: typing replaces it.
+  const field = bob.page.getByLabel('Passphrase', { exact: true });
+  await expect(field).toBeFocused();
+  expect(await field.evaluate((f: HTMLInputElement) => [f.selectionStart, f.selectionEnd])).toEqual([0, 29]);
   // Typing again puts the refusal away.
   await bob.page.getByLabel('Passphrase', { exact: true }).fill('correct horse');
   await expect(bob.page.getByRole('alert')).toHaveText('');

@@ -13,10 +13,12 @@ pub fn RoomHeader(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView
     let live = executor.live();
     let room_id = live.room_id.get_value();
     let short = room_id.short().to_owned();
+    // Destroy asks below the header's controls, so that nothing in them moves: a second click
+    // (a double click) still lands on Destroy, never on Leave.
+    let confirming = RwSignal::new(false);
     view! {
         <header class="border-b border-line bg-panel px-4 py-3 safe-x">
-            // From a tablet's width on, three columns: the countdown stays in the middle
-            // whatever the actions beside it show (the Destroy question is wider).
+            // From a tablet's width on, three columns: the countdown stays in the middle.
             <div class="flex flex-wrap items-center justify-between gap-x-6 gap-y-3 \
                         md:grid md:grid-cols-[1fr_auto_1fr]">
                 <div class="flex items-center gap-3 min-w-0">
@@ -30,18 +32,20 @@ pub fn RoomHeader(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView
                 </div>
                 <Countdown expires_at=live.expires_at now=live.clock />
                 <Show when=move || live.you.with(Option::is_some)>
-                    // Wraps on a narrow screen, the destroy question included: nothing is
-                    // pushed past the edge.
+                    // Wraps on a narrow screen: nothing is pushed past the edge.
                     <div class="flex flex-wrap items-center gap-2 min-w-0 md:justify-end">
                         <LinkIndicator live />
                         <LeaveButton executor hydrated />
                         // In a room made for its creator alone, the others have no Destroy.
                         <Show when=move || live.may_destroy.get()>
-                            <DestroyButton executor hydrated />
+                            <DestroyButton hydrated confirming />
                         </Show>
                     </div>
                 </Show>
             </div>
+            <Show when=move || confirming.get() && live.may_destroy.get() && live.you.with(Option::is_some)>
+                <DestroyQuestion executor confirming />
+            </Show>
         </header>
     }
     .into_any()
@@ -139,10 +143,35 @@ fn LeaveButton(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
     }
 }
 
+/// Destroy: asks its question below the header ([`DestroyQuestion`]); pressed again while it
+/// asks, it changes nothing.
 #[component]
-fn DestroyButton(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
+fn DestroyButton(hydrated: RwSignal<bool>, confirming: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            // Red while its question is open.
+            class=move || {
+                let colours = if confirming.get() { "bg-alarm text-white" } else { "bg-line text-ink" };
+                format!(
+                    "{colours} px-3 py-1.5 text-xs font-bold hover:bg-alarm hover:text-white \
+                     whitespace-nowrap cursor-pointer transition-colors disabled:opacity-50 \
+                     disabled:cursor-not-allowed disabled:hover:bg-line disabled:hover:text-ink"
+                )
+            }
+            aria-expanded=move || confirming.get().to_string()
+            disabled=move || !hydrated.get()
+            on:click=move |_| confirming.set(true)
+        >
+            "Destroy now"
+        </button>
+    }
+}
+
+/// "Delete everything for everyone?", on a line of its own below the header's controls.
+#[component]
+fn DestroyQuestion(executor: Executor, confirming: RwSignal<bool>) -> impl IntoView {
     let live = executor.live();
-    let confirming = RwSignal::new(false);
     // A refused Destroy puts the question away (the notice says why).
     Effect::new(move |was_leaving: Option<bool>| {
         let leaving = live.leaving.get();
@@ -153,50 +182,40 @@ fn DestroyButton(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView 
     });
     let confirm_ref = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
-        if confirming.get()
-            && let Some(button) = confirm_ref.get()
-        {
+        if let Some(button) = confirm_ref.get() {
             let _ = button.focus();
         }
     });
     view! {
-        <Show
-            when=move || confirming.get()
-            fallback=move || view! {
-                <button
-                    type="button"
-                    class="bg-line px-3 py-1.5 text-xs font-bold text-ink hover:bg-alarm \
-                           hover:text-white whitespace-nowrap cursor-pointer transition-colors \
-                           disabled:opacity-50 disabled:cursor-not-allowed \
-                           disabled:hover:bg-line disabled:hover:text-ink"
-                    disabled=move || !hydrated.get()
-                    on:click=move |_| confirming.set(true)
-                >
-                    "Destroy now"
-                </button>
+        <div
+            role="group"
+            aria-label="Confirm destroying the room"
+            class="mt-3 flex flex-wrap items-center justify-end gap-2 border-t border-line pt-3"
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    confirming.set(false);
+                }
             }
         >
-            <div role="group" aria-label="Confirm destroying the room" class="flex flex-wrap items-center gap-2">
-                <span class="text-xs text-danger w-full sm:w-auto">"Delete everything for everyone?"</span>
-                <button
-                    type="button"
-                    node_ref=confirm_ref
-                    class="bg-alarm px-3 py-1.5 text-xs font-bold text-white whitespace-nowrap \
-                           cursor-pointer disabled:opacity-50"
-                    prop:disabled=move || live.leaving.get()
-                    on:click=move |_| executor.dispatch(Change::DestroyPressed)
-                >
-                    "Yes, destroy"
-                </button>
-                <button
-                    type="button"
-                    class="border border-line px-3 py-1.5 text-xs text-muted hover:text-ink \
-                           whitespace-nowrap cursor-pointer"
-                    on:click=move |_| confirming.set(false)
-                >
-                    "Cancel"
-                </button>
-            </div>
-        </Show>
+            <span class="text-xs text-danger">"Delete everything for everyone?"</span>
+            <button
+                type="button"
+                node_ref=confirm_ref
+                class="bg-alarm px-3 py-1.5 text-xs font-bold text-white whitespace-nowrap \
+                       cursor-pointer disabled:opacity-50"
+                prop:disabled=move || live.leaving.get()
+                on:click=move |_| executor.dispatch(Change::DestroyPressed)
+            >
+                "Yes, destroy"
+            </button>
+            <button
+                type="button"
+                class="border border-line px-3 py-1.5 text-xs text-muted hover:text-ink \
+                       whitespace-nowrap cursor-pointer"
+                on:click=move |_| confirming.set(false)
+            >
+                "Cancel"
+            </button>
+        </div>
     }
 }

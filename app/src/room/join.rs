@@ -16,12 +16,12 @@ pub fn JoinPanel(
     on_unlock_room: Callback<()>,
 ) -> impl IntoView {
     // The server does not know the visitor's name; the browser fills it in: the name this
-    // browser last had in the room (coming back after leaving), or the one it remembers.
+    // tab last had in the room (coming back after leaving), or the one it remembers.
     let name = RwSignal::new(String::new());
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         let offered =
-            super::signing_key::kept_name(&live.room_id.get_value()).unwrap_or_else(current_name);
+            super::link::kept_name(&live.room_id.get_value()).unwrap_or_else(current_name);
         #[cfg(not(feature = "hydrate"))]
         let offered = current_name();
         name.set(offered);
@@ -43,11 +43,12 @@ pub fn JoinPanel(
     // Said once the page is live: the server renders the panel before the name is filled in.
     let problem = move || if ready() { clean_username(&name.read()).err() } else { None };
     let free = move || live.capacity.saturating_sub(live.seated.get());
-    let seats = move || match free() {
-        _ if live.locked.get() => "locked: nobody new can join".to_owned(),
-        0 => "No seat is free".to_owned(),
-        1 => format!("1 of {} seats free", live.capacity),
-        n => format!("{n} of {} seats free", live.capacity),
+    // Counted as the room counts them once inside ("2 of 3 seats taken").
+    let seats = move || match live.locked.get() {
+        true => "locked: nobody new can join".to_owned(),
+        false => {
+            format!("{} of {} seats taken", live.seated.get().min(live.capacity), live.capacity)
+        }
     };
     let left = move || format_remaining(live.expires_at.saturating_sub(live.clock.get()));
     let left_width = reserved_width(live.expires_at.saturating_sub(live.clock.get_untracked()));

@@ -10,6 +10,7 @@ use crate::model::RoomId;
 use leptos::prelude::window;
 
 const PREFIX: &str = "burner.link.";
+const NAME: &str = "burner.name.";
 
 fn session() -> Option<web_sys::Storage> {
     window().session_storage().ok()?
@@ -57,11 +58,35 @@ pub fn forget(room: &RoomId) {
     }
 }
 
-/// Forgets the links of rooms past their deadline (`now`, by this browser's clock, with a
+/// Keeps in this tab the name it took a seat under in `room` (which ends at `deadline`):
+/// coming back after leaving, the join page offers it again. The tab's storage, not the
+/// device's: a name is kept on the device only when its owner says so (the home page's
+/// "Remember this name").
+pub fn keep_name(room: &RoomId, deadline: u64, name: &str) {
+    if let Some(session) = session() {
+        let _ = session.set_item(&format!("{NAME}{room}"), &format!("{deadline} {name}"));
+    }
+}
+
+/// The name this tab last took a seat under in `room`, if it keeps one.
+pub fn kept_name(room: &RoomId) -> Option<String> {
+    let stored = session()?.get_item(&format!("{NAME}{room}")).ok()??;
+    let (_, name) = stored.split_once(' ')?;
+    crate::model::clean_username(name).ok().map(str::to_owned)
+}
+
+/// Forgets the name this tab had in `room` (the room ended).
+pub fn forget_name(room: &RoomId) {
+    if let Some(session) = session() {
+        let _ = session.remove_item(&format!("{NAME}{room}"));
+    }
+}
+
+/// Forgets the links (and names) of rooms past their deadline (`now`, by this browser's clock, with a
 /// minute's leeway for a clock behind the server's).
 pub fn forget_ended(now: u64) {
     if let Some(session) = session() {
-        forget_past_deadline(&session, &[PREFIX], now);
+        forget_past_deadline(&session, &[PREFIX, NAME], now);
     }
 }
 

@@ -139,9 +139,9 @@ pub struct Live {
     /// Seats given back since the page opened: a seat id is never given out again in a room,
     /// so a late presence frame that still lists one does not bring it back.
     departed: StoredValue<Vec<String>>,
-    /// When a visitor without a seat last asked for the room while it was locked (this
-    /// browser's clock, ms): the join page learns of an unlock without a socket to hear it.
-    viewed_while_locked: StoredValue<u64>,
+    /// When the join page last asked for the room (this browser's clock, ms): it learns of
+    /// seats taken, an unlock or the room's end without a socket to hear them.
+    viewed_from_join_page: StoredValue<u64>,
     /// Each seat's signing key, by seat id: the fingerprint of the key that signed the first
     /// name of the seat this browser opened (kept while the room lives, so a reload still knows
     /// it). A value signed by another key is not that seat's.
@@ -239,7 +239,7 @@ impl Live {
             clock,
             clock_offset: RwSignal::new(0),
             departed: StoredValue::new(Vec::new()),
-            viewed_while_locked: StoredValue::new(0),
+            viewed_from_join_page: StoredValue::new(0),
             keys: StoredValue::new(HashMap::new()),
             own_key: StoredValue::new(None),
             confusables,
@@ -287,7 +287,8 @@ impl Live {
     }
 
     /// The name to show for `seat`: what it opens to, with a tag when anyone else seen in the
-    /// room (online, away, or only in the history) has a name that looks the same
+    /// room (online, away, only in the history, or only in a line that says they came or
+    /// went) has a name that looks the same
     /// ([`crate::model::look`]). The tag comes from the seat's signing key's fingerprint (the
     /// seat id before the key is known, or in a room made before members signed), and is as
     /// long as it must be to look unlike theirs ([`tag_among`]); a seat signed by the same key
@@ -323,9 +324,13 @@ impl Live {
             };
             let twins: Vec<String> = self.peers.with(|peers| {
                 let you = self.you.read();
+                let moves = self.movements.read();
                 self.log.with(|log| {
                     let mut seen: Vec<&Seat> = Vec::new();
-                    for s in peers.iter().chain(you.as_ref()).chain(log.senders()) {
+                    // Whoever the log names: in it, online or away, or only in a line that
+                    // says they came, went or were removed.
+                    let moved = moves.iter().map(|movement| &movement.seat);
+                    for s in peers.iter().chain(you.as_ref()).chain(log.senders()).chain(moved) {
                         if !seen.iter().any(|known| known.id == s.id) {
                             seen.push(s);
                         }

@@ -11,12 +11,18 @@ use leptos::prelude::*;
 pub fn PresenceBar(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
     let live = executor.live();
     let clock = live.clock;
+    // The member the creator is asked about removing: the question takes a line of its own
+    // below the bar, so nothing in the bar moves.
+    let removing = RwSignal::new(None::<Seat>);
     let typing = move || {
         live.typing
             .get()
             .filter(|(_, until)| *until > clock.get())
             .map(|(who, _)| format!("{} is typing…", live.name_of(&who)))
     };
+    // Offline, the page cannot know who is here: nobody is shown online or away until it is
+    // connected again (a moment's reconnecting keeps what it knew).
+    let connected = move || live.connection.get() != super::live::ConnectionStatus::Offline;
     let peers = move || {
         let online = live.online.get();
         live.peers
@@ -24,21 +30,26 @@ pub fn PresenceBar(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoVie
             .into_iter()
             .map(|seat| {
                 let here = online.iter().any(|s| s.id == seat.id);
+                let status = move || match (connected(), here) {
+                    (false, _) => "unknown while offline",
+                    (true, true) => "online",
+                    (true, false) => "away",
+                };
+                let dot = move || match (connected(), here) {
+                    (true, true) => "size-2 rounded-full bg-accent",
+                    _ => "size-2 rounded-full bg-faint",
+                };
                 let name = {
                     let seat = seat.clone();
                     move || live.name_of(&seat)
                 };
                 view! {
-                    // A Remove question takes a line of its own below the name.
-                    <li class="flex flex-wrap items-center gap-x-1.5 gap-y-1" data-testid="peer">
-                        <span
-                            aria-hidden="true"
-                            class=if here { "size-2 rounded-full bg-accent" } else { "size-2 rounded-full bg-faint" }
-                        ></span>
+                    <li class="flex items-center gap-1.5" data-testid="peer">
+                        <span aria-hidden="true" class=dot></span>
                         <span class="text-ink">{name}</span>
-                        <span class="text-muted">{if here { "online" } else { "away" }}</span>
+                        <span class="text-muted">{status}</span>
                         <Show when=move || live.is_creator.get()>
-                            <RemoveButton executor hydrated seat=seat.clone() />
+                            <RemoveButton hydrated seat=seat.clone() removing />
                         </Show>
                     </li>
                 }
@@ -51,47 +62,53 @@ pub fn PresenceBar(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoVie
     let taken = move || live.seated.get().max(live.peers.with(|p| p.len()).saturating_add(1) as u8);
     let seats = move || format!("{} of {} seats taken", taken().min(live.capacity), live.capacity);
     view! {
-        <div class="flex flex-wrap items-center justify-between gap-2 border-b border-line px-4 py-2 text-xs safe-x">
-            <Show
-                when=move || !alone()
-                fallback=move || view! {
-                    <p class="text-muted">
-                        {move || if live.locked.get() {
-                            "Nobody else is here, and the room is locked: nobody new can join."
-                        } else {
-                            "Waiting for someone to join. Send them the link."
-                        }}
-                    </p>
-                }
-            >
-                <ul class="flex flex-wrap gap-4" aria-label="People in this room">{peers}</ul>
-            </Show>
-            <div class="flex flex-wrap items-center justify-end gap-x-4 gap-y-1">
-                <p class="text-muted italic" aria-live="polite">{typing}</p>
-                <p class="text-faint tabular-nums whitespace-nowrap" data-testid="seats">{seats}</p>
-                <Show when=move || live.locked.get()>
-                    <p class="text-warn whitespace-nowrap" data-testid="room-locked">
-                        "Locked: nobody new can join"
-                    </p>
+        <div class="border-b border-line px-4 py-2 text-xs safe-x">
+            <div class="flex flex-wrap items-center justify-between gap-2">
+                <Show
+                    when=move || !alone()
+                    fallback=move || view! {
+                        <p class="text-muted">
+                            {move || if live.locked.get() {
+                                "Nobody else is here, and the room is locked: nobody new can join."
+                            } else {
+                                "Waiting for someone to join. Send them the link."
+                            }}
+                        </p>
+                    }
+                >
+                    <ul class="flex flex-wrap gap-4" aria-label="People in this room">{peers}</ul>
                 </Show>
-                <Show when=move || live.is_creator.get()>
-                    <LockButton executor hydrated />
-                </Show>
-                <Show when=move || live.message_timer_ms.is_some()>
-                    <p class="text-faint whitespace-nowrap" data-testid="message-timer">
-                        "Messages disappear "{live.message_timer_words().unwrap_or_default()}
-                    </p>
-                </Show>
-                <Show when=move || live.destroyers == crate::model::Destroyers::Creator>
-                    <p class="text-faint whitespace-nowrap" data-testid="creator-destroys">
-                        {move || if live.may_destroy.get() {
-                            "Only you can destroy it"
-                        } else {
-                            "Only its creator can destroy it"
-                        }}
-                    </p>
-                </Show>
+                <div class="flex flex-wrap items-center justify-end gap-x-4 gap-y-1">
+                    <p class="text-muted italic" aria-live="polite">{typing}</p>
+                    <p class="text-faint tabular-nums whitespace-nowrap" data-testid="seats">{seats}</p>
+                    <Show when=move || live.is_creator.get()>
+                        <LockButton executor hydrated />
+                    </Show>
+                    <Show when=move || live.message_timer_ms.is_some()>
+                        <p class="text-faint whitespace-nowrap" data-testid="message-timer">
+                            "Messages disappear "{live.message_timer_words().unwrap_or_default()}
+                        </p>
+                    </Show>
+                    <Show when=move || live.destroyers == crate::model::Destroyers::Creator>
+                        <p class="text-faint whitespace-nowrap" data-testid="creator-destroys">
+                            {move || if live.may_destroy.get() {
+                                "Only you can destroy it"
+                            } else {
+                                "Only its creator can destroy it"
+                            }}
+                        </p>
+                    </Show>
+                </div>
             </div>
+            // On a line of its own: it appears and goes without moving the bar's controls.
+            <Show when=move || live.locked.get()>
+                <p class="mt-1 text-right text-warn" data-testid="room-locked">
+                    "Locked: nobody new can join"
+                </p>
+            </Show>
+            <Show when=move || removing.with(Option::is_some) && live.is_creator.get()>
+                <RemoveQuestion executor removing />
+            </Show>
         </div>
     }
     .into_any()
@@ -120,13 +137,38 @@ fn LockButton(executor: Executor, hydrated: RwSignal<bool>) -> impl IntoView {
     }
 }
 
-/// The creator's Remove beside a member, with its question.
+/// The creator's Remove beside a member: asks its question below the bar
+/// ([`RemoveQuestion`]).
 #[component]
-fn RemoveButton(executor: Executor, hydrated: RwSignal<bool>, seat: Seat) -> impl IntoView {
+fn RemoveButton(
+    hydrated: RwSignal<bool>,
+    seat: Seat,
+    removing: RwSignal<Option<Seat>>,
+) -> impl IntoView {
+    let asked = {
+        let seat = seat.clone();
+        move || removing.with(|r| r.as_ref().is_some_and(|r| r.id == seat.id))
+    };
+    view! {
+        <button
+            type="button"
+            data-testid="remove"
+            class=format!("px-2 py-0.5 hover:text-danger hover:border-danger {QUIET_BUTTON}")
+            aria-expanded=move || asked().to_string()
+            disabled=move || !hydrated.get()
+            on:click=move |_| removing.set(Some(seat.clone()))
+        >
+            "Remove"
+        </button>
+    }
+}
+
+/// "Remove bob?", and whether they can come back, on a line of its own below the bar.
+#[component]
+fn RemoveQuestion(executor: Executor, removing: RwSignal<Option<Seat>>) -> impl IntoView {
     let live = executor.live();
-    let confirming = RwSignal::new(false);
-    let id = seat.id.clone();
     let question = move || {
+        let Some(seat) = removing.get() else { return String::new() };
         let name = live.name_of(&seat);
         match live.locked.get() {
             true => format!("Remove {name}? The room is locked: they cannot come back."),
@@ -135,49 +177,45 @@ fn RemoveButton(executor: Executor, hydrated: RwSignal<bool>, seat: Seat) -> imp
             }
         }
     };
+    let confirm_ref = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = confirm_ref.get() {
+            let _ = button.focus();
+        }
+    });
     view! {
-        <Show
-            when=move || confirming.get()
-            fallback=move || view! {
-                <button
-                    type="button"
-                    data-testid="remove"
-                    class=format!("px-2 py-0.5 hover:text-danger hover:border-danger {QUIET_BUTTON}")
-                    disabled=move || !hydrated.get()
-                    on:click=move |_| confirming.set(true)
-                >
-                    "Remove"
-                </button>
+        <div
+            role="group"
+            aria-label="Confirm removing this member"
+            class="mt-2 flex flex-wrap items-center justify-end gap-2 border-t border-line pt-2"
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    removing.set(None);
+                }
             }
         >
-            <span
-                role="group"
-                aria-label="Confirm removing this member"
-                class="flex basis-full flex-wrap items-center gap-2 border-l-2 border-danger pl-2"
-            >
-                <span class="text-danger basis-full sm:basis-auto">{question.clone()}</span>
-                <button
-                    type="button"
-                    data-testid="confirm-remove"
-                    class="bg-alarm px-2 py-1 font-bold text-white whitespace-nowrap cursor-pointer"
-                    on:click={
-                        let id = id.clone();
-                        move |_| {
-                            confirming.set(false);
-                            executor.dispatch(Change::RemovePressed { seat: id.clone() });
-                        }
+            <span class="text-danger">{question}</span>
+            <button
+                type="button"
+                node_ref=confirm_ref
+                data-testid="confirm-remove"
+                class="bg-alarm px-2 py-1 font-bold text-white whitespace-nowrap cursor-pointer"
+                on:click=move |_| {
+                    if let Some(seat) = removing.get_untracked() {
+                        removing.set(None);
+                        executor.dispatch(Change::RemovePressed { seat: seat.id });
                     }
-                >
-                    "Yes, remove"
-                </button>
-                <button
-                    type="button"
-                    class="border border-line px-2 py-1 text-muted hover:text-ink whitespace-nowrap cursor-pointer"
-                    on:click=move |_| confirming.set(false)
-                >
-                    "Cancel"
-                </button>
-            </span>
-        </Show>
+                }
+            >
+                "Yes, remove"
+            </button>
+            <button
+                type="button"
+                class="border border-line px-2 py-1 text-muted hover:text-ink whitespace-nowrap cursor-pointer"
+                on:click=move |_| removing.set(None)
+            >
+                "Cancel"
+            </button>
+        </div>
     }
 }

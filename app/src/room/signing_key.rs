@@ -19,7 +19,6 @@ use leptos::prelude::window;
 
 const PREFIX: &str = "burner.signer.";
 const SEEN: &str = "burner.seen.";
-const NAME: &str = "burner.name.";
 
 fn local() -> Option<web_sys::Storage> {
     window().local_storage().ok()?
@@ -124,36 +123,18 @@ pub fn seen(room: &RoomId) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-/// Keeps the name this browser took a seat under in `room` (which ends at `deadline`): coming
-/// back after leaving, the join page offers it again, so the same person keeps their name as
-/// well as their tag.
-pub fn keep_name(room: &RoomId, deadline: u64, name: &str) {
-    if let Some(local) = local() {
-        let _ = local.set_item(&format!("{NAME}{room}"), &format!("{deadline} {name}"));
-    }
-}
-
-/// The name this browser last took a seat under in `room`, if it keeps one.
-pub fn kept_name(room: &RoomId) -> Option<String> {
-    let stored = local()?.get_item(&format!("{NAME}{room}")).ok()??;
-    let (_, name) = stored.split_once(' ')?;
-    crate::model::clean_username(name).ok().map(str::to_owned)
-}
-
-/// Forgets this browser's key in `room`, the others' it learnt there, and its name there (the
-/// room ended).
+/// Forgets this browser's key in `room`, and the others' it learnt there (the room ended).
 pub fn forget(room: &RoomId) {
     if let Some(local) = local() {
         let _ = local.remove_item(&item(room));
         let _ = local.remove_item(&format!("{SEEN}{room}"));
-        let _ = local.remove_item(&format!("{NAME}{room}"));
     }
 }
 
-/// Forgets the keys (its own and those it learnt) and names of rooms past their deadline (`now`, by this
+/// Forgets the keys (its own and those it learnt) of rooms past their deadline (`now`, by this
 /// browser's clock, with a minute's leeway for a clock behind the server's).
 pub fn forget_ended(now: u64) {
     if let Some(local) = local() {
-        super::link::forget_past_deadline(&local, &[PREFIX, SEEN, NAME], now);
+        super::link::forget_past_deadline(&local, &[PREFIX, SEEN], now);
     }
 }

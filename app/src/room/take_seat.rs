@@ -9,9 +9,9 @@ use crate::envelope::{KEY_CHECK_TEXT, Purpose};
 use crate::error::ApiError;
 use crate::model::{SEAT_ID_LEN, now_ms};
 
-/// Takes a seat in `key`'s room (which ends at `deadline`) under `name` (kept, for coming
-/// back: [`signing_key::keep_name`]); the `creator` also hands over the key check. A browser that holds a seat there already gets it back (its name
-/// unchanged).
+/// Takes a seat in `key`'s room (which ends at `deadline`) under `name` (kept in the tab, for
+/// coming back: [`super::link::keep_name`]); the `creator` also hands over the key check. A
+/// browser that holds a seat there already gets it back (its name unchanged).
 pub async fn take_seat(
     key: &RoomKey,
     name: &str,
@@ -37,7 +37,7 @@ pub async fn take_seat(
     let proof = key.proof().to_owned();
     let joined = join_room(key.room().to_string(), seat, sealed, key_check, proof, owner_key).await;
     if joined.is_ok() {
-        signing_key::keep_name(key.room(), deadline, name);
+        super::link::keep_name(key.room(), deadline, name);
     }
     joined
 }

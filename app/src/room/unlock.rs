@@ -41,6 +41,19 @@ pub fn UnlockPanel(live: Live, on_unlock: Callback<String>) -> impl IntoView {
         KeyState::Unlocking => None,
         _ => problem.get(),
     };
+    // A wrong passphrase puts the cursor back in the field, its text selected, to type again.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        if live.key.get() == KeyState::PassphraseWrong
+            && let Some(field) = document()
+                .get_element_by_id("room-passphrase")
+                .and_then(|field| field.dyn_into::<web_sys::HtmlInputElement>().ok())
+        {
+            let _ = field.focus();
+            field.select();
+        }
+    });
     // Someone already in the room (a reload) is not sent to ask for it.
     let seated = move || live.you.with(Option::is_some);
     view! {

@@ -128,8 +128,9 @@ impl Executor {
             Effect::View => {
                 let room = self.room();
                 spawn_local(async move {
-                    if let Ok(view) = room_view(room).await {
-                        self.dispatch(Change::Viewed(view));
+                    match room_view(room).await {
+                        Ok(view) => self.dispatch(Change::Viewed(view)),
+                        Err(err) => self.dispatch(Change::ViewFailed(err)),
                     }
                 });
             }
@@ -227,6 +228,7 @@ impl Executor {
             // The signing key goes with the room; a visitor who only left keeps it, and signs
             // as the same person on coming back.
             signing_key::forget(&room);
+            link::forget_name(&room);
             spawn_local(async move {
                 let _ = leave_room(room.to_string()).await;
             });
@@ -245,7 +247,9 @@ impl Executor {
         self.note_own_key().await;
         let fragment = link::fragment(&room, live.expires_at);
         let Some(raw) = envelope::key_from_fragment(&fragment) else {
-            return self.dispatch(Change::KeyMissing);
+            // A key that is not one (cut short, changed) is not a missing key.
+            let damaged = envelope::has_key(&fragment);
+            return self.dispatch(if damaged { Change::KeyWrong } else { Change::KeyMissing });
         };
         if let Some(key) = handed_over(&room) {
             self.key.set_value(Some(key));

@@ -19,7 +19,9 @@ const NO_CRYPTO: &str =
 /// while not connected, before the page leaves anyway.
 const END_GRACE_MS: u64 = 3_000;
 
-/// How often the join page of a locked room asks whether it is still locked, ms.
+/// How often a join page asks how the room stands (seats, lock, whether it still exists), ms:
+/// it has no socket to hear it. A locked room's, more often, so Join wakes soon on unlock.
+const JOIN_PAGE_VIEW_EVERY_MS: u64 = 10_000;
 const LOCKED_VIEW_EVERY_MS: u64 = 5_000;
 
 /// Failed connection attempts in a row that still show as reconnecting; more show offline.
@@ -48,6 +50,8 @@ pub enum Change {
     NoCrypto,
     /// The room as the page itself asked for it (with the seat cookie a cross-site visit lacks).
     Viewed(RoomSnapshot),
+    /// Why the page could not have the room: gone (destroyed, expired) leaves for home.
+    ViewFailed(ApiError),
     /// The visitor pressed Join under this name.
     JoinPressed { name: String },
     /// The server's answer to Join.
@@ -189,6 +193,10 @@ impl Live {
                 self.write.you.set(Some(you));
                 (vec![Effect::Open, Effect::Connect], None)
             }
+            Change::ViewFailed(
+                ApiError::Network { .. } | ApiError::Unavailable | ApiError::RateLimited { .. },
+            ) => (Vec::new(), None),
+            Change::ViewFailed(err) => leave(err.home_query()),
             Change::JoinPressed { name } => {
                 self.write.notice.set(None);
                 (vec![Effect::TakeSeat { name }], None)
@@ -403,17 +411,24 @@ impl Live {
         if over && self.connection.get_untracked() != ConnectionStatus::Connected {
             return leave("/?expired=1");
         }
-        // A visitor before a locked room has no socket: the page asks now and then, so Join
-        // wakes when the creator unlocks.
-        let waiting = self.locked.get_untracked() && self.you.with_untracked(Option::is_none);
-        let last = self.viewed_while_locked.get_value();
+        // A visitor on the join page has no socket: the page asks now and then, so the seats
+        // shown stay true, Join wakes when the creator unlocks, and a room destroyed meanwhile
+        // sends the page home rather than waiting for a Join to find out.
+        let waiting =
+            self.key.get_untracked() == KeyState::Ready && self.you.with_untracked(Option::is_none);
+        let every = if self.locked.get_untracked() {
+            LOCKED_VIEW_EVERY_MS
+        } else {
+            JOIN_PAGE_VIEW_EVERY_MS
+        };
+        let last = self.viewed_from_join_page.get_value();
         if !waiting {
-            self.viewed_while_locked.set_value(0);
+            self.viewed_from_join_page.set_value(0);
         } else if last == 0 {
-            // The first tick that finds it locked: the view just said so.
-            self.viewed_while_locked.set_value(local_now);
-        } else if local_now >= last.saturating_add(LOCKED_VIEW_EVERY_MS) {
-            self.viewed_while_locked.set_value(local_now);
+            // The first tick on the join page: the view was just asked for.
+            self.viewed_from_join_page.set_value(local_now);
+        } else if local_now >= last.saturating_add(every) {
+            self.viewed_from_join_page.set_value(local_now);
             return (vec![Effect::View], None);
         }
         (Vec::new(), None)

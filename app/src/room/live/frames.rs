@@ -337,6 +337,22 @@ mod tests {
     }
 
     #[test]
+    fn a_look_alike_removed_before_writing_anything_is_still_told_apart_from_the_line_about_it() {
+        let live = live();
+        live.apply(welcome(true), 0, false);
+        live.apply(ServerFrame::Joined { seat: seat("twin") }, 3_000, false);
+        live.write.names.update(|n| {
+            n.insert(seat("peer"), Revealed::Text("bob".into()));
+            n.insert(seat("twin"), Revealed::Text("b\u{043E}b".into()));
+        });
+        live.apply(ServerFrame::Removed { seat: seat("twin") }, 4_000, false);
+        assert!(!live.peers.get_untracked().contains(&seat("twin")), "gone");
+        // Only the lines "bоb joined" and "bоb was removed" name the twin now: bob stays tagged.
+        assert_eq!(live.name_of(&seat("peer")), "bob #peer");
+        assert_eq!(live.name_of(&seat("twin")), "b\u{043E}b #twin");
+    }
+
+    #[test]
     fn a_look_alike_is_tagged_even_when_it_is_only_in_the_history() {
         let live = live();
         live.apply(welcome(true), 0, false);

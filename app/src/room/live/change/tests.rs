@@ -603,18 +603,38 @@ fn every_page_hears_when_the_room_is_locked_and_unlocked() {
 }
 
 #[test]
-fn the_join_page_of_a_locked_room_asks_now_and_then_whether_it_is_still_locked() {
+fn the_join_page_asks_now_and_then_how_the_room_stands_and_goes_home_when_it_is_gone() {
     let live = live();
-    assert_eq!(live.dispatch(Change::Ticked { local_now: 1_000 }), Effects::new(), "unlocked");
+    let tick = |local_now| live.dispatch(Change::Ticked { local_now });
+    assert_eq!(tick(1_000), Effects::new(), "the key is not read yet: no join page");
+    assert_eq!(live.dispatch(Change::KeyReady), [Effect::View]);
+    assert_eq!(tick(2_000), Effects::new());
+    assert_eq!(tick(11_999), Effects::new());
+    assert_eq!(tick(12_000), [Effect::View], "every 10 s");
+    // Locked: every 5 s, so Join wakes soon after the creator unlocks.
     live.dispatch(Change::Viewed(RoomSnapshot { locked: true, ..room() }));
-    assert_eq!(live.dispatch(Change::Ticked { local_now: 2_000 }), Effects::new());
-    assert_eq!(live.dispatch(Change::Ticked { local_now: 6_999 }), Effects::new());
-    assert_eq!(live.dispatch(Change::Ticked { local_now: 7_000 }), [Effect::View]);
-    assert_eq!(live.dispatch(Change::Ticked { local_now: 8_000 }), Effects::new());
-    // The creator unlocked it: the view says so, and the page stops asking.
+    assert_eq!(tick(16_999), Effects::new());
+    assert_eq!(tick(17_000), [Effect::View]);
     live.dispatch(Change::Viewed(RoomSnapshot { locked: false, ..room() }));
     assert!(!live.locked.get_untracked());
-    assert_eq!(live.dispatch(Change::Ticked { local_now: 20_000 }), Effects::new());
+    assert_eq!(tick(22_000), Effects::new());
+    assert_eq!(tick(27_000), [Effect::View]);
+    // A network failure changes nothing; a room gone sends the page home.
+    let offline = ApiError::Network { detail: "offline".into() };
+    assert_eq!(live.dispatch(Change::ViewFailed(offline)), Effects::new());
+    assert_eq!(live.leave_to.get_untracked(), None);
+    assert_eq!(live.dispatch(Change::ViewFailed(ApiError::NotFound)), [Effect::Leave]);
+    assert_eq!(live.leave_to.get_untracked().as_deref(), Some("/?error=room-not-found"));
+}
+
+#[test]
+fn a_seated_page_does_not_ask_for_the_room_now_and_then() {
+    let live = live();
+    live.dispatch(welcome());
+    live.dispatch(Change::KeyReady);
+    for local_now in [1_000, 20_000, 40_000] {
+        assert_eq!(live.dispatch(Change::Ticked { local_now }), Effects::new());
+    }
 }
 
 #[test]
