@@ -17,6 +17,7 @@ mod message_list;
 mod panel;
 pub mod preload;
 mod presence;
+mod question;
 #[cfg(feature = "hydrate")]
 mod signing_key;
 #[cfg(feature = "hydrate")]

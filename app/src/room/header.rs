@@ -3,6 +3,7 @@
 use super::countdown::Countdown;
 use super::executor::Executor;
 use super::live::{Change, ConnectionStatus, KeyState, Live};
+use super::question::Question;
 use leptos::prelude::*;
 
 /// `hydrated`: whether the page is live. Until it is, Copy link, Leave and Destroy are disabled
@@ -180,42 +181,15 @@ fn DestroyQuestion(executor: Executor, confirming: RwSignal<bool>) -> impl IntoV
         }
         leaving
     });
-    let confirm_ref = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if let Some(button) = confirm_ref.get() {
-            let _ = button.focus();
-        }
-    });
     view! {
-        <div
-            role="group"
-            aria-label="Confirm destroying the room"
-            class="mt-3 flex flex-wrap items-center justify-end gap-2 border-t border-line pt-3"
-            on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    confirming.set(false);
-                }
-            }
-        >
-            <span class="text-xs text-danger">"Delete everything for everyone?"</span>
-            <button
-                type="button"
-                node_ref=confirm_ref
-                class="bg-alarm px-3 py-1.5 text-xs font-bold text-white whitespace-nowrap \
-                       cursor-pointer disabled:opacity-50"
-                prop:disabled=move || live.leaving.get()
-                on:click=move |_| executor.dispatch(Change::DestroyPressed)
-            >
-                "Yes, destroy"
-            </button>
-            <button
-                type="button"
-                class="border border-line px-3 py-1.5 text-xs text-muted hover:text-ink \
-                       whitespace-nowrap cursor-pointer"
-                on:click=move |_| confirming.set(false)
-            >
-                "Cancel"
-            </button>
-        </div>
+        <Question
+            label="Confirm destroying the room"
+            text="Delete everything for everyone?".to_owned()
+            confirm="Yes, destroy"
+            confirm_id="confirm-destroy"
+            busy=live.leaving
+            on_confirm=Callback::new(move |()| executor.dispatch(Change::DestroyPressed))
+            on_cancel=Callback::new(move |()| confirming.set(false))
+        />
     }
 }

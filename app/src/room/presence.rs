@@ -4,6 +4,7 @@
 use super::executor::Executor;
 use super::header::QUIET_BUTTON;
 use super::live::Change;
+use super::question::Question;
 use crate::model::Seat;
 use leptos::prelude::*;
 
@@ -177,45 +178,21 @@ fn RemoveQuestion(executor: Executor, removing: RwSignal<Option<Seat>>) -> impl 
             }
         }
     };
-    let confirm_ref = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if let Some(button) = confirm_ref.get() {
-            let _ = button.focus();
+    let remove = move |()| {
+        if let Some(seat) = removing.get_untracked() {
+            removing.set(None);
+            executor.dispatch(Change::RemovePressed { seat: seat.id });
         }
-    });
+    };
     view! {
-        <div
-            role="group"
-            aria-label="Confirm removing this member"
-            class="mt-2 flex flex-wrap items-center justify-end gap-2 border-t border-line pt-2"
-            on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    removing.set(None);
-                }
-            }
-        >
-            <span class="text-danger">{question}</span>
-            <button
-                type="button"
-                node_ref=confirm_ref
-                data-testid="confirm-remove"
-                class="bg-alarm px-2 py-1 font-bold text-white whitespace-nowrap cursor-pointer"
-                on:click=move |_| {
-                    if let Some(seat) = removing.get_untracked() {
-                        removing.set(None);
-                        executor.dispatch(Change::RemovePressed { seat: seat.id });
-                    }
-                }
-            >
-                "Yes, remove"
-            </button>
-            <button
-                type="button"
-                class="border border-line px-2 py-1 text-muted hover:text-ink whitespace-nowrap cursor-pointer"
-                on:click=move |_| removing.set(None)
-            >
-                "Cancel"
-            </button>
-        </div>
+        <Question
+            label="Confirm removing this member"
+            text=Signal::derive(question)
+            confirm="Yes, remove"
+            confirm_id="confirm-remove"
+            busy=Signal::stored(false)
+            on_confirm=Callback::new(remove)
+            on_cancel=Callback::new(move |()| removing.set(None))
+        />
     }
 }
