@@ -163,6 +163,12 @@ fn DestroyButton(hydrated: RwSignal<bool>, confirming: RwSignal<bool>) -> impl I
             aria-expanded=move || confirming.get().to_string()
             disabled=move || !hydrated.get()
             on:click=move |_| confirming.set(true)
+            // A double click leaves the focus here: Escape puts the question away from here too.
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    confirming.set(false);
+                }
+            }
         >
             "Destroy now"
         </button>

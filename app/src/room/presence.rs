@@ -158,6 +158,11 @@ fn RemoveButton(
             aria-expanded=move || asked().to_string()
             disabled=move || !hydrated.get()
             on:click=move |_| removing.set(Some(seat.clone()))
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    removing.set(None);
+                }
+            }
         >
             "Remove"
         </button>
