@@ -103,6 +103,12 @@ test('a link without its key shows why and takes no seat; the invitee still gets
     // Nothing offers to pass on a link that does not work.
     await expect(stranger.page.getByRole('button', { name: 'Copy link' })).toHaveCount(0);
   }
+  // The whole link pasted into that tab's address bar changes only its fragment: read at once.
+  await stranger.page.goto('about:blank');
+  await stranger.page.goto(path);
+  await expect(stranger.page.getByTestId('key-problem')).toBeVisible();
+  await stranger.page.evaluate((hash) => { location.hash = hash; }, `#${fragment}`);
+  await expect(stranger.page.getByRole('button', { name: 'Join', exact: true })).toBeEnabled();
   await joinRoom(bob.page, `${path}#${fragment}`, 'bob');
   await say(bob.page, 'I am in');
   await expect(messageTexts(alice.page)).toHaveText(['I am in']);

@@ -61,11 +61,8 @@ pub(super) const QUIET_BUTTON: &str = "border border-line text-xs text-muted hov
 #[component]
 fn CopyLink(live: Live, hydrated: RwSignal<bool>) -> impl IntoView {
     // A link without its key (or with a wrong one) is not worth passing on; one that needs a
-    // passphrase is, once it is open here.
-    let keyless = move || {
-        let key = live.key.get();
-        key.locked() || matches!(key, KeyState::Missing | KeyState::Wrong)
-    };
+    // passphrase is, even before the passphrase is given here (it is not in the link).
+    let keyless = move || matches!(live.key.get(), KeyState::Missing | KeyState::Wrong);
     let copied = RwSignal::new(None::<bool>);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]

@@ -8,7 +8,7 @@ use crate::model::now_ms;
 use crate::remembered_name::update_remembered;
 use crate::rights::Act;
 use crate::room::chat_log::{By, Opening, SignedBy};
-use crate::room::live::{Change, Effect, Live};
+use crate::room::live::{Change, Effect, KeyState, Live};
 use crate::room::{
     creator_act, destroy_room, leave_room, link, room_history, room_view, signing_key, socket,
     take_seat,
@@ -105,11 +105,20 @@ impl Executor {
                 self.dispatch(Change::TabShown);
             }
         });
+        // The whole link pasted into the address bar of a tab that opened it without its key
+        // (or with a damaged one) changes only the fragment, which loads nothing: read it.
+        let pasted = window_event_listener(leptos::ev::hashchange, move |_| {
+            let key = self.live.key.get_untracked();
+            if matches!(key, KeyState::Missing | KeyState::Wrong) {
+                spawn_local(self.read_key());
+            }
+        });
         on_cleanup(move || {
             if let Ok(ticker) = ticker {
                 ticker.clear();
             }
             visible.remove();
+            pasted.remove();
             // Dropping the sender ends the connection (when the room's values are not
             // gone already, which drops it too).
             let _ = self.outbox.try_set_value(None);
