@@ -3,7 +3,7 @@
 use super::countdown::Countdown;
 use super::executor::Executor;
 use super::live::{Change, ConnectionStatus, KeyState, Live};
-use super::question::Question;
+use super::question::{Question, on_escape};
 use leptos::prelude::*;
 
 /// `hydrated`: whether the page is live. Until it is, Copy link, Leave and Destroy are disabled
@@ -160,12 +160,7 @@ fn DestroyButton(hydrated: RwSignal<bool>, confirming: RwSignal<bool>) -> impl I
             aria-expanded=move || confirming.get().to_string()
             disabled=move || !hydrated.get()
             on:click=move |_| confirming.set(true)
-            // A double click leaves the focus here: Escape puts the question away from here too.
-            on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    confirming.set(false);
-                }
-            }
+            on:keydown=on_escape(move || confirming.set(false))
         >
             "Destroy now"
         </button>

@@ -20,6 +20,10 @@ fn item(room: &RoomId) -> String {
     format!("{PREFIX}{room}")
 }
 
+fn name_item(room: &RoomId) -> String {
+    format!("{NAME}{room}")
+}
+
 /// The room link's fragment (`#k=…`): from the address if it carries one (it is then kept in
 /// this tab and taken out of the address), else as this tab kept it; empty when neither has it.
 pub fn fragment(room: &RoomId, expires_at: u64) -> String {
@@ -64,13 +68,13 @@ pub fn forget(room: &RoomId) {
 /// "Remember this name").
 pub fn keep_name(room: &RoomId, deadline: u64, name: &str) {
     if let Some(session) = session() {
-        let _ = session.set_item(&format!("{NAME}{room}"), &format!("{deadline} {name}"));
+        let _ = session.set_item(&name_item(room), &format!("{deadline} {name}"));
     }
 }
 
 /// The name this tab last took a seat under in `room`, if it keeps one.
 pub fn kept_name(room: &RoomId) -> Option<String> {
-    let stored = session()?.get_item(&format!("{NAME}{room}")).ok()??;
+    let stored = session()?.get_item(&name_item(room)).ok()??;
     let (_, name) = stored.split_once(' ')?;
     crate::model::clean_username(name).ok().map(str::to_owned)
 }
@@ -78,12 +82,12 @@ pub fn kept_name(room: &RoomId) -> Option<String> {
 /// Forgets the name this tab had in `room` (the room ended).
 pub fn forget_name(room: &RoomId) {
     if let Some(session) = session() {
-        let _ = session.remove_item(&format!("{NAME}{room}"));
+        let _ = session.remove_item(&name_item(room));
     }
 }
 
-/// Forgets the links (and names) of rooms past their deadline (`now`, by this browser's clock, with a
-/// minute's leeway for a clock behind the server's).
+/// Forgets the links (and names) of rooms past their deadline (`now`, by this browser's clock,
+/// with a minute's leeway for a clock behind the server's).
 pub fn forget_ended(now: u64) {
     if let Some(session) = session() {
         forget_past_deadline(&session, &[PREFIX, NAME], now);

@@ -4,7 +4,7 @@
 use super::executor::Executor;
 use super::header::QUIET_BUTTON;
 use super::live::Change;
-use super::question::Question;
+use super::question::{Question, on_escape};
 use crate::model::Seat;
 use leptos::prelude::*;
 
@@ -158,11 +158,7 @@ fn RemoveButton(
             aria-expanded=move || asked().to_string()
             disabled=move || !hydrated.get()
             on:click=move |_| removing.set(Some(seat.clone()))
-            on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    removing.set(None);
-                }
-            }
+            on:keydown=on_escape(move || removing.set(None))
         >
             "Remove"
         </button>

@@ -5,6 +5,16 @@
 
 use leptos::prelude::*;
 
+/// A keydown handler that runs `close` on Escape: for the question, and for the button that
+/// opened it (a double click leaves the focus there).
+pub fn on_escape(close: impl Fn() + 'static) -> impl FnMut(leptos::ev::KeyboardEvent) {
+    move |ev| {
+        if ev.key() == "Escape" {
+            close();
+        }
+    }
+}
+
 #[component]
 pub fn Question(
     /// What the question is, for assistive technology ("Confirm destroying the room").
@@ -32,11 +42,7 @@ pub fn Question(
             role="group"
             aria-label=label
             class="mt-2 flex flex-wrap items-center justify-end gap-2 border-t border-line pt-2 text-xs"
-            on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    on_cancel.run(());
-                }
-            }
+            on:keydown=on_escape(move || on_cancel.run(()))
         >
             <span class="text-danger">{text}</span>
             <button

@@ -447,7 +447,6 @@ impl Executor {
     }
 }
 
-/// What opening a value gave, in a room made since members sign (`signed_room`) or before.
 /// Unicode's confusables, as the server serves them (the browser keeps them: the path names
 /// their version), or `None` when they cannot be had.
 async fn fetch_confusables() -> Option<Confusables> {
@@ -458,6 +457,7 @@ async fn fetch_confusables() -> Option<Confusables> {
     Some(Confusables::parse(&response.text().await.ok()?))
 }
 
+/// What opening a value gave, in a room made since members sign (`signed_room`) or before.
 fn opening(opened: Result<Opened, CryptoError>, signed_room: bool) -> Opening {
     let Ok(Opened { text, signature }) = opened else { return Opening::Unreadable };
     let by = match signature {
